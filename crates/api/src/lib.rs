@@ -1,0 +1,11 @@
+//! Countersign's use cases. The desktop shell, the `countersign` CLI and the
+//! tests all call this crate and nothing below it, so behaviour is written
+//! once and tested without a window.
+
+pub mod contract;
+mod error;
+mod queue;
+mod session;
+
+pub use error::ApiError;
+pub use session::{ForgeTarget, Session};

@@ -1,0 +1,75 @@
+use std::sync::Arc;
+
+use countersign_forge::github::{GitHubConfig, GitHubForge};
+use countersign_forge::{Forge, RepoId};
+use countersign_forge_sandbox::{RunningSandbox, Seed, SANDBOX_TOKEN};
+use countersign_secret::Secret;
+use url::Url;
+
+use crate::contract::{AppInfo, ChangeRequestDetail, ChangeRequestRef, Queue};
+use crate::{queue, ApiError};
+
+/// Which forge a session talks to.
+#[derive(Debug)]
+pub enum ForgeTarget {
+    /// Start the sandbox forge inside this process (the default with no account).
+    EmbeddedSandbox,
+    /// A sandbox forge already running elsewhere, e.g. `countersign sandbox`.
+    Sandbox { api_base: Url },
+    /// GitHub or GitHub Enterprise Server.
+    GitHub { api_base: Url, token: Option<Secret<String>>, repos: Vec<RepoId> },
+}
+
+/// A connection to one forge, and what the use cases need around it.
+pub struct Session {
+    forge: Arc<dyn Forge>,
+    info: AppInfo,
+    // Kept so the embedded sandbox lives exactly as long as the session.
+    _sandbox: Option<RunningSandbox>,
+}
+
+impl Session {
+    pub async fn start(target: ForgeTarget) -> Result<Self, ApiError> {
+        let (api_base, token, repos, sandbox, embedded) = match target {
+            ForgeTarget::EmbeddedSandbox => {
+                let running = RunningSandbox::start(0, Seed::Demo).await.map_err(|e| {
+                    ApiError::new("sandbox.start_failed", format!("cannot start the sandbox forge: {e}"))
+                })?;
+                let base = Url::parse(&running.api_base()).expect("sandbox URL");
+                (base, Some(Secret::from(SANDBOX_TOKEN)), Vec::new(), true, Some(running))
+            }
+            ForgeTarget::Sandbox { api_base } => {
+                (api_base, Some(Secret::from(SANDBOX_TOKEN)), Vec::new(), true, None)
+            }
+            ForgeTarget::GitHub { api_base, token, repos } => (api_base, token, repos, false, None),
+        };
+        let mut config = GitHubConfig::new(api_base.clone());
+        config.token = token;
+        config.repos = repos;
+        // The client is the same one that talks to github.com: the sandbox gets no shortcut.
+        let forge = GitHubForge::new(config)?;
+        let info = AppInfo {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            forge_label: if sandbox { "Sandbox".to_owned() } else { forge.host().to_owned() },
+            forge_url: api_base.to_string(),
+            sandbox,
+        };
+        tracing::info!(forge = %info.forge_url, sandbox, "session started");
+        Ok(Self { forge: Arc::new(forge), info, _sandbox: embedded })
+    }
+
+    pub fn app_info(&self) -> AppInfo {
+        self.info.clone()
+    }
+
+    pub async fn load_queue(&self) -> Result<Queue, ApiError> {
+        queue::load(self.forge.clone()).await
+    }
+
+    pub async fn open_change_request(
+        &self,
+        request: ChangeRequestRef,
+    ) -> Result<ChangeRequestDetail, ApiError> {
+        queue::open(self.forge.as_ref(), request).await
+    }
+}

@@ -1,0 +1,106 @@
+//! The use cases, headless, against the sandbox forge over real HTTP.
+
+use countersign_api::contract::{self, ChangeRequestRef, Risk};
+use countersign_api::{ForgeTarget, Session};
+use countersign_forge_sandbox::{RunningSandbox, Seed};
+use url::Url;
+
+async fn session_for(sandbox: &RunningSandbox) -> Session {
+    let api_base = Url::parse(&sandbox.api_base()).unwrap();
+    Session::start(ForgeTarget::Sandbox { api_base }).await.unwrap()
+}
+
+#[tokio::test]
+async fn the_queue_lists_the_sandbox_pull_requests_newest_first() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let session = session_for(&sandbox).await;
+    assert!(session.app_info().sandbox);
+    assert_eq!(session.app_info().forge_label, "Sandbox");
+
+    let queue = session.load_queue().await.unwrap();
+    assert!(queue.problems.is_empty(), "{:?}", queue.problems);
+    let numbers: Vec<u32> = queue.items.iter().map(|i| i.number).collect();
+    assert_eq!(numbers, vec![45, 43, 42, 44]);
+    let rate = queue.items.iter().find(|i| i.number == 42).unwrap();
+    assert_eq!(rate.risk, Risk::High);
+    assert_eq!(rate.repo, "acme-medical/infusion-pump-firmware");
+    assert_eq!(rate.author.login, "alice-dev");
+    assert_eq!(rate.author.id, 5001);
+}
+
+#[tokio::test]
+async fn opening_a_change_request_gives_its_whole_diff() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let session = session_for(&sandbox).await;
+    let detail = session
+        .open_change_request(ChangeRequestRef {
+            repo: "acme-medical/infusion-pump-firmware".into(),
+            number: 42,
+        })
+        .await
+        .unwrap();
+    assert_eq!(detail.files.len(), 3);
+    assert!(detail.files.iter().all(|f| f.patch_available));
+    for f in &detail.files {
+        assert!(detail.diff.contains(&format!("+++ b/{}", f.path)), "diff lacks {}", f.path);
+    }
+    assert!(detail.diff.contains("+pub const MAX_RATE_ML_H: f64 = 1200.0;"));
+    assert!(detail.diff.contains("new file mode 100644"));
+    let added: u32 = detail.files.iter().map(|f| f.additions).sum();
+    assert_eq!(added, detail.additions);
+    assert!(detail.body.contains("```countersign-risk"));
+}
+
+#[tokio::test]
+async fn an_empty_forge_gives_an_empty_queue() {
+    let sandbox = RunningSandbox::start(0, Seed::NoPullRequests).await.unwrap();
+    let session = session_for(&sandbox).await;
+    let queue = session.load_queue().await.unwrap();
+    assert!(queue.items.is_empty());
+    assert!(queue.problems.is_empty());
+}
+
+#[tokio::test]
+async fn an_unreachable_forge_is_an_error_with_a_stable_code() {
+    // Bind and drop to get a port that nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let api_base = Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
+    let session = Session::start(ForgeTarget::Sandbox { api_base }).await.unwrap();
+    let err = session.load_queue().await.unwrap_err();
+    assert_eq!(err.code, "forge.unreachable", "{err:?}");
+}
+
+#[tokio::test]
+async fn a_missing_change_request_is_not_found() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let session = session_for(&sandbox).await;
+    let err = session
+        .open_change_request(ChangeRequestRef {
+            repo: "acme-medical/infusion-pump-firmware".into(),
+            number: 9999,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, "forge.not_found");
+    let err = session
+        .open_change_request(ChangeRequestRef { repo: "../etc".into(), number: 1 })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, "forge.invalid_input");
+}
+
+/// The committed TypeScript must be what the Rust contract generates.
+/// `UPDATE_CONTRACT=1 cargo test -p countersign-api` rewrites it.
+#[test]
+fn the_committed_typescript_contract_is_current() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/ipc/contract.ts");
+    let generated = contract::typescript();
+    if std::env::var_os("UPDATE_CONTRACT").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "ui/src/ipc/contract.ts is stale: run UPDATE_CONTRACT=1 cargo test -p countersign-api"
+    );
+}

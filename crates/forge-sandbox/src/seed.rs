@@ -1,0 +1,359 @@
+//! The demo repository: an infusion-pump firmware team with changes of
+//! different risk, so that a new user can try every flow without an account.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+
+use crate::store::{object_id, CheckRun, Commit, FileChange, PullRequest, Repo, Store, User};
+
+const RATE_RS_BEFORE: &str = r#"//! Infusion rate calculation (IEC 62304 class C).
+
+use crate::syringe::Syringe;
+
+/// Millilitres per hour for a dose spread over `minutes`.
+pub fn rate_ml_per_h(dose_ml: f64, minutes: u32) -> f64 {
+    dose_ml * 60.0 / minutes as f64
+}
+
+/// Recalculate the plunger speed after the syringe was changed.
+pub fn plunger_speed_mm_per_h(rate_ml_h: f64, syringe: &Syringe) -> f64 {
+    rate_ml_h / syringe.ml_per_mm()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_hour_dose() {
+        assert_eq!(rate_ml_per_h(10.0, 60), 10.0);
+    }
+}
+"#;
+
+const RATE_RS_AFTER: &str = r#"//! Infusion rate calculation (IEC 62304 class C).
+
+use crate::syringe::Syringe;
+
+/// Upper bound enforced by the hardware interlock (RA-042, control C2).
+pub const MAX_RATE_ML_H: f64 = 1200.0;
+
+/// Millilitres per hour for a dose spread over `minutes`.
+///
+/// Returns `None` for a zero duration instead of dividing by zero (RA-042, H1).
+pub fn rate_ml_per_h(dose_ml: f64, minutes: u32) -> Option<f64> {
+    if minutes == 0 || !dose_ml.is_finite() || dose_ml < 0.0 {
+        return None;
+    }
+    Some((dose_ml * 60.0 / minutes as f64).min(MAX_RATE_ML_H))
+}
+
+/// Recalculate the plunger speed after the syringe was changed.
+///
+/// The rate is clamped again because a smaller syringe raises the speed.
+pub fn plunger_speed_mm_per_h(rate_ml_h: f64, syringe: &Syringe) -> f64 {
+    rate_ml_h.clamp(0.0, MAX_RATE_ML_H) / syringe.ml_per_mm()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_hour_dose() {
+        assert_eq!(rate_ml_per_h(10.0, 60), Some(10.0));
+    }
+
+    #[test]
+    fn zero_minutes_is_rejected() {
+        assert_eq!(rate_ml_per_h(10.0, 0), None);
+    }
+
+    #[test]
+    fn rate_is_clamped() {
+        assert_eq!(rate_ml_per_h(1000.0, 1), Some(MAX_RATE_ML_H));
+    }
+}
+"#;
+
+const SCHEDULER_BEFORE: &str = r#"use crate::dosing::rate::rate_ml_per_h;
+
+pub fn schedule(dose_ml: f64, minutes: u32) -> Step {
+    let rate = rate_ml_per_h(dose_ml, minutes);
+    Step::Run { rate }
+}
+"#;
+
+const SCHEDULER_AFTER: &str = r#"use crate::dosing::rate::rate_ml_per_h;
+
+pub fn schedule(dose_ml: f64, minutes: u32) -> Step {
+    match rate_ml_per_h(dose_ml, minutes) {
+        Some(rate) => Step::Run { rate },
+        // Refusing to start is the safe state (RA-042, control C1).
+        None => Step::Alarm(Alarm::InvalidProgram),
+    }
+}
+"#;
+
+const RA_042: &str = r#"# RA-042: rate recalculation after syringe change
+
+| Field | Value |
+|---|---|
+| Hazard | Over-infusion |
+| Hazardous situation | Rate recalculated with a zero duration or a smaller syringe |
+| Harm | Overdose of a high-alert medication |
+| Severity | Critical |
+| Probability before | Occasional |
+| Controls | C1 refuse zero duration; C2 clamp to interlock maximum |
+| Probability after | Improbable |
+| Verification | Unit tests dosing::rate, HIL test HIL-17 |
+"#;
+
+const STRINGS_EN_BEFORE: &str = r#"{
+  "alarm.occlusion.title": "Occlusion",
+  "alarm.occlusion.body": "Line blocked. Check line.",
+  "alarm.battery.low": "Battery low"
+}
+"#;
+
+const STRINGS_EN_AFTER: &str = r#"{
+  "alarm.occlusion.title": "Downstream occlusion",
+  "alarm.occlusion.body": "Infusion stopped: the line is blocked below the pump. Clear the line, then press Resume.",
+  "alarm.battery.low": "Battery low"
+}
+"#;
+
+const STRINGS_DE_BEFORE: &str = r#"{
+  "alarm.occlusion.title": "Okklusion",
+  "alarm.occlusion.body": "Leitung blockiert. Leitung prüfen.",
+  "alarm.battery.low": "Akku schwach"
+}
+"#;
+
+const STRINGS_DE_AFTER: &str = r#"{
+  "alarm.occlusion.title": "Okklusion nach der Pumpe",
+  "alarm.occlusion.body": "Infusion gestoppt: Die Leitung ist unterhalb der Pumpe blockiert. Leitung freimachen, dann Fortsetzen drücken.",
+  "alarm.battery.low": "Akku schwach"
+}
+"#;
+
+const CHECKLIST: &str = r#"# Release checklist
+
+1. All change requests in the release carry a QA approval record.
+2. `countersign verify` passes for every merged change request.
+3. The validation pack (traceability matrix, test results) is attached.
+4. The DHF index is updated with the release record.
+"#;
+
+const README_BEFORE: &str = "# Infusion pump firmware\n\nBuild with `cargo build --release`.\n";
+const README_AFTER: &str = "# Infusion pump firmware\n\nBuild with `cargo build --release`.\nFlash with `probe-rs run`.\n";
+
+fn hours_ago(now: DateTime<Utc>, h: i64) -> DateTime<Utc> {
+    now - Duration::hours(h)
+}
+
+fn file(path: &str, old: Option<&str>, new: Option<&str>) -> FileChange {
+    FileChange {
+        path: path.to_owned(),
+        previous_path: None,
+        old: old.map(str::to_owned),
+        new: new.map(str::to_owned),
+    }
+}
+
+struct PullSpec<'a> {
+    number: u64,
+    title: &'a str,
+    body: &'a str,
+    author: &'a str,
+    labels: &'a [&'a str],
+    head_ref: &'a str,
+    age_hours: i64,
+    files: Vec<FileChange>,
+    commit_messages: &'a [&'a str],
+    checks: &'a [(&'a str, &'a str)],
+}
+
+fn pull(spec: PullSpec<'_>, base_sha: &str, now: DateTime<Utc>) -> PullRequest {
+    let created_at = hours_ago(now, spec.age_hours);
+    let mut parent = base_sha.to_owned();
+    let commits: Vec<Commit> = spec
+        .commit_messages
+        .iter()
+        .enumerate()
+        .map(|(i, message)| {
+            let sha = object_id(&[&parent, message, spec.head_ref]);
+            parent = sha.clone();
+            Commit {
+                sha,
+                message: (*message).to_owned(),
+                author: spec.author.to_owned(),
+                date: created_at + Duration::minutes(10 * i as i64),
+            }
+        })
+        .collect();
+    let head_sha = commits.last().map(|c| c.sha.clone()).unwrap_or_else(|| base_sha.to_owned());
+    let updated_at = commits.last().map(|c| c.date).unwrap_or(created_at);
+    let check_runs = spec
+        .checks
+        .iter()
+        .enumerate()
+        .map(|(i, (name, conclusion))| CheckRun {
+            id: spec.number * 1000 + i as u64,
+            name: (*name).to_owned(),
+            conclusion: (*conclusion).to_owned(),
+            started_at: updated_at + Duration::minutes(1),
+            completed_at: updated_at + Duration::minutes(6),
+        })
+        .collect();
+    PullRequest {
+        number: spec.number,
+        id: 900_000 + spec.number,
+        title: spec.title.to_owned(),
+        body: spec.body.to_owned(),
+        author: spec.author.to_owned(),
+        labels: spec.labels.iter().map(|l| (*l).to_owned()).collect(),
+        draft: false,
+        base_ref: "main".to_owned(),
+        base_sha: base_sha.to_owned(),
+        head_ref: spec.head_ref.to_owned(),
+        head_sha,
+        created_at,
+        updated_at,
+        files: spec.files,
+        commits,
+        check_runs,
+    }
+}
+
+pub fn demo(base_url: String) -> Store {
+    // Fixed to the hour so that ages read naturally yet bodies (and ETags) stay stable.
+    let now = Utc
+        .timestamp_opt(Utc::now().timestamp() / 3600 * 3600, 0)
+        .single()
+        .expect("valid timestamp");
+    let users = [
+        (5001, "alice-dev", "Alice Martin"),
+        (5002, "bob-qa", "Bob Okafor"),
+        (5003, "carol-clinical", "Dr. Carol Weiss"),
+        (5004, "dan-release", "Dan Ito"),
+        (5099, "outside-contributor", "Mallory <b>Example</b>"),
+    ]
+    .into_iter()
+    .map(|(id, login, name)| User { id, login: login.into(), name: name.into() })
+    .collect();
+    let base_sha = object_id(&["acme-medical/infusion-pump-firmware", "main"]);
+
+    let pulls = vec![
+        pull(
+            PullSpec {
+                number: 42,
+                title: "Clamp infusion rate when the syringe size changes",
+                body: "Fixes a division by zero and an unclamped rate after a syringe change.\n\n\
+                       ```countersign-risk\n\
+                       hazard = \"Over-infusion\"\n\
+                       hazardous_situation = \"Rate recalculated with a zero duration or a smaller syringe\"\n\
+                       harm = \"Overdose of a high-alert medication\"\n\
+                       severity = \"critical\"\n\
+                       probability_before = \"occasional\"\n\
+                       probability_after = \"improbable\"\n\
+                       risk_controls = [\"C1 refuse zero duration\", \"C2 clamp to interlock maximum\"]\n\
+                       verification = [\"unit tests dosing::rate\", \"HIL-17\"]\n\
+                       ```\n",
+                author: "alice-dev",
+                labels: &["risk:high", "safety-critical", "dosing"],
+                head_ref: "fix/rate-clamp",
+                age_hours: 26,
+                files: vec![
+                    file("firmware/src/dosing/rate.rs", Some(RATE_RS_BEFORE), Some(RATE_RS_AFTER)),
+                    file(
+                        "firmware/src/dosing/scheduler.rs",
+                        Some(SCHEDULER_BEFORE),
+                        Some(SCHEDULER_AFTER),
+                    ),
+                    file("docs/risk/RA-042.md", None, Some(RA_042)),
+                ],
+                commit_messages: &[
+                    "dosing: refuse a zero infusion duration",
+                    "dosing: clamp the recalculated rate to the interlock maximum",
+                ],
+                checks: &[("build", "success"), ("unit-tests", "success"), ("hil-17", "success")],
+            },
+            &base_sha,
+            now,
+        ),
+        pull(
+            PullSpec {
+                number: 43,
+                title: "Reword the occlusion alarm so nurses know what to do",
+                body: "Usability finding UF-12: nurses did not know which side of the pump was blocked.\n\n\
+                       ```countersign-risk\n\
+                       hazard = \"Delayed therapy\"\n\
+                       hazardous_situation = \"Alarm text does not say how to resolve the occlusion\"\n\
+                       harm = \"Interrupted infusion\"\n\
+                       severity = \"serious\"\n\
+                       probability_before = \"remote\"\n\
+                       probability_after = \"improbable\"\n\
+                       risk_controls = [\"Actionable alarm text\"]\n\
+                       verification = [\"Formative usability test UT-9\"]\n\
+                       ```\n",
+                author: "alice-dev",
+                labels: &["risk:medium", "ui"],
+                head_ref: "ux/occlusion-text",
+                age_hours: 5,
+                files: vec![
+                    file("ui/strings/en.json", Some(STRINGS_EN_BEFORE), Some(STRINGS_EN_AFTER)),
+                    file("ui/strings/de.json", Some(STRINGS_DE_BEFORE), Some(STRINGS_DE_AFTER)),
+                ],
+                commit_messages: &["ui: actionable occlusion alarm text (UF-12)"],
+                checks: &[("build", "success"), ("unit-tests", "success")],
+            },
+            &base_sha,
+            now,
+        ),
+        pull(
+            PullSpec {
+                number: 44,
+                title: "Document the release checklist",
+                body: "Adds the checklist QA walks through before a release.",
+                author: "dan-release",
+                labels: &["risk:low", "docs"],
+                head_ref: "docs/release-checklist",
+                age_hours: 50,
+                files: vec![file("docs/release-checklist.md", None, Some(CHECKLIST))],
+                commit_messages: &["docs: release checklist"],
+                checks: &[("build", "success")],
+            },
+            &base_sha,
+            now,
+        ),
+        pull(
+            PullSpec {
+                number: 45,
+                // Forge text is attacker-controlled: this one exists to prove it is shown, never run.
+                title: "Update README <img src=x onerror=\"document.title='pwned'\"><script>document.title='pwned'</script>",
+                body: "<script>document.title='pwned'</script>\n[click](javascript:document.title='pwned')",
+                author: "outside-contributor",
+                labels: &["risk:low", "needs-triage"],
+                head_ref: "patch-1",
+                age_hours: 1,
+                files: vec![file("README.md", Some(README_BEFORE), Some(README_AFTER))],
+                commit_messages: &["Update README.md"],
+                checks: &[("build", "failure")],
+            },
+            &base_sha,
+            now,
+        ),
+    ];
+
+    let repo = Repo {
+        id: 700_001,
+        owner: "acme-medical".into(),
+        name: "infusion-pump-firmware".into(),
+        description: "Firmware of the AP-3 infusion pump (IEC 62304 class C)".into(),
+        default_branch: "main".into(),
+        created_at: hours_ago(now, 24 * 400),
+        pulls,
+        statuses: Vec::new(),
+    };
+    Store { base_url, viewer: "bob-qa".into(), users, repos: vec![repo] }
+}

@@ -1,0 +1,136 @@
+use std::net::SocketAddr;
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+
+use crate::{seed, Seed};
+
+/// The bearer token the sandbox accepts as its signed-in user.
+pub const SANDBOX_TOKEN: &str = "sandbox-token";
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: u64,
+    pub login: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct FileChange {
+    pub path: String,
+    pub previous_path: Option<String>,
+    /// `None`: the file is added by the change.
+    pub old: Option<String>,
+    /// `None`: the file is removed by the change.
+    pub new: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Commit {
+    pub sha: String,
+    pub message: String,
+    pub author: String,
+    pub date: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CommitStatus {
+    pub id: u64,
+    pub context: String,
+    pub state: String,
+    pub description: String,
+    pub target_url: Option<String>,
+    pub creator: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CheckRun {
+    pub id: u64,
+    pub name: String,
+    pub conclusion: String,
+    pub started_at: DateTime<Utc>,
+    pub completed_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PullRequest {
+    pub number: u64,
+    pub id: u64,
+    pub title: String,
+    pub body: String,
+    pub author: String,
+    pub labels: Vec<String>,
+    pub draft: bool,
+    pub base_ref: String,
+    pub base_sha: String,
+    pub head_ref: String,
+    pub head_sha: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub files: Vec<FileChange>,
+    pub commits: Vec<Commit>,
+    pub check_runs: Vec<CheckRun>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Repo {
+    pub id: u64,
+    pub owner: String,
+    pub name: String,
+    pub description: String,
+    pub default_branch: String,
+    pub created_at: DateTime<Utc>,
+    pub pulls: Vec<PullRequest>,
+    /// Commit statuses by SHA, oldest first.
+    pub statuses: Vec<(String, CommitStatus)>,
+}
+
+/// The sandbox's whole state. Public so tests can arrange and inspect it.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub base_url: String,
+    pub viewer: String,
+    pub users: Vec<User>,
+    pub repos: Vec<Repo>,
+}
+
+impl Store {
+    pub fn seeded(seed: Seed, addr: SocketAddr) -> Self {
+        let mut store = seed::demo(format!("http://{addr}"));
+        if seed == Seed::NoPullRequests {
+            for repo in &mut store.repos {
+                repo.pulls.clear();
+            }
+        }
+        store
+    }
+
+    pub fn user(&self, login: &str) -> Option<&User> {
+        self.users.iter().find(|u| u.login == login)
+    }
+
+    pub fn repo(&self, owner: &str, name: &str) -> Option<&Repo> {
+        self.repos.iter().find(|r| r.owner == owner && r.name == name)
+    }
+}
+
+impl Repo {
+    pub fn pull(&self, number: u64) -> Option<&PullRequest> {
+        self.pulls.iter().find(|p| p.number == number)
+    }
+
+    pub fn full_name(&self) -> String {
+        format!("{}/{}", self.owner, self.name)
+    }
+}
+
+/// A git-looking object id, stable for the same input.
+pub fn object_id(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0]);
+    }
+    hex::encode(&h.finalize()[..20])
+}

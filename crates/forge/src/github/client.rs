@@ -1,0 +1,401 @@
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{TimeZone, Utc};
+use countersign_secret::Secret;
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, ETAG, IF_NONE_MATCH, LINK};
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+use tokio::sync::Semaphore;
+use url::Url;
+
+use super::wire;
+use crate::{ChangeRequest, ChangeRequestSummary, ChangedFile, Forge, ForgeError, ForgeUser, RepoId};
+
+const JSON: &str = "application/vnd.github+json";
+const DIFF: &str = "application/vnd.github.diff";
+const API_VERSION: &str = "2022-11-28";
+/// GitHub's own ceiling; also what keeps a hostile server from streaming forever.
+const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+const MAX_PAGES: usize = 50;
+const RETRIES: u32 = 3;
+
+/// How to reach one GitHub instance.
+#[derive(Debug, Clone)]
+pub struct GitHubConfig {
+    /// REST root, e.g. `https://api.github.com/` or `https://ghe.example/api/v3/`.
+    pub api_base: Url,
+    /// Fine-grained PAT or OAuth token; `None` for anonymous reads.
+    pub token: Option<Secret<String>>,
+    /// Repositories to watch. Empty: the user's own most recently pushed ones.
+    pub repos: Vec<RepoId>,
+    pub timeout: Duration,
+    pub max_concurrency: usize,
+}
+
+impl GitHubConfig {
+    pub fn new(api_base: Url) -> Self {
+        Self {
+            api_base,
+            token: None,
+            repos: Vec::new(),
+            timeout: Duration::from_secs(20),
+            max_concurrency: 8,
+        }
+    }
+}
+
+struct Cached {
+    etag: String,
+    body: Vec<u8>,
+    next: Option<Url>,
+}
+
+pub struct GitHubForge {
+    api_base: Url,
+    host: String,
+    token: Option<Secret<String>>,
+    repos: Vec<RepoId>,
+    http: reqwest::Client,
+    slots: Semaphore,
+    // Keyed by URL and media type: a 304 re-uses the stored body and costs no rate limit.
+    cache: Mutex<HashMap<(String, &'static str), Cached>>,
+}
+
+impl GitHubForge {
+    pub fn new(config: GitHubConfig) -> Result<Self, ForgeError> {
+        let mut api_base = config.api_base;
+        if !api_base.path().ends_with('/') {
+            let path = format!("{}/", api_base.path());
+            api_base.set_path(&path);
+        }
+        if !matches!(api_base.scheme(), "https" | "http") {
+            return Err(ForgeError::InvalidInput(format!("unsupported URL scheme in {api_base}")));
+        }
+        let host = api_base.host_str().unwrap_or("forge").to_owned();
+        let mut headers = HeaderMap::new();
+        headers.insert("X-GitHub-Api-Version", HeaderValue::from_static(API_VERSION));
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("countersign/", env!("CARGO_PKG_VERSION")))
+            .default_headers(headers)
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout.min(Duration::from_secs(10)))
+            // A redirect could carry the token to another host; artifact downloads
+            // handle their redirect explicitly instead.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| ForgeError::InvalidInput(format!("HTTP client: {e}")))?;
+        Ok(Self {
+            api_base,
+            host,
+            token: config.token,
+            repos: config.repos,
+            http,
+            slots: Semaphore::new(config.max_concurrency.max(1)),
+            cache: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn url(&self, path: &str) -> Url {
+        // `path` is built from validated parts only (RepoId, numbers).
+        self.api_base.join(path).expect("relative API path")
+    }
+
+    async fn get_json<T: DeserializeOwned>(&self, url: Url) -> Result<T, ForgeError> {
+        let page = self.get(url, JSON).await?;
+        decode(&page.endpoint, &page.body)
+    }
+
+    /// Every page of a list endpoint, following `Link: rel="next"`.
+    async fn get_all<T: DeserializeOwned>(&self, url: Url) -> Result<Vec<T>, ForgeError> {
+        let mut items = Vec::new();
+        let mut next = Some(url);
+        let mut pages = 0;
+        while let Some(url) = next.take() {
+            pages += 1;
+            if pages > MAX_PAGES {
+                return Err(ForgeError::Contract {
+                    endpoint: url.path().to_owned(),
+                    detail: format!("more than {MAX_PAGES} pages"),
+                });
+            }
+            let page = self.get(url, JSON).await?;
+            let mut batch: Vec<T> = decode(&page.endpoint, &page.body)?;
+            items.append(&mut batch);
+            next = page.next;
+        }
+        Ok(items)
+    }
+
+    async fn get(&self, url: Url, accept: &'static str) -> Result<Page, ForgeError> {
+        let endpoint = url.path().to_owned();
+        let key = (url.to_string(), accept);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.get_once(&url, accept, &key, &endpoint).await {
+                Err(e) if attempt < RETRIES && retryable(&e) => {
+                    let delay = backoff(attempt);
+                    tracing::warn!(%endpoint, attempt, ?delay, error = %e, "retrying GET");
+                    tokio::time::sleep(delay).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn get_once(
+        &self,
+        url: &Url,
+        accept: &'static str,
+        key: &(String, &'static str),
+        endpoint: &str,
+    ) -> Result<Page, ForgeError> {
+        let _slot = self.slots.acquire().await.expect("semaphore never closed");
+        let mut request = self.http.get(url.clone()).header(ACCEPT, accept);
+        if let Some(token) = &self.token {
+            request = request.header(AUTHORIZATION, format!("Bearer {}", token.expose()));
+        }
+        let cached_etag = self.cache.lock().unwrap().get(key).map(|c| c.etag.clone());
+        if let Some(etag) = &cached_etag {
+            request = request.header(IF_NONE_MATCH, etag);
+        }
+        let response = request.send().await.map_err(|e| network(endpoint, &e))?;
+        let status = response.status();
+        if status == StatusCode::NOT_MODIFIED {
+            let cache = self.cache.lock().unwrap();
+            if let Some(hit) = cache.get(key) {
+                return Ok(Page {
+                    endpoint: endpoint.to_owned(),
+                    body: hit.body.clone(),
+                    next: hit.next.clone(),
+                });
+            }
+            return Err(contract(endpoint, "304 Not Modified for a request that was not conditional"));
+        }
+        if !status.is_success() {
+            return Err(status_error(endpoint, status, response.headers()));
+        }
+        let next = next_link(response.headers(), &self.api_base);
+        let etag = response.headers().get(ETAG).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let body = read_limited(response, endpoint).await?;
+        if let Some(etag) = etag {
+            self.cache.lock().unwrap().insert(
+                key.clone(),
+                Cached { etag, body: body.clone(), next: next.clone() },
+            );
+        }
+        Ok(Page { endpoint: endpoint.to_owned(), body, next })
+    }
+}
+
+struct Page {
+    endpoint: String,
+    body: Vec<u8>,
+    next: Option<Url>,
+}
+
+#[async_trait]
+impl Forge for GitHubForge {
+    fn host(&self) -> &str {
+        &self.host
+    }
+
+    async fn current_user(&self) -> Result<ForgeUser, ForgeError> {
+        let user: wire::User = self.get_json(self.url("user")).await?;
+        Ok(user.into())
+    }
+
+    async fn repositories(&self) -> Result<Vec<RepoId>, ForgeError> {
+        if !self.repos.is_empty() {
+            return Ok(self.repos.clone());
+        }
+        let repos: Vec<wire::Repository> =
+            self.get_json(self.url("user/repos?sort=pushed&per_page=100")).await?;
+        Ok(repos.into_iter().map(RepoId::from).collect())
+    }
+
+    async fn open_change_requests(
+        &self,
+        repo: &RepoId,
+    ) -> Result<Vec<ChangeRequestSummary>, ForgeError> {
+        let url = self.url(&format!(
+            "repos/{}/{}/pulls?state=open&sort=created&direction=desc&per_page=100",
+            repo.owner, repo.name
+        ));
+        let pulls: Vec<wire::Pull> = self.get_all(url).await?;
+        Ok(pulls.into_iter().map(|p| p.into_summary(repo)).collect())
+    }
+
+    async fn change_request(
+        &self,
+        repo: &RepoId,
+        number: u64,
+    ) -> Result<ChangeRequest, ForgeError> {
+        let url = self.url(&format!("repos/{}/{}/pulls/{number}", repo.owner, repo.name));
+        let pull: wire::Pull = self.get_json(url).await?;
+        Ok(pull.into_change_request(repo))
+    }
+
+    async fn changed_files(
+        &self,
+        repo: &RepoId,
+        number: u64,
+    ) -> Result<Vec<ChangedFile>, ForgeError> {
+        let url = self.url(&format!(
+            "repos/{}/{}/pulls/{number}/files?per_page=100",
+            repo.owner, repo.name
+        ));
+        let files: Vec<wire::File> = self.get_all(url).await?;
+        Ok(files.into_iter().map(ChangedFile::from).collect())
+    }
+
+    async fn unified_diff(&self, repo: &RepoId, number: u64) -> Result<String, ForgeError> {
+        let url = self.url(&format!("repos/{}/{}/pulls/{number}", repo.owner, repo.name));
+        let page = self.get(url, DIFF).await?;
+        String::from_utf8(page.body)
+            .map_err(|_| contract(&page.endpoint, "the diff is not valid UTF-8"))
+    }
+}
+
+fn decode<T: DeserializeOwned>(endpoint: &str, body: &[u8]) -> Result<T, ForgeError> {
+    serde_json::from_slice(body).map_err(|e| contract(endpoint, &format!("bad JSON: {e}")))
+}
+
+fn contract(endpoint: &str, detail: &str) -> ForgeError {
+    ForgeError::Contract { endpoint: endpoint.to_owned(), detail: detail.to_owned() }
+}
+
+fn network(endpoint: &str, e: &reqwest::Error) -> ForgeError {
+    let detail = if e.is_timeout() {
+        "timed out".to_owned()
+    } else if e.is_connect() {
+        "connection refused or failed".to_owned()
+    } else {
+        // reqwest's Display includes the URL, never headers: no token in here.
+        e.to_string()
+    };
+    ForgeError::Network { endpoint: endpoint.to_owned(), detail }
+}
+
+fn retryable(e: &ForgeError) -> bool {
+    match e {
+        ForgeError::Network { .. } => true,
+        ForgeError::Status { status, .. } => matches!(status, 500 | 502 | 503 | 504),
+        _ => false,
+    }
+}
+
+fn backoff(attempt: u32) -> Duration {
+    // Full jitter without a RNG dependency: the clock's low bits are random enough
+    // to de-synchronise clients.
+    let base_ms = 200u64 << attempt.min(5);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos() as u64)
+        .unwrap_or(0);
+    Duration::from_millis(base_ms / 2 + nanos % (base_ms / 2 + 1))
+}
+
+fn status_error(endpoint: &str, status: StatusCode, headers: &HeaderMap) -> ForgeError {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let rate_limited = status == StatusCode::TOO_MANY_REQUESTS
+        || (status == StatusCode::FORBIDDEN
+            && (header("x-ratelimit-remaining") == Some("0") || header("retry-after").is_some()));
+    if rate_limited {
+        let until = header("retry-after")
+            .and_then(|s| s.parse::<i64>().ok())
+            .map(|secs| Utc::now() + chrono::Duration::seconds(secs.clamp(0, 3600)))
+            .or_else(|| {
+                header("x-ratelimit-reset")
+                    .and_then(|s| s.parse::<i64>().ok())
+                    .and_then(|t| Utc.timestamp_opt(t, 0).single())
+            })
+            .unwrap_or_else(|| Utc::now() + chrono::Duration::seconds(60));
+        return ForgeError::RateLimited { until: until.max(Utc::now()) };
+    }
+    match status {
+        StatusCode::NOT_FOUND => ForgeError::NotFound(endpoint.to_owned()),
+        StatusCode::UNAUTHORIZED => ForgeError::Unauthorized(endpoint.to_owned()),
+        StatusCode::FORBIDDEN => {
+            let missing = header("x-accepted-github-permissions").unwrap_or("unknown");
+            ForgeError::Forbidden(format!("{endpoint} (needs: {missing})"))
+        }
+        other => ForgeError::Status { endpoint: endpoint.to_owned(), status: other.as_u16() },
+    }
+}
+
+/// The `rel="next"` target of a `Link` header, if it stays on the API's origin:
+/// following a link elsewhere would hand our token to that host.
+fn next_link(headers: &HeaderMap, api_base: &Url) -> Option<Url> {
+    let link = headers.get(LINK)?.to_str().ok()?;
+    link.split(',').find_map(|part| {
+        let (target, params) = part.split_once(';')?;
+        if !params.split(';').any(|p| p.trim() == "rel=\"next\"") {
+            return None;
+        }
+        let url = Url::parse(target.trim().trim_start_matches('<').trim_end_matches('>')).ok()?;
+        (url.origin() == api_base.origin()).then_some(url)
+    })
+}
+
+async fn read_limited(mut response: reqwest::Response, endpoint: &str) -> Result<Vec<u8>, ForgeError> {
+    if response.content_length().is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return Err(contract(endpoint, "response larger than 32 MiB"));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| network(endpoint, &e))? {
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(contract(endpoint, "response larger than 32 MiB"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(link: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(LINK, HeaderValue::from_str(link).unwrap());
+        h
+    }
+
+    #[test]
+    fn next_link_follows_only_the_same_origin() {
+        let base = Url::parse("http://127.0.0.1:8080/").unwrap();
+        let same = headers(
+            r#"<http://127.0.0.1:8080/x?page=2>; rel="next", <http://127.0.0.1:8080/x?page=5>; rel="last""#,
+        );
+        assert_eq!(next_link(&same, &base).unwrap().as_str(), "http://127.0.0.1:8080/x?page=2");
+        let last_only = headers(r#"<http://127.0.0.1:8080/x?page=5>; rel="last""#);
+        assert!(next_link(&last_only, &base).is_none());
+        let elsewhere = headers(r#"<http://evil.example/x?page=2>; rel="next""#);
+        assert!(next_link(&elsewhere, &base).is_none());
+    }
+
+    #[test]
+    fn rate_limits_are_recognised_from_either_header() {
+        let mut h = HeaderMap::new();
+        h.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
+        h.insert("x-ratelimit-reset", HeaderValue::from_static("4102444800"));
+        match status_error("/user", StatusCode::FORBIDDEN, &h) {
+            ForgeError::RateLimited { until } => assert_eq!(until.timestamp(), 4102444800),
+            other => panic!("{other:?}"),
+        }
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", HeaderValue::from_static("30"));
+        assert!(matches!(
+            status_error("/user", StatusCode::TOO_MANY_REQUESTS, &h),
+            ForgeError::RateLimited { .. }
+        ));
+        assert!(matches!(
+            status_error("/user", StatusCode::FORBIDDEN, &HeaderMap::new()),
+            ForgeError::Forbidden(_)
+        ));
+    }
+}

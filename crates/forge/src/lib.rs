@@ -1,0 +1,47 @@
+//! The forge as Countersign sees it: forge-neutral types, the [`Forge`] trait,
+//! and implementations that speak each forge's own API (GitHub first).
+
+mod error;
+pub mod github;
+mod model;
+
+use async_trait::async_trait;
+
+pub use error::ForgeError;
+pub use model::{
+    ChangeRequest, ChangeRequestSummary, ChangedFile, FileStatus, ForgeUser, RepoId,
+};
+
+/// What the use cases need from a forge. Implementations translate their
+/// forge's JSON into these types; no forge-specific shape crosses this trait.
+#[async_trait]
+pub trait Forge: Send + Sync {
+    /// A short human name for the forge instance, e.g. `github.com`.
+    fn host(&self) -> &str;
+
+    /// The user the configured credential belongs to.
+    async fn current_user(&self) -> Result<ForgeUser, ForgeError>;
+
+    /// Repositories the credential can see that have open change requests to review.
+    async fn repositories(&self) -> Result<Vec<RepoId>, ForgeError>;
+
+    /// Open change requests of one repository, newest first.
+    async fn open_change_requests(
+        &self,
+        repo: &RepoId,
+    ) -> Result<Vec<ChangeRequestSummary>, ForgeError>;
+
+    /// One change request in full.
+    async fn change_request(&self, repo: &RepoId, number: u64)
+        -> Result<ChangeRequest, ForgeError>;
+
+    /// The files a change request touches, with per-file patches when the forge sends them.
+    async fn changed_files(
+        &self,
+        repo: &RepoId,
+        number: u64,
+    ) -> Result<Vec<ChangedFile>, ForgeError>;
+
+    /// The whole unified diff of a change request.
+    async fn unified_diff(&self, repo: &RepoId, number: u64) -> Result<String, ForgeError>;
+}

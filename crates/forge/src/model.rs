@@ -1,0 +1,122 @@
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ForgeError;
+
+/// `owner/name` of a repository on a forge.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct RepoId {
+    pub owner: String,
+    pub name: String,
+}
+
+impl RepoId {
+    pub fn new(owner: impl Into<String>, name: impl Into<String>) -> Self {
+        Self { owner: owner.into(), name: name.into() }
+    }
+}
+
+impl fmt::Display for RepoId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.owner, self.name)
+    }
+}
+
+impl FromStr for RepoId {
+    type Err = ForgeError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let valid_part = |p: &str| {
+            !p.is_empty()
+                && p != "."
+                && p != ".."
+                && p.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        };
+        match s.split_once('/') {
+            Some((owner, name)) if valid_part(owner) && valid_part(name) => {
+                Ok(Self::new(owner, name))
+            }
+            _ => Err(ForgeError::InvalidInput(format!(
+                "repository must look like OWNER/NAME, got {s:?}"
+            ))),
+        }
+    }
+}
+
+/// A forge account. The numeric id is what identifies a person: logins can be renamed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForgeUser {
+    pub id: u64,
+    pub login: String,
+    pub name: Option<String>,
+}
+
+/// What a queue row needs to know about a change request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeRequestSummary {
+    pub repo: RepoId,
+    pub number: u64,
+    pub title: String,
+    pub author: ForgeUser,
+    pub labels: Vec<String>,
+    pub draft: bool,
+    pub base_ref: String,
+    pub base_sha: String,
+    pub head_sha: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A change request in full.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeRequest {
+    pub summary: ChangeRequestSummary,
+    pub body: String,
+    pub web_url: String,
+    pub commits: u64,
+    pub changed_files: u64,
+    pub additions: u64,
+    pub deletions: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileStatus {
+    Added,
+    Removed,
+    Modified,
+    Renamed,
+    Copied,
+    Changed,
+    Unchanged,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangedFile {
+    pub path: String,
+    pub previous_path: Option<String>,
+    pub status: FileStatus,
+    pub additions: u64,
+    pub deletions: u64,
+    /// `None` when the forge left the patch out (binary or too large): the
+    /// caller must then fetch it another way, never show the file as unchanged.
+    pub patch: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repo_ids_parse_and_reject_path_tricks() {
+        let id: RepoId = "acme-medical/infusion-pump".parse().unwrap();
+        assert_eq!(id, RepoId::new("acme-medical", "infusion-pump"));
+        assert_eq!(id.to_string(), "acme-medical/infusion-pump");
+        for bad in ["", "acme", "acme/", "/x", "a/b/c", "../x", "a/..", "a b/c", "a/c?x=1"] {
+            assert!(bad.parse::<RepoId>().is_err(), "{bad:?} was accepted");
+        }
+    }
+}

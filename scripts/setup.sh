@@ -1,0 +1,59 @@
+# Shared set-up for scripts/run-app.sh and scripts/test-all.sh. Sourced, not run.
+# Every step checks first, so a second run costs seconds and changes nothing.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+say() { printf '\n==> %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# apt packages, installed only when missing.
+need_apt() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    say "installing system packages: ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+}
+
+need_rust() {
+  if ! command -v cargo >/dev/null 2>&1; then
+    [ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$HOME/.cargo/bin:$PATH"
+  fi
+  if ! command -v cargo >/dev/null 2>&1; then
+    echo "Rust is missing: install it with rustup (a stable toolchain, 1.85 or newer), then run this again." >&2
+    exit 1
+  fi
+}
+
+need_node() {
+  if ! command -v npm >/dev/null 2>&1; then
+    need_apt nodejs npm
+  fi
+}
+
+# The UI's npm packages, reinstalled only when the lock file changed.
+ui_packages() {
+  local stamp=ui/node_modules/.countersign-lock
+  if [ ! -f "$stamp" ] || ! cmp -s ui/package-lock.json "$stamp"; then
+    say "installing the UI's npm packages"
+    (cd ui && npm ci --no-audit --no-fund)
+    cp ui/package-lock.json "$stamp"
+  fi
+}
+
+ui_build() {
+  say "building the UI"
+  (cd ui && npm run --silent build)
+}
+
+APP_APT_PACKAGES=(build-essential pkg-config curl file libssl-dev libwebkit2gtk-4.1-dev librsvg2-dev libayatana-appindicator3-dev)
+TEST_APT_PACKAGES=(xvfb xauth webkit2gtk-driver imagemagick dbus-x11)

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Install what the tests need and run all of them: UI type check and lint, Rust
+# format and lint, unit, contract and end-to-end tests in the real window.
+source "$(dirname "$0")/setup.sh"
+
+need_apt "${APP_APT_PACKAGES[@]}" "${TEST_APT_PACKAGES[@]}"
+need_rust
+need_node
+if ! command -v tauri-driver >/dev/null 2>&1; then
+  say "installing tauri-driver"
+  cargo install tauri-driver --locked
+fi
+ui_packages
+
+say "UI: type check and lint"
+(cd ui && npm run --silent check)
+ui_build
+
+say "Rust: format and lint"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+say "building the desktop app for the end-to-end tests"
+cargo build --workspace --bins --locked
+
+say "running every test"
+# Xvfb gives the real window a display; the tests drive it with tauri-driver.
+xvfb-run -a --server-args="-screen 0 1280x900x24" cargo test --workspace --locked -- --test-threads=2

@@ -1,0 +1,13 @@
+// The commands the webview may call. Keep in step with
+// `countersign_api::contract::COMMANDS`, `capabilities/default.json` and
+// `permissions/reviewed-commands.txt`; a test in tests/ compares all four.
+const COMMANDS: &[&str] = &["app_info", "load_queue", "open_change_request"];
+
+fn main() {
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .config_path("../tauri.conf.json")
+            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("tauri-build");
+}

@@ -1,0 +1,27 @@
+// No console window on Windows release builds.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+mod launch;
+mod logging;
+
+use tauri::Manager;
+
+fn main() {
+    tauri::Builder::default()
+        .setup(|app| {
+            let log_dir = app.path().app_log_dir()?;
+            logging::init(&log_dir);
+            let target = launch::target_from_args(std::env::args().skip(1))?;
+            let session = tauri::async_runtime::block_on(countersign_api::Session::start(target))?;
+            app.manage(session);
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::load_queue,
+            commands::open_change_request,
+        ])
+        .run(tauri::generate_context!("../tauri.conf.json"))
+        .expect("the Countersign window could not start");
+}

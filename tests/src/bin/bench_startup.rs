@@ -1,0 +1,117 @@
+//! Start-up benchmark of the desktop app (not a test: it prints figures).
+//!
+//! For each run: launch the window through tauri-driver against a sandbox forge,
+//! time from the WebDriver "new session" request to the first queue row being
+//! visible, then, once idle, the resident memory of the app and all its
+//! descendants (WebKit's web and network processes). Targets: < 1 s, < 200 MB.
+//!
+//! Usage (under a display, e.g. `xvfb-run -a`):
+//!   cargo build --release -p countersign-desktop
+//!   cargo run --release -p countersign-tests --bin bench-startup -- [--runs N] [--profile release]
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use countersign_forge_sandbox::{RunningSandbox, Seed};
+use countersign_tests::window::{desktop_binary, AppWindow};
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let mut runs = 5;
+    let mut profile = "release".to_owned();
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--runs" => runs = args.next().and_then(|v| v.parse().ok()).expect("--runs N"),
+            "--profile" => profile = args.next().expect("--profile NAME"),
+            other => panic!("unknown argument {other}"),
+        }
+    }
+    let binary = desktop_binary(&profile);
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.expect("sandbox");
+    let mut startup = Vec::new();
+    let mut rss = Vec::new();
+    let mut pss = Vec::new();
+    for i in 0..runs {
+        let started = Instant::now();
+        let app = AppWindow::launch(&format!("bench-{i}"), &binary, &["--sandbox-url".into(), sandbox.api_base()])
+            .await
+            .expect("launch");
+        app.find("[data-testid=queue-item]").await.expect("queue visible");
+        let elapsed = started.elapsed();
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let (r, p) = memory_of_app(&binary.file_name().unwrap().to_string_lossy());
+        println!(
+            "run {i}: start to queue visible {:.0} ms; idle memory RSS {:.1} MB, PSS {:.1} MB",
+            elapsed.as_secs_f64() * 1000.0,
+            r as f64 / 1e6,
+            p as f64 / 1e6
+        );
+        startup.push(elapsed.as_secs_f64());
+        rss.push(r as f64 / 1e6);
+        pss.push(p as f64 / 1e6);
+        app.close().await;
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        v[v.len() / 2]
+    };
+    println!(
+        "median of {runs} ({profile}): start to queue visible {:.0} ms (target < 1000); \
+         idle RSS of all app processes {:.1} MB, PSS {:.1} MB (target < 200 MB)",
+        median(&mut startup) * 1000.0,
+        median(&mut rss),
+        median(&mut pss)
+    );
+}
+
+/// Summed RSS and PSS (bytes) of the newest process named `exe` and all its descendants.
+fn memory_of_app(exe: &str) -> (u64, u64) {
+    let mut parent_of = HashMap::new();
+    let mut name_of = HashMap::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        // comm may contain spaces; it is wrapped in the outermost parentheses.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else { continue };
+        let comm = stat[open + 1..close].to_owned();
+        let ppid: u32 = stat[close + 2..].split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        parent_of.insert(pid, ppid);
+        name_of.insert(pid, comm);
+    }
+    // /proc's comm is cut to 15 characters.
+    let short: String = exe.chars().take(15).collect();
+    let Some(root) = name_of.iter().filter(|(_, n)| **n == short).map(|(p, _)| *p).max() else {
+        return (0, 0);
+    };
+    let mut total_rss = 0;
+    let mut total_pss = 0;
+    for &pid in parent_of.keys() {
+        let mut p = pid;
+        let mut inside = false;
+        for _ in 0..64 {
+            if p == root {
+                inside = true;
+                break;
+            }
+            match parent_of.get(&p) {
+                Some(&pp) if pp != 0 => p = pp,
+                _ => break,
+            }
+        }
+        if inside {
+            let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+            total_rss += kb_field(&rollup, "Rss:") * 1024;
+            total_pss += kb_field(&rollup, "Pss:") * 1024;
+        }
+    }
+    (total_rss, total_pss)
+}
+
+fn kb_field(text: &str, name: &str) -> u64 {
+    text.lines()
+        .find(|l| l.starts_with(name))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}

@@ -1,0 +1,137 @@
+//! The real `countersign-desktop` window, launched by `tauri-driver` (which
+//! drives WebKitWebDriver) and controlled with fantoccini.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use tokio::process::{Child, Command};
+
+use crate::{free_port, target_dir};
+
+/// How long an element may take to appear; the first paint under a busy Xvfb
+/// can take several seconds.
+pub const WAIT: Duration = Duration::from_secs(30);
+
+pub struct AppWindow {
+    pub client: Client,
+    driver: Child,
+    name: String,
+}
+
+/// Which build of the desktop binary to launch.
+pub fn desktop_binary(profile: &str) -> PathBuf {
+    target_dir().join(profile).join(format!("countersign-desktop{}", std::env::consts::EXE_SUFFIX))
+}
+
+impl AppWindow {
+    /// Launch the desktop app with `args`. `name` names the screenshot.
+    pub async fn launch(name: &str, binary: &Path, args: &[String]) -> Result<Self, String> {
+        if !binary.exists() {
+            return Err(format!(
+                "{} is missing: build it first (cargo build -p countersign-desktop)",
+                binary.display()
+            ));
+        }
+        if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+            return Err("no display: run the end-to-end tests under xvfb-run".into());
+        }
+        let port = free_port();
+        let native_port = free_port();
+        let driver = Command::new("tauri-driver")
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| format!("cannot start tauri-driver (cargo install tauri-driver --locked): {e}"))?;
+        let url = format!("http://127.0.0.1:{port}");
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": binary, "args": args }),
+        );
+        caps.insert("browserName".into(), serde_json::json!("wry"));
+        let deadline = Instant::now() + WAIT;
+        let client = loop {
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match ClientBuilder::new(connector).capabilities(caps.clone()).connect(&url).await {
+                Ok(client) => break client,
+                Err(e) if Instant::now() < deadline => {
+                    tracing_note(&format!("waiting for tauri-driver: {e}"));
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => return Err(format!("no WebDriver session: {e}")),
+            }
+        };
+        Ok(Self { client, driver, name: name.to_owned() })
+    }
+
+    /// The first element matching `css`, waiting for it to appear.
+    pub async fn find(&self, css: &str) -> Result<Element, String> {
+        self.client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(css))
+            .await
+            .map_err(|e| format!("{css} did not appear: {e}"))
+    }
+
+    /// Wait until `count` elements match `css`.
+    pub async fn find_n(&self, css: &str, count: usize) -> Result<Vec<Element>, String> {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let found = self.client.find_all(Locator::Css(css)).await.map_err(|e| e.to_string())?;
+            if found.len() == count {
+                return Ok(found);
+            }
+            if Instant::now() > deadline {
+                return Err(format!("expected {count} × {css}, saw {}", found.len()));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Wait until the text of the element at `css` contains `needle`.
+    pub async fn wait_for_text(&self, css: &str, needle: &str) -> Result<String, String> {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let el = self.find(css).await?;
+            let text = el.text().await.map_err(|e| e.to_string())?;
+            if text.contains(needle) {
+                return Ok(text);
+            }
+            if Instant::now() > deadline {
+                return Err(format!("{css} never contained {needle:?}; last text: {text:?}"));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Save what the window shows as `target/e2e-screenshots/<name>.png`.
+    pub async fn screenshot(&self) -> Result<PathBuf, String> {
+        let png = self.client.screenshot().await.map_err(|e| format!("screenshot: {e}"))?;
+        let dir = target_dir().join("e2e-screenshots");
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let path = dir.join(format!("{}.png", self.name));
+        std::fs::write(&path, png).map_err(|e| e.to_string())?;
+        Ok(path)
+    }
+
+    /// Screenshot, then end the session and the driver, whatever the test's outcome.
+    pub async fn close(mut self) {
+        if let Err(e) = self.screenshot().await {
+            eprintln!("{}: {e}", self.name);
+        }
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill().await;
+    }
+}
+
+fn tracing_note(message: &str) {
+    if std::env::var_os("COUNTERSIGN_E2E_VERBOSE").is_some() {
+        eprintln!("{message}");
+    }
+}

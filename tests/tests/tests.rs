@@ -1,0 +1,8 @@
+//! One integration-test binary for the whole workspace (ripgrep's pattern):
+//! - `architecture`: what may depend on what;
+//! - `ipc_surface`: the commands, capabilities, CSP and configs the window gets;
+//! - `e2e`: the real window, driven over WebDriver, against the sandbox forge.
+
+mod architecture;
+mod e2e;
+mod ipc_surface;

@@ -1,0 +1,78 @@
+import "./styles.css";
+
+import { call } from "./backend";
+import { el, replaceChildren } from "./dom";
+import type { ApiError, AppInfo, Queue, QueueItem } from "./ipc/contract";
+import { detailView } from "./views/detail";
+import { queueView } from "./views/queue";
+
+function header(info: AppInfo | null): HTMLElement {
+  return el(
+    "header",
+    { class: "app-header" },
+    el("span", { class: "app-name" }, "Countersign"),
+    info === null
+      ? null
+      : el(
+          "span",
+          {
+            class: info.sandbox ? "forge-badge sandbox" : "forge-badge",
+            "data-testid": "forge-badge",
+            title: info.forge_url,
+          },
+          info.sandbox ? "Sandbox — demo data, nothing you sign here is real" : info.forge_label,
+        ),
+    info === null ? null : el("span", { class: "muted version" }, `v${info.version}`),
+  );
+}
+
+async function start(root: HTMLElement): Promise<void> {
+  let selected: QueueItem | null = null;
+  const detail = detailView();
+  const queue = queueView(open);
+  const top = el("div", {});
+  replaceChildren(root, top, el("main", { class: "layout" }, queue.root, detail.root));
+  replaceChildren(top, header(null));
+  detail.empty();
+
+  try {
+    replaceChildren(top, header(await call("app_info")));
+  } catch (e) {
+    console.error("app_info failed", e);
+  }
+
+  let latest = 0;
+  async function open(item: QueueItem): Promise<void> {
+    selected = item;
+    const ticket = ++latest;
+    detail.loading(`${item.repo} #${item.number}`);
+    void refresh(false);
+    try {
+      const d = await call("open_change_request", { repo: item.repo, number: item.number });
+      if (ticket === latest) detail.show(d);
+    } catch (e) {
+      if (ticket === latest) detail.failed(e as ApiError);
+    }
+  }
+
+  let lastQueue: Queue | null = null;
+
+  async function refresh(fetch: boolean): Promise<void> {
+    if (!fetch && lastQueue !== null) {
+      queue.show(lastQueue, selected);
+      return;
+    }
+    queue.loading();
+    try {
+      lastQueue = await call("load_queue");
+      queue.show(lastQueue, selected);
+    } catch (e) {
+      queue.failed(e as ApiError, () => void refresh(true));
+    }
+  }
+
+  await refresh(true);
+}
+
+const root = document.getElementById("app");
+if (root !== null) void start(root);

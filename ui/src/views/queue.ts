@@ -1,0 +1,100 @@
+import type { ApiError, Queue, QueueItem, Risk } from "../ipc/contract";
+import { el, replaceChildren } from "../dom";
+import { age, exactUtc } from "../format";
+
+const RISK_TEXT: Record<Risk, string> = {
+  high: "High risk",
+  medium: "Medium risk",
+  low: "Low risk",
+  unassessed: "Unassessed",
+};
+
+export function riskBadge(risk: Risk): HTMLElement {
+  return el("span", { class: `risk risk-${risk}`, "data-testid": "risk" }, RISK_TEXT[risk]);
+}
+
+export interface QueueView {
+  root: HTMLElement;
+  loading(): void;
+  show(queue: Queue, selected: QueueItem | null): void;
+  failed(error: ApiError, retry: () => void): void;
+}
+
+export function queueView(onOpen: (item: QueueItem) => void): QueueView {
+  const list = el("div", { class: "queue-body" });
+  const synced = el("span", { class: "muted", "data-testid": "synced-at" });
+  const root = el(
+    "section",
+    { class: "queue", "aria-label": "Change requests waiting for review", "data-testid": "queue" },
+    el("header", { class: "pane-header" }, el("h2", {}, "Review queue"), synced),
+    list,
+  );
+
+  function row(item: QueueItem, selected: boolean): HTMLElement {
+    const button = el(
+      "button",
+      {
+        class: selected ? "queue-item selected" : "queue-item",
+        "data-testid": "queue-item",
+        "data-number": String(item.number),
+        "aria-current": selected ? "true" : undefined,
+        type: "button",
+      },
+      el(
+        "div",
+        { class: "queue-item-top" },
+        riskBadge(item.risk),
+        el("span", { class: "muted", title: exactUtc(item.created_at) }, age(item.created_at)),
+      ),
+      el("div", { class: "queue-item-title", "data-testid": "queue-item-title" }, item.title),
+      el(
+        "div",
+        { class: "muted queue-item-meta" },
+        `${item.repo} #${item.number} · ${item.author.name ?? item.author.login}`,
+        item.draft ? " · draft" : "",
+      ),
+    );
+    button.addEventListener("click", () => onOpen(item));
+    return button;
+  }
+
+  return {
+    root,
+    loading() {
+      replaceChildren(list, el("p", { class: "state", "data-testid": "queue-loading" }, "Loading change requests…"));
+    },
+    show(queue, selected) {
+      synced.textContent = `synced ${age(queue.synced_at)} ago`;
+      synced.title = exactUtc(queue.synced_at);
+      const problems = queue.problems.map((p) =>
+        el("p", { class: "state warning", "data-testid": "queue-problem" }, `${p.repo}: ${p.error.message}`),
+      );
+      if (queue.items.length === 0) {
+        replaceChildren(
+          list,
+          ...problems,
+          el("p", { class: "state", "data-testid": "queue-empty" }, "No change requests are waiting for review."),
+        );
+        return;
+      }
+      const rows = queue.items.map((item) =>
+        row(item, selected !== null && selected.repo === item.repo && selected.number === item.number),
+      );
+      replaceChildren(list, ...problems, ...rows);
+    },
+    failed(error, retry) {
+      const button = el("button", { type: "button", class: "secondary" }, "Try again");
+      button.addEventListener("click", retry);
+      replaceChildren(
+        list,
+        el(
+          "div",
+          { class: "state error", role: "alert", "data-testid": "queue-error", "data-code": error.code },
+          el("p", {}, "The change requests could not be loaded."),
+          el("p", { class: "muted" }, error.message),
+          button,
+        ),
+      );
+    },
+  };
+}
