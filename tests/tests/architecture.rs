@@ -4,9 +4,16 @@ use std::process::Command;
 use countersign_tests::workspace_root;
 use serde_json::Value;
 
+fn host_triple() -> String {
+    let out = Command::new("rustc").arg("-vV").output().expect("rustc runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.lines().find_map(|l| l.strip_prefix("host: ")).expect("rustc -vV names the host").to_owned()
+}
+
 fn metadata() -> Value {
+    // Resolving for this host only keeps cargo from needing other platforms' crates.
     let out = Command::new(env!("CARGO"))
-        .args(["metadata", "--format-version", "1", "--offline"])
+        .args(["metadata", "--format-version", "1", "--offline", "--filter-platform", &host_triple()])
         .current_dir(workspace_root())
         .output()
         .expect("cargo metadata runs");

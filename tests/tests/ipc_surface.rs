@@ -25,7 +25,7 @@ fn reviewed() -> BTreeSet<String> {
 /// The quoted names inside the first `[...]` after `marker` in a Rust source file.
 fn quoted_list_after(source: &str, marker: &str) -> BTreeSet<String> {
     let start = source.find(marker).unwrap_or_else(|| panic!("{marker} not found"));
-    let rest = &source[start..];
+    let rest = &source[start + marker.len()..];
     let open = rest.find('[').unwrap();
     let close = rest[open..].find(']').unwrap() + open;
     rest[open + 1..close]
@@ -43,7 +43,7 @@ fn allowed_commands_equal_the_reviewed_list() {
         countersign_api::contract::command_names().into_iter().map(str::to_owned).collect();
     assert_eq!(contract, reviewed, "contract::COMMANDS differs from the reviewed list");
 
-    let build = quoted_list_after(&read("src-tauri/build.rs"), "const COMMANDS");
+    let build = quoted_list_after(&read("src-tauri/build.rs"), "const COMMANDS: &[&str] =");
     assert_eq!(build, reviewed, "build.rs COMMANDS differs from the reviewed list");
 
     let main = read("src-tauri/src/main.rs");

@@ -75,7 +75,7 @@ export function detailView(): DetailView {
             el("dt", {}, "Base commit"),
             el("dd", { class: "mono", title: d.base_sha }, shortSha(d.base_sha)),
             el("dt", {}, "Changes"),
-            el("dd", {}, `${d.files.length} files, +${d.additions} −${d.deletions}`),
+            el("dd", {}, `${d.files.length} ${d.files.length === 1 ? "file" : "files"}, +${d.additions} −${d.deletions}`),
           ),
           el("div", { class: "labels" }, ...d.item.labels.map((l) => el("span", { class: "label" }, l))),
         ),

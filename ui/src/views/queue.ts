@@ -64,7 +64,8 @@ export function queueView(onOpen: (item: QueueItem) => void): QueueView {
       replaceChildren(list, el("p", { class: "state", "data-testid": "queue-loading" }, "Loading change requests…"));
     },
     show(queue, selected) {
-      synced.textContent = `synced ${age(queue.synced_at)} ago`;
+      const ago = age(queue.synced_at);
+      synced.textContent = ago === "just now" ? "synced just now" : `synced ${ago} ago`;
       synced.title = exactUtc(queue.synced_at);
       const problems = queue.problems.map((p) =>
         el("p", { class: "state warning", "data-testid": "queue-problem" }, `${p.repo}: ${p.error.message}`),
