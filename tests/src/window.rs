@@ -23,7 +23,10 @@ pub struct AppWindow {
 
 /// Which build of the desktop binary to launch.
 pub fn desktop_binary(profile: &str) -> PathBuf {
-    target_dir().join(profile).join(format!("countersign-desktop{}", std::env::consts::EXE_SUFFIX))
+    target_dir().join(profile).join(format!(
+        "countersign-desktop{}",
+        std::env::consts::EXE_SUFFIX
+    ))
 }
 
 impl AppWindow {
@@ -41,12 +44,19 @@ impl AppWindow {
         let port = free_port();
         let native_port = free_port();
         let driver = Command::new("tauri-driver")
-            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
             .spawn()
-            .map_err(|e| format!("cannot start tauri-driver (cargo install tauri-driver --locked): {e}"))?;
+            .map_err(|e| {
+                format!("cannot start tauri-driver (cargo install tauri-driver --locked): {e}")
+            })?;
         let url = format!("http://127.0.0.1:{port}");
         let mut caps = serde_json::Map::new();
         caps.insert(
@@ -57,7 +67,11 @@ impl AppWindow {
         let deadline = Instant::now() + WAIT;
         let client = loop {
             let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-            match ClientBuilder::new(connector).capabilities(caps.clone()).connect(&url).await {
+            match ClientBuilder::new(connector)
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+            {
                 Ok(client) => break client,
                 Err(e) if Instant::now() < deadline => {
                     tracing_note(&format!("waiting for tauri-driver: {e}"));
@@ -66,7 +80,11 @@ impl AppWindow {
                 Err(e) => return Err(format!("no WebDriver session: {e}")),
             }
         };
-        Ok(Self { client, driver, name: name.to_owned() })
+        Ok(Self {
+            client,
+            driver,
+            name: name.to_owned(),
+        })
     }
 
     /// The first element matching `css`, waiting for it to appear.
@@ -83,7 +101,11 @@ impl AppWindow {
     pub async fn find_n(&self, css: &str, count: usize) -> Result<Vec<Element>, String> {
         let deadline = Instant::now() + WAIT;
         loop {
-            let found = self.client.find_all(Locator::Css(css)).await.map_err(|e| e.to_string())?;
+            let found = self
+                .client
+                .find_all(Locator::Css(css))
+                .await
+                .map_err(|e| e.to_string())?;
             if found.len() == count {
                 return Ok(found);
             }
@@ -104,7 +126,9 @@ impl AppWindow {
                 return Ok(text);
             }
             if Instant::now() > deadline {
-                return Err(format!("{css} never contained {needle:?}; last text: {text:?}"));
+                return Err(format!(
+                    "{css} never contained {needle:?}; last text: {text:?}"
+                ));
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -112,7 +136,11 @@ impl AppWindow {
 
     /// Save what the window shows as `target/e2e-screenshots/<name>.png`.
     pub async fn screenshot(&self) -> Result<PathBuf, String> {
-        let png = self.client.screenshot().await.map_err(|e| format!("screenshot: {e}"))?;
+        let png = self
+            .client
+            .screenshot()
+            .await
+            .map_err(|e| format!("screenshot: {e}"))?;
         let dir = target_dir().join("e2e-screenshots");
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
         let path = dir.join(format!("{}.png", self.name));

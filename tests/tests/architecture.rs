@@ -5,19 +5,36 @@ use countersign_tests::workspace_root;
 use serde_json::Value;
 
 fn host_triple() -> String {
-    let out = Command::new("rustc").arg("-vV").output().expect("rustc runs");
+    let out = Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .expect("rustc runs");
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    text.lines().find_map(|l| l.strip_prefix("host: ")).expect("rustc -vV names the host").to_owned()
+    text.lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .expect("rustc -vV names the host")
+        .to_owned()
 }
 
 fn metadata() -> Value {
     // Resolving for this host only keeps cargo from needing other platforms' crates.
     let out = Command::new(env!("CARGO"))
-        .args(["metadata", "--format-version", "1", "--offline", "--filter-platform", &host_triple()])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--offline",
+            "--filter-platform",
+            &host_triple(),
+        ])
         .current_dir(workspace_root())
         .output()
         .expect("cargo metadata runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("cargo metadata JSON")
 }
 
@@ -52,7 +69,13 @@ fn no_domain_crate_depends_on_tauri_even_indirectly() {
                 .as_array()
                 .unwrap()
                 .iter()
-                .filter(|d| d["dep_kinds"].as_array().unwrap().iter().any(|k| k["kind"].is_null()))
+                .filter(|d| {
+                    d["dep_kinds"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|k| k["kind"].is_null())
+                })
                 .map(|d| d["pkg"].as_str().unwrap())
                 .collect();
             (n["id"].as_str().unwrap(), deps)
@@ -64,13 +87,19 @@ fn no_domain_crate_depends_on_tauri_even_indirectly() {
             std::path::Path::new(p["manifest_path"].as_str().unwrap()).starts_with(&crates_dir)
         })
         .collect();
-    assert!(domain.len() >= 5, "expected the domain crates under crates/, found {}", domain.len());
+    assert!(
+        domain.len() >= 5,
+        "expected the domain crates under crates/, found {}",
+        domain.len()
+    );
     for p in domain {
         let id = p["id"].as_str().unwrap();
         let bad: Vec<&str> = reachable(id, &graph)
             .into_iter()
             .map(|d| name_of[d])
-            .filter(|n| *n == "tauri" || n.starts_with("tauri-") || *n == "wry" || *n == "webkit2gtk")
+            .filter(|n| {
+                *n == "tauri" || n.starts_with("tauri-") || *n == "wry" || *n == "webkit2gtk"
+            })
             .collect();
         assert!(bad.is_empty(), "{} depends on {bad:?}", p["name"]);
     }
@@ -81,6 +110,12 @@ fn the_desktop_shell_uses_no_tauri_plugins() {
     let manifest = std::fs::read_to_string(workspace_root().join("src-tauri/Cargo.toml")).unwrap();
     let doc: toml::Table = manifest.parse().unwrap();
     let deps = doc["dependencies"].as_table().unwrap();
-    let plugins: Vec<&String> = deps.keys().filter(|k| k.starts_with("tauri-plugin")).collect();
-    assert!(plugins.is_empty(), "shell/fs/http plugins widen what the webview can do: {plugins:?}");
+    let plugins: Vec<&String> = deps
+        .keys()
+        .filter(|k| k.starts_with("tauri-plugin"))
+        .collect();
+    assert!(
+        plugins.is_empty(),
+        "shell/fs/http plugins widen what the webview can do: {plugins:?}"
+    );
 }

@@ -13,7 +13,9 @@ static ONE_WINDOW: Mutex<()> = Mutex::const_new(());
 async fn launch(name: &str, sandbox_url: &str) -> AppWindow {
     let binary = desktop_binary("debug");
     let args = vec!["--sandbox-url".to_owned(), sandbox_url.to_owned()];
-    AppWindow::launch(name, &binary, &args).await.unwrap_or_else(|e| panic!("{name}: {e}"))
+    AppWindow::launch(name, &binary, &args)
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 /// Run `body` against a fresh window; the window is closed (and photographed)
@@ -34,20 +36,41 @@ macro_rules! with_window {
 async fn the_queue_shows_the_sandbox_pull_requests_and_opens_a_diff() {
     let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
     with_window!("queue-and-diff", &sandbox.api_base(), |app| {
-        let badge = app.wait_for_text("[data-testid=forge-badge]", "Sandbox").await?;
+        let badge = app
+            .wait_for_text("[data-testid=forge-badge]", "Sandbox")
+            .await?;
         assert!(badge.contains("Sandbox"), "{badge}");
         let rows = app.find_n("[data-testid=queue-item]", 4).await?;
         let mut titles = Vec::new();
         for row in &rows {
             titles.push(row.text().await.map_err(|e| e.to_string())?);
         }
-        assert!(titles.iter().any(|t| t.contains("Clamp infusion rate")), "{titles:?}");
-        assert!(titles.iter().any(|t| t.contains("HIGH RISK") || t.contains("High risk")), "{titles:?}");
+        assert!(
+            titles.iter().any(|t| t.contains("Clamp infusion rate")),
+            "{titles:?}"
+        );
+        assert!(
+            titles
+                .iter()
+                .any(|t| t.contains("HIGH RISK") || t.contains("High risk")),
+            "{titles:?}"
+        );
 
-        app.find("[data-testid=queue-item][data-number='42']").await?.click().await.map_err(|e| e.to_string())?;
-        app.wait_for_text("[data-testid=detail-title]", "Clamp infusion rate").await?;
-        let diff = app.wait_for_text("[data-testid=diff]", "MAX_RATE_ML_H").await?;
-        for path in ["firmware/src/dosing/rate.rs", "firmware/src/dosing/scheduler.rs", "docs/risk/RA-042.md"] {
+        app.find("[data-testid=queue-item][data-number='42']")
+            .await?
+            .click()
+            .await
+            .map_err(|e| e.to_string())?;
+        app.wait_for_text("[data-testid=detail-title]", "Clamp infusion rate")
+            .await?;
+        let diff = app
+            .wait_for_text("[data-testid=diff]", "MAX_RATE_ML_H")
+            .await?;
+        for path in [
+            "firmware/src/dosing/rate.rs",
+            "firmware/src/dosing/scheduler.rs",
+            "docs/risk/RA-042.md",
+        ] {
             assert!(diff.contains(&format!("+++ b/{path}")), "diff lacks {path}");
         }
         app.find_n("[data-testid=changed-file]", 3).await?;
@@ -59,26 +82,44 @@ async fn the_queue_shows_the_sandbox_pull_requests_and_opens_a_diff() {
 async fn forge_text_is_shown_as_text_and_never_runs() {
     let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
     with_window!("hostile-text", &sandbox.api_base(), |app| {
-        app.find("[data-testid=queue-item][data-number='45']").await?.click().await.map_err(|e| e.to_string())?;
-        let title = app.wait_for_text("[data-testid=detail-title]", "<script>").await?;
-        assert!(title.contains("onerror="), "the markup must be visible as text: {title}");
-        let body = app.wait_for_text("[data-testid=description]", "<script>").await?;
+        app.find("[data-testid=queue-item][data-number='45']")
+            .await?
+            .click()
+            .await
+            .map_err(|e| e.to_string())?;
+        let title = app
+            .wait_for_text("[data-testid=detail-title]", "<script>")
+            .await?;
+        assert!(
+            title.contains("onerror="),
+            "the markup must be visible as text: {title}"
+        );
+        let body = app
+            .wait_for_text("[data-testid=description]", "<script>")
+            .await?;
         assert!(body.contains("javascript:"), "{body}");
         let injected = app
             .client
             .execute("return [document.title, document.querySelectorAll('#app script, #app img').length];", vec![])
             .await
             .map_err(|e| e.to_string())?;
-        assert_eq!(injected, serde_json::json!(["Countersign", 0]), "forge text was parsed as HTML");
+        assert_eq!(
+            injected,
+            serde_json::json!(["Countersign", 0]),
+            "forge text was parsed as HTML"
+        );
         Ok(())
     });
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_empty_forge_shows_the_empty_state() {
-    let sandbox = RunningSandbox::start(0, Seed::NoPullRequests).await.unwrap();
+    let sandbox = RunningSandbox::start(0, Seed::NoPullRequests)
+        .await
+        .unwrap();
     with_window!("empty-queue", &sandbox.api_base(), |app| {
-        app.wait_for_text("[data-testid=queue-empty]", "No change requests").await?;
+        app.wait_for_text("[data-testid=queue-empty]", "No change requests")
+            .await?;
         app.find_n("[data-testid=queue-item]", 0).await?;
         Ok(())
     });

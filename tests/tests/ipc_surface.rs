@@ -24,7 +24,9 @@ fn reviewed() -> BTreeSet<String> {
 
 /// The quoted names inside the first `[...]` after `marker` in a Rust source file.
 fn quoted_list_after(source: &str, marker: &str) -> BTreeSet<String> {
-    let start = source.find(marker).unwrap_or_else(|| panic!("{marker} not found"));
+    let start = source
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} not found"));
     let rest = &source[start + marker.len()..];
     let open = rest.find('[').unwrap();
     let close = rest[open..].find(']').unwrap() + open;
@@ -39,19 +41,30 @@ fn quoted_list_after(source: &str, marker: &str) -> BTreeSet<String> {
 fn allowed_commands_equal_the_reviewed_list() {
     let reviewed = reviewed();
 
-    let contract: BTreeSet<String> =
-        countersign_api::contract::command_names().into_iter().map(str::to_owned).collect();
-    assert_eq!(contract, reviewed, "contract::COMMANDS differs from the reviewed list");
+    let contract: BTreeSet<String> = countersign_api::contract::command_names()
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        contract, reviewed,
+        "contract::COMMANDS differs from the reviewed list"
+    );
 
     let build = quoted_list_after(&read("src-tauri/build.rs"), "const COMMANDS: &[&str] =");
-    assert_eq!(build, reviewed, "build.rs COMMANDS differs from the reviewed list");
+    assert_eq!(
+        build, reviewed,
+        "build.rs COMMANDS differs from the reviewed list"
+    );
 
     let main = read("src-tauri/src/main.rs");
     let handler: BTreeSet<String> = quoted_list_after(&main, "generate_handler!")
         .into_iter()
         .map(|s| s.trim_start_matches("commands::").to_owned())
         .collect();
-    assert_eq!(handler, reviewed, "generate_handler! differs from the reviewed list");
+    assert_eq!(
+        handler, reviewed,
+        "generate_handler! differs from the reviewed list"
+    );
 
     let capabilities = std::fs::read_dir(workspace_root().join("src-tauri/capabilities")).unwrap();
     let mut granted = BTreeSet::new();
@@ -67,7 +80,10 @@ fn allowed_commands_equal_the_reviewed_list() {
             granted.insert(command.replace('-', "_"));
         }
     }
-    assert_eq!(granted, reviewed, "capabilities grant something other than the reviewed list");
+    assert_eq!(
+        granted, reviewed,
+        "capabilities grant something other than the reviewed list"
+    );
 }
 
 #[test]
@@ -75,13 +91,22 @@ fn the_csp_is_strict_and_the_global_api_is_off() {
     let conf = json("tauri.conf.json");
     assert_eq!(conf["app"]["withGlobalTauri"], Value::Bool(false));
     assert!(conf["app"]["security"]["dangerousDisableAssetCspModification"].is_null());
-    let csp = conf["app"]["security"]["csp"].as_object().expect("a CSP object");
+    let csp = conf["app"]["security"]["csp"]
+        .as_object()
+        .expect("a CSP object");
     assert_eq!(csp["default-src"], "'self'");
     assert_eq!(csp["script-src"], "'self'");
     assert_eq!(csp["object-src"], "'none'");
     for (directive, value) in csp {
         let value = value.as_str().unwrap();
-        for forbidden in ["'unsafe-inline'", "'unsafe-eval'", "'wasm-unsafe-eval'", "*", "https:", "blob:"] {
+        for forbidden in [
+            "'unsafe-inline'",
+            "'unsafe-eval'",
+            "'wasm-unsafe-eval'",
+            "*",
+            "https:",
+            "blob:",
+        ] {
             assert!(
                 !value.split_whitespace().any(|t| t == forbidden),
                 "{directive} allows {forbidden}"
@@ -102,13 +127,22 @@ fn the_cli_config_agrees_with_the_root_config() {
     let root = json("tauri.conf.json");
     let cli = json("src-tauri/tauri.conf.json");
     for key in ["productName", "version", "identifier"] {
-        assert_eq!(root[key], cli[key], "{key} differs between the two tauri.conf.json");
+        assert_eq!(
+            root[key], cli[key],
+            "{key} differs between the two tauri.conf.json"
+        );
     }
     let from_root = workspace_root().join(root["build"]["frontendDist"].as_str().unwrap());
-    let from_cli = workspace_root().join("src-tauri").join(cli["build"]["frontendDist"].as_str().unwrap());
+    let from_cli = workspace_root()
+        .join("src-tauri")
+        .join(cli["build"]["frontendDist"].as_str().unwrap());
     assert_eq!(
-        std::fs::canonicalize(from_root.parent().unwrap()).unwrap().join(from_root.file_name().unwrap()),
-        std::fs::canonicalize(from_cli.parent().unwrap()).unwrap().join(from_cli.file_name().unwrap()),
+        std::fs::canonicalize(from_root.parent().unwrap())
+            .unwrap()
+            .join(from_root.file_name().unwrap()),
+        std::fs::canonicalize(from_cli.parent().unwrap())
+            .unwrap()
+            .join(from_cli.file_name().unwrap()),
         "frontendDist points at different folders"
     );
     let package_version = read("Cargo.toml");
@@ -135,5 +169,8 @@ fn only_the_backend_module_imports_tauri_in_the_ui() {
             }
         }
     }
-    assert!(offenders.is_empty(), "import @tauri-apps/* only in ui/src/backend.ts: {offenders:?}");
+    assert!(
+        offenders.is_empty(),
+        "import @tauri-apps/* only in ui/src/backend.ts: {offenders:?}"
+    );
 }

@@ -168,7 +168,12 @@ pub fn typescript() -> String {
     out.push_str("/** Each command's `[request, response]`; `null` means it takes nothing. */\n");
     out.push_str("export type Commands = {\n");
     for c in COMMANDS {
-        out.push_str(&format!("  {}: [{}, {}];\n", c.name, (c.request)(&cfg), (c.response)(&cfg)));
+        out.push_str(&format!(
+            "  {}: [{}, {}];\n",
+            c.name,
+            (c.request)(&cfg),
+            (c.response)(&cfg)
+        ));
     }
     out.push_str("};\n");
     out

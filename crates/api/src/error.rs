@@ -14,7 +14,10 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: &str, message: impl Into<String>) -> Self {
-        Self { code: code.to_owned(), message: message.into() }
+        Self {
+            code: code.to_owned(),
+            message: message.into(),
+        }
     }
 
     pub fn invalid_input(message: impl Into<String>) -> Self {
@@ -25,7 +28,9 @@ impl ApiError {
 impl From<ForgeError> for ApiError {
     fn from(e: ForgeError) -> Self {
         let message = match &e {
-            ForgeError::Network { .. } => format!("{e}. Check the connection, or the forge URL in Settings."),
+            ForgeError::Network { .. } => {
+                format!("{e}. Check the connection, or the forge URL in Settings.")
+            }
             ForgeError::Unauthorized(_) => format!("{e}. Sign in again in Settings."),
             _ => e.to_string(),
         };

@@ -32,7 +32,10 @@ pub async fn load(forge: Arc<dyn Forge>) -> Result<Queue, ApiError> {
                 loaded_any = true;
                 items.extend(list.into_iter().map(queue_item));
             }
-            Err(e) => problems.push(RepoProblem { repo: repo.to_string(), error: e.into() }),
+            Err(e) => problems.push(RepoProblem {
+                repo: repo.to_string(),
+                error: e.into(),
+            }),
         }
     }
     // Nothing loaded at all is an error, not an empty queue: an empty queue
@@ -41,10 +44,17 @@ pub async fn load(forge: Arc<dyn Forge>) -> Result<Queue, ApiError> {
         return Err(problems.swap_remove(0).error);
     }
     items.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.repo.cmp(&b.repo)));
-    Ok(Queue { items, problems, synced_at: now() })
+    Ok(Queue {
+        items,
+        problems,
+        synced_at: now(),
+    })
 }
 
-pub async fn open(forge: &dyn Forge, request: ChangeRequestRef) -> Result<ChangeRequestDetail, ApiError> {
+pub async fn open(
+    forge: &dyn Forge,
+    request: ChangeRequestRef,
+) -> Result<ChangeRequestDetail, ApiError> {
     let repo: RepoId = request.repo.parse()?;
     let number = u64::from(request.number);
     let (cr, files, diff) = tokio::try_join!(
@@ -107,7 +117,11 @@ fn queue_item(s: ChangeRequestSummary) -> QueueItem {
         number: clamp(s.number),
         risk: risk_from_labels(&s.labels),
         title: s.title,
-        author: Person { id: s.author.id, login: s.author.login, name: s.author.name },
+        author: Person {
+            id: s.author.id,
+            login: s.author.login,
+            name: s.author.name,
+        },
         labels: s.labels,
         draft: s.draft,
         head_sha: s.head_sha,
@@ -124,8 +138,17 @@ mod tests {
         let labels = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(risk_from_labels(&labels(&["docs"])), Risk::Unassessed);
         assert_eq!(risk_from_labels(&labels(&["risk:low"])), Risk::Low);
-        assert_eq!(risk_from_labels(&labels(&["risk:high", "risk:low"])), Risk::High);
-        assert_eq!(risk_from_labels(&labels(&["risk:low", "risk:medium"])), Risk::Medium);
-        assert_eq!(risk_from_labels(&labels(&["risk:medium", "risk:low"])), Risk::Medium);
+        assert_eq!(
+            risk_from_labels(&labels(&["risk:high", "risk:low"])),
+            Risk::High
+        );
+        assert_eq!(
+            risk_from_labels(&labels(&["risk:low", "risk:medium"])),
+            Risk::Medium
+        );
+        assert_eq!(
+            risk_from_labels(&labels(&["risk:medium", "risk:low"])),
+            Risk::Medium
+        );
     }
 }

@@ -17,7 +17,11 @@ pub enum ForgeTarget {
     /// A sandbox forge already running elsewhere, e.g. `countersign sandbox`.
     Sandbox { api_base: Url },
     /// GitHub or GitHub Enterprise Server.
-    GitHub { api_base: Url, token: Option<Secret<String>>, repos: Vec<RepoId> },
+    GitHub {
+        api_base: Url,
+        token: Option<Secret<String>>,
+        repos: Vec<RepoId>,
+    },
 }
 
 /// A connection to one forge, and what the use cases need around it.
@@ -33,15 +37,32 @@ impl Session {
         let (api_base, token, repos, sandbox, embedded) = match target {
             ForgeTarget::EmbeddedSandbox => {
                 let running = RunningSandbox::start(0, Seed::Demo).await.map_err(|e| {
-                    ApiError::new("sandbox.start_failed", format!("cannot start the sandbox forge: {e}"))
+                    ApiError::new(
+                        "sandbox.start_failed",
+                        format!("cannot start the sandbox forge: {e}"),
+                    )
                 })?;
                 let base = Url::parse(&running.api_base()).expect("sandbox URL");
-                (base, Some(Secret::from(SANDBOX_TOKEN)), Vec::new(), true, Some(running))
+                (
+                    base,
+                    Some(Secret::from(SANDBOX_TOKEN)),
+                    Vec::new(),
+                    true,
+                    Some(running),
+                )
             }
-            ForgeTarget::Sandbox { api_base } => {
-                (api_base, Some(Secret::from(SANDBOX_TOKEN)), Vec::new(), true, None)
-            }
-            ForgeTarget::GitHub { api_base, token, repos } => (api_base, token, repos, false, None),
+            ForgeTarget::Sandbox { api_base } => (
+                api_base,
+                Some(Secret::from(SANDBOX_TOKEN)),
+                Vec::new(),
+                true,
+                None,
+            ),
+            ForgeTarget::GitHub {
+                api_base,
+                token,
+                repos,
+            } => (api_base, token, repos, false, None),
         };
         let mut config = GitHubConfig::new(api_base.clone());
         config.token = token;
@@ -50,12 +71,20 @@ impl Session {
         let forge = GitHubForge::new(config)?;
         let info = AppInfo {
             version: env!("CARGO_PKG_VERSION").to_owned(),
-            forge_label: if sandbox { "Sandbox".to_owned() } else { forge.host().to_owned() },
+            forge_label: if sandbox {
+                "Sandbox".to_owned()
+            } else {
+                forge.host().to_owned()
+            },
             forge_url: api_base.to_string(),
             sandbox,
         };
         tracing::info!(forge = %info.forge_url, sandbox, "session started");
-        Ok(Self { forge: Arc::new(forge), info, _sandbox: embedded })
+        Ok(Self {
+            forge: Arc::new(forge),
+            info,
+            _sandbox: embedded,
+        })
     }
 
     pub fn app_info(&self) -> AppInfo {

@@ -7,7 +7,9 @@ use url::Url;
 
 async fn session_for(sandbox: &RunningSandbox) -> Session {
     let api_base = Url::parse(&sandbox.api_base()).unwrap();
-    Session::start(ForgeTarget::Sandbox { api_base }).await.unwrap()
+    Session::start(ForgeTarget::Sandbox { api_base })
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -42,9 +44,15 @@ async fn opening_a_change_request_gives_its_whole_diff() {
     assert_eq!(detail.files.len(), 3);
     assert!(detail.files.iter().all(|f| f.patch_available));
     for f in &detail.files {
-        assert!(detail.diff.contains(&format!("+++ b/{}", f.path)), "diff lacks {}", f.path);
+        assert!(
+            detail.diff.contains(&format!("+++ b/{}", f.path)),
+            "diff lacks {}",
+            f.path
+        );
     }
-    assert!(detail.diff.contains("+pub const MAX_RATE_ML_H: f64 = 1200.0;"));
+    assert!(detail
+        .diff
+        .contains("+pub const MAX_RATE_ML_H: f64 = 1200.0;"));
     assert!(detail.diff.contains("new file mode 100644"));
     let added: u32 = detail.files.iter().map(|f| f.additions).sum();
     assert_eq!(added, detail.additions);
@@ -53,7 +61,9 @@ async fn opening_a_change_request_gives_its_whole_diff() {
 
 #[tokio::test]
 async fn an_empty_forge_gives_an_empty_queue() {
-    let sandbox = RunningSandbox::start(0, Seed::NoPullRequests).await.unwrap();
+    let sandbox = RunningSandbox::start(0, Seed::NoPullRequests)
+        .await
+        .unwrap();
     let session = session_for(&sandbox).await;
     let queue = session.load_queue().await.unwrap();
     assert!(queue.items.is_empty());
@@ -63,9 +73,15 @@ async fn an_empty_forge_gives_an_empty_queue() {
 #[tokio::test]
 async fn an_unreachable_forge_is_an_error_with_a_stable_code() {
     // Bind and drop to get a port that nothing listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let api_base = Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
-    let session = Session::start(ForgeTarget::Sandbox { api_base }).await.unwrap();
+    let session = Session::start(ForgeTarget::Sandbox { api_base })
+        .await
+        .unwrap();
     let err = session.load_queue().await.unwrap_err();
     assert_eq!(err.code, "forge.unreachable", "{err:?}");
 }
@@ -83,7 +99,10 @@ async fn a_missing_change_request_is_not_found() {
         .unwrap_err();
     assert_eq!(err.code, "forge.not_found");
     let err = session
-        .open_change_request(ChangeRequestRef { repo: "../etc".into(), number: 1 })
+        .open_change_request(ChangeRequestRef {
+            repo: "../etc".into(),
+            number: 1,
+        })
         .await
         .unwrap_err();
     assert_eq!(err.code, "forge.invalid_input");
@@ -93,7 +112,8 @@ async fn a_missing_change_request_is_not_found() {
 /// `UPDATE_CONTRACT=1 cargo test -p countersign-api` rewrites it.
 #[test]
 fn the_committed_typescript_contract_is_current() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/ipc/contract.ts");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/ipc/contract.ts");
     let generated = contract::typescript();
     if std::env::var_os("UPDATE_CONTRACT").is_some() {
         std::fs::write(&path, &generated).unwrap();

@@ -10,7 +10,11 @@ use countersign_forge_sandbox::{RunningSandbox, Seed};
 use url::Url;
 
 #[derive(Parser)]
-#[command(name = "countersign", version, about = "Part 11 electronic signatures for change requests")]
+#[command(
+    name = "countersign",
+    version,
+    about = "Part 11 electronic signatures for change requests"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -80,8 +84,15 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), ApiError> {
     match cli.command {
-        Command::Sandbox { port, no_pull_requests } => {
-            let seed = if no_pull_requests { Seed::NoPullRequests } else { Seed::Demo };
+        Command::Sandbox {
+            port,
+            no_pull_requests,
+        } => {
+            let seed = if no_pull_requests {
+                Seed::NoPullRequests
+            } else {
+                Seed::Demo
+            };
             let sandbox = RunningSandbox::start(port, seed)
                 .await
                 .map_err(|e| ApiError::new("sandbox.start_failed", e.to_string()))?;
@@ -99,7 +110,9 @@ async fn run(cli: Cli) -> Result<(), ApiError> {
         }
         Command::Show { forge, repo, pr } => {
             let session = Session::start(forge.target()).await?;
-            let detail = session.open_change_request(ChangeRequestRef { repo, number: pr }).await?;
+            let detail = session
+                .open_change_request(ChangeRequestRef { repo, number: pr })
+                .await?;
             print_json(&detail)
         }
     }

@@ -11,7 +11,11 @@ fn ts(t: DateTime<Utc>) -> String {
 }
 
 pub fn simple_user(store: &Store, login: &str) -> Value {
-    let fallback = User { id: 0, login: login.to_owned(), name: login.to_owned() };
+    let fallback = User {
+        id: 0,
+        login: login.to_owned(),
+        name: login.to_owned(),
+    };
     let u = store.user(login).unwrap_or(&fallback);
     let base = &store.base_url;
     let html = format!("{base}/{}", u.login);
@@ -42,7 +46,10 @@ pub fn simple_user(store: &Store, login: &str) -> Value {
 /// `GET /user`: the private form, with the fields only the owner sees.
 pub fn private_user(store: &Store, login: &str) -> Value {
     let mut v = simple_user(store, login);
-    let name = store.user(login).map(|u| u.name.clone()).unwrap_or_default();
+    let name = store
+        .user(login)
+        .map(|u| u.name.clone())
+        .unwrap_or_default();
     let obj = v.as_object_mut().expect("object");
     for (k, val) in [
         ("name", json!(name)),
@@ -64,7 +71,10 @@ pub fn private_user(store: &Store, login: &str) -> Value {
         ("disk_usage", json!(0)),
         ("collaborators", json!(0)),
         ("two_factor_authentication", json!(true)),
-        ("plan", json!({"collaborators": 0, "name": "pro", "space": 976562499, "private_repos": 9999})),
+        (
+            "plan",
+            json!({"collaborators": 0, "name": "pro", "space": 976562499, "private_repos": 9999}),
+        ),
     ] {
         obj.insert(k.to_owned(), val);
     }
@@ -129,8 +139,12 @@ pub fn pull(store: &Store, repo: &Repo, pr: &PullRequest, full: bool) -> Value {
     let full_name = repo.full_name();
     let api = format!("{base}/repos/{full_name}/pulls/{}", pr.number);
     let html = format!("{base}/{full_name}/pull/{}", pr.number);
-    let labels: Vec<Value> =
-        pr.labels.iter().enumerate().map(|(i, l)| label(repo, l, i)).collect();
+    let labels: Vec<Value> = pr
+        .labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| label(repo, l, i))
+        .collect();
     let mut v = json!({
         "url": api,
         "id": pr.id,
@@ -179,7 +193,11 @@ pub fn pull(store: &Store, repo: &Repo, pr: &PullRequest, full: bool) -> Value {
         "draft": pr.draft
     });
     if full {
-        let (additions, deletions) = pr.files.iter().map(line_counts).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+        let (additions, deletions) = pr
+            .files
+            .iter()
+            .map(line_counts)
+            .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
         let obj = v.as_object_mut().expect("object");
         for (k, val) in [
             ("merged", json!(false)),
@@ -230,7 +248,10 @@ fn line_counts(f: &FileChange) -> (usize, usize) {
 pub fn hunks(f: &FileChange) -> String {
     let old = f.old.as_deref().unwrap_or("");
     let new = f.new.as_deref().unwrap_or("");
-    TextDiff::from_lines(old, new).unified_diff().context_radius(3).to_string()
+    TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .to_string()
 }
 
 pub fn file(store: &Store, repo: &Repo, pr: &PullRequest, f: &FileChange) -> Value {
@@ -266,11 +287,16 @@ pub fn unified_diff(pr: &PullRequest) -> String {
         match (&f.old, &f.new) {
             (None, _) => {
                 out.push_str("new file mode 100644\n");
-                out.push_str(&format!("index 0000000..{new_id}\n--- /dev/null\n+++ b/{}\n", f.path));
+                out.push_str(&format!(
+                    "index 0000000..{new_id}\n--- /dev/null\n+++ b/{}\n",
+                    f.path
+                ));
             }
             (_, None) => {
                 out.push_str("deleted file mode 100644\n");
-                out.push_str(&format!("index {old_id}..0000000\n--- a/{old_path}\n+++ /dev/null\n"));
+                out.push_str(&format!(
+                    "index {old_id}..0000000\n--- a/{old_path}\n+++ /dev/null\n"
+                ));
             }
             _ => {
                 out.push_str(&format!(
@@ -287,7 +313,10 @@ pub fn unified_diff(pr: &PullRequest) -> String {
 pub fn commit(store: &Store, repo: &Repo, c: &crate::store::Commit, parent: &str) -> Value {
     let base = &store.base_url;
     let full = repo.full_name();
-    let name = store.user(&c.author).map(|u| u.name.clone()).unwrap_or_else(|| c.author.clone());
+    let name = store
+        .user(&c.author)
+        .map(|u| u.name.clone())
+        .unwrap_or_else(|| c.author.clone());
     let person = json!({"name": name, "email": format!("{}@users.noreply.example", c.author), "date": ts(c.date)});
     json!({
         "url": format!("{base}/repos/{full}/commits/{}", c.sha),

@@ -22,10 +22,22 @@ pub fn router(store: Shared) -> Router {
         .route("/user/repos", get(user_repos))
         .route("/repos/{owner}/{repo}/pulls", get(pulls))
         .route("/repos/{owner}/{repo}/pulls/{number}", get(one_pull))
-        .route("/repos/{owner}/{repo}/pulls/{number}/files", get(pull_files))
-        .route("/repos/{owner}/{repo}/pulls/{number}/commits", get(pull_commits))
-        .route("/repos/{owner}/{repo}/commits/{sha}/status", get(combined_status))
-        .route("/repos/{owner}/{repo}/commits/{sha}/check-runs", get(check_runs))
+        .route(
+            "/repos/{owner}/{repo}/pulls/{number}/files",
+            get(pull_files),
+        )
+        .route(
+            "/repos/{owner}/{repo}/pulls/{number}/commits",
+            get(pull_commits),
+        )
+        .route(
+            "/repos/{owner}/{repo}/commits/{sha}/status",
+            get(combined_status),
+        )
+        .route(
+            "/repos/{owner}/{repo}/commits/{sha}/check-runs",
+            get(check_runs),
+        )
         .fallback(|| async { error(StatusCode::NOT_FOUND, "Not Found") })
         .with_state(store)
 }
@@ -36,19 +48,36 @@ fn error(status: StatusCode, message: &str) -> Response {
         "documentation_url": "https://docs.github.com/rest",
         "status": status.as_u16().to_string()
     });
-    (status, [(header::CONTENT_TYPE, "application/json; charset=utf-8")], body.to_string())
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        body.to_string(),
+    )
         .into_response()
 }
 
+/// A request whose credential the sandbox does not accept.
+struct BadCredentials;
+
+impl IntoResponse for BadCredentials {
+    fn into_response(self) -> Response {
+        error(StatusCode::UNAUTHORIZED, "Bad credentials")
+    }
+}
+
 /// `None` when the request carries no credential; `Err` when it carries a wrong one.
-fn viewer(store: &Store, headers: &HeaderMap) -> Result<Option<String>, Response> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else { return Ok(None) };
+fn viewer(store: &Store, headers: &HeaderMap) -> Result<Option<String>, BadCredentials> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
     let value = value.to_str().unwrap_or("");
-    let token = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("token "));
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("token "));
     if token == Some(SANDBOX_TOKEN) {
         Ok(Some(store.viewer.clone()))
     } else {
-        Err(error(StatusCode::UNAUTHORIZED, "Bad credentials"))
+        Err(BadCredentials)
     }
 }
 
@@ -57,14 +86,24 @@ fn etag_of(bytes: &[u8]) -> String {
 }
 
 /// A body with GitHub's headers, or 304 when `If-None-Match` still matches.
-fn respond(request: &HeaderMap, content_type: &str, body: String, link: Option<String>) -> Response {
+fn respond(
+    request: &HeaderMap,
+    content_type: &str,
+    body: String,
+    link: Option<String>,
+) -> Response {
     let etag = etag_of(body.as_bytes());
     let matches = request
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim().trim_start_matches("W/") == etag));
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim().trim_start_matches("W/") == etag)
+        });
     let mut response = if matches {
-        Response::builder().status(StatusCode::NOT_MODIFIED).body(Body::empty())
+        Response::builder()
+            .status(StatusCode::NOT_MODIFIED)
+            .body(Body::empty())
     } else {
         Response::builder()
             .status(StatusCode::OK)
@@ -73,8 +112,14 @@ fn respond(request: &HeaderMap, content_type: &str, body: String, link: Option<S
     }
     .expect("valid response");
     let h = response.headers_mut();
-    h.insert(header::ETAG, HeaderValue::from_str(&etag).expect("hex etag"));
-    h.insert("x-github-media-type", HeaderValue::from_static("github.v3; format=json"));
+    h.insert(
+        header::ETAG,
+        HeaderValue::from_str(&etag).expect("hex etag"),
+    );
+    h.insert(
+        "x-github-media-type",
+        HeaderValue::from_static("github.v3; format=json"),
+    );
     h.insert("x-ratelimit-limit", HeaderValue::from_static("5000"));
     h.insert("x-ratelimit-remaining", HeaderValue::from_static("4999"));
     h.insert("x-ratelimit-reset", HeaderValue::from_static("4102444800"));
@@ -87,15 +132,38 @@ fn respond(request: &HeaderMap, content_type: &str, body: String, link: Option<S
 }
 
 fn json_ok(request: &HeaderMap, value: &Value) -> Response {
-    respond(request, "application/json; charset=utf-8", value.to_string(), None)
+    respond(
+        request,
+        "application/json; charset=utf-8",
+        value.to_string(),
+        None,
+    )
 }
 
 /// One page of a list, with a GitHub-style `Link` header.
-fn paginated(request: &HeaderMap, base_url: &str, path: &str, q: &HashMap<String, String>, items: Vec<Value>) -> Response {
-    let per_page: usize = q.get("per_page").and_then(|v| v.parse().ok()).unwrap_or(30).clamp(1, 100);
-    let page: usize = q.get("page").and_then(|v| v.parse().ok()).unwrap_or(1).max(1);
+fn paginated(
+    request: &HeaderMap,
+    base_url: &str,
+    path: &str,
+    q: &HashMap<String, String>,
+    items: Vec<Value>,
+) -> Response {
+    let per_page: usize = q
+        .get("per_page")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(30)
+        .clamp(1, 100);
+    let page: usize = q
+        .get("page")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+        .max(1);
     let last = items.len().div_ceil(per_page).max(1);
-    let slice: Vec<Value> = items.into_iter().skip((page - 1) * per_page).take(per_page).collect();
+    let slice: Vec<Value> = items
+        .into_iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .collect();
     let mut others: Vec<(&String, &String)> = q.iter().filter(|(k, _)| *k != "page").collect();
     others.sort();
     let query: String = others.iter().map(|(k, v)| format!("{k}={v}&")).collect();
@@ -110,7 +178,12 @@ fn paginated(request: &HeaderMap, base_url: &str, path: &str, q: &HashMap<String
         links.push(at(page - 1, "prev"));
     }
     let link = (!links.is_empty()).then(|| links.join(", "));
-    respond(request, "application/json; charset=utf-8", Value::Array(slice).to_string(), link)
+    respond(
+        request,
+        "application/json; charset=utf-8",
+        Value::Array(slice).to_string(),
+        link,
+    )
 }
 
 async fn user(State(store): State<Shared>, headers: HeaderMap) -> Response {
@@ -118,7 +191,7 @@ async fn user(State(store): State<Shared>, headers: HeaderMap) -> Response {
     match viewer(&store, &headers) {
         Ok(Some(login)) => json_ok(&headers, &render::private_user(&store, &login)),
         Ok(None) => error(StatusCode::UNAUTHORIZED, "Requires authentication"),
-        Err(r) => r,
+        Err(r) => r.into_response(),
     }
 }
 
@@ -127,69 +200,133 @@ async fn user_repos(State(store): State<Shared>, headers: HeaderMap, Query(q): P
     match viewer(&store, &headers) {
         Ok(Some(_)) => {}
         Ok(None) => return error(StatusCode::UNAUTHORIZED, "Requires authentication"),
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     }
-    let items = store.repos.iter().map(|r| render::repository(&store, r)).collect();
+    let items = store
+        .repos
+        .iter()
+        .map(|r| render::repository(&store, r))
+        .collect();
     paginated(&headers, &store.base_url, "/user/repos", &q, items)
 }
 
-async fn pulls(State(store): State<Shared>, headers: HeaderMap, Path((owner, repo)): Path<(String, String)>, Query(q): Params) -> Response {
+async fn pulls(
+    State(store): State<Shared>,
+    headers: HeaderMap,
+    Path((owner, repo)): Path<(String, String)>,
+    Query(q): Params,
+) -> Response {
     let store = store.read().unwrap();
     if let Err(r) = viewer(&store, &headers) {
-        return r;
+        return r.into_response();
     }
-    let Some(repo) = store.repo(&owner, &repo) else { return error(StatusCode::NOT_FOUND, "Not Found") };
+    let Some(repo) = store.repo(&owner, &repo) else {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    };
     let state = q.get("state").map(String::as_str).unwrap_or("open");
     if !matches!(state, "open" | "closed" | "all") {
         return error(StatusCode::UNPROCESSABLE_ENTITY, "Validation Failed");
     }
     let mut pulls: Vec<_> = repo.pulls.iter().filter(|_| state != "closed").collect();
-    pulls.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    pulls.sort_by_key(|p| std::cmp::Reverse(p.created_at));
     if q.get("direction").map(String::as_str) == Some("asc") {
         pulls.reverse();
     }
-    let items = pulls.into_iter().map(|p| render::pull(&store, repo, p, false)).collect();
-    paginated(&headers, &store.base_url, &format!("/repos/{}/pulls", repo.full_name()), &q, items)
+    let items = pulls
+        .into_iter()
+        .map(|p| render::pull(&store, repo, p, false))
+        .collect();
+    paginated(
+        &headers,
+        &store.base_url,
+        &format!("/repos/{}/pulls", repo.full_name()),
+        &q,
+        items,
+    )
 }
 
 fn wants_diff(headers: &HeaderMap) -> bool {
     headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("application/vnd.github.diff") || v.contains("application/vnd.github.v3.diff"))
+        .is_some_and(|v| {
+            v.contains("application/vnd.github.diff")
+                || v.contains("application/vnd.github.v3.diff")
+        })
 }
 
-async fn one_pull(State(store): State<Shared>, headers: HeaderMap, Path((owner, repo, number)): Path<(String, String, u64)>) -> Response {
+async fn one_pull(
+    State(store): State<Shared>,
+    headers: HeaderMap,
+    Path((owner, repo, number)): Path<(String, String, u64)>,
+) -> Response {
     let store = store.read().unwrap();
     if let Err(r) = viewer(&store, &headers) {
-        return r;
+        return r.into_response();
     }
-    let Some(repo) = store.repo(&owner, &repo) else { return error(StatusCode::NOT_FOUND, "Not Found") };
-    let Some(pr) = repo.pull(number) else { return error(StatusCode::NOT_FOUND, "Not Found") };
+    let Some(repo) = store.repo(&owner, &repo) else {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    };
+    let Some(pr) = repo.pull(number) else {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    };
     if wants_diff(&headers) {
-        return respond(&headers, "application/vnd.github.diff; charset=utf-8", render::unified_diff(pr), None);
+        return respond(
+            &headers,
+            "application/vnd.github.diff; charset=utf-8",
+            render::unified_diff(pr),
+            None,
+        );
     }
     json_ok(&headers, &render::pull(&store, repo, pr, true))
 }
 
-async fn pull_files(State(store): State<Shared>, headers: HeaderMap, Path((owner, repo, number)): Path<(String, String, u64)>, Query(q): Params) -> Response {
+async fn pull_files(
+    State(store): State<Shared>,
+    headers: HeaderMap,
+    Path((owner, repo, number)): Path<(String, String, u64)>,
+    Query(q): Params,
+) -> Response {
     let store = store.read().unwrap();
     if let Err(r) = viewer(&store, &headers) {
-        return r;
+        return r.into_response();
     }
-    let Some(repo) = store.repo(&owner, &repo) else { return error(StatusCode::NOT_FOUND, "Not Found") };
-    let Some(pr) = repo.pull(number) else { return error(StatusCode::NOT_FOUND, "Not Found") };
-    let items = pr.files.iter().map(|f| render::file(&store, repo, pr, f)).collect();
-    paginated(&headers, &store.base_url, &format!("/repos/{}/pulls/{number}/files", repo.full_name()), &q, items)
+    let Some(repo) = store.repo(&owner, &repo) else {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    };
+    let Some(pr) = repo.pull(number) else {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    };
+    let items = pr
+        .files
+        .iter()
+        .map(|f| render::file(&store, repo, pr, f))
+        .collect();
+    paginated(
+        &headers,
+        &store.base_url,
+        &format!("/repos/{}/pulls/{number}/files", repo.full_name()),
+        &q,
+        items,
+    )
 }
 
-async fn pull_commits(State(store): State<Shared>, headers: HeaderMap, Path((owner, repo, number)): Path<(String, String, u64)>, Query(q): Params) -> Response {
+async fn pull_commits(
+    State(store): State<Shared>,
+    headers: HeaderMap,
+    Path((owner, repo, number)): Path<(String, String, u64)>,
+    Query(q): Params,
+) -> Response {
     let store = store.read().unwrap();
     if let Err(r) = viewer(&store, &headers) {
-        return r;
+        return r.into_response();
     }
-    let Some(repo) = store.repo(&owner, &repo) else { return error(StatusCode::NOT_FOUND, "Not Found") };
-    let Some(pr) = repo.pull(number) else { return error(StatusCode::NOT_FOUND, "Not Found") };
+    let Some(repo) = store.repo(&owner, &repo) else {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    };
+    let Some(pr) = repo.pull(number) else {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    };
     let mut parent = pr.base_sha.clone();
     let items = pr
         .commits
@@ -200,24 +337,42 @@ async fn pull_commits(State(store): State<Shared>, headers: HeaderMap, Path((own
             v
         })
         .collect();
-    paginated(&headers, &store.base_url, &format!("/repos/{}/pulls/{number}/commits", repo.full_name()), &q, items)
+    paginated(
+        &headers,
+        &store.base_url,
+        &format!("/repos/{}/pulls/{number}/commits", repo.full_name()),
+        &q,
+        items,
+    )
 }
 
-async fn combined_status(State(store): State<Shared>, headers: HeaderMap, Path((owner, repo, sha)): Path<(String, String, String)>) -> Response {
+async fn combined_status(
+    State(store): State<Shared>,
+    headers: HeaderMap,
+    Path((owner, repo, sha)): Path<(String, String, String)>,
+) -> Response {
     let store = store.read().unwrap();
     if let Err(r) = viewer(&store, &headers) {
-        return r;
+        return r.into_response();
     }
-    let Some(repo) = store.repo(&owner, &repo) else { return error(StatusCode::NOT_FOUND, "Not Found") };
+    let Some(repo) = store.repo(&owner, &repo) else {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    };
     json_ok(&headers, &render::combined_status(&store, repo, &sha))
 }
 
-async fn check_runs(State(store): State<Shared>, headers: HeaderMap, Path((owner, repo, sha)): Path<(String, String, String)>) -> Response {
+async fn check_runs(
+    State(store): State<Shared>,
+    headers: HeaderMap,
+    Path((owner, repo, sha)): Path<(String, String, String)>,
+) -> Response {
     let store = store.read().unwrap();
     if let Err(r) = viewer(&store, &headers) {
-        return r;
+        return r.into_response();
     }
-    let Some(repo) = store.repo(&owner, &repo) else { return error(StatusCode::NOT_FOUND, "Not Found") };
+    let Some(repo) = store.repo(&owner, &repo) else {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    };
     match repo.pulls.iter().find(|p| p.head_sha == sha) {
         Some(pr) => json_ok(&headers, &render::check_runs(&store, repo, pr)),
         None => json_ok(&headers, &json!({"total_count": 0, "check_runs": []})),

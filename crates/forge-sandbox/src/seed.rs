@@ -145,7 +145,8 @@ const CHECKLIST: &str = r#"# Release checklist
 "#;
 
 const README_BEFORE: &str = "# Infusion pump firmware\n\nBuild with `cargo build --release`.\n";
-const README_AFTER: &str = "# Infusion pump firmware\n\nBuild with `cargo build --release`.\nFlash with `probe-rs run`.\n";
+const README_AFTER: &str =
+    "# Infusion pump firmware\n\nBuild with `cargo build --release`.\nFlash with `probe-rs run`.\n";
 
 fn hours_ago(now: DateTime<Utc>, h: i64) -> DateTime<Utc> {
     now - Duration::hours(h)
@@ -191,7 +192,10 @@ fn pull(spec: PullSpec<'_>, base_sha: &str, now: DateTime<Utc>) -> PullRequest {
             }
         })
         .collect();
-    let head_sha = commits.last().map(|c| c.sha.clone()).unwrap_or_else(|| base_sha.to_owned());
+    let head_sha = commits
+        .last()
+        .map(|c| c.sha.clone())
+        .unwrap_or_else(|| base_sha.to_owned());
     let updated_at = commits.last().map(|c| c.date).unwrap_or(created_at);
     let check_runs = spec
         .checks
@@ -239,7 +243,11 @@ pub fn demo(base_url: String) -> Store {
         (5099, "outside-contributor", "Mallory <b>Example</b>"),
     ]
     .into_iter()
-    .map(|(id, login, name)| User { id, login: login.into(), name: name.into() })
+    .map(|(id, login, name)| User {
+        id,
+        login: login.into(),
+        name: name.into(),
+    })
     .collect();
     let base_sha = object_id(&["acme-medical/infusion-pump-firmware", "main"]);
 
@@ -355,5 +363,10 @@ pub fn demo(base_url: String) -> Store {
         pulls,
         statuses: Vec::new(),
     };
-    Store { base_url, viewer: "bob-qa".into(), users, repos: vec![repo] }
+    Store {
+        base_url,
+        viewer: "bob-qa".into(),
+        users,
+        repos: vec![repo],
+    }
 }

@@ -111,7 +111,9 @@ impl Store {
     }
 
     pub fn repo(&self, owner: &str, name: &str) -> Option<&Repo> {
-        self.repos.iter().find(|r| r.owner == owner && r.name == name)
+        self.repos
+            .iter()
+            .find(|r| r.owner == owner && r.name == name)
     }
 }
 

@@ -8,9 +8,7 @@ mod model;
 use async_trait::async_trait;
 
 pub use error::ForgeError;
-pub use model::{
-    ChangeRequest, ChangeRequestSummary, ChangedFile, FileStatus, ForgeUser, RepoId,
-};
+pub use model::{ChangeRequest, ChangeRequestSummary, ChangedFile, FileStatus, ForgeUser, RepoId};
 
 /// What the use cases need from a forge. Implementations translate their
 /// forge's JSON into these types; no forge-specific shape crosses this trait.

@@ -15,7 +15,10 @@ pub struct RepoId {
 
 impl RepoId {
     pub fn new(owner: impl Into<String>, name: impl Into<String>) -> Self {
-        Self { owner: owner.into(), name: name.into() }
+        Self {
+            owner: owner.into(),
+            name: name.into(),
+        }
     }
 }
 
@@ -33,7 +36,8 @@ impl FromStr for RepoId {
             !p.is_empty()
                 && p != "."
                 && p != ".."
-                && p.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         };
         match s.split_once('/') {
             Some((owner, name)) if valid_part(owner) && valid_part(name) => {
@@ -115,7 +119,9 @@ mod tests {
         let id: RepoId = "acme-medical/infusion-pump".parse().unwrap();
         assert_eq!(id, RepoId::new("acme-medical", "infusion-pump"));
         assert_eq!(id.to_string(), "acme-medical/infusion-pump");
-        for bad in ["", "acme", "acme/", "/x", "a/b/c", "../x", "a/..", "a b/c", "a/c?x=1"] {
+        for bad in [
+            "", "acme", "acme/", "/x", "a/b/c", "../x", "a/..", "a b/c", "a/c?x=1",
+        ] {
             assert!(bad.parse::<RepoId>().is_err(), "{bad:?} was accepted");
         }
     }

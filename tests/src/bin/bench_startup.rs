@@ -34,10 +34,16 @@ async fn main() {
     let mut pss = Vec::new();
     for i in 0..runs {
         let started = Instant::now();
-        let app = AppWindow::launch(&format!("bench-{i}"), &binary, &["--sandbox-url".into(), sandbox.api_base()])
+        let app = AppWindow::launch(
+            &format!("bench-{i}"),
+            &binary,
+            &["--sandbox-url".into(), sandbox.api_base()],
+        )
+        .await
+        .expect("launch");
+        app.find("[data-testid=queue-item]")
             .await
-            .expect("launch");
-        app.find("[data-testid=queue-item]").await.expect("queue visible");
+            .expect("queue visible");
         let elapsed = started.elapsed();
         tokio::time::sleep(Duration::from_secs(3)).await;
         let (r, p) = memory_of_app(&binary.file_name().unwrap().to_string_lossy());
@@ -70,18 +76,33 @@ fn memory_of_app(exe: &str) -> (u64, u64) {
     let mut parent_of = HashMap::new();
     let mut name_of = HashMap::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
         // comm may contain spaces; it is wrapped in the outermost parentheses.
-        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else { continue };
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
         let comm = stat[open + 1..close].to_owned();
-        let ppid: u32 = stat[close + 2..].split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let ppid: u32 = stat[close + 2..]
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
         parent_of.insert(pid, ppid);
         name_of.insert(pid, comm);
     }
     // /proc's comm is cut to 15 characters.
     let short: String = exe.chars().take(15).collect();
-    let Some(root) = name_of.iter().filter(|(_, n)| **n == short).map(|(p, _)| *p).max() else {
+    let Some(root) = name_of
+        .iter()
+        .filter(|(_, n)| **n == short)
+        .map(|(p, _)| *p)
+        .max()
+    else {
         return (0, 0);
     };
     let mut total_rss = 0;
@@ -100,7 +121,8 @@ fn memory_of_app(exe: &str) -> (u64, u64) {
             }
         }
         if inside {
-            let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+            let rollup =
+                std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
             total_rss += kb_field(&rollup, "Rss:") * 1024;
             total_pss += kb_field(&rollup, "Pss:") * 1024;
         }

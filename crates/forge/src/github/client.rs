@@ -12,7 +12,9 @@ use tokio::sync::Semaphore;
 use url::Url;
 
 use super::wire;
-use crate::{ChangeRequest, ChangeRequestSummary, ChangedFile, Forge, ForgeError, ForgeUser, RepoId};
+use crate::{
+    ChangeRequest, ChangeRequestSummary, ChangedFile, Forge, ForgeError, ForgeUser, RepoId,
+};
 
 const JSON: &str = "application/vnd.github+json";
 const DIFF: &str = "application/vnd.github.diff";
@@ -72,11 +74,16 @@ impl GitHubForge {
             api_base.set_path(&path);
         }
         if !matches!(api_base.scheme(), "https" | "http") {
-            return Err(ForgeError::InvalidInput(format!("unsupported URL scheme in {api_base}")));
+            return Err(ForgeError::InvalidInput(format!(
+                "unsupported URL scheme in {api_base}"
+            )));
         }
         let host = api_base.host_str().unwrap_or("forge").to_owned();
         let mut headers = HeaderMap::new();
-        headers.insert("X-GitHub-Api-Version", HeaderValue::from_static(API_VERSION));
+        headers.insert(
+            "X-GitHub-Api-Version",
+            HeaderValue::from_static(API_VERSION),
+        );
         let http = reqwest::Client::builder()
             .user_agent(concat!("countersign/", env!("CARGO_PKG_VERSION")))
             .default_headers(headers)
@@ -173,21 +180,36 @@ impl GitHubForge {
                     next: hit.next.clone(),
                 });
             }
-            return Err(contract(endpoint, "304 Not Modified for a request that was not conditional"));
+            return Err(contract(
+                endpoint,
+                "304 Not Modified for a request that was not conditional",
+            ));
         }
         if !status.is_success() {
             return Err(status_error(endpoint, status, response.headers()));
         }
         let next = next_link(response.headers(), &self.api_base);
-        let etag = response.headers().get(ETAG).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let etag = response
+            .headers()
+            .get(ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let body = read_limited(response, endpoint).await?;
         if let Some(etag) = etag {
             self.cache.lock().unwrap().insert(
                 key.clone(),
-                Cached { etag, body: body.clone(), next: next.clone() },
+                Cached {
+                    etag,
+                    body: body.clone(),
+                    next: next.clone(),
+                },
             );
         }
-        Ok(Page { endpoint: endpoint.to_owned(), body, next })
+        Ok(Page {
+            endpoint: endpoint.to_owned(),
+            body,
+            next,
+        })
     }
 }
 
@@ -212,8 +234,9 @@ impl Forge for GitHubForge {
         if !self.repos.is_empty() {
             return Ok(self.repos.clone());
         }
-        let repos: Vec<wire::Repository> =
-            self.get_json(self.url("user/repos?sort=pushed&per_page=100")).await?;
+        let repos: Vec<wire::Repository> = self
+            .get_json(self.url("user/repos?sort=pushed&per_page=100"))
+            .await?;
         Ok(repos.into_iter().map(RepoId::from).collect())
     }
 
@@ -234,7 +257,10 @@ impl Forge for GitHubForge {
         repo: &RepoId,
         number: u64,
     ) -> Result<ChangeRequest, ForgeError> {
-        let url = self.url(&format!("repos/{}/{}/pulls/{number}", repo.owner, repo.name));
+        let url = self.url(&format!(
+            "repos/{}/{}/pulls/{number}",
+            repo.owner, repo.name
+        ));
         let pull: wire::Pull = self.get_json(url).await?;
         Ok(pull.into_change_request(repo))
     }
@@ -253,7 +279,10 @@ impl Forge for GitHubForge {
     }
 
     async fn unified_diff(&self, repo: &RepoId, number: u64) -> Result<String, ForgeError> {
-        let url = self.url(&format!("repos/{}/{}/pulls/{number}", repo.owner, repo.name));
+        let url = self.url(&format!(
+            "repos/{}/{}/pulls/{number}",
+            repo.owner, repo.name
+        ));
         let page = self.get(url, DIFF).await?;
         String::from_utf8(page.body)
             .map_err(|_| contract(&page.endpoint, "the diff is not valid UTF-8"))
@@ -265,7 +294,10 @@ fn decode<T: DeserializeOwned>(endpoint: &str, body: &[u8]) -> Result<T, ForgeEr
 }
 
 fn contract(endpoint: &str, detail: &str) -> ForgeError {
-    ForgeError::Contract { endpoint: endpoint.to_owned(), detail: detail.to_owned() }
+    ForgeError::Contract {
+        endpoint: endpoint.to_owned(),
+        detail: detail.to_owned(),
+    }
 }
 
 fn network(endpoint: &str, e: &reqwest::Error) -> ForgeError {
@@ -277,7 +309,10 @@ fn network(endpoint: &str, e: &reqwest::Error) -> ForgeError {
         // reqwest's Display includes the URL, never headers: no token in here.
         e.to_string()
     };
-    ForgeError::Network { endpoint: endpoint.to_owned(), detail }
+    ForgeError::Network {
+        endpoint: endpoint.to_owned(),
+        detail,
+    }
 }
 
 fn retryable(e: &ForgeError) -> bool {
@@ -314,7 +349,9 @@ fn status_error(endpoint: &str, status: StatusCode, headers: &HeaderMap) -> Forg
                     .and_then(|t| Utc.timestamp_opt(t, 0).single())
             })
             .unwrap_or_else(|| Utc::now() + chrono::Duration::seconds(60));
-        return ForgeError::RateLimited { until: until.max(Utc::now()) };
+        return ForgeError::RateLimited {
+            until: until.max(Utc::now()),
+        };
     }
     match status {
         StatusCode::NOT_FOUND => ForgeError::NotFound(endpoint.to_owned()),
@@ -323,7 +360,10 @@ fn status_error(endpoint: &str, status: StatusCode, headers: &HeaderMap) -> Forg
             let missing = header("x-accepted-github-permissions").unwrap_or("unknown");
             ForgeError::Forbidden(format!("{endpoint} (needs: {missing})"))
         }
-        other => ForgeError::Status { endpoint: endpoint.to_owned(), status: other.as_u16() },
+        other => ForgeError::Status {
+            endpoint: endpoint.to_owned(),
+            status: other.as_u16(),
+        },
     }
 }
 
@@ -341,8 +381,14 @@ fn next_link(headers: &HeaderMap, api_base: &Url) -> Option<Url> {
     })
 }
 
-async fn read_limited(mut response: reqwest::Response, endpoint: &str) -> Result<Vec<u8>, ForgeError> {
-    if response.content_length().is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+async fn read_limited(
+    mut response: reqwest::Response,
+    endpoint: &str,
+) -> Result<Vec<u8>, ForgeError> {
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_BODY_BYTES as u64)
+    {
         return Err(contract(endpoint, "response larger than 32 MiB"));
     }
     let mut body = Vec::new();
@@ -371,7 +417,10 @@ mod tests {
         let same = headers(
             r#"<http://127.0.0.1:8080/x?page=2>; rel="next", <http://127.0.0.1:8080/x?page=5>; rel="last""#,
         );
-        assert_eq!(next_link(&same, &base).unwrap().as_str(), "http://127.0.0.1:8080/x?page=2");
+        assert_eq!(
+            next_link(&same, &base).unwrap().as_str(),
+            "http://127.0.0.1:8080/x?page=2"
+        );
         let last_only = headers(r#"<http://127.0.0.1:8080/x?page=5>; rel="last""#);
         assert!(next_link(&last_only, &base).is_none());
         let elsewhere = headers(r#"<http://evil.example/x?page=2>; rel="next""#);

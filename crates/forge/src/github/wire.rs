@@ -18,7 +18,11 @@ pub(super) struct User {
 
 impl From<User> for ForgeUser {
     fn from(u: User) -> Self {
-        ForgeUser { id: u.id, login: u.login, name: u.name }
+        ForgeUser {
+            id: u.id,
+            login: u.login,
+            name: u.name,
+        }
     }
 }
 

@@ -1,0 +1,419 @@
+//! Verification anyone can run offline: strict ed25519 over the DSSE PAE,
+//! trusted keys only, and every subject checked against what the verifier holds.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+
+use crate::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE};
+use crate::keys::PublicKey;
+use crate::manifestation::manifestation;
+use crate::record::EvidenceFile;
+use crate::statement::{
+    ForgeIdentity, Statement, APPROVAL_PREDICATE_TYPE, DIFF_SUBJECT, EVIDENCE_PREFIX,
+    STATEMENT_TYPE,
+};
+
+pub const BUNDLE_MEDIA_TYPE: &str = "application/vnd.countersign.bundle+json;version=1";
+
+/// Several envelopes for one change request, as exported, stored in refs or
+/// posted in the forge comment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bundle {
+    #[serde(rename = "mediaType")]
+    pub media_type: String,
+    pub envelopes: Vec<Envelope>,
+}
+
+impl Bundle {
+    pub fn new(envelopes: Vec<Envelope>) -> Self {
+        Self {
+            media_type: BUNDLE_MEDIA_TYPE.to_owned(),
+            envelopes,
+        }
+    }
+
+    /// A bundle, or a single bare envelope.
+    pub fn parse(text: &[u8]) -> Result<Self, String> {
+        if let Ok(bundle) = serde_json::from_slice::<Bundle>(text) {
+            if bundle.media_type != BUNDLE_MEDIA_TYPE {
+                return Err(format!("unknown bundle media type {:?}", bundle.media_type));
+            }
+            return Ok(bundle);
+        }
+        serde_json::from_slice::<Envelope>(text)
+            .map(|e| Self::new(vec![e]))
+            .map_err(|e| format!("neither a Countersign bundle nor a DSSE envelope: {e}"))
+    }
+}
+
+/// A signer's enrolled key as the roster holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustedKey {
+    pub printed_name: String,
+    pub forge: ForgeIdentity,
+    pub public_key: PublicKey,
+    /// RFC 3339; signatures before it are refused.
+    #[serde(default)]
+    pub valid_from: Option<String>,
+    #[serde(default)]
+    pub valid_until: Option<String>,
+    /// Signatures at or after revocation are invalid (11.300(c)).
+    #[serde(default)]
+    pub revoked_at: Option<String>,
+}
+
+/// What the verifier holds and wants the records to match.
+#[derive(Debug, Clone, Default)]
+pub struct Expectations {
+    pub commit: Option<String>,
+    pub diff_sha256: Option<String>,
+    /// When given, the evidence subjects must be exactly these.
+    pub evidence: Option<Vec<EvidenceFile>>,
+}
+
+/// One precise reason a signature does not hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finding {
+    NoSignature,
+    PayloadNotBase64,
+    WrongPayloadType(String),
+    StatementMalformed(String),
+    WrongStatementType(String),
+    WrongPredicateType(String),
+    UnknownKey(String),
+    BadSignature(String),
+    KeyIdMismatch {
+        signed_with: String,
+        statement_names: String,
+    },
+    SignerIsNotKeyOwner {
+        key_owner: u64,
+        statement_signer: u64,
+    },
+    KeyNotValid {
+        key_id: String,
+        signed_at: String,
+        why: String,
+    },
+    SignedAtInvalid(String),
+    ReasonMissing,
+    SubjectMissing(String),
+    CommitMismatch {
+        expected: String,
+        found: String,
+    },
+    HeadShaDisagrees {
+        subject: String,
+        change_request: String,
+    },
+    DiffMismatch {
+        expected: String,
+        found: String,
+    },
+    EvidenceMismatch {
+        name: String,
+        expected: String,
+        found: String,
+    },
+    EvidenceMissing(String),
+    EvidenceUnexpected(String),
+}
+
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NoSignature => write!(f, "the envelope carries no signature"),
+            Self::PayloadNotBase64 => write!(f, "the payload is not canonical base64"),
+            Self::WrongPayloadType(t) => write!(f, "payload type is {t:?}, expected {IN_TOTO_PAYLOAD_TYPE:?}"),
+            Self::StatementMalformed(e) => write!(f, "the statement is malformed: {e}"),
+            Self::WrongStatementType(t) => write!(f, "statement type is {t:?}, expected {STATEMENT_TYPE:?}"),
+            Self::WrongPredicateType(t) => write!(f, "predicate type is {t:?}, expected {APPROVAL_PREDICATE_TYPE:?}"),
+            Self::UnknownKey(k) => write!(f, "signed with key {k}, which is not among the trusted keys"),
+            Self::BadSignature(k) => write!(f, "the signature by key {k} does not verify: the record was altered"),
+            Self::KeyIdMismatch { signed_with, statement_names } => {
+                write!(f, "signed with key {signed_with} but the statement names key {statement_names}")
+            }
+            Self::SignerIsNotKeyOwner { key_owner, statement_signer } => write!(
+                f,
+                "the key belongs to forge user {key_owner} but the statement names user {statement_signer}"
+            ),
+            Self::KeyNotValid { key_id, signed_at, why } => write!(f, "key {key_id} was not valid at {signed_at}: {why}"),
+            Self::SignedAtInvalid(t) => write!(f, "the signing time {t:?} is not RFC 3339"),
+            Self::ReasonMissing => write!(f, "the signature has no reason"),
+            Self::SubjectMissing(n) => write!(f, "the statement has no {n} subject"),
+            Self::CommitMismatch { expected, found } => write!(f, "signed commit {found}, expected {expected}"),
+            Self::HeadShaDisagrees { subject, change_request } => {
+                write!(f, "commit subject {subject} differs from the change request's head {change_request}")
+            }
+            Self::DiffMismatch { expected, found } => write!(f, "signed diff sha256 {found}, the diff supplied has {expected}"),
+            Self::EvidenceMismatch { name, expected, found } => {
+                write!(f, "evidence {name}: signed sha256 {found}, the file supplied has {expected}")
+            }
+            Self::EvidenceMissing(n) => write!(f, "evidence {n} was supplied but is not covered by the signature"),
+            Self::EvidenceUnexpected(n) => write!(f, "the signature covers evidence {n}, which was not supplied"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SignatureReport {
+    pub key_id: String,
+    pub statement: Option<Statement>,
+    pub manifestation: Option<String>,
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    pub signatures: Vec<SignatureReport>,
+}
+
+impl Report {
+    /// True only when there is at least one signature and nothing was found wrong.
+    pub fn holds(&self) -> bool {
+        !self.signatures.is_empty() && self.signatures.iter().all(|s| s.findings.is_empty())
+    }
+}
+
+fn parse_time(s: &str) -> Option<DateTime<FixedOffset>> {
+    DateTime::parse_from_rfc3339(s).ok()
+}
+
+fn key_validity(key: &TrustedKey, signed_at: &DateTime<FixedOffset>) -> Option<String> {
+    let check = |bound: &Option<String>, name: &str| -> Option<Option<DateTime<FixedOffset>>> {
+        match bound {
+            None => Some(None),
+            Some(s) => match parse_time(s) {
+                Some(t) => Some(Some(t)),
+                None => {
+                    let _ = name;
+                    None
+                }
+            },
+        }
+    };
+    let (Some(from), Some(until), Some(revoked)) = (
+        check(&key.valid_from, "valid_from"),
+        check(&key.valid_until, "valid_until"),
+        check(&key.revoked_at, "revoked_at"),
+    ) else {
+        return Some("the roster entry has an unparseable date".into());
+    };
+    if from.is_some_and(|t| signed_at < &t) {
+        return Some(format!(
+            "the key is valid only from {}",
+            key.valid_from.as_deref().unwrap_or_default()
+        ));
+    }
+    if until.is_some_and(|t| signed_at >= &t) {
+        return Some(format!(
+            "the key expired at {}",
+            key.valid_until.as_deref().unwrap_or_default()
+        ));
+    }
+    if revoked.is_some_and(|t| signed_at >= &t) {
+        return Some(format!(
+            "the key was revoked at {}",
+            key.revoked_at.as_deref().unwrap_or_default()
+        ));
+    }
+    None
+}
+
+/// Verify one envelope.
+pub fn verify_envelope(
+    envelope: &Envelope,
+    keys: &[TrustedKey],
+    expect: &Expectations,
+) -> Vec<SignatureReport> {
+    let mut shared = Vec::new();
+    if envelope.payload_type != IN_TOTO_PAYLOAD_TYPE {
+        shared.push(Finding::WrongPayloadType(envelope.payload_type.clone()));
+    }
+    let payload = envelope.payload_bytes();
+    let statement = match &payload {
+        Err(_) => {
+            shared.push(Finding::PayloadNotBase64);
+            None
+        }
+        Ok(bytes) => match serde_json::from_slice::<Statement>(bytes) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                shared.push(Finding::StatementMalformed(e.to_string()));
+                None
+            }
+        },
+    };
+    if let Some(s) = &statement {
+        shared.extend(check_statement(s, expect));
+    }
+    if envelope.signatures.is_empty() {
+        let mut findings = shared;
+        findings.push(Finding::NoSignature);
+        return vec![SignatureReport {
+            key_id: String::new(),
+            manifestation: None,
+            statement,
+            findings,
+        }];
+    }
+    let pae = payload
+        .as_ref()
+        .ok()
+        .map(|p| crate::dsse::pae(&envelope.payload_type, p));
+    envelope
+        .signatures
+        .iter()
+        .map(|sig| {
+            let mut findings = shared.clone();
+            let key = keys.iter().find(|k| k.public_key.key_id() == sig.keyid);
+            match key {
+                None => findings.push(Finding::UnknownKey(sig.keyid.clone())),
+                Some(key) => {
+                    let raw = base64::Engine::decode(
+                        &base64::engine::general_purpose::STANDARD,
+                        &sig.sig,
+                    );
+                    let good = match (&pae, raw) {
+                        (Some(pae), Ok(raw)) => key.public_key.verify_strict(pae, &raw),
+                        _ => false,
+                    };
+                    if !good {
+                        findings.push(Finding::BadSignature(sig.keyid.clone()));
+                    }
+                    if let Some(s) = &statement {
+                        let p = &s.predicate;
+                        if p.signer.key_id != sig.keyid {
+                            findings.push(Finding::KeyIdMismatch {
+                                signed_with: sig.keyid.clone(),
+                                statement_names: p.signer.key_id.clone(),
+                            });
+                        }
+                        if key.forge.user_id != p.signer.forge.user_id
+                            || key.forge.host != p.signer.forge.host
+                        {
+                            findings.push(Finding::SignerIsNotKeyOwner {
+                                key_owner: key.forge.user_id,
+                                statement_signer: p.signer.forge.user_id,
+                            });
+                        }
+                        if let Some(at) = parse_time(&p.signed_at) {
+                            if let Some(why) = key_validity(key, &at) {
+                                findings.push(Finding::KeyNotValid {
+                                    key_id: sig.keyid.clone(),
+                                    signed_at: p.signed_at.clone(),
+                                    why,
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+            SignatureReport {
+                key_id: sig.keyid.clone(),
+                manifestation: statement.as_ref().map(|s| manifestation(&s.predicate)),
+                statement: statement.clone(),
+                findings,
+            }
+        })
+        .collect()
+}
+
+fn check_statement(s: &Statement, expect: &Expectations) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    if s.statement_type != STATEMENT_TYPE {
+        findings.push(Finding::WrongStatementType(s.statement_type.clone()));
+    }
+    if s.predicate_type != APPROVAL_PREDICATE_TYPE {
+        findings.push(Finding::WrongPredicateType(s.predicate_type.clone()));
+    }
+    let p = &s.predicate;
+    if parse_time(&p.signed_at).is_none() {
+        findings.push(Finding::SignedAtInvalid(p.signed_at.clone()));
+    }
+    if p.reason.trim().is_empty() {
+        findings.push(Finding::ReasonMissing);
+    }
+    let commit = s.subject.iter().find_map(|sub| sub.digest.get("gitCommit"));
+    match commit {
+        None => findings.push(Finding::SubjectMissing("commit".into())),
+        Some(c) => {
+            if c != &p.change_request.head_sha {
+                findings.push(Finding::HeadShaDisagrees {
+                    subject: c.clone(),
+                    change_request: p.change_request.head_sha.clone(),
+                });
+            }
+            if let Some(expected) = &expect.commit {
+                if !expected.eq_ignore_ascii_case(c) {
+                    findings.push(Finding::CommitMismatch {
+                        expected: expected.clone(),
+                        found: c.clone(),
+                    });
+                }
+            }
+        }
+    }
+    let diff = s
+        .subject
+        .iter()
+        .find(|sub| sub.name == DIFF_SUBJECT)
+        .and_then(|sub| sub.digest.get("sha256"));
+    match (diff, &expect.diff_sha256) {
+        (None, _) => findings.push(Finding::SubjectMissing("diff".into())),
+        (Some(found), Some(expected)) if found != expected => {
+            findings.push(Finding::DiffMismatch {
+                expected: expected.clone(),
+                found: found.clone(),
+            })
+        }
+        _ => {}
+    }
+    if let Some(expected) = &expect.evidence {
+        let signed: BTreeMap<&str, &String> = s
+            .subject
+            .iter()
+            .filter_map(|sub| {
+                Some((
+                    sub.name.strip_prefix(EVIDENCE_PREFIX)?,
+                    sub.digest.get("sha256")?,
+                ))
+            })
+            .collect();
+        let supplied: BTreeMap<&str, &String> = expected
+            .iter()
+            .map(|e| (e.name.as_str(), &e.sha256))
+            .collect();
+        for (name, digest) in &supplied {
+            match signed.get(name) {
+                None => findings.push(Finding::EvidenceMissing((*name).to_owned())),
+                Some(found) if found != digest => findings.push(Finding::EvidenceMismatch {
+                    name: (*name).to_owned(),
+                    expected: (*digest).clone(),
+                    found: (*found).clone(),
+                }),
+                _ => {}
+            }
+        }
+        for name in signed.keys() {
+            if !supplied.contains_key(name) {
+                findings.push(Finding::EvidenceUnexpected((*name).to_owned()));
+            }
+        }
+    }
+    findings
+}
+
+/// Verify every envelope of a bundle.
+pub fn verify_bundle(bundle: &Bundle, keys: &[TrustedKey], expect: &Expectations) -> Report {
+    Report {
+        signatures: bundle
+            .envelopes
+            .iter()
+            .flat_map(|e| verify_envelope(e, keys, expect))
+            .collect(),
+    }
+}
