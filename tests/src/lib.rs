@@ -1,6 +1,7 @@
 //! Shared harness for the cross-cutting tests: finding the workspace and the
 //! built desktop binary, and driving the real window over WebDriver.
 
+pub mod keyring_session;
 pub mod window;
 
 use std::path::PathBuf;
@@ -34,4 +35,17 @@ pub fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free loopback port")
+}
+
+/// A binary of this workspace, built by `cargo build --workspace --bins`.
+pub fn workspace_binary(name: &str) -> PathBuf {
+    let path = target_dir()
+        .join("debug")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.exists(),
+        "{} is missing: run cargo build --workspace --bins first",
+        path.display()
+    );
+    path
 }

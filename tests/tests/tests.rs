@@ -1,8 +1,10 @@
 //! One integration-test binary for the whole workspace (ripgrep's pattern):
 //! - `architecture`: what may depend on what;
 //! - `ipc_surface`: the commands, capabilities, CSP and configs the window gets;
-//! - `e2e`: the real window, driven over WebDriver, against the sandbox forge.
+//! - `e2e`: the real window, driven over WebDriver, against the sandbox forge;
+//! - `signing_cli`: the headless signing ceremony with the real OS keychain.
 
 mod architecture;
 mod e2e;
 mod ipc_surface;
+mod signing_cli;

@@ -128,6 +128,10 @@ commands! {
     app_info: () => AppInfo;
     load_queue: () => Queue;
     open_change_request: ChangeRequestRef => ChangeRequestDetail;
+    signer_status: () => SignerStatus;
+    enrol: EnrolRequest => Enrolment;
+    preview_signature: SignatureDraft => SignaturePreview;
+    sign_change_request: SignRequest => SignedRecord;
 }
 
 /// `()` (no request) has no declaration of its own: it is `null` inline.
@@ -152,6 +156,8 @@ pub fn typescript() -> String {
             QueueItem::decl(&cfg),
             RepoProblem::decl(&cfg),
             ChangedFile::decl(&cfg),
+            Meaning::decl(&cfg),
+            DigestEntry::decl(&cfg),
         ])
         .collect();
     decls.sort();
@@ -177,4 +183,90 @@ pub fn typescript() -> String {
     }
     out.push_str("};\n");
     out
+}
+
+/// The controlled list of signature meanings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Meaning {
+    Authorship,
+    Review,
+    Approval,
+    Responsibility,
+    Rejection,
+}
+
+/// Whether this device can sign, and what the next signing will ask for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SignerStatus {
+    /// The forge account of the configured credential.
+    pub identity: Person,
+    pub enrolled: bool,
+    pub printed_name: Option<String>,
+    pub fingerprint: Option<String>,
+    /// The text the signer must accept to enrol; `{name}` stands for the printed name.
+    pub acknowledgement_template: String,
+    /// RFC 3339 UTC, when signing is locked after repeated failures.
+    pub locked_until: Option<String>,
+}
+
+#[derive(Debug, Deserialize, TS)]
+pub struct EnrolRequest {
+    pub printed_name: String,
+    #[ts(type = "string")]
+    pub password: countersign_secret::Secret<String>,
+    /// The signer accepted the acknowledgement text shown to them.
+    pub acknowledged: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Enrolment {
+    pub fingerprint: String,
+    pub key_id: String,
+    pub acknowledgement: String,
+    /// The public enrolment record, to hand to an administrator for the policy roster.
+    pub record_json: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SignatureDraft {
+    pub change_request: ChangeRequestRef,
+    pub meaning: Meaning,
+    pub reason: String,
+    pub role: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DigestEntry {
+    pub name: String,
+    pub sha256: String,
+}
+
+/// "What you are signing": exactly the digests the signature will cover.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SignaturePreview {
+    pub signer: String,
+    pub head_sha: String,
+    pub diff_sha256: String,
+    pub evidence: Vec<DigestEntry>,
+    /// SHA-256 of the exact bytes that will be signed.
+    pub record_digest: String,
+    /// The manifestation the record will carry, with the time of signing left to fill.
+    pub meaning_statement: String,
+}
+
+#[derive(Debug, Deserialize, TS)]
+pub struct SignRequest {
+    pub draft: SignatureDraft,
+    #[ts(type = "string")]
+    pub password: countersign_secret::Secret<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SignedRecord {
+    pub key_id: String,
+    /// Printed name, date and time, meaning and reason, derived from the signed record.
+    pub manifestation: String,
+    /// The DSSE envelope, exactly as signed.
+    pub envelope_json: String,
 }

@@ -6,6 +6,8 @@ pub mod contract;
 mod error;
 mod queue;
 mod session;
+pub mod signatures;
+pub mod verification;
 
 pub use error::ApiError;
 pub use session::{ForgeTarget, Session};

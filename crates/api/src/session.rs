@@ -6,7 +6,11 @@ use countersign_forge_sandbox::{RunningSandbox, Seed, SANDBOX_TOKEN};
 use countersign_secret::Secret;
 use url::Url;
 
-use crate::contract::{AppInfo, ChangeRequestDetail, ChangeRequestRef, Queue};
+use crate::contract::{
+    AppInfo, ChangeRequestDetail, ChangeRequestRef, EnrolRequest, Enrolment, Queue, SignRequest,
+    SignatureDraft, SignaturePreview, SignedRecord, SignerStatus,
+};
+use crate::signatures::{KeychainSource, Signatures};
 use crate::{queue, ApiError};
 
 /// Which forge a session talks to.
@@ -28,12 +32,21 @@ pub enum ForgeTarget {
 pub struct Session {
     forge: Arc<dyn Forge>,
     info: AppInfo,
+    signatures: Signatures,
     // Kept so the embedded sandbox lives exactly as long as the session.
     _sandbox: Option<RunningSandbox>,
 }
 
 impl Session {
+    /// A session using the OS keychain for signer keys.
     pub async fn start(target: ForgeTarget) -> Result<Self, ApiError> {
+        Self::start_with(target, KeychainSource::Os).await
+    }
+
+    pub async fn start_with(
+        target: ForgeTarget,
+        keychain: KeychainSource,
+    ) -> Result<Self, ApiError> {
         let (api_base, token, repos, sandbox, embedded) = match target {
             ForgeTarget::EmbeddedSandbox => {
                 let running = RunningSandbox::start(0, Seed::Demo).await.map_err(|e| {
@@ -83,6 +96,7 @@ impl Session {
         Ok(Self {
             forge: Arc::new(forge),
             info,
+            signatures: Signatures::new(keychain),
             _sandbox: embedded,
         })
     }
@@ -100,5 +114,32 @@ impl Session {
         request: ChangeRequestRef,
     ) -> Result<ChangeRequestDetail, ApiError> {
         queue::open(self.forge.as_ref(), request).await
+    }
+
+    pub async fn signer_status(&self) -> Result<SignerStatus, ApiError> {
+        self.signatures.status(self.forge.as_ref()).await
+    }
+
+    pub async fn enrol(&self, request: EnrolRequest) -> Result<Enrolment, ApiError> {
+        self.signatures.enrol(self.forge.as_ref(), request).await
+    }
+
+    pub async fn preview_signature(
+        &self,
+        draft: SignatureDraft,
+    ) -> Result<SignaturePreview, ApiError> {
+        self.signatures.preview(self.forge.as_ref(), draft).await
+    }
+
+    pub async fn sign_change_request(
+        &self,
+        request: SignRequest,
+    ) -> Result<SignedRecord, ApiError> {
+        Ok(self.signatures.sign(self.forge.as_ref(), request).await?.0)
+    }
+
+    /// The OS reports a lock or suspend: signing needs every component again.
+    pub fn end_signing_sessions(&self, why: &str) {
+        self.signatures.end_sessions(why);
     }
 }

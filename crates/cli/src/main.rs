@@ -1,12 +1,18 @@
 //! `countersign`: the headless shell over `countersign-api`. Each subcommand
 //! parses its flags, calls one use case and prints the result.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use countersign_api::contract::ChangeRequestRef;
+use countersign_api::contract::{
+    ChangeRequestRef, EnrolRequest, Meaning, SignRequest, SignatureDraft,
+};
+use countersign_api::verification::BUNDLE_MEDIA_TYPE;
+use countersign_api::verification::{verify_offline, VerifyInput, VerifyOutcome};
 use countersign_api::{ApiError, ForgeTarget, Session};
 use countersign_forge_sandbox::{RunningSandbox, Seed};
+use countersign_secret::Secret;
 use url::Url;
 
 #[derive(Parser)]
@@ -35,6 +41,68 @@ enum Command {
     Queue {
         #[command(flatten)]
         forge: ForgeArgs,
+    },
+    /// Verify approval records offline. Exits 0 only when every signature holds.
+    Verify {
+        /// A Countersign bundle or a single DSSE envelope.
+        #[arg(long)]
+        bundle: PathBuf,
+        /// The commit the records must cover.
+        #[arg(long)]
+        commit: Option<String>,
+        /// The unified diff the records must cover.
+        #[arg(long)]
+        diff: Option<PathBuf>,
+        /// An evidence file the records must cover, as NAME=PATH (or PATH, named by
+        /// its file name). When given, the evidence set must match exactly.
+        #[arg(long = "evidence", value_name = "NAME=PATH")]
+        evidence: Vec<String>,
+        /// Trusted keys: a JSON list of enrolment records from the policy roster.
+        #[arg(long)]
+        keys: Option<PathBuf>,
+        /// Print the outcome as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Enrol this device: make a signing key sealed under a password in the OS keychain.
+    Enrol {
+        #[command(flatten)]
+        forge: ForgeArgs,
+        /// Your printed name, as it will appear on every signature.
+        #[arg(long)]
+        name: String,
+        /// Read the signing password from standard input (one line).
+        #[arg(long)]
+        password_stdin: bool,
+        /// Accept that your electronic signature is legally binding (21 CFR 11.100(c)).
+        #[arg(long)]
+        accept_acknowledgement: bool,
+        /// Write the public enrolment record here (for the policy roster).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Sign a change request after re-authenticating with the signing password.
+    Sign {
+        #[command(flatten)]
+        forge: ForgeArgs,
+        /// OWNER/REPO
+        #[arg(long)]
+        repo: String,
+        #[arg(long)]
+        pr: u32,
+        /// authorship, review, approval, responsibility or rejection.
+        #[arg(long)]
+        meaning: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        role: String,
+        /// Read the signing password from standard input (one line).
+        #[arg(long)]
+        password_stdin: bool,
+        /// Write the signed envelope as a bundle here.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Show one change request with its diff (JSON).
     Show {
@@ -74,7 +142,7 @@ async fn main() -> ExitCode {
         )
         .init();
     match run(Cli::parse()).await {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error [{}]: {}", e.code, e.message);
             ExitCode::FAILURE
@@ -82,7 +150,7 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> Result<(), ApiError> {
+async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
     match cli.command {
         Command::Sandbox {
             port,
@@ -102,11 +170,100 @@ async fn run(cli: Cli) -> Result<(), ApiError> {
                 () = sandbox.wait() => {}
                 _ = tokio::signal::ctrl_c() => {}
             }
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
         Command::Queue { forge } => {
             let session = Session::start(forge.target()).await?;
             print_json(&session.load_queue().await?)
+        }
+        Command::Verify {
+            bundle,
+            commit,
+            diff,
+            evidence,
+            keys,
+            json,
+        } => {
+            let input = VerifyInput {
+                bundle: read(&bundle)?,
+                keys: keys.as_deref().map(read).transpose()?,
+                commit,
+                diff: diff.as_deref().map(read).transpose()?,
+                evidence: evidence
+                    .iter()
+                    .map(|e| evidence_arg(e))
+                    .collect::<Result<_, _>>()?,
+            };
+            let outcome = verify_offline(input)?;
+            if json {
+                print_json(&outcome)?;
+            } else {
+                print_outcome(&outcome);
+            }
+            Ok(if outcome.holds {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Enrol {
+            forge,
+            name,
+            password_stdin,
+            accept_acknowledgement,
+            out,
+        } => {
+            let password = read_password(password_stdin)?;
+            let session = Session::start(forge.target()).await?;
+            let enrolment = session
+                .enrol(EnrolRequest {
+                    printed_name: name,
+                    password,
+                    acknowledged: accept_acknowledgement,
+                })
+                .await?;
+            println!("{}", enrolment.acknowledgement);
+            println!("Enrolled key {}", enrolment.fingerprint);
+            if let Some(out) = out {
+                write(&out, enrolment.record_json.as_bytes())?;
+            } else {
+                println!("{}", enrolment.record_json);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sign {
+            forge,
+            repo,
+            pr,
+            meaning,
+            reason,
+            role,
+            password_stdin,
+            out,
+        } => {
+            let meaning: Meaning =
+                serde_json::from_value(serde_json::Value::String(meaning.clone()))
+                    .map_err(|_| ApiError::invalid_input(format!("unknown meaning {meaning:?}")))?;
+            let password = read_password(password_stdin)?;
+            let session = Session::start(forge.target()).await?;
+            let draft = SignatureDraft {
+                change_request: ChangeRequestRef { repo, number: pr },
+                meaning,
+                reason,
+                role,
+            };
+            let signed = session
+                .sign_change_request(SignRequest { draft, password })
+                .await?;
+            println!("{}", signed.manifestation);
+            if let Some(out) = out {
+                let envelope: serde_json::Value = serde_json::from_str(&signed.envelope_json)
+                    .map_err(|e| ApiError::new("internal", e.to_string()))?;
+                let bundle =
+                    serde_json::json!({ "mediaType": BUNDLE_MEDIA_TYPE, "envelopes": [envelope] });
+                write(&out, bundle.to_string().as_bytes())?;
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Show { forge, repo, pr } => {
             let session = Session::start(forge.target()).await?;
@@ -118,9 +275,80 @@ async fn run(cli: Cli) -> Result<(), ApiError> {
     }
 }
 
-fn print_json<T: serde::Serialize>(value: &T) -> Result<(), ApiError> {
+fn print_json<T: serde::Serialize>(value: &T) -> Result<ExitCode, ApiError> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| ApiError::new("internal", e.to_string()))?;
     println!("{text}");
-    Ok(())
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), ApiError> {
+    std::fs::write(path, bytes)
+        .map_err(|e| ApiError::new("io", format!("cannot write {}: {e}", path.display())))
+}
+
+/// The password comes only from standard input, never from an argument,
+/// where other users could read it in the process list.
+fn read_password(from_stdin: bool) -> Result<Secret<String>, ApiError> {
+    if !from_stdin {
+        return Err(ApiError::invalid_input(
+            "pass --password-stdin and write the password to standard input",
+        ));
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| ApiError::new("io", format!("cannot read the password: {e}")))?;
+    let password = Secret::new(line.trim_end_matches(['\n', '\r']).to_owned());
+    line.clear();
+    Ok(password)
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, ApiError> {
+    std::fs::read(path)
+        .map_err(|e| ApiError::new("io", format!("cannot read {}: {e}", path.display())))
+}
+
+fn evidence_arg(arg: &str) -> Result<(String, Vec<u8>), ApiError> {
+    let (name, path) = match arg.split_once('=') {
+        Some((name, path)) => (name.to_owned(), PathBuf::from(path)),
+        None => {
+            let path = PathBuf::from(arg);
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            (name, path)
+        }
+    };
+    Ok((name, read(&path)?))
+}
+
+fn print_outcome(outcome: &VerifyOutcome) {
+    for (i, s) in outcome.signatures.iter().enumerate() {
+        println!("Signature {} (key {})", i + 1, s.key_id);
+        if let Some(m) = &s.manifestation {
+            for line in m.lines() {
+                println!("  {line}");
+            }
+        }
+        if s.problems.is_empty() {
+            println!("  VERIFIED");
+        } else {
+            for p in &s.problems {
+                println!("  FAILED: {p}");
+            }
+        }
+    }
+    if outcome.signatures.is_empty() {
+        println!("FAILED: the bundle holds no signature");
+    }
+    println!(
+        "{}",
+        if outcome.holds {
+            "All signatures verified."
+        } else {
+            "Verification failed."
+        }
+    );
 }

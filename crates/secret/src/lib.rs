@@ -48,6 +48,14 @@ impl<T: Zeroize> fmt::Display for Secret<T> {
     }
 }
 
+/// Secrets may arrive as input (a password typed in the window); they never leave as output.
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for Secret<String> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Self)
+    }
+}
+
 impl From<String> for Secret<String> {
     fn from(value: String) -> Self {
         Self(value)

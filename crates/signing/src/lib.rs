@@ -15,6 +15,7 @@
 //! 5. [`verify::verify_bundle`] checks everything again, for anyone, offline.
 
 pub mod dsse;
+pub mod enrolment;
 mod error;
 pub mod keys;
 pub mod manifestation;

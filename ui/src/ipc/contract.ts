@@ -28,6 +28,22 @@ export type ChangedFile = { path: string, previous_path: string | null, status: 
  */
 patch_available: boolean, };
 
+export type DigestEntry = { name: string, sha256: string, };
+
+export type EnrolRequest = { printed_name: string, password: string, 
+/**
+ * The signer accepted the acknowledgement text shown to them.
+ */
+acknowledged: boolean, };
+
+export type Enrolment = { fingerprint: string, key_id: string, acknowledgement: string, 
+/**
+ * The public enrolment record, to hand to an administrator for the policy roster.
+ */
+record_json: string, };
+
+export type Meaning = "authorship" | "review" | "approval" | "responsibility" | "rejection";
+
 export type Person = { 
 /**
  * The forge's numeric user id: what identifies a person (logins can be renamed).
@@ -54,9 +70,51 @@ export type RepoProblem = { repo: string, error: ApiError, };
 
 export type Risk = "high" | "medium" | "low" | "unassessed";
 
+export type SignRequest = { draft: SignatureDraft, password: string, };
+
+export type SignatureDraft = { change_request: ChangeRequestRef, meaning: Meaning, reason: string, role: string, };
+
+export type SignaturePreview = { signer: string, head_sha: string, diff_sha256: string, evidence: Array<DigestEntry>, 
+/**
+ * SHA-256 of the exact bytes that will be signed.
+ */
+record_digest: string, 
+/**
+ * The manifestation the record will carry, with the time of signing left to fill.
+ */
+meaning_statement: string, };
+
+export type SignedRecord = { key_id: string, 
+/**
+ * Printed name, date and time, meaning and reason, derived from the signed record.
+ */
+manifestation: string, 
+/**
+ * The DSSE envelope, exactly as signed.
+ */
+envelope_json: string, };
+
+export type SignerStatus = { 
+/**
+ * The forge account of the configured credential.
+ */
+identity: Person, enrolled: boolean, printed_name: string | null, fingerprint: string | null, 
+/**
+ * The text the signer must accept to enrol; `{name}` stands for the printed name.
+ */
+acknowledgement_template: string, 
+/**
+ * RFC 3339 UTC, when signing is locked after repeated failures.
+ */
+locked_until: string | null, };
+
 /** Each command's `[request, response]`; `null` means it takes nothing. */
 export type Commands = {
   app_info: [null, AppInfo];
   load_queue: [null, Queue];
   open_change_request: [ChangeRequestRef, ChangeRequestDetail];
+  signer_status: [null, SignerStatus];
+  enrol: [EnrolRequest, Enrolment];
+  preview_signature: [SignatureDraft, SignaturePreview];
+  sign_change_request: [SignRequest, SignedRecord];
 };

@@ -1,0 +1,92 @@
+//! `verify`: check a bundle of approval records against what the verifier
+//! holds — the commit, the diff, the evidence files and the trusted keys.
+
+pub use countersign_signing::verify::BUNDLE_MEDIA_TYPE;
+use countersign_signing::verify::{verify_bundle, Bundle, Expectations, TrustedKey};
+use countersign_signing::EvidenceFile;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::ApiError;
+
+/// One signature's outcome, for people and for machines.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignatureOutcome {
+    pub key_id: String,
+    pub manifestation: Option<String>,
+    /// Empty when the signature holds; otherwise one precise reason per problem.
+    pub problems: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyOutcome {
+    pub holds: bool,
+    pub signatures: Vec<SignatureOutcome>,
+}
+
+/// What `countersign verify --bundle` was given, already read from disk.
+pub struct VerifyInput {
+    pub bundle: Vec<u8>,
+    /// A JSON array of trusted keys (enrolment records from the policy roster).
+    pub keys: Option<Vec<u8>>,
+    pub commit: Option<String>,
+    pub diff: Option<Vec<u8>>,
+    /// `(name, bytes)`; when any is given the evidence set must match exactly.
+    pub evidence: Vec<(String, Vec<u8>)>,
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+pub fn verify_offline(input: VerifyInput) -> Result<VerifyOutcome, ApiError> {
+    let bundle = Bundle::parse(&input.bundle).map_err(|e| ApiError::new("verify.bad_bundle", e))?;
+    let keys: Vec<TrustedKey> = match &input.keys {
+        Some(bytes) => serde_json::from_slice(bytes).map_err(|e| {
+            ApiError::new(
+                "verify.bad_keys",
+                format!("the keys file is not a list of trusted keys: {e}"),
+            )
+        })?,
+        None => Vec::new(),
+    };
+    let expect = Expectations {
+        commit: input.commit.map(|c| c.to_ascii_lowercase()),
+        diff_sha256: input.diff.as_deref().map(sha256_hex),
+        evidence: (!input.evidence.is_empty()).then(|| {
+            input
+                .evidence
+                .iter()
+                .map(|(name, bytes)| EvidenceFile {
+                    name: name.clone(),
+                    sha256: sha256_hex(bytes),
+                })
+                .collect()
+        }),
+    };
+    let report = verify_bundle(&bundle, &keys, &expect);
+    let no_keys_hint = keys.is_empty();
+    Ok(VerifyOutcome {
+        holds: report.holds(),
+        signatures: report
+            .signatures
+            .into_iter()
+            .map(|s| SignatureOutcome {
+                key_id: s.key_id,
+                manifestation: s.manifestation,
+                problems: s
+                    .findings
+                    .iter()
+                    .map(|f| {
+                        let text = f.to_string();
+                        if no_keys_hint && matches!(f, countersign_signing::verify::Finding::UnknownKey(_)) {
+                            format!("{text} (no trusted keys were given: pass --keys with the policy roster)")
+                        } else {
+                            text
+                        }
+                    })
+                    .collect(),
+            })
+            .collect(),
+    })
+}

@@ -1,0 +1,86 @@
+//! A private D-Bus session with an unlocked GNOME Keyring: the real Secret
+//! Service, isolated from the user's own (fresh HOME and XDG folders).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Isolated folders for one keyring session. Removed on drop.
+pub struct KeyringHome {
+    pub root: PathBuf,
+}
+
+impl KeyringHome {
+    pub fn new(name: &str) -> Self {
+        let root = crate::target_dir()
+            .join("keyring-homes")
+            .join(format!("{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        for dir in ["home", "data", "config", "cache", "run"] {
+            std::fs::create_dir_all(root.join(dir)).expect("keyring home");
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(root.join("run"), std::fs::Permissions::from_mode(0o700))
+                .unwrap();
+        }
+        Self { root }
+    }
+
+    /// `sh -c script` inside a new session bus with the keyring unlocked.
+    /// `script` sees the keyring through the usual environment variables.
+    pub fn command(&self, script: &str) -> Command {
+        let mut cmd = Command::new("dbus-run-session");
+        cmd.arg("--")
+            .arg("sh")
+            .arg("-c")
+            .arg(format!(
+                "eval \"$(printf %s keyring-password | gnome-keyring-daemon --unlock --components=secrets)\" >/dev/null; {script}"
+            ));
+        self.isolate(&mut cmd);
+        cmd
+    }
+
+    /// The same isolated folders but no session bus at all: no keychain.
+    pub fn command_without_keychain(&self, program: &Path) -> Command {
+        let mut cmd = Command::new(program);
+        self.isolate(&mut cmd);
+        cmd.env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            format!("unix:path={}", self.root.join("run/no-bus").display()),
+        );
+        cmd
+    }
+
+    fn isolate(&self, cmd: &mut Command) {
+        cmd.env("HOME", self.root.join("home"))
+            .env("XDG_DATA_HOME", self.root.join("data"))
+            .env("XDG_CONFIG_HOME", self.root.join("config"))
+            .env("XDG_CACHE_HOME", self.root.join("cache"))
+            .env("XDG_RUNTIME_DIR", self.root.join("run"))
+            .env_remove("DBUS_SESSION_BUS_ADDRESS");
+    }
+
+    /// Every file under the isolated folders, for "nothing was written" checks.
+    pub fn files(&self) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        let mut stack = vec![self.root.clone()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else {
+                    out.push(path);
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Drop for KeyringHome {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}

@@ -1,0 +1,122 @@
+//! The headless ceremony with the real OS keychain (GNOME Keyring's Secret
+//! Service in a private D-Bus session): enrol, sign, verify, and failing closed.
+
+use std::process::Stdio;
+
+use countersign_forge_sandbox::{RunningSandbox, Seed};
+use countersign_tests::keyring_session::KeyringHome;
+use countersign_tests::workspace_binary;
+
+const PASSWORD: &str = "correct horse battery staple";
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enrol_sign_and_verify_with_the_real_keychain() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let url = sandbox.api_base();
+    let home = KeyringHome::new("cli-sign");
+    let cs = shell_quote(&workspace_binary("countersign").display().to_string());
+    let dir = home.root.display().to_string();
+    let script = format!(
+        "set -e
+         echo {pw} | {cs} enrol --sandbox-url {url} --name 'Bob Okafor' --password-stdin --accept-acknowledgement --out {dir}/bob.json
+         echo 'not the password' | {cs} sign --sandbox-url {url} --repo acme-medical/infusion-pump-firmware --pr 42 \
+             --meaning approval --reason 'Verified RA-042' --role QA --password-stdin --out {dir}/wrong.json \
+             && exit 90 || echo wrong-password-refused
+         echo {pw} | {cs} sign --sandbox-url {url} --repo acme-medical/infusion-pump-firmware --pr 42 \
+             --meaning approval --reason 'Verified RA-042 controls C1 and C2' --role QA --password-stdin --out {dir}/bundle.json",
+        pw = shell_quote(PASSWORD),
+    );
+    let out = tokio::task::spawn_blocking(move || {
+        home.command(&script)
+            .stdin(Stdio::null())
+            .output()
+            .map(|o| (o, home))
+    })
+    .await
+    .unwrap()
+    .expect("dbus-run-session and gnome-keyring-daemon (apt: dbus-daemon gnome-keyring)");
+    let (out, home) = out;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stdout.contains("wrong-password-refused"), "{stdout}");
+    assert!(stdout.contains("Signed by Bob Okafor (@bob-qa"), "{stdout}");
+    assert!(!home.root.join("wrong.json").exists());
+
+    // The private key is in the keyring file only in sealed form.
+    let enrolment: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(home.root.join("bob.json")).unwrap()).unwrap();
+    std::fs::write(
+        home.root.join("keys.json"),
+        serde_json::to_vec(&[enrolment]).unwrap(),
+    )
+    .unwrap();
+
+    let head = "3e660899f3e9f8e529408c62ddff0473a6f9cef5";
+    let verify = |commit: &str| {
+        std::process::Command::new(workspace_binary("countersign"))
+            .arg("verify")
+            .arg("--bundle")
+            .arg(home.root.join("bundle.json"))
+            .arg("--keys")
+            .arg(home.root.join("keys.json"))
+            .args(["--commit", commit])
+            .output()
+            .unwrap()
+    };
+    let good = verify(head);
+    assert!(
+        good.status.success(),
+        "{}",
+        String::from_utf8_lossy(&good.stdout)
+    );
+    assert!(String::from_utf8_lossy(&good.stdout).contains("All signatures verified."));
+    let moved = verify("1111111111111111111111111111111111111111");
+    assert_eq!(moved.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&moved.stdout).contains("FAILED: signed commit"));
+}
+
+#[test]
+fn without_a_keychain_enrolment_fails_closed_and_writes_nothing() {
+    let home = KeyringHome::new("no-keychain");
+    let before = home.files();
+    let out = home
+        .command_without_keychain(&workspace_binary("countersign"))
+        .args([
+            "enrol",
+            "--name",
+            "Bob Okafor",
+            "--password-stdin",
+            "--accept-acknowledgement",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(format!("{PASSWORD}\n").as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("keychain.unavailable"), "{stderr}");
+    assert!(
+        stderr.contains("Secret Service"),
+        "the message says what to do: {stderr}"
+    );
+    assert_eq!(
+        home.files(),
+        before,
+        "nothing may be written instead of the keychain"
+    );
+}
