@@ -1,7 +1,15 @@
 // The commands the webview may call. Keep in step with
 // `countersign_api::contract::COMMANDS`, `capabilities/default.json` and
 // `permissions/reviewed-commands.txt`; a test in tests/ compares all four.
-const COMMANDS: &[&str] = &["app_info", "load_queue", "open_change_request"];
+const COMMANDS: &[&str] = &[
+    "app_info",
+    "load_queue",
+    "open_change_request",
+    "signer_status",
+    "enrol",
+    "preview_signature",
+    "sign_change_request",
+];
 
 fn main() {
     tauri_build::try_build(

@@ -1,7 +1,10 @@
 //! IPC commands: each one hands its request to the session and returns the
 //! result. Behaviour lives in `countersign-api`, where it is tested headless.
 
-use countersign_api::contract::{AppInfo, ChangeRequestDetail, ChangeRequestRef, Queue};
+use countersign_api::contract::{
+    AppInfo, ChangeRequestDetail, ChangeRequestRef, EnrolRequest, Enrolment, Queue, SignRequest,
+    SignatureDraft, SignaturePreview, SignedRecord, SignerStatus,
+};
 use countersign_api::{ApiError, Session};
 use tauri::State;
 
@@ -21,4 +24,35 @@ pub async fn open_change_request(
     request: ChangeRequestRef,
 ) -> Result<ChangeRequestDetail, ApiError> {
     session.open_change_request(request).await
+}
+
+#[tauri::command]
+pub async fn signer_status(session: State<'_, Session>) -> Result<SignerStatus, ApiError> {
+    session.signer_status().await
+}
+
+#[tauri::command]
+pub async fn enrol(
+    session: State<'_, Session>,
+    request: EnrolRequest,
+) -> Result<Enrolment, ApiError> {
+    session.enrol(request).await
+}
+
+#[tauri::command]
+pub async fn preview_signature(
+    session: State<'_, Session>,
+    request: SignatureDraft,
+) -> Result<SignaturePreview, ApiError> {
+    session.preview_signature(request).await
+}
+
+/// Signs only when the password in `request` re-authenticates the signer for
+/// this very record; the webview cannot sign on its own.
+#[tauri::command]
+pub async fn sign_change_request(
+    session: State<'_, Session>,
+    request: SignRequest,
+) -> Result<SignedRecord, ApiError> {
+    session.sign_change_request(request).await
 }

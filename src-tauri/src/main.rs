@@ -21,6 +21,10 @@ fn main() {
             commands::app_info,
             commands::load_queue,
             commands::open_change_request,
+            commands::signer_status,
+            commands::enrol,
+            commands::preview_signature,
+            commands::sign_change_request,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("the Countersign window could not start");

@@ -9,6 +9,7 @@ use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use tokio::process::{Child, Command};
 
+use crate::keyring_session::KeyringHome;
 use crate::{free_port, target_dir};
 
 /// How long an element may take to appear; the first paint under a busy Xvfb
@@ -32,6 +33,17 @@ pub fn desktop_binary(profile: &str) -> PathBuf {
 impl AppWindow {
     /// Launch the desktop app with `args`. `name` names the screenshot.
     pub async fn launch(name: &str, binary: &Path, args: &[String]) -> Result<Self, String> {
+        Self::launch_with_keyring(name, binary, args, None).await
+    }
+
+    /// As [`AppWindow::launch`], with the app inside `keyring`'s private D-Bus
+    /// session so that it finds a real, unlocked Secret Service.
+    pub async fn launch_with_keyring(
+        name: &str,
+        binary: &Path,
+        args: &[String],
+        keyring: Option<&KeyringHome>,
+    ) -> Result<Self, String> {
         if !binary.exists() {
             return Err(format!(
                 "{} is missing: build it first (cargo build -p countersign-desktop)",
@@ -43,13 +55,18 @@ impl AppWindow {
         }
         let port = free_port();
         let native_port = free_port();
-        let driver = Command::new("tauri-driver")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--native-port",
-                &native_port.to_string(),
-            ])
+        let driver_args = format!("--port {port} --native-port {native_port}");
+        let mut driver = match keyring {
+            Some(home) => Command::from(home.command(&format!("exec tauri-driver {driver_args}"))),
+            None => {
+                let mut c = Command::new("tauri-driver");
+                c.args(driver_args.split(' '));
+                c
+            }
+        };
+        // Its own process group, so that closing ends the driver and everything it started.
+        driver.process_group(0);
+        let driver = driver
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
@@ -154,6 +171,12 @@ impl AppWindow {
             eprintln!("{}: {e}", self.name);
         }
         let _ = self.client.clone().close().await;
+        if let Some(pid) = self.driver.id() {
+            let _ = Command::new("kill")
+                .args(["-TERM", "--", &format!("-{pid}")])
+                .status()
+                .await;
+        }
         let _ = self.driver.kill().await;
     }
 }

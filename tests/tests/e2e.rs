@@ -4,6 +4,7 @@
 
 use countersign_forge_sandbox::{RunningSandbox, Seed};
 use countersign_tests::free_port;
+use countersign_tests::keyring_session::KeyringHome;
 use countersign_tests::window::{desktop_binary, AppWindow};
 use tokio::sync::Mutex;
 
@@ -136,4 +137,117 @@ async fn a_forge_that_is_down_shows_a_clear_error() {
         assert!(text.contains("could not be loaded"), "{text}");
         Ok(())
     });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enrol_then_sign_in_the_window_with_the_real_keychain() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let home = KeyringHome::new("e2e-sign");
+    let _one = ONE_WINDOW.lock().await;
+    let args = vec!["--sandbox-url".to_owned(), sandbox.api_base()];
+    let app = AppWindow::launch_with_keyring(
+        "enrol-and-sign",
+        &desktop_binary("debug"),
+        &args,
+        Some(&home),
+    )
+    .await
+    .unwrap();
+    let result: Result<(), String> = async {
+        app.find("[data-testid=queue-item][data-number='42']")
+            .await?
+            .click()
+            .await
+            .map_err(|e| e.to_string())?;
+        type_into(&app, "[data-testid=enrol-name]", "Bob Okafor").await?;
+        let ack = app
+            .wait_for_text("[data-testid=acknowledgement-text]", "Bob Okafor")
+            .await?;
+        assert!(ack.contains("legally binding"), "{ack}");
+        type_into(&app, "[data-testid=enrol-password]", PASSWORD).await?;
+        type_into(&app, "[data-testid=enrol-password-again]", PASSWORD).await?;
+        // Without the acknowledgement there is no enrolment.
+        click(&app, "[data-testid=enrol-submit]").await?;
+        let refused = app.find("[data-testid=sign-error]").await?;
+        assert_eq!(
+            refused
+                .attr("data-code")
+                .await
+                .map_err(|e| e.to_string())?
+                .as_deref(),
+            Some("signing.acknowledgement_required")
+        );
+        click(&app, "[data-testid=enrol-acknowledge]").await?;
+        click(&app, "[data-testid=enrol-submit]").await?;
+        app.wait_for_text("[data-testid=enrolled-fingerprint]", "SHA256:")
+            .await?;
+        click(&app, "[data-testid=enrol-continue]").await?;
+
+        type_into(&app, "[data-testid=sign-role]", "QA").await?;
+        type_into(
+            &app,
+            "[data-testid=sign-reason]",
+            "Verified RA-042 controls against HIL-17",
+        )
+        .await?;
+        click(&app, "[data-testid=sign-review]").await?;
+        app.wait_for_text("[data-testid=preview-commit]", "3e660899f3")
+            .await?;
+
+        // The webview cannot sign without re-authentication: a wrong password is refused.
+        type_into(&app, "[data-testid=sign-password]", "not my password").await?;
+        click(&app, "[data-testid=sign-submit]").await?;
+        let error = app.find("[data-testid=sign-error]").await?;
+        assert_eq!(
+            error
+                .attr("data-code")
+                .await
+                .map_err(|e| e.to_string())?
+                .as_deref(),
+            Some("signing.bad_password")
+        );
+
+        type_into(&app, "[data-testid=sign-password]", PASSWORD).await?;
+        click(&app, "[data-testid=sign-submit]").await?;
+        let shown = app
+            .wait_for_text("[data-testid=manifestation]", "Signed by Bob Okafor")
+            .await?;
+        for needle in [
+            "approval — I approve this change",
+            "Verified RA-042 controls against HIL-17",
+            "Date and time: ",
+            "as QA",
+        ] {
+            assert!(
+                shown.contains(needle),
+                "manifestation lacks {needle:?}: {shown}"
+            );
+        }
+        Ok(())
+    }
+    .await;
+    app.close().await;
+    result.unwrap();
+}
+
+const PASSWORD: &str = "correct horse battery staple";
+
+async fn click(app: &AppWindow, css: &str) -> Result<(), String> {
+    app.find(css)
+        .await?
+        .click()
+        .await
+        .map_err(|e| format!("click {css}: {e}"))
+}
+
+async fn type_into(app: &AppWindow, css: &str, text: &str) -> Result<(), String> {
+    let field = app.find(css).await?;
+    field
+        .clear()
+        .await
+        .map_err(|e| format!("clear {css}: {e}"))?;
+    field
+        .send_keys(text)
+        .await
+        .map_err(|e| format!("type into {css}: {e}"))
 }

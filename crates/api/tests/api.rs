@@ -124,3 +124,154 @@ fn the_committed_typescript_contract_is_current() {
         "ui/src/ipc/contract.ts is stale: run UPDATE_CONTRACT=1 cargo test -p countersign-api"
     );
 }
+
+mod signing {
+    use std::sync::Arc;
+
+    use countersign_api::contract::{
+        ChangeRequestRef, EnrolRequest, Meaning, SignRequest, SignatureDraft,
+    };
+    use countersign_api::signatures::KeychainSource;
+    use countersign_api::{ForgeTarget, Session};
+    use countersign_forge_sandbox::{RunningSandbox, Seed};
+    use countersign_keychain::{KeychainError, MemoryStore};
+    use countersign_secret::Secret;
+    use url::Url;
+
+    const PASSWORD: &str = "correct horse battery staple";
+
+    async fn session(sandbox: &RunningSandbox, store: &MemoryStore) -> Session {
+        let api_base = Url::parse(&sandbox.api_base()).unwrap();
+        Session::start_with(
+            ForgeTarget::Sandbox { api_base },
+            KeychainSource::Given(Arc::new(store.clone())),
+        )
+        .await
+        .unwrap()
+    }
+
+    fn draft() -> SignatureDraft {
+        SignatureDraft {
+            change_request: ChangeRequestRef {
+                repo: "acme-medical/infusion-pump-firmware".into(),
+                number: 42,
+            },
+            meaning: Meaning::Approval,
+            reason: "Verified RA-042".into(),
+            role: "QA".into(),
+        }
+    }
+
+    fn enrol_request(acknowledged: bool, password: &str) -> EnrolRequest {
+        EnrolRequest {
+            printed_name: "Bob Okafor".into(),
+            password: Secret::from(password),
+            acknowledged,
+        }
+    }
+
+    #[tokio::test]
+    async fn enrolment_needs_the_acknowledgement_and_a_long_password() {
+        let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+        let store = MemoryStore::default();
+        let s = session(&sandbox, &store).await;
+        assert_eq!(
+            s.enrol(enrol_request(false, PASSWORD))
+                .await
+                .unwrap_err()
+                .code,
+            "signing.acknowledgement_required"
+        );
+        assert_eq!(
+            s.enrol(enrol_request(true, "short"))
+                .await
+                .unwrap_err()
+                .code,
+            "invalid_input"
+        );
+        assert!(!s.signer_status().await.unwrap().enrolled);
+        let e = s.enrol(enrol_request(true, PASSWORD)).await.unwrap();
+        assert!(e.acknowledgement.contains("Bob Okafor"));
+        assert!(e.record_json.contains(&e.key_id));
+        let status = s.signer_status().await.unwrap();
+        assert!(status.enrolled);
+        assert_eq!(status.identity.id, 5002);
+        assert_eq!(
+            s.enrol(enrol_request(true, PASSWORD))
+                .await
+                .unwrap_err()
+                .code,
+            "signing.already_enrolled"
+        );
+    }
+
+    #[tokio::test]
+    async fn signing_needs_enrolment_and_the_password_and_locks_after_three_failures() {
+        let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+        let store = MemoryStore::default();
+        let s = session(&sandbox, &store).await;
+        let sign = |password: &str| SignRequest {
+            draft: draft(),
+            password: Secret::from(password),
+        };
+        assert_eq!(
+            s.sign_change_request(sign(PASSWORD))
+                .await
+                .unwrap_err()
+                .code,
+            "signing.not_enrolled"
+        );
+        s.enrol(enrol_request(true, PASSWORD)).await.unwrap();
+
+        let preview = s.preview_signature(draft()).await.unwrap();
+        assert_eq!(preview.head_sha.len(), 40);
+        assert_eq!(preview.diff_sha256.len(), 64);
+
+        let signed = s.sign_change_request(sign(PASSWORD)).await.unwrap();
+        assert!(signed.manifestation.contains("Signed by Bob Okafor"));
+        assert!(signed
+            .envelope_json
+            .contains("application/vnd.in-toto+json"));
+
+        for _ in 0..2 {
+            assert_eq!(
+                s.sign_change_request(sign("wrong password!"))
+                    .await
+                    .unwrap_err()
+                    .code,
+                "signing.bad_password"
+            );
+        }
+        assert_eq!(
+            s.sign_change_request(sign("wrong password!"))
+                .await
+                .unwrap_err()
+                .code,
+            "signing.locked_out"
+        );
+        assert_eq!(
+            s.sign_change_request(sign(PASSWORD))
+                .await
+                .unwrap_err()
+                .code,
+            "signing.locked_out"
+        );
+        assert!(s.signer_status().await.unwrap().locked_until.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_locked_keychain_fails_closed_with_an_actionable_message() {
+        let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+        let store = MemoryStore::default();
+        store.fail_with(Some(KeychainError::Locked));
+        let s = session(&sandbox, &store).await;
+        let err = s.enrol(enrol_request(true, PASSWORD)).await.unwrap_err();
+        assert_eq!(err.code, "keychain.locked");
+        assert!(err.message.contains("unlock"), "{}", err.message);
+        store.fail_with(None);
+        assert!(
+            !s.signer_status().await.unwrap().enrolled,
+            "nothing was stored anywhere"
+        );
+    }
+}

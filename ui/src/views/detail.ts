@@ -2,6 +2,7 @@ import type { ApiError, ChangeRequestDetail, ChangedFile } from "../ipc/contract
 import { el, replaceChildren } from "../dom";
 import { exactUtc, shortSha } from "../format";
 import { riskBadge } from "./queue";
+import { signingPanel } from "./signing";
 
 export interface DetailView {
   root: HTMLElement;
@@ -79,6 +80,7 @@ export function detailView(): DetailView {
           ),
           el("div", { class: "labels" }, ...d.item.labels.map((l) => el("span", { class: "label" }, l))),
         ),
+        signingPanel(d),
         el("h2", {}, "Description"),
         // Shown as text: Markdown rendering would need a sanitiser first.
         el("pre", { class: "description", "data-testid": "description" }, d.body || "No description."),

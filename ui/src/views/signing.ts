@@ -1,0 +1,182 @@
+// The signing ceremony in the window: enrolment, then for each change request
+// meaning, role and reason → "what you are signing" → password → the
+// manifestation derived from the signed record.
+
+import { call } from "../backend";
+import { el, replaceChildren } from "../dom";
+import { exactUtc } from "../format";
+import type { ApiError, ChangeRequestDetail, Meaning, SignatureDraft, SignerStatus } from "../ipc/contract";
+
+const MEANINGS: { value: Meaning; label: string }[] = [
+  { value: "review", label: "Review — I have reviewed this change" },
+  { value: "approval", label: "Approval — I approve this change" },
+  { value: "responsibility", label: "Responsibility — I take responsibility for this change" },
+  { value: "authorship", label: "Authorship — I am the author of this change" },
+  { value: "rejection", label: "Rejection — I reject this change" },
+];
+
+function field(label: string, control: HTMLElement, hint?: string): HTMLElement {
+  return el("label", { class: "field" }, el("span", { class: "field-label" }, label), control, hint ? el("span", { class: "muted hint" }, hint) : null);
+}
+
+function errorBox(e: ApiError): HTMLElement {
+  const locked = e.code === "signing.locked_out";
+  return el(
+    "div",
+    { class: "state error", role: "alert", "data-testid": locked ? "lockout" : "sign-error", "data-code": e.code },
+    locked ? "Signing is locked after repeated failed attempts. " : "",
+    e.message,
+  );
+}
+
+export function signingPanel(detail: ChangeRequestDetail): HTMLElement {
+  const root = el("section", { class: "sign-panel", "data-testid": "sign-panel", "aria-label": "Electronic signature" });
+  const refresh = async () => {
+    replaceChildren(root, el("p", { class: "muted" }, "Checking your signing key…"));
+    try {
+      const status = await call("signer_status");
+      replaceChildren(root, status.enrolled ? signForm(detail, status) : enrolForm(status, refresh));
+    } catch (e) {
+      replaceChildren(root, el("h2", {}, "Electronic signature"), errorBox(e as ApiError));
+    }
+  };
+  void refresh();
+  return root;
+}
+
+function enrolForm(status: SignerStatus, done: () => void): HTMLElement {
+  const name = el("input", { type: "text", "data-testid": "enrol-name", maxlength: "200", autocomplete: "name" });
+  name.value = status.identity.name ?? "";
+  const password = el("input", { type: "password", "data-testid": "enrol-password", autocomplete: "new-password" });
+  const again = el("input", { type: "password", "data-testid": "enrol-password-again", autocomplete: "new-password" });
+  const ack = el("input", { type: "checkbox", "data-testid": "enrol-acknowledge" });
+  const ackText = el("span", { "data-testid": "acknowledgement-text" });
+  const renderAck = () => (ackText.textContent = status.acknowledgement_template.replace("{name}", name.value.trim() || "[your printed name]"));
+  name.addEventListener("input", renderAck);
+  renderAck();
+  const result = el("div", {});
+  const submit = el("button", { type: "submit", class: "primary", "data-testid": "enrol-submit" }, "Create my signing key");
+  const form = el(
+    "form",
+    { class: "sign-form" },
+    el("h2", {}, "Enrol to sign"),
+    el("p", { class: "muted" }, `You are signed in to the forge as @${status.identity.login} (user ${status.identity.id}). Enrolment creates a signing key on this device, sealed under a signing password in your OS keychain.`),
+    field("Printed name", name, "Shown on every signature you make."),
+    field("Signing password", password, "At least 12 characters. Not your forge password."),
+    field("Repeat the signing password", again),
+    el("label", { class: "ack" }, ack, ackText),
+    submit,
+    result,
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (password.value !== again.value) {
+      replaceChildren(result, errorBox({ code: "invalid_input", message: "The two passwords differ." }));
+      return;
+    }
+    submit.disabled = true;
+    try {
+      const enrolment = await call("enrol", { printed_name: name.value, password: password.value, acknowledged: ack.checked });
+      password.value = "";
+      again.value = "";
+      replaceChildren(
+        form,
+        el("h2", {}, "Enrolled"),
+        el("p", {}, "Your key fingerprint: ", el("code", { "data-testid": "enrolled-fingerprint" }, enrolment.fingerprint)),
+        el("p", { class: "muted" }, "Give this enrolment record to an administrator for the policy roster:"),
+        el("textarea", { class: "record", readonly: true, rows: "8", "data-testid": "enrolment-record" }, enrolment.record_json),
+        el("button", { type: "button", class: "primary", "data-testid": "enrol-continue" }, "Continue to signing"),
+      );
+      form.querySelector("[data-testid=enrol-continue]")?.addEventListener("click", done);
+    } catch (e) {
+      replaceChildren(result, errorBox(e as ApiError));
+      submit.disabled = false;
+    }
+  });
+  return form;
+}
+
+function signForm(detail: ChangeRequestDetail, status: SignerStatus): HTMLElement {
+  const meaning = el("select", { "data-testid": "sign-meaning" }, ...MEANINGS.map((m) => el("option", { value: m.value }, m.label)));
+  meaning.value = "approval";
+  const role = el("input", { type: "text", "data-testid": "sign-role", maxlength: "200", placeholder: "e.g. QA" });
+  const reason = el("textarea", { rows: "3", maxlength: "1000", "data-testid": "sign-reason", placeholder: "Why you sign, in your own words (required)" });
+  const review = el("button", { type: "button", class: "primary", "data-testid": "sign-review" }, "Review what I am signing");
+  const step = el("div", {});
+  const draft = (): SignatureDraft => ({
+    change_request: { repo: detail.item.repo, number: detail.item.number },
+    meaning: meaning.value as Meaning,
+    reason: reason.value,
+    role: role.value,
+  });
+  review.addEventListener("click", async () => {
+    review.disabled = true;
+    try {
+      const preview = await call("preview_signature", draft());
+      const password = el("input", { type: "password", "data-testid": "sign-password", autocomplete: "current-password" });
+      const signButton = el("button", { type: "submit", class: "primary danger", "data-testid": "sign-submit" }, "Sign");
+      const outcome = el("div", {});
+      const confirm = el(
+        "form",
+        { class: "sign-confirm" },
+        el("h3", {}, "What you are signing"),
+        el(
+          "dl",
+          { class: "facts", "data-testid": "sign-preview" },
+          el("dt", {}, "Signer"),
+          el("dd", {}, preview.signer),
+          el("dt", {}, "Meaning"),
+          el("dd", {}, preview.meaning_statement),
+          el("dt", {}, "Commit"),
+          el("dd", { class: "mono", "data-testid": "preview-commit" }, preview.head_sha),
+          el("dt", {}, "Diff SHA-256"),
+          el("dd", { class: "mono", "data-testid": "preview-diff" }, preview.diff_sha256),
+          el("dt", {}, "Evidence"),
+          el("dd", {}, preview.evidence.length === 0 ? "none collected yet" : preview.evidence.map((e) => `${e.name} ${e.sha256}`).join("\n")),
+          el("dt", {}, "Record digest"),
+          el("dd", { class: "mono" }, preview.record_digest),
+        ),
+        field("Signing password", password, "Re-enter it for every signature."),
+        signButton,
+        outcome,
+      );
+      confirm.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        signButton.disabled = true;
+        try {
+          const signed = await call("sign_change_request", { draft: draft(), password: password.value });
+          replaceChildren(
+            root,
+            el("h2", {}, "Signed"),
+            el("pre", { class: "manifestation", "data-testid": "manifestation" }, signed.manifestation),
+            el("details", {}, el("summary", {}, "Signed record (DSSE envelope)"), el("pre", { class: "record" }, signed.envelope_json)),
+          );
+        } catch (e) {
+          replaceChildren(outcome, errorBox(e as ApiError));
+          signButton.disabled = (e as ApiError).code === "signing.locked_out";
+        } finally {
+          password.value = "";
+        }
+      });
+      replaceChildren(step, confirm);
+      password.focus();
+    } catch (e) {
+      replaceChildren(step, errorBox(e as ApiError));
+    } finally {
+      review.disabled = false;
+    }
+  });
+  const root = el(
+    "div",
+    { class: "sign-form" },
+    el("h2", {}, "Electronic signature"),
+    el("p", { class: "muted" }, `Signing as ${status.printed_name ?? status.identity.login} · key ${status.fingerprint ?? ""}`),
+    status.locked_until ? errorBox({ code: "signing.locked_out", message: `Locked until ${exactUtc(status.locked_until)}.` }) : null,
+    field("Meaning", meaning),
+    field("Role", role),
+    field("Reason", reason),
+    review,
+    step,
+  );
+  return root;
+}
