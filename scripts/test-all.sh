@@ -12,6 +12,16 @@ if ! command -v tauri-driver >/dev/null 2>&1; then
 fi
 ui_packages
 
+# securesystemslib: an independent DSSE implementation for the interop tests.
+venv=target/interop-venv
+if ! cmp -s tests/interop/requirements.txt "$venv/.requirements" 2>/dev/null; then
+  say "installing securesystemslib for the interop tests"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/interop/requirements.txt
+  cp tests/interop/requirements.txt "$venv/.requirements"
+fi
+
 say "UI: type check and lint"
 (cd ui && npm run --silent check)
 ui_build

@@ -2,9 +2,11 @@
 //! - `architecture`: what may depend on what;
 //! - `ipc_surface`: the commands, capabilities, CSP and configs the window gets;
 //! - `e2e`: the real window, driven over WebDriver, against the sandbox forge;
+//! - `interop`: our DSSE envelopes against securesystemslib;
 //! - `signing_cli`: the headless signing ceremony with the real OS keychain.
 
 mod architecture;
 mod e2e;
+mod interop;
 mod ipc_surface;
 mod signing_cli;

@@ -150,7 +150,7 @@ fn a_signed_record_verifies_and_shows_its_manifestation() {
     let envelope = sign_draft(&s, draft(&s.key));
     let report = verify_bundle(
         &Bundle::new(vec![envelope]),
-        &[s.trusted.clone()],
+        std::slice::from_ref(&s.trusted),
         &expect_all(),
     );
     assert!(report.holds(), "{:?}", report.signatures[0].findings);
@@ -201,7 +201,8 @@ fn a_record_cannot_be_moved_to_another_commit_diff_or_evidence() {
     let bundle = Bundle::new(vec![sign_draft(&s, draft(&s.key))]);
     let keys = [s.trusted.clone()];
     let other = "0".repeat(40);
-    let cases: Vec<(Expectations, fn(&Finding) -> bool)> = vec![
+    type IsExpected = fn(&Finding) -> bool;
+    let cases: Vec<(Expectations, IsExpected)> = vec![
         (
             Expectations {
                 commit: Some(other.clone()),
