@@ -13,7 +13,10 @@ fn main() {
             let log_dir = app.path().app_log_dir()?;
             logging::init(&log_dir);
             let target = launch::target_from_args(std::env::args().skip(1))?;
-            let session = tauri::async_runtime::block_on(countersign_api::Session::start(target))?;
+            let local = countersign_api::LocalStores::in_dir(app.path().app_data_dir()?);
+            let session = tauri::async_runtime::block_on(countersign_api::Session::start_with(
+                target, local,
+            ))?;
             app.manage(session);
             Ok(())
         })

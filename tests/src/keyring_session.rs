@@ -11,9 +11,9 @@ pub struct KeyringHome {
 
 impl KeyringHome {
     pub fn new(name: &str) -> Self {
-        let root = crate::target_dir()
-            .join("keyring-homes")
-            .join(format!("{name}-{}", std::process::id()));
+        // Short and under /tmp: gnome-keyring's control socket path must fit in sockaddr_un.
+        let root =
+            std::env::temp_dir().join(format!("countersign-kr-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         for dir in ["home", "data", "config", "cache", "run"] {
             std::fs::create_dir_all(root.join(dir)).expect("keyring home");

@@ -27,7 +27,10 @@ async fn enrol_sign_and_verify_with_the_real_keychain() {
              --meaning approval --reason 'Verified RA-042' --role QA --password-stdin --out {dir}/wrong.json \
              && exit 90 || echo wrong-password-refused
          echo {pw} | {cs} sign --sandbox-url {url} --repo acme-medical/infusion-pump-firmware --pr 42 \
-             --meaning approval --reason 'Verified RA-042 controls C1 and C2' --role QA --password-stdin --out {dir}/bundle.json",
+             --meaning approval --reason 'Verified RA-042 controls C1 and C2' --role QA --password-stdin --out {dir}/bundle.json
+         {cs} audit verify
+         {cs} audit export --out {dir}/export
+         {cs} audit verify --export {dir}/export/audit.json",
         pw = shell_quote(PASSWORD),
     );
     let out = tokio::task::spawn_blocking(move || {
@@ -55,6 +58,31 @@ async fn enrol_sign_and_verify_with_the_real_keychain() {
         serde_json::to_vec(&[enrolment]).unwrap(),
     )
     .unwrap();
+
+    // The trail holds the enrolment, the failed and the good attempt and the signature;
+    // an export verifies on its own, and an edit to it is found at its entry.
+    assert!(
+        stdout.contains("Audit trail verified: 4 entries"),
+        "{stdout}"
+    );
+    let export_path = home.root.join("export/audit.json");
+    let html = std::fs::read_to_string(home.root.join("export/audit.html")).unwrap();
+    assert!(
+        html.contains("Verified RA-042 controls C1 and C2") && !html.contains("<script"),
+        "{html}"
+    );
+    let tampered = std::fs::read_to_string(&export_path)
+        .unwrap()
+        .replace("controls C1 and C2", "controls C1 and C3");
+    std::fs::write(&export_path, tampered).unwrap();
+    let out = std::process::Command::new(workspace_binary("countersign"))
+        .args(["audit", "verify", "--export"])
+        .arg(&export_path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("BROKEN at entry 4: Altered"), "{text}");
 
     let head = "3e660899f3e9f8e529408c62ddff0473a6f9cef5";
     let verify = |commit: &str| {

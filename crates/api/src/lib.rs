@@ -2,6 +2,7 @@
 //! tests all call this crate and nothing below it, so behaviour is written
 //! once and tested without a window.
 
+pub mod audit;
 pub mod contract;
 mod error;
 mod queue;
@@ -10,4 +11,4 @@ pub mod signatures;
 pub mod verification;
 
 pub use error::ApiError;
-pub use session::{ForgeTarget, Session};
+pub use session::{default_data_dir, ForgeTarget, LocalStores, Session};

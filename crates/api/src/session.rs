@@ -1,3 +1,4 @@
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use countersign_forge::github::{GitHubConfig, GitHubForge};
@@ -28,6 +29,34 @@ pub enum ForgeTarget {
     },
 }
 
+/// Where this device keeps its secrets and its ledger.
+pub struct LocalStores {
+    pub keychain: KeychainSource,
+    /// The SQLite ledger: audit trail, signed records, outbox.
+    pub ledger: PathBuf,
+}
+
+impl LocalStores {
+    /// The OS keychain and the ledger in `data_dir`.
+    pub fn in_dir(data_dir: PathBuf) -> Self {
+        Self {
+            keychain: KeychainSource::Os,
+            ledger: data_dir.join("ledger.sqlite"),
+        }
+    }
+}
+
+/// The app's data folder: `COUNTERSIGN_DATA_DIR`, else the platform's data
+/// folder under the app identifier (the same one the desktop app uses).
+pub fn default_data_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("COUNTERSIGN_DATA_DIR") {
+        return PathBuf::from(dir);
+    }
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("dev.countersign.desktop")
+}
+
 /// A connection to one forge, and what the use cases need around it.
 pub struct Session {
     forge: Arc<dyn Forge>,
@@ -38,15 +67,12 @@ pub struct Session {
 }
 
 impl Session {
-    /// A session using the OS keychain for signer keys.
+    /// A session using the OS keychain and the default data folder.
     pub async fn start(target: ForgeTarget) -> Result<Self, ApiError> {
-        Self::start_with(target, KeychainSource::Os).await
+        Self::start_with(target, LocalStores::in_dir(default_data_dir())).await
     }
 
-    pub async fn start_with(
-        target: ForgeTarget,
-        keychain: KeychainSource,
-    ) -> Result<Self, ApiError> {
+    pub async fn start_with(target: ForgeTarget, local: LocalStores) -> Result<Self, ApiError> {
         let (api_base, token, repos, sandbox, embedded) = match target {
             ForgeTarget::EmbeddedSandbox => {
                 let running = RunningSandbox::start(0, Seed::Demo).await.map_err(|e| {
@@ -96,7 +122,7 @@ impl Session {
         Ok(Self {
             forge: Arc::new(forge),
             info,
-            signatures: Signatures::new(keychain),
+            signatures: Signatures::new(local.keychain, local.ledger),
             _sandbox: embedded,
         })
     }

@@ -4,11 +4,13 @@
 //! keychain entry per forge identity. Preview and sign build the record the
 //! same way, so the digests shown are the digests signed.
 
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use chrono::{Local, SecondsFormat, Utc};
 use countersign_forge::{Forge, ForgeUser};
 use countersign_keychain::{KeychainError, OsKeychain, SecretStore};
+use countersign_ledger::{AuditEvent, EventKind, Ledger, LedgerError};
 use countersign_signing::dsse::Envelope;
 use countersign_signing::enrolment::{acknowledgement_for, EnrolmentRecord, ACKNOWLEDGEMENT};
 use countersign_signing::keys::SignerKey;
@@ -30,6 +32,12 @@ const MIN_PASSWORD_CHARS: usize = 12;
 
 impl From<SigningError> for ApiError {
     fn from(e: SigningError) -> Self {
+        ApiError::new(e.code(), e.to_string())
+    }
+}
+
+impl From<LedgerError> for ApiError {
+    fn from(e: LedgerError) -> Self {
         ApiError::new(e.code(), e.to_string())
     }
 }
@@ -70,7 +78,15 @@ pub struct Signatures {
     source: KeychainSource,
     opened: Mutex<Option<Arc<dyn SecretStore>>>,
     reauth: Mutex<Reauthenticator>,
+    // Users whose failures were already restored from the trail.
+    restored: Mutex<std::collections::HashSet<u64>>,
+    ledger_path: PathBuf,
+    ledger: Mutex<Option<Ledger>>,
     kdf: KdfParams,
+}
+
+fn actor(identity: &ForgeIdentity) -> String {
+    format!("{}/{}/{}", identity.host, identity.user_id, identity.login)
 }
 
 fn account(identity: &ForgeIdentity) -> String {
@@ -86,13 +102,124 @@ fn person(u: &ForgeUser) -> Person {
 }
 
 impl Signatures {
-    pub fn new(source: KeychainSource) -> Self {
+    pub fn new(source: KeychainSource, ledger_path: PathBuf) -> Self {
         Self {
             source,
             opened: Mutex::new(None),
             reauth: Mutex::new(Reauthenticator::default()),
+            restored: Mutex::new(std::collections::HashSet::new()),
+            ledger_path,
+            ledger: Mutex::new(None),
             kdf: KdfParams::default(),
         }
+    }
+
+    /// Run `f` with the ledger, opening it on first use.
+    pub(crate) fn with_ledger<T>(
+        &self,
+        f: impl FnOnce(&mut Ledger) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let mut guard = self.ledger.lock().unwrap();
+        if guard.is_none() {
+            if let Some(dir) = self.ledger_path.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    ApiError::new(
+                        "ledger.unavailable",
+                        format!("cannot create {}: {e}", dir.display()),
+                    )
+                })?;
+            }
+            *guard = Some(Ledger::open(&self.ledger_path)?);
+        }
+        f(guard.as_mut().expect("opened above"))
+    }
+
+    fn audit(&self, event: AuditEvent) -> Result<u64, ApiError> {
+        self.with_ledger(|l| Ok(l.append(&event)?))
+    }
+
+    /// Bring back failures and lockouts of the last window from the trail.
+    fn restore_attempts(&self, identity: &ForgeIdentity) -> Result<(), ApiError> {
+        if !self.restored.lock().unwrap().insert(identity.user_id) {
+            return Ok(());
+        }
+        let who = actor(identity);
+        let events = self.with_ledger(|l| Ok(l.events(500)?))?;
+        let since = Utc::now() - chrono::Duration::minutes(15);
+        let mut failures = Vec::new();
+        let mut locked_until = None;
+        // Newest first: stop at the last success, which cleared the count.
+        for (_, e) in events.iter().filter(|(_, e)| e.actor == who) {
+            let at = chrono::DateTime::parse_from_rfc3339(&e.at_utc)
+                .map(|t| t.with_timezone(&Utc))
+                .ok();
+            match e.kind {
+                EventKind::AuthSucceeded => break,
+                EventKind::AuthFailed => {
+                    if let Some(at) = at.filter(|t| *t > since) {
+                        failures.push(at);
+                    }
+                }
+                EventKind::Lockout if locked_until.is_none() => {
+                    locked_until = e
+                        .new_value
+                        .as_deref()
+                        .and_then(|v| chrono::DateTime::parse_from_rfc3339(v).ok())
+                        .map(|t| t.with_timezone(&Utc));
+                }
+                _ => {}
+            }
+        }
+        failures.reverse();
+        self.reauth
+            .lock()
+            .unwrap()
+            .restore(identity.user_id, failures, locked_until);
+        Ok(())
+    }
+
+    fn record_auth_events(
+        &self,
+        identity: &ForgeIdentity,
+        events: &[AuthEvent],
+    ) -> Result<(), ApiError> {
+        for event in events {
+            log_auth_event(event);
+            let who = actor(identity);
+            let entry = match event {
+                AuthEvent::Succeeded {
+                    first_in_session, ..
+                } => AuditEvent::now(EventKind::AuthSucceeded, who, "signing password").detail(
+                    if *first_in_session {
+                        "forge identity and password"
+                    } else {
+                        "password (continuous session)"
+                    },
+                ),
+                AuthEvent::Failed {
+                    reason,
+                    failures_in_window,
+                    ..
+                } => AuditEvent::now(EventKind::AuthFailed, who, "signing password")
+                    .detail(format!("{reason} ({failures_in_window} in the window)")),
+                AuthEvent::LockedOut { until, .. } => {
+                    AuditEvent::now(EventKind::Lockout, who, "signing")
+                        .change(None, Some(until.to_rfc3339_opts(SecondsFormat::Secs, true)))
+                }
+                AuthEvent::RefusedWhileLocked { until, .. } => {
+                    AuditEvent::now(EventKind::AuthFailed, who, "signing").detail(format!(
+                        "refused while locked until {}",
+                        until.to_rfc3339_opts(SecondsFormat::Secs, true)
+                    ))
+                }
+                AuthEvent::SessionEnded { why, .. } => {
+                    AuditEvent::now(EventKind::SessionEnded, who, "signing session")
+                        .detail(why.clone())
+                }
+            };
+            self.audit(entry)?;
+        }
+        Ok(())
     }
 
     fn keychain(&self) -> Result<Arc<dyn SecretStore>, ApiError> {
@@ -136,6 +263,7 @@ impl Signatures {
     pub async fn status(&self, forge: &dyn Forge) -> Result<SignerStatus, ApiError> {
         let (user, identity) = Self::identity(forge).await?;
         let stored = self.load(&identity)?;
+        self.restore_attempts(&identity)?;
         let locked_until = self
             .reauth
             .lock()
@@ -190,7 +318,18 @@ impl Signatures {
         };
         let bytes =
             serde_json::to_vec(&stored).map_err(|e| ApiError::new("internal", e.to_string()))?;
+        // The trail must be writable before the key exists, so that no key is ever unrecorded.
+        self.with_ledger(|_| Ok(()))?;
         self.keychain()?.set(&account(&identity), &bytes)?;
+        self.audit(
+            AuditEvent::now(
+                EventKind::Enrolment,
+                actor(&identity),
+                format!("key:{}", enrolment.key_id),
+            )
+            .change(None, Some(enrolment.fingerprint.clone()))
+            .detail(enrolment.acknowledgement.clone()),
+        )?;
         tracing::info!(user_id = identity.user_id, key_id = %enrolment.key_id, "signer enrolled");
         Ok(Enrolment {
             fingerprint: enrolment.fingerprint.clone(),
@@ -222,6 +361,7 @@ impl Signatures {
         )
         .await?;
         let signed_at = Local::now().fixed_offset();
+        let (size, head) = self.with_ledger(|l| Ok(l.head()?))?;
         let request = ApprovalRequest::validate(ApprovalDraft {
             printed_name: stored.enrolment.printed_name.clone(),
             forge: identity,
@@ -244,7 +384,7 @@ impl Signatures {
             policy_digest: None,
             risk_assessment_digest: None,
             authentication: AuthMethod::Password,
-            audit_head: None,
+            audit_head: (size > 0).then(|| format!("{size}:{}", hex::encode(head))),
             app_version: env!("CARGO_PKG_VERSION").to_owned(),
         })?;
         Ok((request, user, stored))
@@ -302,6 +442,8 @@ impl Signatures {
             user_id: user.id,
             login: user.login.clone(),
         };
+        let identity = stored.enrolment.forge.clone();
+        self.restore_attempts(&identity)?;
         let (proof, events) = self.reauth.lock().unwrap().with_password(
             Utc::now(),
             Some(&verified),
@@ -310,11 +452,38 @@ impl Signatures {
             &request.password,
             digest,
         );
-        for event in &events {
-            log_auth_event(event);
-        }
+        self.record_auth_events(&identity, &events)?;
         let envelope = sign(&approval, proof?)?;
         let statement = approval.preview().statement;
+        let envelope_bytes =
+            serde_json::to_vec(&envelope).map_err(|e| ApiError::new("internal", e.to_string()))?;
+        let cr = &statement.predicate.change_request;
+        let kind = if statement.predicate.meaning == countersign_signing::Meaning::Rejection {
+            EventKind::Reject
+        } else {
+            EventKind::Sign
+        };
+        let event = AuditEvent::now(
+            kind,
+            actor(&identity),
+            format!("{}#{}@{}", cr.repo, cr.number, cr.head_sha),
+        )
+        .reason(statement.predicate.reason.clone())
+        .detail(format!(
+            "{} as {}",
+            statement.predicate.meaning, statement.predicate.signer.role
+        ));
+        // Acknowledged only after the record and its audit entry commit together.
+        self.with_ledger(|l| {
+            Ok(l.append_record(
+                &envelope_bytes,
+                &cr.repo,
+                cr.number,
+                &cr.head_sha,
+                &event,
+                &[cr.forge.as_str()],
+            )?)
+        })?;
         let record = SignedRecord {
             key_id: stored.enrolment.key_id.clone(),
             manifestation: manifestation(&statement.predicate),
@@ -332,9 +501,12 @@ impl Signatures {
             log_auth_event(&event);
         }
     }
+
+    pub fn ledger_path(&self) -> &std::path::Path {
+        &self.ledger_path
+    }
 }
 
-// Until the ledger lands these go to the structured log only.
 fn log_auth_event(event: &AuthEvent) {
     match event {
         AuthEvent::Succeeded { .. } | AuthEvent::SessionEnded { .. } => {

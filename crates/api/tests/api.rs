@@ -132,22 +132,35 @@ mod signing {
         ChangeRequestRef, EnrolRequest, Meaning, SignRequest, SignatureDraft,
     };
     use countersign_api::signatures::KeychainSource;
-    use countersign_api::{ForgeTarget, Session};
+    use countersign_api::{ForgeTarget, LocalStores, Session};
     use countersign_forge_sandbox::{RunningSandbox, Seed};
     use countersign_keychain::{KeychainError, MemoryStore};
+    use countersign_ledger::{EventKind, Ledger};
     use countersign_secret::Secret;
     use url::Url;
 
     const PASSWORD: &str = "correct horse battery staple";
 
-    async fn session(sandbox: &RunningSandbox, store: &MemoryStore) -> Session {
+    fn ledger_path(name: &str) -> std::path::PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("countersign-api-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir.join("ledger.sqlite")
+    }
+
+    async fn session(
+        sandbox: &RunningSandbox,
+        store: &MemoryStore,
+        ledger: &std::path::Path,
+    ) -> Session {
         let api_base = Url::parse(&sandbox.api_base()).unwrap();
-        Session::start_with(
-            ForgeTarget::Sandbox { api_base },
-            KeychainSource::Given(Arc::new(store.clone())),
-        )
-        .await
-        .unwrap()
+        let local = LocalStores {
+            keychain: KeychainSource::Given(Arc::new(store.clone())),
+            ledger: ledger.to_owned(),
+        };
+        Session::start_with(ForgeTarget::Sandbox { api_base }, local)
+            .await
+            .unwrap()
     }
 
     fn draft() -> SignatureDraft {
@@ -174,7 +187,8 @@ mod signing {
     async fn enrolment_needs_the_acknowledgement_and_a_long_password() {
         let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
         let store = MemoryStore::default();
-        let s = session(&sandbox, &store).await;
+        let ledger = ledger_path("enrol");
+        let s = session(&sandbox, &store, &ledger).await;
         assert_eq!(
             s.enrol(enrol_request(false, PASSWORD))
                 .await
@@ -209,7 +223,8 @@ mod signing {
     async fn signing_needs_enrolment_and_the_password_and_locks_after_three_failures() {
         let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
         let store = MemoryStore::default();
-        let s = session(&sandbox, &store).await;
+        let ledger = ledger_path("sign");
+        let s = session(&sandbox, &store, &ledger).await;
         let sign = |password: &str| SignRequest {
             draft: draft(),
             password: Secret::from(password),
@@ -257,6 +272,48 @@ mod signing {
             "signing.locked_out"
         );
         assert!(s.signer_status().await.unwrap().locked_until.is_some());
+        drop(s);
+
+        // The record and its audit entry were committed together; every attempt is in the trail.
+        let trail = Ledger::open(&ledger).unwrap();
+        assert!(trail.verify().unwrap().is_ok());
+        assert_eq!(trail.records().unwrap().len(), 1);
+        assert_eq!(
+            trail.outbox().unwrap().len(),
+            1,
+            "the record waits to be pushed"
+        );
+        let kinds: Vec<EventKind> = trail
+            .events(100)
+            .unwrap()
+            .into_iter()
+            .rev()
+            .map(|(_, e)| e.kind)
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                EventKind::Enrolment,
+                EventKind::AuthSucceeded,
+                EventKind::Sign,
+                EventKind::AuthFailed,
+                EventKind::AuthFailed,
+                EventKind::AuthFailed,
+                EventKind::Lockout,
+                EventKind::AuthFailed,
+            ]
+        );
+        drop(trail);
+
+        // A restart (a new session, or a new CLI process) does not reset the lockout.
+        let s = session(&sandbox, &store, &ledger).await;
+        assert_eq!(
+            s.sign_change_request(sign(PASSWORD))
+                .await
+                .unwrap_err()
+                .code,
+            "signing.locked_out"
+        );
     }
 
     #[tokio::test]
@@ -264,7 +321,8 @@ mod signing {
         let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
         let store = MemoryStore::default();
         store.fail_with(Some(KeychainError::Locked));
-        let s = session(&sandbox, &store).await;
+        let ledger = ledger_path("locked");
+        let s = session(&sandbox, &store, &ledger).await;
         let err = s.enrol(enrol_request(true, PASSWORD)).await.unwrap_err();
         assert_eq!(err.code, "keychain.locked");
         assert!(err.message.contains("unlock"), "{}", err.message);

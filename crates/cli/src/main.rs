@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use countersign_api::audit;
 use countersign_api::contract::{
     ChangeRequestRef, EnrolRequest, Meaning, SignRequest, SignatureDraft,
 };
@@ -104,6 +105,11 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// The local audit trail.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
     /// Show one change request with its diff (JSON).
     Show {
         #[command(flatten)]
@@ -113,6 +119,26 @@ enum Command {
         repo: String,
         #[arg(long)]
         pr: u32,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditAction {
+    /// Check the hash chain and checkpoints; report the first broken place.
+    Verify {
+        /// A ledger database (default: this device's).
+        #[arg(long, conflicts_with = "export")]
+        db: Option<PathBuf>,
+        /// An `audit.json` written by `countersign audit export`.
+        #[arg(long)]
+        export: Option<PathBuf>,
+    },
+    /// Write audit.json (verifiable elsewhere) and audit.html into a folder.
+    Export {
+        #[arg(long)]
+        db: Option<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -264,6 +290,40 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
                 write(&out, bundle.to_string().as_bytes())?;
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit { action } => {
+            let default_db = || countersign_api::default_data_dir().join("ledger.sqlite");
+            let verdict = match action {
+                AuditAction::Verify {
+                    export: Some(path), ..
+                } => audit::verify_export_file(&read(&path)?)?,
+                AuditAction::Verify { db, .. } => audit::verify_db(&db.unwrap_or_else(default_db))?,
+                AuditAction::Export { db, out } => {
+                    let actor = format!(
+                        "cli/{}",
+                        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+                    );
+                    let v = audit::export_to(&db.unwrap_or_else(default_db), &out, &actor)?;
+                    println!(
+                        "Wrote {} and {}",
+                        out.join("audit.json").display(),
+                        out.join("audit.html").display()
+                    );
+                    v
+                }
+            };
+            match &verdict.problem {
+                None => println!(
+                    "Audit trail verified: {} entries, head {}",
+                    verdict.size, verdict.head
+                ),
+                Some(p) => println!("Audit trail BROKEN at {p}"),
+            }
+            Ok(if verdict.holds {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Command::Show { forge, repo, pr } => {
             let session = Session::start(forge.target()).await?;

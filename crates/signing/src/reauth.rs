@@ -123,6 +123,19 @@ impl Reauthenticator {
         }
     }
 
+    /// Restore failures and a lockout recorded in the audit trail, so that a
+    /// restart (or a new CLI process) does not reset the count.
+    pub fn restore(
+        &mut self,
+        user_id: u64,
+        failures: Vec<DateTime<Utc>>,
+        locked_until: Option<DateTime<Utc>>,
+    ) {
+        let state = self.signers.entry(user_id).or_default();
+        state.failures = failures;
+        state.locked_until = locked_until;
+    }
+
     /// Whether the next signing by `user_id` needs the forge identity again.
     pub fn needs_identity(&self, user_id: u64, now: DateTime<Utc>) -> bool {
         !self.session_alive(user_id, now)
