@@ -9,6 +9,8 @@ const COMMANDS: &[&str] = &[
     "enrol",
     "preview_signature",
     "sign_change_request",
+    "audit_trail",
+    "outbox",
 ];
 
 fn main() {

@@ -2,8 +2,9 @@
 //! result. Behaviour lives in `countersign-api`, where it is tested headless.
 
 use countersign_api::contract::{
-    AppInfo, ChangeRequestDetail, ChangeRequestRef, EnrolRequest, Enrolment, Queue, SignRequest,
-    SignatureDraft, SignaturePreview, SignedRecord, SignerStatus,
+    AppInfo, AuditFilter, AuditTrail, ChangeRequestDetail, ChangeRequestRef, EnrolRequest,
+    Enrolment, Outbox, Queue, SignRequest, SignatureDraft, SignaturePreview, SignedRecord,
+    SignerStatus,
 };
 use countersign_api::{ApiError, Session};
 use tauri::State;
@@ -55,4 +56,17 @@ pub async fn sign_change_request(
     request: SignRequest,
 ) -> Result<SignedRecord, ApiError> {
     session.sign_change_request(request).await
+}
+
+#[tauri::command]
+pub fn audit_trail(
+    session: State<'_, Session>,
+    request: AuditFilter,
+) -> Result<AuditTrail, ApiError> {
+    session.audit_trail(request)
+}
+
+#[tauri::command]
+pub fn outbox(session: State<'_, Session>) -> Result<Outbox, ApiError> {
+    session.outbox()
 }

@@ -28,6 +28,8 @@ fn main() {
             commands::enrol,
             commands::preview_signature,
             commands::sign_change_request,
+            commands::audit_trail,
+            commands::outbox,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("the Countersign window could not start");

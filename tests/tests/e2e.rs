@@ -223,6 +223,40 @@ async fn enrol_then_sign_in_the_window_with_the_real_keychain() {
                 "manifestation lacks {needle:?}: {shown}"
             );
         }
+
+        // The audit trail shows every step, verifies, and the record waits in the outbox.
+        click(&app, "[data-testid=nav-audit]").await?;
+        let check = app.find("[data-testid=audit-check]").await?;
+        assert_eq!(
+            check
+                .attr("data-holds")
+                .await
+                .map_err(|e| e.to_string())?
+                .as_deref(),
+            Some("true")
+        );
+        let rows = app.find_n("[data-testid=audit-row]", 4).await?;
+        let mut kinds = Vec::new();
+        for row in &rows {
+            kinds.push(
+                row.attr("data-kind")
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .unwrap_or_default(),
+            );
+        }
+        assert_eq!(
+            kinds,
+            ["sign", "auth_succeeded", "auth_failed", "enrolment"],
+            "newest first"
+        );
+        app.wait_for_text("[data-testid=outbox-item]", "waiting")
+            .await?;
+        let kind = app.find("[data-testid=audit-filter-kind]").await?;
+        kind.select_by_value("auth_failed")
+            .await
+            .map_err(|e| e.to_string())?;
+        app.find_n("[data-testid=audit-row]", 1).await?;
         Ok(())
     }
     .await;

@@ -3,14 +3,16 @@ import "./styles.css";
 import { call } from "./backend";
 import { el, replaceChildren } from "./dom";
 import type { ApiError, AppInfo, Queue, QueueItem } from "./ipc/contract";
+import { auditView } from "./views/audit";
 import { detailView } from "./views/detail";
 import { queueView } from "./views/queue";
 
-function header(info: AppInfo | null): HTMLElement {
+function header(info: AppInfo | null, nav: HTMLElement): HTMLElement {
   return el(
     "header",
     { class: "app-header" },
     el("span", { class: "app-name" }, "Countersign"),
+    nav,
     info === null
       ? null
       : el(
@@ -31,12 +33,27 @@ async function start(root: HTMLElement): Promise<void> {
   const detail = detailView();
   const queue = queueView(open);
   const top = el("div", {});
-  replaceChildren(root, top, el("main", { class: "layout" }, queue.root, detail.root));
-  replaceChildren(top, header(null));
+  const reviewLayout = el("main", { class: "layout" }, queue.root, detail.root);
+  const page = el("div", {}, reviewLayout);
+  const toReview = el("button", { type: "button", class: "nav", "data-testid": "nav-review", "aria-pressed": "true" }, "Review");
+  const toAudit = el("button", { type: "button", class: "nav", "data-testid": "nav-audit", "aria-pressed": "false" }, "Audit trail");
+  toReview.addEventListener("click", () => {
+    toReview.setAttribute("aria-pressed", "true");
+    toAudit.setAttribute("aria-pressed", "false");
+    replaceChildren(page, reviewLayout);
+  });
+  toAudit.addEventListener("click", () => {
+    toReview.setAttribute("aria-pressed", "false");
+    toAudit.setAttribute("aria-pressed", "true");
+    replaceChildren(page, el("main", { class: "single" }, auditView()));
+  });
+  const nav = el("nav", { class: "app-nav" }, toReview, toAudit);
+  replaceChildren(root, top, page);
+  replaceChildren(top, header(null, nav));
   detail.empty();
 
   try {
-    replaceChildren(top, header(await call("app_info")));
+    replaceChildren(top, header(await call("app_info"), nav));
   } catch (e) {
     console.error("app_info failed", e);
   }

@@ -8,6 +8,7 @@ use countersign_ledger::{
 };
 use serde::Serialize;
 
+use crate::contract::{AuditCheck, AuditFilter, AuditRow, AuditTrail};
 use crate::ApiError;
 
 #[derive(Debug, Clone, Serialize)]
@@ -99,4 +100,60 @@ pub fn export_to(
             )
         })?;
     Ok(verdict(result))
+}
+
+/// The audit viewer's rows (newest first, at most `limit`) and a fresh check of the chain.
+pub fn trail(ledger: &Ledger, filter: &AuditFilter, limit: usize) -> Result<AuditTrail, ApiError> {
+    let contains = |hay: &str, needle: &Option<String>| {
+        needle
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .is_none_or(|n| hay.to_lowercase().contains(&n.to_lowercase()))
+    };
+    let since = filter.since.as_deref().filter(|s| !s.is_empty()).map(|s| {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .map_err(|e| ApiError::invalid_input(format!("since {s:?}: {e}")))
+    });
+    let since = since.transpose()?;
+    let rows = ledger
+        .events(usize::MAX >> 1)?
+        .into_iter()
+        .filter(|(_, e)| {
+            let kind = e.kind.as_str();
+            contains(&e.object, &filter.object)
+                && contains(&e.actor, &filter.actor)
+                && filter
+                    .kind
+                    .as_deref()
+                    .filter(|k| !k.is_empty())
+                    .is_none_or(|k| k == kind)
+                && since.is_none_or(|t| {
+                    chrono::DateTime::parse_from_rfc3339(&e.at_utc).is_ok_and(|at| at >= t)
+                })
+        })
+        .take(limit)
+        .map(|(seq, e)| AuditRow {
+            seq,
+            kind: e.kind.as_str().to_owned(),
+            actor: e.actor,
+            at_utc: e.at_utc,
+            local_offset: e.local_offset,
+            object: e.object,
+            old_value: e.old_value,
+            new_value: e.new_value,
+            reason: e.reason,
+            detail: e.detail,
+        })
+        .collect();
+    let v = verdict(ledger.verify()?);
+    Ok(AuditTrail {
+        rows,
+        check: AuditCheck {
+            holds: v.holds,
+            size: v.size,
+            head: v.head,
+            problem: v.problem,
+        },
+    })
 }

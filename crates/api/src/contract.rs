@@ -132,6 +132,8 @@ commands! {
     enrol: EnrolRequest => Enrolment;
     preview_signature: SignatureDraft => SignaturePreview;
     sign_change_request: SignRequest => SignedRecord;
+    audit_trail: AuditFilter => AuditTrail;
+    outbox: () => Outbox;
 }
 
 /// `()` (no request) has no declaration of its own: it is `null` inline.
@@ -158,6 +160,9 @@ pub fn typescript() -> String {
             ChangedFile::decl(&cfg),
             Meaning::decl(&cfg),
             DigestEntry::decl(&cfg),
+            AuditRow::decl(&cfg),
+            AuditCheck::decl(&cfg),
+            OutboxRow::decl(&cfg),
         ])
         .collect();
     decls.sort();
@@ -269,4 +274,64 @@ pub struct SignedRecord {
     pub manifestation: String,
     /// The DSSE envelope, exactly as signed.
     pub envelope_json: String,
+}
+
+/// What the audit viewer asks for; every field narrows the list.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+pub struct AuditFilter {
+    /// Part of the object, e.g. `#42` or a repository name.
+    pub object: Option<String>,
+    /// Part of the actor, e.g. a login.
+    pub actor: Option<String>,
+    /// An event kind such as `sign` or `auth_failed`.
+    pub kind: Option<String>,
+    /// RFC 3339: only entries at or after this time.
+    pub since: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct AuditRow {
+    #[ts(type = "number")]
+    pub seq: u64,
+    pub kind: String,
+    pub actor: String,
+    pub at_utc: String,
+    pub local_offset: String,
+    pub object: String,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+    pub reason: Option<String>,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct AuditCheck {
+    pub holds: bool,
+    #[ts(type = "number")]
+    pub size: u64,
+    pub head: String,
+    pub problem: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct AuditTrail {
+    pub rows: Vec<AuditRow>,
+    pub check: AuditCheck,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct OutboxRow {
+    pub repo: String,
+    pub number: u32,
+    pub target: String,
+    /// `pending` or `pushed`.
+    pub state: String,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+}
+
+/// Signed records and where they still have to go.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Outbox {
+    pub items: Vec<OutboxRow>,
 }

@@ -8,8 +8,9 @@ use countersign_secret::Secret;
 use url::Url;
 
 use crate::contract::{
-    AppInfo, ChangeRequestDetail, ChangeRequestRef, EnrolRequest, Enrolment, Queue, SignRequest,
-    SignatureDraft, SignaturePreview, SignedRecord, SignerStatus,
+    AppInfo, AuditFilter, AuditTrail, ChangeRequestDetail, ChangeRequestRef, EnrolRequest,
+    Enrolment, Outbox, OutboxRow, Queue, SignRequest, SignatureDraft, SignaturePreview,
+    SignedRecord, SignerStatus,
 };
 use crate::signatures::{KeychainSource, Signatures};
 use crate::{queue, ApiError};
@@ -162,6 +163,31 @@ impl Session {
         request: SignRequest,
     ) -> Result<SignedRecord, ApiError> {
         Ok(self.signatures.sign(self.forge.as_ref(), request).await?.0)
+    }
+
+    pub fn audit_trail(&self, filter: AuditFilter) -> Result<AuditTrail, ApiError> {
+        self.signatures
+            .with_ledger(|l| crate::audit::trail(l, &filter, 1000))
+    }
+
+    pub fn outbox(&self) -> Result<Outbox, ApiError> {
+        let items = self.signatures.with_ledger(|l| Ok(l.outbox()?))?;
+        Ok(Outbox {
+            items: items
+                .into_iter()
+                .map(|i| OutboxRow {
+                    repo: i.repo,
+                    number: u32::try_from(i.number).unwrap_or(u32::MAX),
+                    target: i.target,
+                    state: match i.state {
+                        countersign_ledger::PushState::Pending => "pending".into(),
+                        countersign_ledger::PushState::Pushed => "pushed".into(),
+                    },
+                    attempts: i.attempts,
+                    last_error: i.last_error,
+                })
+                .collect(),
+        })
     }
 
     /// The OS reports a lock or suspend: signing needs every component again.

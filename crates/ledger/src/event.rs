@@ -23,6 +23,31 @@ pub enum EventKind {
     Checkpoint,
 }
 
+impl EventKind {
+    /// The name used in the stored JSON and in filters.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Enrolment => "enrolment",
+            Self::KeyRotation => "key_rotation",
+            Self::KeyRevocation => "key_revocation",
+            Self::AuthSucceeded => "auth_succeeded",
+            Self::AuthFailed => "auth_failed",
+            Self::Lockout => "lockout",
+            Self::SessionEnded => "session_ended",
+            Self::Sign => "sign",
+            Self::Reject => "reject",
+            Self::Revoke => "revoke",
+            Self::Push => "push",
+            Self::PushFailed => "push_failed",
+            Self::PolicySeen => "policy_seen",
+            Self::Sync => "sync",
+            Self::Export => "export",
+            Self::SettingsChange => "settings_change",
+            Self::Checkpoint => "checkpoint",
+        }
+    }
+}
+
 /// One audit entry, as the caller describes it. The ledger adds the sequence
 /// number and the chain; the bytes stored are this serialized once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,5 +111,22 @@ impl AuditEvent {
             self.kind,
             EventKind::Sign | EventKind::Reject | EventKind::Revoke | EventKind::KeyRevocation
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_match_the_stored_form() {
+        for kind in [
+            EventKind::Sign,
+            EventKind::AuthFailed,
+            EventKind::KeyRevocation,
+            EventKind::SettingsChange,
+        ] {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+        }
     }
 }

@@ -13,6 +13,30 @@ forge_label: string, forge_url: string,
  */
 sandbox: boolean, };
 
+export type AuditCheck = { holds: boolean, size: number, head: string, problem: string | null, };
+
+export type AuditFilter = { 
+/**
+ * Part of the object, e.g. `#42` or a repository name.
+ */
+object: string | null, 
+/**
+ * Part of the actor, e.g. a login.
+ */
+actor: string | null, 
+/**
+ * An event kind such as `sign` or `auth_failed`.
+ */
+kind: string | null, 
+/**
+ * RFC 3339: only entries at or after this time.
+ */
+since: string | null, };
+
+export type AuditRow = { seq: number, kind: string, actor: string, at_utc: string, local_offset: string, object: string, old_value: string | null, new_value: string | null, reason: string | null, detail: string | null, };
+
+export type AuditTrail = { rows: Array<AuditRow>, check: AuditCheck, };
+
 export type ChangeRequestDetail = { item: QueueItem, body: string, web_url: string, base_ref: string, base_sha: string, files: Array<ChangedFile>, 
 /**
  * The whole unified diff, exactly as the forge sent it.
@@ -43,6 +67,14 @@ export type Enrolment = { fingerprint: string, key_id: string, acknowledgement: 
 record_json: string, };
 
 export type Meaning = "authorship" | "review" | "approval" | "responsibility" | "rejection";
+
+export type Outbox = { items: Array<OutboxRow>, };
+
+export type OutboxRow = { repo: string, number: number, target: string, 
+/**
+ * `pending` or `pushed`.
+ */
+state: string, attempts: number, last_error: string | null, };
 
 export type Person = { 
 /**
@@ -117,4 +149,6 @@ export type Commands = {
   enrol: [EnrolRequest, Enrolment];
   preview_signature: [SignatureDraft, SignaturePreview];
   sign_change_request: [SignRequest, SignedRecord];
+  audit_trail: [AuditFilter, AuditTrail];
+  outbox: [null, Outbox];
 };
