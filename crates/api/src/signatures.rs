@@ -371,7 +371,14 @@ impl Signatures {
             allowed_meanings: None,
             reason: draft.reason.clone(),
             signed_at,
-            forge_clock: None,
+            // What the signer's clock said against the forge's: an inspector can
+            // judge the signing time without trusting this machine's clock alone.
+            forge_clock: forge
+                .clock()
+                .map(|c| countersign_signing::statement::ForgeClock {
+                    server_time: c.server_time.to_rfc3339_opts(SecondsFormat::Secs, true),
+                    skew_seconds: c.skew_seconds(),
+                }),
             change_request: SignedChange {
                 forge: forge.host().to_owned(),
                 repo: cr.item.repo.clone(),

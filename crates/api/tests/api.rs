@@ -141,6 +141,13 @@ mod signing {
 
     const PASSWORD: &str = "correct horse battery staple";
 
+    fn base64_decode(text: &str) -> Vec<u8> {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .unwrap()
+    }
+
     fn ledger_path(name: &str) -> std::path::PathBuf {
         let dir =
             std::env::temp_dir().join(format!("countersign-api-{name}-{}", std::process::id()));
@@ -247,6 +254,28 @@ mod signing {
         assert!(signed
             .envelope_json
             .contains("application/vnd.in-toto+json"));
+        let envelope: serde_json::Value = serde_json::from_str(&signed.envelope_json).unwrap();
+        let payload = base64_decode(envelope["payload"].as_str().unwrap());
+        let statement: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+        let clock = &statement["predicate"]["forge_clock"];
+        assert!(
+            clock["server_time"]
+                .as_str()
+                .is_some_and(|t| t.ends_with('Z')),
+            "{clock}"
+        );
+        assert!(
+            clock["skew_seconds"].as_i64().is_some_and(|s| s.abs() <= 2),
+            "sandbox and test share a clock: {clock}"
+        );
+        let head = statement["predicate"]["audit_head"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            head.starts_with("1:"),
+            "the trail head when the record was built is witnessed: {head}"
+        );
 
         for _ in 0..2 {
             assert_eq!(

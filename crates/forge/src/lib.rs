@@ -8,6 +8,20 @@ mod model;
 use async_trait::async_trait;
 
 pub use error::ForgeError;
+/// The forge's clock against ours, measured at one response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ForgeClock {
+    pub server_time: chrono::DateTime<chrono::Utc>,
+    pub local_time: chrono::DateTime<chrono::Utc>,
+}
+
+impl ForgeClock {
+    /// Local minus forge, in whole seconds (the `Date` header has one-second resolution).
+    pub fn skew_seconds(&self) -> i64 {
+        (self.local_time - self.server_time).num_seconds()
+    }
+}
+
 pub use model::{ChangeRequest, ChangeRequestSummary, ChangedFile, FileStatus, ForgeUser, RepoId};
 
 /// What the use cases need from a forge. Implementations translate their
@@ -16,6 +30,12 @@ pub use model::{ChangeRequest, ChangeRequestSummary, ChangedFile, FileStatus, Fo
 pub trait Forge: Send + Sync {
     /// A short human name for the forge instance, e.g. `github.com`.
     fn host(&self) -> &str;
+
+    /// The forge's clock as last seen (its `Date` header) and the local
+    /// clock at that moment; `None` before the first answer.
+    fn clock(&self) -> Option<ForgeClock> {
+        None
+    }
 
     /// The user the configured credential belongs to.
     async fn current_user(&self) -> Result<ForgeUser, ForgeError>;

@@ -3,7 +3,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use countersign_secret::Secret;
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, ETAG, IF_NONE_MATCH, LINK};
 use reqwest::StatusCode;
@@ -13,7 +13,8 @@ use url::Url;
 
 use super::wire;
 use crate::{
-    ChangeRequest, ChangeRequestSummary, ChangedFile, Forge, ForgeError, ForgeUser, RepoId,
+    ChangeRequest, ChangeRequestSummary, ChangedFile, Forge, ForgeClock, ForgeError, ForgeUser,
+    RepoId,
 };
 
 const JSON: &str = "application/vnd.github+json";
@@ -64,6 +65,7 @@ pub struct GitHubForge {
     slots: Semaphore,
     // Keyed by URL and media type: a 304 re-uses the stored body and costs no rate limit.
     cache: Mutex<HashMap<(String, &'static str), Cached>>,
+    clock: Mutex<Option<ForgeClock>>,
 }
 
 impl GitHubForge {
@@ -102,12 +104,27 @@ impl GitHubForge {
             http,
             slots: Semaphore::new(config.max_concurrency.max(1)),
             cache: Mutex::new(HashMap::new()),
+            clock: Mutex::new(None),
         })
     }
 
     fn url(&self, path: &str) -> Url {
         // `path` is built from validated parts only (RepoId, numbers).
         self.api_base.join(path).expect("relative API path")
+    }
+
+    fn observe_clock(&self, headers: &HeaderMap) {
+        let server_time = headers
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
+            .map(|t| t.with_timezone(&Utc));
+        if let Some(server_time) = server_time {
+            *self.clock.lock().unwrap() = Some(ForgeClock {
+                server_time,
+                local_time: Utc::now(),
+            });
+        }
     }
 
     async fn get_json<T: DeserializeOwned>(&self, url: Url) -> Result<T, ForgeError> {
@@ -170,6 +187,7 @@ impl GitHubForge {
             request = request.header(IF_NONE_MATCH, etag);
         }
         let response = request.send().await.map_err(|e| network(endpoint, &e))?;
+        self.observe_clock(response.headers());
         let status = response.status();
         if status == StatusCode::NOT_MODIFIED {
             let cache = self.cache.lock().unwrap();
@@ -223,6 +241,10 @@ struct Page {
 impl Forge for GitHubForge {
     fn host(&self) -> &str {
         &self.host
+    }
+
+    fn clock(&self) -> Option<ForgeClock> {
+        *self.clock.lock().unwrap()
     }
 
     async fn current_user(&self) -> Result<ForgeUser, ForgeError> {
