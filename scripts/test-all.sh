@@ -22,6 +22,14 @@ if ! cmp -s tests/interop/requirements.txt "$venv/.requirements" 2>/dev/null; th
   cp tests/interop/requirements.txt "$venv/.requirements"
 fi
 
+# GitHub's published OpenAPI description and Prism, for the contract tests.
+stamp=tests/contract/node_modules/.countersign-lock
+if [ ! -f "$stamp" ] || ! cmp -s tests/contract/package-lock.json "$stamp"; then
+  say "installing the contract-test npm packages"
+  (cd tests/contract && npm ci --no-audit --no-fund)
+  cp tests/contract/package-lock.json "$stamp"
+fi
+
 say "UI: type check and lint"
 (cd ui && npm run --silent check)
 ui_build

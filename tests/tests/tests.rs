@@ -1,11 +1,13 @@
 //! One integration-test binary for the whole workspace (ripgrep's pattern):
 //! - `architecture`: what may depend on what;
+//! - `contract`: the forge client and the sandbox against GitHub's published OpenAPI description;
 //! - `ipc_surface`: the commands, capabilities, CSP and configs the window gets;
 //! - `e2e`: the real window, driven over WebDriver, against the sandbox forge;
 //! - `interop`: our DSSE envelopes against securesystemslib;
 //! - `signing_cli`: the headless signing ceremony with the real OS keychain.
 
 mod architecture;
+mod contract;
 mod e2e;
 mod interop;
 mod ipc_surface;

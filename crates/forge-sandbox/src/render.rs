@@ -85,14 +85,15 @@ pub fn repository(store: &Store, repo: &Repo) -> Value {
     let base = &store.base_url;
     let full = repo.full_name();
     let api = format!("{base}/repos/{full}");
-    json!({
+    let html = format!("{base}/{full}");
+    let mut v = json!({
         "id": repo.id,
         "node_id": format!("R_{}", repo.id),
         "name": repo.name,
         "full_name": full,
         "private": false,
         "owner": simple_user(store, &repo.owner),
-        "html_url": format!("{base}/{full}"),
+        "html_url": html,
         "description": repo.description,
         "fork": false,
         "url": api,
@@ -102,8 +103,76 @@ pub fn repository(store: &Store, repo: &Repo) -> Value {
         "pushed_at": ts(repo.created_at),
         "visibility": "public",
         "archived": false,
-        "disabled": false
-    })
+        "disabled": false,
+        "clone_url": format!("{html}.git"),
+        "git_url": format!("git://127.0.0.1/{full}.git"),
+        "ssh_url": format!("git@127.0.0.1:{full}.git"),
+        "svn_url": html,
+        "mirror_url": null,
+        "homepage": null,
+        "language": "Rust",
+        "license": null,
+        "size": 2048,
+        "forks": 0,
+        "forks_count": 0,
+        "watchers": 3,
+        "watchers_count": 3,
+        "stargazers_count": 3,
+        "open_issues": repo.pulls.len(),
+        "open_issues_count": repo.pulls.len(),
+        "has_issues": true,
+        "has_projects": false,
+        "has_wiki": false,
+        "has_pages": false,
+        "has_downloads": false
+    });
+    // The URL templates GitHub sends with every repository.
+    let templates = [
+        ("archive_url", "/{archive_format}{/ref}"),
+        ("assignees_url", "/assignees{/user}"),
+        ("blobs_url", "/git/blobs{/sha}"),
+        ("branches_url", "/branches{/branch}"),
+        ("collaborators_url", "/collaborators{/collaborator}"),
+        ("comments_url", "/comments{/number}"),
+        ("commits_url", "/commits{/sha}"),
+        ("compare_url", "/compare/{base}...{head}"),
+        ("contents_url", "/contents/{+path}"),
+        ("contributors_url", "/contributors"),
+        ("deployments_url", "/deployments"),
+        ("downloads_url", "/downloads"),
+        ("events_url", "/events"),
+        ("forks_url", "/forks"),
+        ("git_commits_url", "/git/commits{/sha}"),
+        ("git_refs_url", "/git/refs{/sha}"),
+        ("git_tags_url", "/git/tags{/sha}"),
+        ("hooks_url", "/hooks"),
+        ("issue_comment_url", "/issues/comments{/number}"),
+        ("issue_events_url", "/issues/events{/number}"),
+        ("issues_url", "/issues{/number}"),
+        ("keys_url", "/keys{/key_id}"),
+        ("labels_url", "/labels{/name}"),
+        ("languages_url", "/languages"),
+        ("merges_url", "/merges"),
+        ("milestones_url", "/milestones{/number}"),
+        (
+            "notifications_url",
+            "/notifications{?since,all,participating}",
+        ),
+        ("pulls_url", "/pulls{/number}"),
+        ("releases_url", "/releases{/id}"),
+        ("stargazers_url", "/stargazers"),
+        ("statuses_url", "/statuses/{sha}"),
+        ("subscribers_url", "/subscribers"),
+        ("subscription_url", "/subscription"),
+        ("tags_url", "/tags"),
+        ("teams_url", "/teams"),
+        ("trees_url", "/git/trees{/sha}"),
+    ];
+    let obj = v.as_object_mut().expect("object");
+    for (key, suffix) in templates {
+        obj.insert(key.to_owned(), json!(format!("{api}{suffix}")));
+    }
+    v
 }
 
 fn label(repo: &Repo, name: &str, idx: usize) -> Value {

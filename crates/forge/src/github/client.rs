@@ -206,7 +206,7 @@ impl GitHubForge {
         if !status.is_success() {
             return Err(status_error(endpoint, status, response.headers()));
         }
-        let next = next_link(response.headers(), &self.api_base);
+        let next = next_link(response.headers(), &self.api_base, endpoint)?;
         let etag = response
             .headers()
             .get(ETAG)
@@ -389,18 +389,39 @@ fn status_error(endpoint: &str, status: StatusCode, headers: &HeaderMap) -> Forg
     }
 }
 
-/// The `rel="next"` target of a `Link` header, if it stays on the API's origin:
-/// following a link elsewhere would hand our token to that host.
-fn next_link(headers: &HeaderMap, api_base: &Url) -> Option<Url> {
-    let link = headers.get(LINK)?.to_str().ok()?;
-    link.split(',').find_map(|part| {
-        let (target, params) = part.split_once(';')?;
+/// The `rel="next"` target of a `Link` header. A next page on another origin
+/// is an error, not the end of the list: following it would hand our token to
+/// that host, and stopping there would show a partial list as whole.
+fn next_link(
+    headers: &HeaderMap,
+    api_base: &Url,
+    endpoint: &str,
+) -> Result<Option<Url>, ForgeError> {
+    let Some(link) = headers.get(LINK).and_then(|v| v.to_str().ok()) else {
+        return Ok(None);
+    };
+    for part in link.split(',') {
+        let Some((target, params)) = part.split_once(';') else {
+            continue;
+        };
         if !params.split(';').any(|p| p.trim() == "rel=\"next\"") {
-            return None;
+            continue;
         }
-        let url = Url::parse(target.trim().trim_start_matches('<').trim_end_matches('>')).ok()?;
-        (url.origin() == api_base.origin()).then_some(url)
-    })
+        let raw = target.trim().trim_start_matches('<').trim_end_matches('>');
+        let url = Url::parse(raw)
+            .map_err(|_| contract(endpoint, &format!("unparseable next-page link {raw:?}")))?;
+        if url.origin() != api_base.origin() {
+            return Err(contract(
+                endpoint,
+                &format!(
+                    "the next page is on another host ({})",
+                    url.origin().ascii_serialization()
+                ),
+            ));
+        }
+        return Ok(Some(url));
+    }
+    Ok(None)
 }
 
 async fn read_limited(
@@ -434,19 +455,20 @@ mod tests {
     }
 
     #[test]
-    fn next_link_follows_only_the_same_origin() {
+    fn next_link_follows_only_the_same_origin_and_never_stops_silently() {
         let base = Url::parse("http://127.0.0.1:8080/").unwrap();
         let same = headers(
             r#"<http://127.0.0.1:8080/x?page=2>; rel="next", <http://127.0.0.1:8080/x?page=5>; rel="last""#,
         );
-        assert_eq!(
-            next_link(&same, &base).unwrap().as_str(),
-            "http://127.0.0.1:8080/x?page=2"
-        );
+        let next = next_link(&same, &base, "/x").unwrap().unwrap();
+        assert_eq!(next.as_str(), "http://127.0.0.1:8080/x?page=2");
         let last_only = headers(r#"<http://127.0.0.1:8080/x?page=5>; rel="last""#);
-        assert!(next_link(&last_only, &base).is_none());
+        assert!(next_link(&last_only, &base, "/x").unwrap().is_none());
         let elsewhere = headers(r#"<http://evil.example/x?page=2>; rel="next""#);
-        assert!(next_link(&elsewhere, &base).is_none());
+        assert!(matches!(
+            next_link(&elsewhere, &base, "/x"),
+            Err(ForgeError::Contract { .. })
+        ));
     }
 
     #[test]

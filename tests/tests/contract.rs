@@ -1,0 +1,174 @@
+//! The forge client and the sandbox forge, checked against GitHub's own
+//! published OpenAPI description (npm `@octokit/openapi`, pinned): every
+//! request the client makes and every response the sandbox gives passes
+//! through Prism as a validating proxy with `--errors`, so any violation turns
+//! into an error status that fails the test.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use countersign_forge::github::{GitHubConfig, GitHubForge};
+use countersign_forge::{Forge, RepoId};
+use countersign_forge_sandbox::{RunningSandbox, Seed, SANDBOX_TOKEN};
+use countersign_tests::{target_dir, workspace_root};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use url::Url;
+
+struct Prism {
+    child: Child,
+    url: Url,
+}
+
+impl Drop for Prism {
+    fn drop(&mut self) {
+        if let Some(pid) = self.child.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-TERM", "--", &format!("-{pid}")])
+                .status();
+        }
+    }
+}
+
+/// Cut the description and start Prism in front of `upstream` on a free port.
+async fn prism(upstream: &str) -> Prism {
+    let contract = workspace_root().join("tests/contract");
+    let bin = contract.join("node_modules/.bin/prism");
+    assert!(
+        bin.exists(),
+        "{} is missing: scripts/test-all.sh installs it (npm ci in tests/contract)",
+        bin.display()
+    );
+    let spec = target_dir().join("contract/github.json");
+    std::fs::create_dir_all(spec.parent().unwrap()).unwrap();
+    let cut = std::process::Command::new("node")
+        .arg(contract.join("cut-spec.mjs"))
+        .arg(&spec)
+        .output()
+        .unwrap();
+    assert!(
+        cut.status.success(),
+        "cut-spec failed: {}",
+        String::from_utf8_lossy(&cut.stderr)
+    );
+
+    let mut cmd = Command::new(bin);
+    cmd.args(["proxy", "-h", "127.0.0.1", "-p", "0", "--errors"])
+        .arg(&spec)
+        .arg(upstream)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .process_group(0);
+    let mut child = cmd.spawn().expect("start prism");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(at) = line.find("Prism is listening on ") {
+                return Url::parse(line[at + "Prism is listening on ".len()..].trim()).unwrap();
+            }
+            assert!(!line.contains("fatal"), "prism: {line}");
+        }
+        panic!("prism exited before listening");
+    })
+    .await
+    .expect("prism started within 60 s");
+    // Keep draining its log so it never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Prism { child, url }
+}
+
+fn client(api_base: &Url) -> GitHubForge {
+    let mut config = GitHubConfig::new(api_base.clone());
+    config.token = Some(SANDBOX_TOKEN.into());
+    config.timeout = Duration::from_secs(15);
+    GitHubForge::new(config).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_and_the_sandbox_keep_githubs_published_contract() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let prism = prism(&sandbox.api_base()).await;
+    let forge = client(&prism.url);
+    let repo = RepoId::new("acme-medical", "infusion-pump-firmware");
+
+    let me = forge
+        .current_user()
+        .await
+        .expect("GET /user keeps the contract");
+    assert_eq!(me.id, 5002);
+    assert_eq!(
+        forge.repositories().await.expect("GET /user/repos"),
+        vec![repo.clone()]
+    );
+    let open = forge.open_change_requests(&repo).await.expect("GET /pulls");
+    assert_eq!(open.len(), 4);
+    for pr in &open {
+        let full = forge
+            .change_request(&repo, pr.number)
+            .await
+            .expect("GET /pulls/{n}");
+        assert_eq!(full.summary.head_sha, pr.head_sha);
+        let files = forge
+            .changed_files(&repo, pr.number)
+            .await
+            .expect("GET /pulls/{n}/files");
+        assert_eq!(files.len() as u64, full.changed_files);
+        let diff = forge
+            .unified_diff(&repo, pr.number)
+            .await
+            .expect("GET /pulls/{n} as a diff");
+        assert!(diff.starts_with("diff --git "));
+    }
+
+    // The endpoints the client does not call yet, straight through Prism.
+    let http = reqwest::Client::new();
+    for path in [
+        format!("repos/{repo}/pulls/42/commits"),
+        format!("repos/{repo}/commits/{}/status", open[0].head_sha),
+        format!("repos/{repo}/commits/{}/check-runs", open[0].head_sha),
+    ] {
+        let response = http
+            .get(prism.url.join(&path).unwrap())
+            .bearer_auth(SANDBOX_TOKEN)
+            .header("Accept", "application/vnd.github+json")
+            .send()
+            .await
+            .unwrap();
+        let violations = response
+            .headers()
+            .get("sl-violations")
+            .map(|v| v.to_str().unwrap_or("").to_owned());
+        let status = response.status();
+        let body = response.text().await.unwrap();
+        assert!(
+            status.is_success() && violations.is_none(),
+            "{path}: {status} {violations:?} {body}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_harness_fails_on_a_request_github_would_refuse() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let prism = prism(&sandbox.api_base()).await;
+    // per_page above GitHub's maximum of 100: the patched description refuses it.
+    let response = reqwest::Client::new()
+        .get(
+            prism
+                .url
+                .join("repos/acme-medical/infusion-pump-firmware/pulls?per_page=101")
+                .unwrap(),
+        )
+        .bearer_auth(SANDBOX_TOKEN)
+        .header("Accept", "application/vnd.github+json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status().as_u16(),
+        422,
+        "{}",
+        response.text().await.unwrap()
+    );
+}
