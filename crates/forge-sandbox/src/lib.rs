@@ -6,6 +6,7 @@
 // serde_json::json! of a GitHub pull request nests deeper than the default limit.
 #![recursion_limit = "256"]
 
+mod faults;
 mod render;
 mod routes;
 mod seed;
@@ -17,6 +18,7 @@ use std::sync::{Arc, RwLock};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+pub use faults::{Fault, FaultRule};
 pub use store::{Store, SANDBOX_TOKEN};
 
 /// What the sandbox starts with.

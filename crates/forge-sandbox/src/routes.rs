@@ -39,6 +39,10 @@ pub fn router(store: Shared) -> Router {
             get(check_runs),
         )
         .fallback(|| async { error(StatusCode::NOT_FOUND, "Not Found") })
+        .layer(axum::middleware::from_fn_with_state(
+            store.clone(),
+            crate::faults::apply,
+        ))
         .with_state(store)
 }
 

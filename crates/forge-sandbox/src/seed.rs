@@ -368,5 +368,9 @@ pub fn demo(base_url: String) -> Store {
         viewer: "bob-qa".into(),
         users,
         repos: vec![repo],
+        faults: Vec::new(),
+        latency: std::time::Duration::ZERO,
+        requests: 0,
+        not_modified: 0,
     }
 }

@@ -93,6 +93,13 @@ pub struct Store {
     pub viewer: String,
     pub users: Vec<User>,
     pub repos: Vec<Repo>,
+    /// Faults to inject, see [`crate::Fault`].
+    pub faults: Vec<crate::FaultRule>,
+    /// Added to every request, to measure clients as over a real network.
+    pub latency: std::time::Duration,
+    /// Requests served so far, and how many of them were answered 304.
+    pub requests: u64,
+    pub not_modified: u64,
 }
 
 impl Store {

@@ -206,6 +206,24 @@ impl GitHubForge {
         if !status.is_success() {
             return Err(status_error(endpoint, status, response.headers()));
         }
+        // A JSON endpoint answering HTML is a proxy or captive portal, not GitHub.
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let expected = if accept == DIFF {
+            !content_type.contains("html")
+        } else {
+            content_type.contains("json")
+        };
+        if !expected {
+            return Err(contract(
+                endpoint,
+                &format!("expected {accept}, got content type {content_type:?}"),
+            ));
+        }
         let next = next_link(response.headers(), &self.api_base, endpoint)?;
         let etag = response
             .headers()
