@@ -30,6 +30,8 @@ export const USED = {
   "/repos/{owner}/{repo}/commits/{ref}/status": ["get"],
   "/repos/{owner}/{repo}/commits/{ref}/check-runs": ["get"],
   "/repos/{owner}/{repo}/statuses/{sha}": ["post"],
+  "/repos/{owner}/{repo}/issues/{issue_number}/comments": ["get", "post"],
+  "/repos/{owner}/{repo}/issues/comments/{comment_id}": ["patch"],
 };
 
 const spec = JSON.parse(readFileSync(SOURCE, "utf8"));

@@ -121,6 +121,38 @@ async fn the_client_and_the_sandbox_keep_githubs_published_contract() {
         assert!(diff.starts_with("diff --git "));
     }
 
+    // Writes: a status, and a comment created then updated.
+    use countersign_forge::{CommitStatus, StatusState};
+    let status = CommitStatus {
+        context: "countersign/approval".into(),
+        state: StatusState::Pending,
+        description: Some("1 signature: Bob Okafor (QA, approval)".into()),
+        target_url: Some("http://127.0.0.1/x".into()),
+    };
+    forge
+        .create_status(&repo, &open[0].head_sha, &status)
+        .await
+        .expect("POST /statuses/{sha}");
+    let statuses = forge
+        .commit_statuses(&repo, &open[0].head_sha)
+        .await
+        .expect("GET /commits/{sha}/status");
+    assert_eq!(statuses, vec![status]);
+    let comment = forge
+        .create_comment(&repo, 42, "first")
+        .await
+        .expect("POST /issues/{n}/comments");
+    let updated = forge
+        .update_comment(&repo, comment.id, "second")
+        .await
+        .expect("PATCH /issues/comments/{id}");
+    assert_eq!(updated.body, "second");
+    let comments = forge
+        .comments(&repo, 42)
+        .await
+        .expect("GET /issues/{n}/comments");
+    assert_eq!(comments.len(), 1);
+
     // The endpoints the client does not call yet, straight through Prism.
     let http = reqwest::Client::new();
     for path in [

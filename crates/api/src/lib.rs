@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod contract;
 mod error;
+pub mod push;
 mod queue;
 mod session;
 pub mod signatures;

@@ -190,6 +190,11 @@ impl Session {
         })
     }
 
+    /// Push what waits in the outbox; records stay queued on failure.
+    pub async fn push_outbox(&self) -> Result<crate::push::PushReport, ApiError> {
+        crate::push::push_pending(self.forge.as_ref(), &self.signatures).await
+    }
+
     /// The OS reports a lock or suspend: signing needs every component again.
     pub fn end_signing_sessions(&self, why: &str) {
         self.signatures.end_sessions(why);

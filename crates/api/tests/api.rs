@@ -362,3 +362,138 @@ mod signing {
         );
     }
 }
+
+mod push {
+    use std::sync::Arc;
+
+    use countersign_api::contract::{
+        ChangeRequestRef, EnrolRequest, Meaning, SignRequest, SignatureDraft,
+    };
+    use countersign_api::push::{COMMENT_MARKER, STATUS_CONTEXT};
+    use countersign_api::signatures::KeychainSource;
+    use countersign_api::{ForgeTarget, LocalStores, Session};
+    use countersign_forge_sandbox::{Fault, RunningSandbox, Seed};
+    use countersign_keychain::MemoryStore;
+    use countersign_ledger::{Ledger, PushState};
+    use countersign_secret::Secret;
+    use url::Url;
+
+    const PASSWORD: &str = "correct horse battery staple";
+
+    async fn signed_session(sandbox: &RunningSandbox, name: &str) -> (Session, std::path::PathBuf) {
+        let dir =
+            std::env::temp_dir().join(format!("countersign-push-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let ledger = dir.join("ledger.sqlite");
+        let api_base = Url::parse(&sandbox.api_base()).unwrap();
+        let local = LocalStores {
+            keychain: KeychainSource::Given(Arc::new(MemoryStore::default())),
+            ledger: ledger.clone(),
+        };
+        let s = Session::start_with(ForgeTarget::Sandbox { api_base }, local)
+            .await
+            .unwrap();
+        s.enrol(EnrolRequest {
+            printed_name: "Bob Okafor".into(),
+            password: Secret::from(PASSWORD),
+            acknowledged: true,
+        })
+        .await
+        .unwrap();
+        let draft = SignatureDraft {
+            change_request: ChangeRequestRef {
+                repo: "acme-medical/infusion-pump-firmware".into(),
+                number: 42,
+            },
+            meaning: Meaning::Approval,
+            reason: "Verified RA-042".into(),
+            role: "QA".into(),
+        };
+        s.sign_change_request(SignRequest {
+            draft,
+            password: Secret::from(PASSWORD),
+        })
+        .await
+        .unwrap();
+        (s, ledger)
+    }
+
+    fn forge_side(sandbox: &RunningSandbox) -> (usize, usize, String) {
+        let store = sandbox.store();
+        let s = store.read().unwrap();
+        let repo = &s.repos[0];
+        let comments: Vec<_> = repo.comments.iter().filter(|c| c.issue == 42).collect();
+        let statuses = repo
+            .statuses
+            .iter()
+            .filter(|(_, st)| st.context == STATUS_CONTEXT)
+            .count();
+        (
+            comments.len(),
+            statuses,
+            comments.first().map(|c| c.body.clone()).unwrap_or_default(),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_push_posts_one_comment_and_one_status_and_repeating_it_adds_nothing() {
+        let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+        let (s, ledger) = signed_session(&sandbox, "once").await;
+        let report = s.push_outbox().await.unwrap();
+        assert_eq!((report.pushed, report.failed), (1, 0), "{report:?}");
+        let (comments, statuses, body) = forge_side(&sandbox);
+        assert_eq!((comments, statuses), (1, 1));
+        assert!(body.contains(COMMENT_MARKER));
+        assert!(body.contains("> Signed by Bob Okafor"), "{body}");
+        assert!(
+            body.contains("\"payloadType\": \"application/vnd.in-toto+json\""),
+            "{body}"
+        );
+        let report = s.push_outbox().await.unwrap();
+        assert_eq!(report.pushed, 0, "nothing waits any more");
+        assert_eq!(forge_side(&sandbox).0 + forge_side(&sandbox).1, 2);
+        drop(s);
+        let trail = Ledger::open(&ledger).unwrap();
+        assert!(trail
+            .outbox()
+            .unwrap()
+            .iter()
+            .all(|o| o.state == PushState::Pushed));
+        assert!(trail.verify().unwrap().is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_push_whose_answers_were_lost_is_retried_without_duplicates() {
+        let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+        let (s, ledger) = signed_session(&sandbox, "lost").await;
+        // The forge applies the status but the answer never arrives: as a crash
+        // between pushing and recording the acknowledgement would look.
+        sandbox
+            .store()
+            .write()
+            .unwrap()
+            .inject("/statuses/", Fault::LostResponse, Some(1));
+        let report = s.push_outbox().await.unwrap();
+        assert_eq!((report.pushed, report.failed), (0, 1), "{report:?}");
+        assert_eq!(forge_side(&sandbox).0, 1);
+        assert_eq!(forge_side(&sandbox).1, 1, "the forge did apply it");
+        // A restart: a new session over the same ledger finds the record still waiting.
+        drop(s);
+        let api_base = Url::parse(&sandbox.api_base()).unwrap();
+        let local = LocalStores {
+            keychain: KeychainSource::Given(Arc::new(MemoryStore::default())),
+            ledger: ledger.clone(),
+        };
+        let s = Session::start_with(ForgeTarget::Sandbox { api_base }, local)
+            .await
+            .unwrap();
+        let report = s.push_outbox().await.unwrap();
+        assert_eq!((report.pushed, report.failed), (1, 0), "{report:?}");
+        let (comments, statuses, _) = forge_side(&sandbox);
+        assert_eq!(
+            (comments, statuses),
+            (1, 1),
+            "exactly one comment and one status"
+        );
+    }
+}

@@ -33,6 +33,9 @@ pub enum Fault {
     WrongContentType,
     /// 200 with a body of this many bytes.
     HugeBody { bytes: usize },
+    /// Do the work, then answer 502: the write happened but the client never
+    /// hears so, as when a connection drops or the client crashes mid-push.
+    LostResponse,
 }
 
 /// A fault for requests whose path contains `path_contains`, for the next
@@ -172,6 +175,10 @@ pub async fn apply(
             );
             response.headers_mut().remove(header::ETAG);
             response
+        }
+        Fault::LostResponse => {
+            let _applied = next.run(request).await;
+            github_error(StatusCode::BAD_GATEWAY, "Bad Gateway")
         }
         Fault::HugeBody { bytes } => {
             let mut body = vec![b' '; bytes];

@@ -481,3 +481,20 @@ pub fn check_runs(store: &Store, repo: &Repo, pr: &PullRequest) -> Value {
         .collect();
     json!({"total_count": runs.len(), "check_runs": runs})
 }
+
+pub fn comment(store: &Store, repo: &Repo, c: &crate::store::Comment) -> Value {
+    let base = &store.base_url;
+    let full = repo.full_name();
+    json!({
+        "id": c.id,
+        "node_id": format!("IC_{}", c.id),
+        "url": format!("{base}/repos/{full}/issues/comments/{}", c.id),
+        "html_url": format!("{base}/{full}/pull/{}#issuecomment-{}", c.issue, c.id),
+        "issue_url": format!("{base}/repos/{full}/issues/{}", c.issue),
+        "body": c.body,
+        "user": simple_user(store, &c.author),
+        "created_at": ts(c.created_at),
+        "updated_at": ts(c.updated_at),
+        "author_association": "MEMBER"
+    })
+}

@@ -5,7 +5,8 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, patch, post};
+use axum::Json;
 use axum::Router;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -37,6 +38,15 @@ pub fn router(store: Shared) -> Router {
         .route(
             "/repos/{owner}/{repo}/commits/{sha}/check-runs",
             get(check_runs),
+        )
+        .route("/repos/{owner}/{repo}/statuses/{sha}", post(create_status))
+        .route(
+            "/repos/{owner}/{repo}/issues/{number}/comments",
+            get(list_comments).post(create_comment),
+        )
+        .route(
+            "/repos/{owner}/{repo}/issues/comments/{id}",
+            patch(update_comment),
         )
         .fallback(|| async { error(StatusCode::NOT_FOUND, "Not Found") })
         .layer(axum::middleware::from_fn_with_state(
@@ -381,4 +391,177 @@ async fn check_runs(
         Some(pr) => json_ok(&headers, &render::check_runs(&store, repo, pr)),
         None => json_ok(&headers, &json!({"total_count": 0, "check_runs": []})),
     }
+}
+
+/// Writes need the signed-in user.
+fn writer(store: &Store, headers: &HeaderMap) -> Result<String, Response> {
+    match viewer(store, headers) {
+        Ok(Some(login)) => Ok(login),
+        Ok(None) => Err(error(StatusCode::UNAUTHORIZED, "Requires authentication")),
+        Err(e) => Err(e.into_response()),
+    }
+}
+
+fn created(value: &Value) -> Response {
+    (
+        StatusCode::CREATED,
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        value.to_string(),
+    )
+        .into_response()
+}
+
+async fn create_status(
+    State(store): State<Shared>,
+    headers: HeaderMap,
+    Path((owner, repo, sha)): Path<(String, String, String)>,
+    Json(body): Json<Value>,
+) -> Response {
+    let mut store = store.write().unwrap();
+    let login = match writer(&store, &headers) {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    let state = body["state"].as_str().unwrap_or("");
+    let description = body["description"].as_str().unwrap_or("");
+    if !matches!(state, "error" | "failure" | "pending" | "success")
+        || description.chars().count() > 140
+    {
+        // GitHub's own answer to a description over 140 characters.
+        return error(StatusCode::UNPROCESSABLE_ENTITY, "Validation Failed");
+    }
+    let next_id = store
+        .repos
+        .iter()
+        .map(|r| r.statuses.len() as u64)
+        .sum::<u64>()
+        + 1;
+    let Some(r) = store
+        .repos
+        .iter_mut()
+        .find(|r| r.owner == owner && r.name == repo)
+    else {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    };
+    let status = crate::store::CommitStatus {
+        id: 80_000 + next_id,
+        context: body["context"].as_str().unwrap_or("default").to_owned(),
+        state: state.to_owned(),
+        description: description.to_owned(),
+        target_url: body["target_url"].as_str().map(str::to_owned),
+        creator: login,
+        created_at: chrono::Utc::now(),
+    };
+    r.statuses.push((sha, status.clone()));
+    let r = r.clone();
+    created(&render::status(&store, &r, &status))
+}
+
+async fn list_comments(
+    State(store): State<Shared>,
+    headers: HeaderMap,
+    Path((owner, repo, number)): Path<(String, String, u64)>,
+    Query(q): Params,
+) -> Response {
+    let store = store.read().unwrap();
+    if let Err(r) = viewer(&store, &headers) {
+        return r.into_response();
+    }
+    let Some(repo) = store.repo(&owner, &repo) else {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    };
+    let items = repo
+        .comments
+        .iter()
+        .filter(|c| c.issue == number)
+        .map(|c| render::comment(&store, repo, c))
+        .collect();
+    paginated(
+        &headers,
+        &store.base_url,
+        &format!("/repos/{}/issues/{number}/comments", repo.full_name()),
+        &q,
+        items,
+    )
+}
+
+async fn create_comment(
+    State(store): State<Shared>,
+    headers: HeaderMap,
+    Path((owner, repo, number)): Path<(String, String, u64)>,
+    Json(body): Json<Value>,
+) -> Response {
+    let mut store = store.write().unwrap();
+    let login = match writer(&store, &headers) {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    let Some(text) = body["body"].as_str() else {
+        return error(StatusCode::UNPROCESSABLE_ENTITY, "Validation Failed");
+    };
+    let id = 60_000
+        + store
+            .repos
+            .iter()
+            .map(|r| r.comments.len() as u64)
+            .sum::<u64>()
+        + 1;
+    let Some(r) = store
+        .repos
+        .iter_mut()
+        .find(|r| r.owner == owner && r.name == repo)
+    else {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    };
+    if r.pull(number).is_none() {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    }
+    let now = chrono::Utc::now();
+    let comment = crate::store::Comment {
+        id,
+        issue: number,
+        body: text.to_owned(),
+        author: login,
+        created_at: now,
+        updated_at: now,
+    };
+    r.comments.push(comment.clone());
+    let r = r.clone();
+    created(&render::comment(&store, &r, &comment))
+}
+
+async fn update_comment(
+    State(store): State<Shared>,
+    headers: HeaderMap,
+    Path((owner, repo, id)): Path<(String, String, u64)>,
+    Json(body): Json<Value>,
+) -> Response {
+    let mut store = store.write().unwrap();
+    if let Err(r) = writer(&store, &headers) {
+        return r;
+    }
+    let Some(text) = body["body"].as_str() else {
+        return error(StatusCode::UNPROCESSABLE_ENTITY, "Validation Failed");
+    };
+    let Some(r) = store
+        .repos
+        .iter_mut()
+        .find(|r| r.owner == owner && r.name == repo)
+    else {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    };
+    let Some(c) = r.comments.iter_mut().find(|c| c.id == id) else {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    };
+    c.body = text.to_owned();
+    c.updated_at = chrono::Utc::now();
+    let c = c.clone();
+    let r = r.clone();
+    let value = render::comment(&store, &r, &c);
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        value.to_string(),
+    )
+        .into_response()
 }

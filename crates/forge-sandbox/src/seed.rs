@@ -362,6 +362,7 @@ pub fn demo(base_url: String) -> Store {
         created_at: hours_ago(now, 24 * 400),
         pulls,
         statuses: Vec::new(),
+        comments: Vec::new(),
     };
     Store {
         base_url,

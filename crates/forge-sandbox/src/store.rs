@@ -84,6 +84,18 @@ pub struct Repo {
     pub pulls: Vec<PullRequest>,
     /// Commit statuses by SHA, oldest first.
     pub statuses: Vec<(String, CommitStatus)>,
+    /// Issue and pull-request comments, oldest first.
+    pub comments: Vec<Comment>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Comment {
+    pub id: u64,
+    pub issue: u64,
+    pub body: String,
+    pub author: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 /// The sandbox's whole state. Public so tests can arrange and inspect it.

@@ -22,7 +22,10 @@ impl ForgeClock {
     }
 }
 
-pub use model::{ChangeRequest, ChangeRequestSummary, ChangedFile, FileStatus, ForgeUser, RepoId};
+pub use model::{
+    ChangeRequest, ChangeRequestSummary, ChangedFile, Comment, CommitStatus, FileStatus, ForgeUser,
+    RepoId, StatusState,
+};
 
 /// What the use cases need from a forge. Implementations translate their
 /// forge's JSON into these types; no forge-specific shape crosses this trait.
@@ -62,4 +65,37 @@ pub trait Forge: Send + Sync {
 
     /// The whole unified diff of a change request.
     async fn unified_diff(&self, repo: &RepoId, number: u64) -> Result<String, ForgeError>;
+
+    /// The latest status per context of a commit.
+    async fn commit_statuses(
+        &self,
+        repo: &RepoId,
+        sha: &str,
+    ) -> Result<Vec<CommitStatus>, ForgeError>;
+
+    /// Set a commit status. Not idempotent on the forge (each call adds one):
+    /// callers compare with [`Forge::commit_statuses`] first.
+    async fn create_status(
+        &self,
+        repo: &RepoId,
+        sha: &str,
+        status: &CommitStatus,
+    ) -> Result<(), ForgeError>;
+
+    /// Comments on a change request, oldest first.
+    async fn comments(&self, repo: &RepoId, number: u64) -> Result<Vec<Comment>, ForgeError>;
+
+    async fn create_comment(
+        &self,
+        repo: &RepoId,
+        number: u64,
+        body: &str,
+    ) -> Result<Comment, ForgeError>;
+
+    async fn update_comment(
+        &self,
+        repo: &RepoId,
+        comment_id: u64,
+        body: &str,
+    ) -> Result<Comment, ForgeError>;
 }

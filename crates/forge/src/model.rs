@@ -110,6 +110,33 @@ pub struct ChangedFile {
     pub patch: Option<String>,
 }
 
+/// A comment on a change request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Comment {
+    pub id: u64,
+    pub body: String,
+    pub web_url: String,
+    pub author: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusState {
+    Pending,
+    Success,
+    Failure,
+    Error,
+}
+
+/// A commit status as the forge reports it (the latest per context).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitStatus {
+    pub context: String,
+    pub state: StatusState,
+    pub description: Option<String>,
+    pub target_url: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

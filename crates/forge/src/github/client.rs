@@ -249,6 +249,71 @@ impl GitHubForge {
     }
 }
 
+impl GitHubForge {
+    /// POST or PATCH a JSON body. POST is never retried (it is not idempotent);
+    /// PATCH with the same body is, like GET.
+    async fn write_json<T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        url: Url,
+        body: &serde_json::Value,
+    ) -> Result<T, ForgeError> {
+        let endpoint = url.path().to_owned();
+        let attempts = if method == reqwest::Method::PATCH {
+            RETRIES
+        } else {
+            1
+        };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = self.write_once(method.clone(), &url, body, &endpoint).await;
+            match result {
+                Err(e) if attempt < attempts && retryable(&e) => {
+                    tokio::time::sleep(backoff(attempt)).await
+                }
+                Err(e) => return Err(e),
+                Ok(bytes) => return decode(&endpoint, &bytes),
+            }
+        }
+    }
+
+    async fn write_once(
+        &self,
+        method: reqwest::Method,
+        url: &Url,
+        body: &serde_json::Value,
+        endpoint: &str,
+    ) -> Result<Vec<u8>, ForgeError> {
+        let _slot = self.slots.acquire().await.expect("semaphore never closed");
+        let mut request = self
+            .http
+            .request(method, url.clone())
+            .header(ACCEPT, JSON)
+            .json(body);
+        if let Some(token) = &self.token {
+            request = request.header(AUTHORIZATION, format!("Bearer {}", token.expose()));
+        }
+        let response = request.send().await.map_err(|e| network(endpoint, &e))?;
+        self.observe_clock(response.headers());
+        let status = response.status();
+        if status == StatusCode::UNPROCESSABLE_ENTITY {
+            let text = read_limited(response, endpoint).await.unwrap_or_default();
+            return Err(ForgeError::InvalidInput(format!(
+                "{endpoint} refused the request: {}",
+                String::from_utf8_lossy(&text)
+                    .chars()
+                    .take(300)
+                    .collect::<String>()
+            )));
+        }
+        if !status.is_success() {
+            return Err(status_error(endpoint, status, response.headers()));
+        }
+        read_limited(response, endpoint).await
+    }
+}
+
 struct Page {
     endpoint: String,
     body: Vec<u8>,
@@ -318,6 +383,100 @@ impl Forge for GitHubForge {
         Ok(files.into_iter().map(ChangedFile::from).collect())
     }
 
+    async fn commit_statuses(
+        &self,
+        repo: &RepoId,
+        sha: &str,
+    ) -> Result<Vec<crate::CommitStatus>, ForgeError> {
+        check_sha(sha)?;
+        let url = self.url(&format!(
+            "repos/{}/{}/commits/{sha}/status?per_page=100",
+            repo.owner, repo.name
+        ));
+        let combined: wire::CombinedStatus = self.get_json(url).await?;
+        Ok(combined.statuses.into_iter().map(Into::into).collect())
+    }
+
+    async fn create_status(
+        &self,
+        repo: &RepoId,
+        sha: &str,
+        status: &crate::CommitStatus,
+    ) -> Result<(), ForgeError> {
+        check_sha(sha)?;
+        let description = status.description.clone().unwrap_or_default();
+        if description.chars().count() > 140 {
+            return Err(ForgeError::InvalidInput(
+                "a commit status description has at most 140 characters".into(),
+            ));
+        }
+        let url = self.url(&format!(
+            "repos/{}/{}/statuses/{sha}",
+            repo.owner, repo.name
+        ));
+        let body = serde_json::json!({
+            "state": status.state,
+            "description": description,
+            "context": status.context,
+            "target_url": status.target_url,
+        });
+        let _: serde_json::Value = self.write_json(reqwest::Method::POST, url, &body).await?;
+        Ok(())
+    }
+
+    async fn comments(
+        &self,
+        repo: &RepoId,
+        number: u64,
+    ) -> Result<Vec<crate::Comment>, ForgeError> {
+        let url = self.url(&format!(
+            "repos/{}/{}/issues/{number}/comments?per_page=100",
+            repo.owner, repo.name
+        ));
+        let list: Vec<wire::IssueComment> = self.get_all(url).await?;
+        Ok(list.into_iter().map(Into::into).collect())
+    }
+
+    async fn create_comment(
+        &self,
+        repo: &RepoId,
+        number: u64,
+        body: &str,
+    ) -> Result<crate::Comment, ForgeError> {
+        let url = self.url(&format!(
+            "repos/{}/{}/issues/{number}/comments",
+            repo.owner, repo.name
+        ));
+        let c: wire::IssueComment = self
+            .write_json(
+                reqwest::Method::POST,
+                url,
+                &serde_json::json!({ "body": body }),
+            )
+            .await?;
+        Ok(c.into())
+    }
+
+    async fn update_comment(
+        &self,
+        repo: &RepoId,
+        comment_id: u64,
+        body: &str,
+    ) -> Result<crate::Comment, ForgeError> {
+        let url = self.url(&format!(
+            "repos/{}/{}/issues/comments/{comment_id}",
+            repo.owner, repo.name
+        ));
+        let c: wire::IssueComment = self
+            .write_json(
+                reqwest::Method::PATCH,
+                url,
+                &serde_json::json!({ "body": body }),
+            )
+            .await?;
+        Ok(c.into())
+    }
+
     async fn unified_diff(&self, repo: &RepoId, number: u64) -> Result<String, ForgeError> {
         let url = self.url(&format!(
             "repos/{}/{}/pulls/{number}",
@@ -326,6 +485,17 @@ impl Forge for GitHubForge {
         let page = self.get(url, DIFF).await?;
         String::from_utf8(page.body)
             .map_err(|_| contract(&page.endpoint, "the diff is not valid UTF-8"))
+    }
+}
+
+/// A commit SHA goes into a URL path: only hex, so it cannot add path segments.
+fn check_sha(sha: &str) -> Result<(), ForgeError> {
+    if (7..=64).contains(&sha.len()) && sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(())
+    } else {
+        Err(ForgeError::InvalidInput(format!(
+            "not a commit SHA: {sha:?}"
+        )))
     }
 }
 

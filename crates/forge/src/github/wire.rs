@@ -158,3 +158,49 @@ impl From<Repository> for RepoId {
         RepoId::new(r.owner.login, r.name)
     }
 }
+
+#[derive(Deserialize)]
+pub(super) struct IssueComment {
+    id: u64,
+    #[serde(default)]
+    body: Option<String>,
+    html_url: String,
+    user: Option<User>,
+}
+
+impl From<IssueComment> for crate::Comment {
+    fn from(c: IssueComment) -> Self {
+        crate::Comment {
+            id: c.id,
+            body: c.body.unwrap_or_default(),
+            web_url: c.html_url,
+            author: c.user.map(|u| u.login).unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct Status {
+    context: String,
+    state: crate::StatusState,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    target_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct CombinedStatus {
+    pub(super) statuses: Vec<Status>,
+}
+
+impl From<Status> for crate::CommitStatus {
+    fn from(s: Status) -> Self {
+        crate::CommitStatus {
+            context: s.context,
+            state: s.state,
+            description: s.description,
+            target_url: s.target_url,
+        }
+    }
+}
