@@ -43,4 +43,6 @@ cargo build --workspace --bins --locked
 
 say "running every test"
 # Xvfb gives the real window a display; the tests drive it with tauri-driver.
-xvfb-run -a --server-args="-screen 0 1280x900x24" cargo test --workspace --locked -- --test-threads=2
+# The outer timeout turns a hung window into a failure well inside CI's limit.
+timeout --kill-after=30s 45m \
+  xvfb-run -a --server-args="-screen 0 1280x900x24" cargo test --workspace --locked -- --test-threads=2

@@ -11,6 +11,7 @@ const COMMANDS: &[&str] = &[
     "sign_change_request",
     "audit_trail",
     "outbox",
+    "push_outbox",
 ];
 
 fn main() {

@@ -3,8 +3,8 @@
 
 use countersign_api::contract::{
     AppInfo, AuditFilter, AuditTrail, ChangeRequestDetail, ChangeRequestRef, EnrolRequest,
-    Enrolment, Outbox, Queue, SignRequest, SignatureDraft, SignaturePreview, SignedRecord,
-    SignerStatus,
+    Enrolment, Outbox, PushOutcome, Queue, SignRequest, SignatureDraft, SignaturePreview,
+    SignedRecord, SignerStatus,
 };
 use countersign_api::{ApiError, Session};
 use tauri::State;
@@ -69,4 +69,9 @@ pub fn audit_trail(
 #[tauri::command]
 pub fn outbox(session: State<'_, Session>) -> Result<Outbox, ApiError> {
     session.outbox()
+}
+
+#[tauri::command]
+pub async fn push_outbox(session: State<'_, Session>) -> Result<PushOutcome, ApiError> {
+    session.push_outbox().await
 }

@@ -30,6 +30,7 @@ fn main() {
             commands::sign_change_request,
             commands::audit_trail,
             commands::outbox,
+            commands::push_outbox,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("the Countersign window could not start");

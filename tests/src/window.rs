@@ -84,11 +84,17 @@ impl AppWindow {
         let deadline = Instant::now() + WAIT;
         let client = loop {
             let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-            match ClientBuilder::new(connector)
-                .capabilities(caps.clone())
-                .connect(&url)
-                .await
-            {
+            // A session that never answers (the app died under the driver) must
+            // fail the test, not hang the suite.
+            let attempt = tokio::time::timeout(
+                WAIT,
+                ClientBuilder::new(connector)
+                    .capabilities(caps.clone())
+                    .connect(&url),
+            )
+            .await
+            .map_err(|_| format!("no WebDriver session within {WAIT:?}"))?;
+            match attempt {
                 Ok(client) => break client,
                 Err(e) if Instant::now() < deadline => {
                     tracing_note(&format!("waiting for tauri-driver: {e}"));

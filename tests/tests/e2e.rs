@@ -224,7 +224,30 @@ async fn enrol_then_sign_in_the_window_with_the_real_keychain() {
             );
         }
 
-        // The audit trail shows every step, verifies, and the record waits in the outbox.
+        // The record goes to the forge: one comment, one status.
+        app.wait_for_text("[data-testid=push-result]", "Pushed to the forge")
+            .await?;
+        {
+            let store = sandbox.store();
+            let s = store.read().unwrap();
+            let comments = s.repos[0].comments.iter().filter(|c| c.issue == 42).count();
+            let statuses: Vec<_> = s.repos[0]
+                .statuses
+                .iter()
+                .filter(|(_, st)| st.context == "countersign/approval")
+                .collect();
+            assert_eq!((comments, statuses.len()), (1, 1));
+            assert!(
+                statuses[0]
+                    .1
+                    .description
+                    .contains("Bob Okafor (QA, approval)"),
+                "{:?}",
+                statuses[0].1
+            );
+        }
+
+        // The audit trail shows every step and verifies; the outbox is empty.
         click(&app, "[data-testid=nav-audit]").await?;
         let check = app.find("[data-testid=audit-check]").await?;
         assert_eq!(
@@ -235,7 +258,7 @@ async fn enrol_then_sign_in_the_window_with_the_real_keychain() {
                 .as_deref(),
             Some("true")
         );
-        let rows = app.find_n("[data-testid=audit-row]", 4).await?;
+        let rows = app.find_n("[data-testid=audit-row]", 5).await?;
         let mut kinds = Vec::new();
         for row in &rows {
             kinds.push(
@@ -247,10 +270,10 @@ async fn enrol_then_sign_in_the_window_with_the_real_keychain() {
         }
         assert_eq!(
             kinds,
-            ["sign", "auth_succeeded", "auth_failed", "enrolment"],
+            ["push", "sign", "auth_succeeded", "auth_failed", "enrolment"],
             "newest first"
         );
-        app.wait_for_text("[data-testid=outbox-item]", "waiting")
+        app.wait_for_text("[data-testid=outbox-item]", "pushed")
             .await?;
         let kind = app.find("[data-testid=audit-filter-kind]").await?;
         kind.select_by_value("auth_failed")

@@ -55,7 +55,43 @@ pub fn verify_db(path: &Path) -> Result<AuditVerdict, ApiError> {
             problem: Some(format!("SQLite integrity check: {integrity}")),
         });
     }
-    Ok(verdict(ledger.verify()?))
+    let v = verdict(ledger.verify()?);
+    if !v.holds {
+        return Ok(v);
+    }
+    // Checkpoints backed by signed records: the record must name that very head.
+    let records = ledger.records()?;
+    for cp in ledger.checkpoints()? {
+        let Some(id) = cp
+            .signature
+            .strip_prefix(crate::signatures::RECORD_CHECKPOINT)
+        else {
+            continue;
+        };
+        let named = records
+            .iter()
+            .find(|r| r.id.to_string() == id)
+            .and_then(|r| {
+                serde_json::from_slice::<countersign_signing::dsse::Envelope>(&r.envelope).ok()
+            })
+            .and_then(|e| e.payload_bytes().ok())
+            .and_then(|p| {
+                serde_json::from_slice::<countersign_signing::statement::Statement>(&p).ok()
+            })
+            .and_then(|s| s.predicate.audit_head);
+        if named.as_deref() != Some(&format!("{}:{}", cp.size, cp.head)) {
+            return Ok(AuditVerdict {
+                holds: false,
+                size: v.size,
+                head: v.head,
+                problem: Some(format!(
+                    "the checkpoint at entry {} is not the one signed record {id} names",
+                    cp.size
+                )),
+            });
+        }
+    }
+    Ok(v)
 }
 
 /// `countersign audit verify --export FILE`: needs nothing but the file.

@@ -134,6 +134,7 @@ commands! {
     sign_change_request: SignRequest => SignedRecord;
     audit_trail: AuditFilter => AuditTrail;
     outbox: () => Outbox;
+    push_outbox: () => PushOutcome;
 }
 
 /// `()` (no request) has no declaration of its own: it is `null` inline.
@@ -334,4 +335,11 @@ pub struct OutboxRow {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Outbox {
     pub items: Vec<OutboxRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct PushOutcome {
+    pub pushed: u32,
+    pub failed: u32,
+    pub errors: Vec<String>,
 }

@@ -24,7 +24,7 @@ pub const STATUS_CONTEXT: &str = "countersign/approval";
 const MAX_STATUS_CHARS: usize = 140;
 
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct PushReport {
+pub(crate) struct PushReport {
     pub pushed: u32,
     pub failed: u32,
     pub errors: Vec<String>,
@@ -96,7 +96,7 @@ fn comment_body(signed: &[&Signed]) -> String {
 }
 
 /// Push every change request that has records waiting in the outbox.
-pub async fn push_pending(
+pub(crate) async fn push_pending(
     forge: &dyn Forge,
     signatures: &Signatures,
 ) -> Result<PushReport, ApiError> {

@@ -9,8 +9,8 @@ use url::Url;
 
 use crate::contract::{
     AppInfo, AuditFilter, AuditTrail, ChangeRequestDetail, ChangeRequestRef, EnrolRequest,
-    Enrolment, Outbox, OutboxRow, Queue, SignRequest, SignatureDraft, SignaturePreview,
-    SignedRecord, SignerStatus,
+    Enrolment, Outbox, OutboxRow, PushOutcome, Queue, SignRequest, SignatureDraft,
+    SignaturePreview, SignedRecord, SignerStatus,
 };
 use crate::signatures::{KeychainSource, Signatures};
 use crate::{queue, ApiError};
@@ -191,8 +191,13 @@ impl Session {
     }
 
     /// Push what waits in the outbox; records stay queued on failure.
-    pub async fn push_outbox(&self) -> Result<crate::push::PushReport, ApiError> {
-        crate::push::push_pending(self.forge.as_ref(), &self.signatures).await
+    pub async fn push_outbox(&self) -> Result<PushOutcome, ApiError> {
+        let r = crate::push::push_pending(self.forge.as_ref(), &self.signatures).await?;
+        Ok(PushOutcome {
+            pushed: r.pushed,
+            failed: r.failed,
+            errors: r.errors,
+        })
     }
 
     /// The OS reports a lock or suspend: signing needs every component again.

@@ -10,7 +10,11 @@ use std::sync::{Arc, Mutex};
 use chrono::{Local, SecondsFormat, Utc};
 use countersign_forge::{Forge, ForgeUser};
 use countersign_keychain::{KeychainError, OsKeychain, SecretStore};
-use countersign_ledger::{AuditEvent, EventKind, Ledger, LedgerError};
+use countersign_ledger::{AuditEvent, Checkpoint, EventKind, Ledger, LedgerError};
+
+/// A checkpoint whose signature is the signed record with this id: the record's
+/// `audit_head` names the checkpoint's size and head.
+pub const RECORD_CHECKPOINT: &str = "dsse-record:";
 use countersign_signing::dsse::Envelope;
 use countersign_signing::enrolment::{acknowledgement_for, EnrolmentRecord, ACKNOWLEDGEMENT};
 use countersign_signing::keys::SignerKey;
@@ -482,14 +486,31 @@ impl Signatures {
         ));
         // Acknowledged only after the record and its audit entry commit together.
         self.with_ledger(|l| {
-            Ok(l.append_record(
+            let (record_id, _) = l.append_record(
                 &envelope_bytes,
                 &cr.repo,
                 cr.number,
                 &cr.head_sha,
                 &event,
                 &[cr.forge.as_str()],
-            )?)
+            )?;
+            // The signed record names the trail's (size, head): keep it as a
+            // checkpoint, so a later truncation or rewrite below it is found.
+            if let Some((size, head)) = statement
+                .predicate
+                .audit_head
+                .as_deref()
+                .and_then(|h| h.split_once(':'))
+            {
+                l.add_checkpoint(&Checkpoint {
+                    size: size.parse().unwrap_or(0),
+                    head: head.to_owned(),
+                    signed_at: statement.predicate.signed_at.clone(),
+                    key_id: stored.enrolment.key_id.clone(),
+                    signature: format!("{RECORD_CHECKPOINT}{record_id}"),
+                })?;
+            }
+            Ok(())
         })?;
         let record = SignedRecord {
             key_id: stored.enrolment.key_id.clone(),

@@ -306,6 +306,12 @@ mod signing {
         // The record and its audit entry were committed together; every attempt is in the trail.
         let trail = Ledger::open(&ledger).unwrap();
         assert!(trail.verify().unwrap().is_ok());
+        assert_eq!(
+            trail.checkpoints().unwrap().len(),
+            1,
+            "the signed record's audit head is a checkpoint"
+        );
+        assert!(countersign_api::audit::verify_db(&ledger).unwrap().holds);
         assert_eq!(trail.records().unwrap().len(), 1);
         assert_eq!(
             trail.outbox().unwrap().len(),

@@ -105,6 +105,11 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Push signed records waiting in the outbox to the forge (comment and status).
+    Push {
+        #[command(flatten)]
+        forge: ForgeArgs,
+    },
     /// The local audit trail.
     Audit {
         #[command(subcommand)]
@@ -290,6 +295,19 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
                 write(&out, bundle.to_string().as_bytes())?;
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Push { forge } => {
+            let session = Session::start(forge.target()).await?;
+            let report = session.push_outbox().await?;
+            println!("{} pushed, {} still waiting", report.pushed, report.failed);
+            for e in &report.errors {
+                println!("  {e}");
+            }
+            Ok(if report.failed == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Command::Audit { action } => {
             let default_db = || countersign_api::default_data_dir().join("ledger.sqlite");

@@ -393,12 +393,27 @@ async fn check_runs(
     }
 }
 
+/// Why a write was refused before it started.
+enum Refused {
+    Anonymous,
+    BadCredentials,
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Anonymous => error(StatusCode::UNAUTHORIZED, "Requires authentication"),
+            Self::BadCredentials => BadCredentials.into_response(),
+        }
+    }
+}
+
 /// Writes need the signed-in user.
-fn writer(store: &Store, headers: &HeaderMap) -> Result<String, Response> {
+fn writer(store: &Store, headers: &HeaderMap) -> Result<String, Refused> {
     match viewer(store, headers) {
         Ok(Some(login)) => Ok(login),
-        Ok(None) => Err(error(StatusCode::UNAUTHORIZED, "Requires authentication")),
-        Err(e) => Err(e.into_response()),
+        Ok(None) => Err(Refused::Anonymous),
+        Err(BadCredentials) => Err(Refused::BadCredentials),
     }
 }
 
@@ -420,7 +435,7 @@ async fn create_status(
     let mut store = store.write().unwrap();
     let login = match writer(&store, &headers) {
         Ok(l) => l,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let state = body["state"].as_str().unwrap_or("");
     let description = body["description"].as_str().unwrap_or("");
@@ -494,7 +509,7 @@ async fn create_comment(
     let mut store = store.write().unwrap();
     let login = match writer(&store, &headers) {
         Ok(l) => l,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let Some(text) = body["body"].as_str() else {
         return error(StatusCode::UNPROCESSABLE_ENTITY, "Validation Failed");
@@ -538,7 +553,7 @@ async fn update_comment(
 ) -> Response {
     let mut store = store.write().unwrap();
     if let Err(r) = writer(&store, &headers) {
-        return r;
+        return r.into_response();
     }
     let Some(text) = body["body"].as_str() else {
         return error(StatusCode::UNPROCESSABLE_ENTITY, "Validation Failed");

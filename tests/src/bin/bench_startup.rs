@@ -123,8 +123,20 @@ fn memory_of_app(exe: &str) -> (u64, u64) {
         if inside {
             let rollup =
                 std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
-            total_rss += kb_field(&rollup, "Rss:") * 1024;
-            total_pss += kb_field(&rollup, "Pss:") * 1024;
+            let (rss, pss) = (
+                kb_field(&rollup, "Rss:") * 1024,
+                kb_field(&rollup, "Pss:") * 1024,
+            );
+            if std::env::var_os("BENCH_VERBOSE").is_some() {
+                println!(
+                    "  {pid} {}: RSS {:.1} MB, PSS {:.1} MB",
+                    name_of[&pid],
+                    rss as f64 / 1e6,
+                    pss as f64 / 1e6
+                );
+            }
+            total_rss += rss;
+            total_pss += pss;
         }
     }
     (total_rss, total_pss)

@@ -82,6 +82,8 @@ export type Person = {
  */
 id: number, login: string, name: string | null, };
 
+export type PushOutcome = { pushed: number, failed: number, errors: Array<string>, };
+
 export type Queue = { items: Array<QueueItem>, problems: Array<RepoProblem>, 
 /**
  * RFC 3339, UTC: when this list was fetched.
@@ -151,4 +153,5 @@ export type Commands = {
   sign_change_request: [SignRequest, SignedRecord];
   audit_trail: [AuditFilter, AuditTrail];
   outbox: [null, Outbox];
+  push_outbox: [null, PushOutcome];
 };

@@ -86,12 +86,29 @@ export function auditView(): HTMLElement {
       const err = e as ApiError;
       replaceChildren(results, el("p", { class: "state error", role: "alert", "data-code": err.code }, err.message));
     }
+    await loadOutbox();
+  };
+  const pushNow = el("button", { type: "button", class: "secondary", "data-testid": "outbox-push" }, "Push now");
+  const pushResult = el("span", { class: "muted" });
+  const loadOutbox = async () => {
     try {
-      replaceChildren(outbox, outboxList(await call("outbox")));
+      replaceChildren(outbox, outboxList(await call("outbox")), el("p", {}, pushNow, " ", pushResult));
     } catch (e) {
       replaceChildren(outbox, el("p", { class: "state error" }, (e as ApiError).message));
     }
   };
+  pushNow.addEventListener("click", async () => {
+    pushNow.disabled = true;
+    try {
+      const r = await call("push_outbox");
+      pushResult.textContent = r.failed === 0 ? `${r.pushed} pushed` : `${r.failed} still waiting: ${r.errors.join("; ")}`;
+    } catch (e) {
+      pushResult.textContent = (e as ApiError).message;
+    } finally {
+      pushNow.disabled = false;
+      await loadOutbox();
+    }
+  });
   for (const input of [object, actor, kind, since]) input.addEventListener("change", () => void load());
   verify.addEventListener("click", () => void load());
   void load();

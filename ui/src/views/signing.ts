@@ -145,11 +145,24 @@ function signForm(detail: ChangeRequestDetail, status: SignerStatus): HTMLElemen
         signButton.disabled = true;
         try {
           const signed = await call("sign_change_request", { draft: draft(), password: password.value });
+          const pushed = el("p", { class: "muted", "data-testid": "push-result" }, "Sending the record to the forge…");
           replaceChildren(
             root,
             el("h2", {}, "Signed"),
             el("pre", { class: "manifestation", "data-testid": "manifestation" }, signed.manifestation),
+            pushed,
             el("details", {}, el("summary", {}, "Signed record (DSSE envelope)"), el("pre", { class: "record" }, signed.envelope_json)),
+          );
+          // The record is already safe in the ledger; pushing can fail and be retried from the outbox.
+          call("push_outbox").then(
+            (r) => {
+              pushed.textContent = r.failed === 0 ? "Pushed to the forge: comment and status updated." : `Waiting in the outbox: ${r.errors.join("; ")}`;
+              pushed.dataset.state = r.failed === 0 ? "pushed" : "waiting";
+            },
+            (e: ApiError) => {
+              pushed.textContent = `Waiting in the outbox: ${e.message}`;
+              pushed.dataset.state = "waiting";
+            },
           );
         } catch (e) {
           replaceChildren(outcome, errorBox(e as ApiError));
