@@ -275,14 +275,9 @@ async fn one_pull(
     Path((owner, repo, number)): Path<(String, String, u64)>,
 ) -> Response {
     let store = store.read().unwrap();
-    if let Err(r) = viewer(&store, &headers) {
-        return r.into_response();
-    }
-    let Some(repo) = store.repo(&owner, &repo) else {
-        return error(StatusCode::NOT_FOUND, "Not Found");
-    };
-    let Some(pr) = repo.pull(number) else {
-        return error(StatusCode::NOT_FOUND, "Not Found");
+    let (repo, pr) = match readable_pull(&store, &headers, &owner, &repo, number) {
+        Ok(found) => found,
+        Err(e) => return e.into_response(),
     };
     if wants_diff(&headers) {
         return respond(
@@ -302,14 +297,9 @@ async fn pull_files(
     Query(q): Params,
 ) -> Response {
     let store = store.read().unwrap();
-    if let Err(r) = viewer(&store, &headers) {
-        return r.into_response();
-    }
-    let Some(repo) = store.repo(&owner, &repo) else {
-        return error(StatusCode::NOT_FOUND, "Not Found");
-    };
-    let Some(pr) = repo.pull(number) else {
-        return error(StatusCode::NOT_FOUND, "Not Found");
+    let (repo, pr) = match readable_pull(&store, &headers, &owner, &repo, number) {
+        Ok(found) => found,
+        Err(e) => return e.into_response(),
     };
     let items = pr
         .files
@@ -332,14 +322,9 @@ async fn pull_commits(
     Query(q): Params,
 ) -> Response {
     let store = store.read().unwrap();
-    if let Err(r) = viewer(&store, &headers) {
-        return r.into_response();
-    }
-    let Some(repo) = store.repo(&owner, &repo) else {
-        return error(StatusCode::NOT_FOUND, "Not Found");
-    };
-    let Some(pr) = repo.pull(number) else {
-        return error(StatusCode::NOT_FOUND, "Not Found");
+    let (repo, pr) = match readable_pull(&store, &headers, &owner, &repo, number) {
+        Ok(found) => found,
+        Err(e) => return e.into_response(),
     };
     let mut parent = pr.base_sha.clone();
     let items = pr
@@ -406,6 +391,35 @@ impl IntoResponse for Refused {
             Self::BadCredentials => BadCredentials.into_response(),
         }
     }
+}
+
+/// Why a read found nothing to show.
+enum Unreadable {
+    BadCredentials,
+    NotFound,
+}
+
+impl IntoResponse for Unreadable {
+    fn into_response(self) -> Response {
+        match self {
+            Self::BadCredentials => BadCredentials.into_response(),
+            Self::NotFound => error(StatusCode::NOT_FOUND, "Not Found"),
+        }
+    }
+}
+
+/// The repository and pull request a read names, once the credential is accepted.
+fn readable_pull<'a>(
+    store: &'a Store,
+    headers: &HeaderMap,
+    owner: &str,
+    repo: &str,
+    number: u64,
+) -> Result<(&'a crate::store::Repo, &'a crate::store::PullRequest), Unreadable> {
+    viewer(store, headers).map_err(|BadCredentials| Unreadable::BadCredentials)?;
+    let repo = store.repo(owner, repo).ok_or(Unreadable::NotFound)?;
+    let pr = repo.pull(number).ok_or(Unreadable::NotFound)?;
+    Ok((repo, pr))
 }
 
 /// Writes need the signed-in user.
