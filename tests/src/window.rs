@@ -18,6 +18,8 @@ pub const WAIT: Duration = Duration::from_secs(30);
 
 pub struct AppWindow {
     pub client: Client,
+    /// When the WebDriver session that launched the app was requested.
+    pub session_requested: Instant,
     driver: Child,
     name: String,
 }
@@ -82,8 +84,9 @@ impl AppWindow {
         );
         caps.insert("browserName".into(), serde_json::json!("wry"));
         let deadline = Instant::now() + WAIT;
-        let client = loop {
+        let (client, session_requested) = loop {
             let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            let requested = Instant::now();
             // A session that never answers (the app died under the driver) must
             // fail the test, not hang the suite.
             let attempt = tokio::time::timeout(
@@ -95,7 +98,7 @@ impl AppWindow {
             .await
             .map_err(|_| format!("no WebDriver session within {WAIT:?}"))?;
             match attempt {
-                Ok(client) => break client,
+                Ok(client) => break (client, requested),
                 Err(e) if Instant::now() < deadline => {
                     tracing_note(&format!("waiting for tauri-driver: {e}"));
                     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -105,6 +108,7 @@ impl AppWindow {
         };
         Ok(Self {
             client,
+            session_requested,
             driver,
             name: name.to_owned(),
         })
