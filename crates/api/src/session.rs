@@ -162,7 +162,7 @@ impl Session {
         &self,
         request: SignRequest,
     ) -> Result<SignedRecord, ApiError> {
-        Ok(self.signatures.sign(self.forge.as_ref(), request).await?.0)
+        self.signatures.sign(self.forge.as_ref(), request).await
     }
 
     pub fn audit_trail(&self, filter: AuditFilter) -> Result<AuditTrail, ApiError> {
@@ -198,10 +198,5 @@ impl Session {
             failed: r.failed,
             errors: r.errors,
         })
-    }
-
-    /// The OS reports a lock or suspend: signing needs every component again.
-    pub fn end_signing_sessions(&self, why: &str) {
-        self.signatures.end_sessions(why);
     }
 }

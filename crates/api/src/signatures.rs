@@ -15,7 +15,6 @@ use countersign_ledger::{AuditEvent, Checkpoint, EventKind, Ledger, LedgerError}
 /// A checkpoint whose signature is the signed record with this id: the record's
 /// `audit_head` names the checkpoint's size and head.
 pub const RECORD_CHECKPOINT: &str = "dsse-record:";
-use countersign_signing::dsse::Envelope;
 use countersign_signing::enrolment::{acknowledgement_for, EnrolmentRecord, ACKNOWLEDGEMENT};
 use countersign_signing::keys::SignerKey;
 use countersign_signing::manifestation::manifestation;
@@ -445,7 +444,7 @@ impl Signatures {
         &self,
         forge: &dyn Forge,
         request: SignRequest,
-    ) -> Result<(SignedRecord, Envelope), ApiError> {
+    ) -> Result<SignedRecord, ApiError> {
         let (approval, user, stored) = self.request(forge, &request.draft).await?;
         let digest = approval.preview().digest;
         let verified = VerifiedIdentity {
@@ -520,18 +519,7 @@ impl Signatures {
         };
         tracing::info!(user_id = user.id, repo = %statement.predicate.change_request.repo,
             number = statement.predicate.change_request.number, meaning = %statement.predicate.meaning, "record signed");
-        Ok((record, envelope))
-    }
-
-    /// The OS was locked or suspended: every signer must re-enter all components.
-    pub fn end_sessions(&self, why: &str) {
-        for event in self.reauth.lock().unwrap().end_sessions(why) {
-            log_auth_event(&event);
-        }
-    }
-
-    pub fn ledger_path(&self) -> &std::path::Path {
-        &self.ledger_path
+        Ok(record)
     }
 }
 
