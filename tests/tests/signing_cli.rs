@@ -148,3 +148,45 @@ fn without_a_keychain_enrolment_fails_closed_and_writes_nothing() {
         "nothing may be written instead of the keychain"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forge_token_is_checked_then_kept_only_in_the_keychain() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let url = sandbox.api_base();
+    let home = KeyringHome::new("cli-login");
+    let cs = shell_quote(&workspace_binary("countersign").display().to_string());
+    let data = home.root.join("data").display().to_string();
+    let script = format!(
+        "echo not-a-token | {cs} login --api-url {url} --token-stdin && exit 90 || echo refused-token
+         {cs} queue --api-url {url} && exit 91 || echo no-token-yet
+         echo {token} | {cs} login --api-url {url} --token-stdin
+         {cs} queue --api-url {url} --watch acme-medical/infusion-pump-firmware > {data}/queue.json
+         grep -rl {token} {data} && exit 92 || echo token-not-in-plain-files",
+        token = countersign_forge_sandbox::SANDBOX_TOKEN,
+    );
+    let (out, home) = tokio::task::spawn_blocking(move || {
+        home.command(&script)
+            .stdin(Stdio::null())
+            .output()
+            .map(|o| (o, home))
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    for needle in [
+        "refused-token",
+        "no-token-yet",
+        "Signed in to",
+        "token-not-in-plain-files",
+    ] {
+        assert!(stdout.contains(needle), "{needle}:\n{stdout}\n{stderr}");
+    }
+    assert!(stderr.contains("forge.unauthorized"), "{stderr}");
+    assert!(stderr.contains("forge.not_signed_in"), "{stderr}");
+    let queue: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(home.root.join("data/queue.json")).unwrap()).unwrap();
+    assert_eq!(queue["items"].as_array().unwrap().len(), 4);
+}

@@ -2,6 +2,7 @@
 //! tests all call this crate and nothing below it, so behaviour is written
 //! once and tested without a window.
 
+pub mod accounts;
 pub mod audit;
 pub mod contract;
 mod error;

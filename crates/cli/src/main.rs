@@ -110,6 +110,15 @@ enum Command {
         #[command(flatten)]
         forge: ForgeArgs,
     },
+    /// Check a forge token and keep it in the OS keychain.
+    Login {
+        /// REST root, e.g. https://api.github.com/
+        #[arg(long)]
+        api_url: Url,
+        /// Read the token from standard input (one line).
+        #[arg(long)]
+        token_stdin: bool,
+    },
     /// The local audit trail.
     Audit {
         #[command(subcommand)]
@@ -149,16 +158,33 @@ enum AuditAction {
 
 #[derive(clap::Args)]
 struct ForgeArgs {
-    /// REST root of a running sandbox forge; without it an embedded sandbox is started.
-    #[arg(long)]
+    /// REST root of a running sandbox forge. With neither this nor --api-url,
+    /// an embedded sandbox is started.
+    #[arg(long, conflicts_with = "api_url")]
     sandbox_url: Option<Url>,
+    /// REST root of GitHub or GitHub Enterprise Server, e.g. https://api.github.com/
+    /// (the token comes from the keychain: see `countersign login`).
+    #[arg(long)]
+    api_url: Option<Url>,
+    /// OWNER/REPO to watch (repeatable; default: your most recently pushed repositories).
+    #[arg(long = "watch", value_name = "OWNER/REPO")]
+    repos: Vec<String>,
 }
 
 impl ForgeArgs {
-    fn target(self) -> ForgeTarget {
-        match self.sandbox_url {
-            Some(api_base) => ForgeTarget::Sandbox { api_base },
-            None => ForgeTarget::EmbeddedSandbox,
+    fn target(self) -> Result<ForgeTarget, ApiError> {
+        match (self.sandbox_url, self.api_url) {
+            (Some(api_base), _) => Ok(ForgeTarget::Sandbox { api_base }),
+            (None, Some(api_base)) => {
+                let repos = self
+                    .repos
+                    .iter()
+                    .map(|r| r.parse())
+                    .collect::<Result<Vec<_>, _>>()?;
+                let keychain = countersign_keychain::OsKeychain::open()?;
+                countersign_api::accounts::github_target(api_base, repos, &keychain)
+            }
+            (None, None) => Ok(ForgeTarget::EmbeddedSandbox),
         }
     }
 }
@@ -204,7 +230,7 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Queue { forge } => {
-            let session = Session::start(forge.target()).await?;
+            let session = Session::start(forge.target()?).await?;
             print_json(&session.load_queue().await?)
         }
         Command::Verify {
@@ -245,7 +271,7 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
             out,
         } => {
             let password = read_password(password_stdin)?;
-            let session = Session::start(forge.target()).await?;
+            let session = Session::start(forge.target()?).await?;
             let enrolment = session
                 .enrol(EnrolRequest {
                     printed_name: name,
@@ -276,7 +302,7 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
                 serde_json::from_value(serde_json::Value::String(meaning.clone()))
                     .map_err(|_| ApiError::invalid_input(format!("unknown meaning {meaning:?}")))?;
             let password = read_password(password_stdin)?;
-            let session = Session::start(forge.target()).await?;
+            let session = Session::start(forge.target()?).await?;
             let draft = SignatureDraft {
                 change_request: ChangeRequestRef { repo, number: pr },
                 meaning,
@@ -297,7 +323,7 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Push { forge } => {
-            let session = Session::start(forge.target()).await?;
+            let session = Session::start(forge.target()?).await?;
             let report = session.push_outbox().await?;
             println!("{} pushed, {} still waiting", report.pushed, report.failed);
             for e in &report.errors {
@@ -308,6 +334,21 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
             } else {
                 ExitCode::from(1)
             })
+        }
+        Command::Login {
+            api_url,
+            token_stdin,
+        } => {
+            if !token_stdin {
+                return Err(ApiError::invalid_input(
+                    "pass --token-stdin and write the token to standard input",
+                ));
+            }
+            let token = read_password(true)?;
+            let keychain = countersign_keychain::OsKeychain::open()?;
+            let me = countersign_api::accounts::login(api_url.clone(), token, &keychain).await?;
+            println!("Signed in to {api_url} as @{} (user {})", me.login, me.id);
+            Ok(ExitCode::SUCCESS)
         }
         Command::Audit { action } => {
             let default_db = || countersign_api::default_data_dir().join("ledger.sqlite");
@@ -344,7 +385,7 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
             })
         }
         Command::Show { forge, repo, pr } => {
-            let session = Session::start(forge.target()).await?;
+            let session = Session::start(forge.target()?).await?;
             let detail = session
                 .open_change_request(ChangeRequestRef { repo, number: pr })
                 .await?;
