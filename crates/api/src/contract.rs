@@ -162,6 +162,7 @@ pub fn typescript() -> String {
             Meaning::decl(&cfg),
             DigestEntry::decl(&cfg),
             AuditRow::decl(&cfg),
+            SeenContent::decl(&cfg),
             AuditCheck::decl(&cfg),
             OutboxRow::decl(&cfg),
         ])
@@ -261,9 +262,18 @@ pub struct SignaturePreview {
     pub meaning_statement: String,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SeenContent {
+    pub head_sha: String,
+    pub diff_sha256: String,
+}
+
 #[derive(Debug, Deserialize, TS)]
 pub struct SignRequest {
     pub draft: SignatureDraft,
+    /// What the preview showed. Signing refuses if the forge now has anything
+    /// else: what you see is what you sign (11.10(h)).
+    pub seen: SeenContent,
     #[ts(type = "string")]
     pub password: countersign_secret::Secret<String>,
 }

@@ -446,6 +446,22 @@ impl Signatures {
         request: SignRequest,
     ) -> Result<SignedRecord, ApiError> {
         let (approval, user, stored) = self.request(forge, &request.draft).await?;
+        {
+            let statement = approval.preview().statement;
+            let diff = statement
+                .subject
+                .iter()
+                .find(|s| s.name == "diff")
+                .and_then(|s| s.digest.get("sha256"));
+            if statement.predicate.change_request.head_sha != request.seen.head_sha
+                || diff != Some(&request.seen.diff_sha256)
+            {
+                return Err(ApiError::new(
+                    "signing.changed_since_preview",
+                    "the change request changed after you reviewed it (a new commit or a different diff): review it again before signing",
+                ));
+            }
+        }
         let digest = approval.preview().digest;
         let verified = VerifiedIdentity {
             host: forge.host().to_owned(),

@@ -129,7 +129,7 @@ mod signing {
     use std::sync::Arc;
 
     use countersign_api::contract::{
-        ChangeRequestRef, EnrolRequest, Meaning, SignRequest, SignatureDraft,
+        ChangeRequestRef, EnrolRequest, Meaning, SeenContent, SignRequest, SignatureDraft,
     };
     use countersign_api::signatures::KeychainSource;
     use countersign_api::{ForgeTarget, LocalStores, Session};
@@ -232,8 +232,13 @@ mod signing {
         let store = MemoryStore::default();
         let ledger = ledger_path("sign");
         let s = session(&sandbox, &store, &ledger).await;
+        let seen = std::sync::Mutex::new(SeenContent {
+            head_sha: "0".repeat(40),
+            diff_sha256: "0".repeat(64),
+        });
         let sign = |password: &str| SignRequest {
             draft: draft(),
+            seen: seen.lock().unwrap().clone(),
             password: Secret::from(password),
         };
         assert_eq!(
@@ -246,6 +251,10 @@ mod signing {
         s.enrol(enrol_request(true, PASSWORD)).await.unwrap();
 
         let preview = s.preview_signature(draft()).await.unwrap();
+        *seen.lock().unwrap() = SeenContent {
+            head_sha: preview.head_sha.clone(),
+            diff_sha256: preview.diff_sha256.clone(),
+        };
         assert_eq!(preview.head_sha.len(), 40);
         assert_eq!(preview.diff_sha256.len(), 64);
 
@@ -352,6 +361,40 @@ mod signing {
     }
 
     #[tokio::test]
+    async fn a_change_that_moved_after_the_preview_is_not_signed() {
+        let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+        let store = MemoryStore::default();
+        let ledger = ledger_path("moved");
+        let s = session(&sandbox, &store, &ledger).await;
+        s.enrol(enrol_request(true, PASSWORD)).await.unwrap();
+        let preview = s.preview_signature(draft()).await.unwrap();
+        // A new commit lands on the pull request between review and signature.
+        {
+            let store = sandbox.store();
+            let mut st = store.write().unwrap();
+            let pr = st.repos[0]
+                .pulls
+                .iter_mut()
+                .find(|p| p.number == 42)
+                .unwrap();
+            pr.head_sha = "f".repeat(40);
+        }
+        let seen = SeenContent {
+            head_sha: preview.head_sha,
+            diff_sha256: preview.diff_sha256,
+        };
+        let err = s
+            .sign_change_request(SignRequest {
+                draft: draft(),
+                seen,
+                password: Secret::from(PASSWORD),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, "signing.changed_since_preview");
+    }
+
+    #[tokio::test]
     async fn a_locked_keychain_fails_closed_with_an_actionable_message() {
         let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
         let store = MemoryStore::default();
@@ -373,7 +416,7 @@ mod push {
     use std::sync::Arc;
 
     use countersign_api::contract::{
-        ChangeRequestRef, EnrolRequest, Meaning, SignRequest, SignatureDraft,
+        ChangeRequestRef, EnrolRequest, Meaning, SeenContent, SignRequest, SignatureDraft,
     };
     use countersign_api::push::{COMMENT_MARKER, STATUS_CONTEXT};
     use countersign_api::signatures::KeychainSource;
@@ -415,8 +458,14 @@ mod push {
             reason: "Verified RA-042".into(),
             role: "QA".into(),
         };
+        let preview = s.preview_signature(draft.clone()).await.unwrap();
+        let seen = SeenContent {
+            head_sha: preview.head_sha,
+            diff_sha256: preview.diff_sha256,
+        };
         s.sign_change_request(SignRequest {
             draft,
+            seen,
             password: Secret::from(PASSWORD),
         })
         .await

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use countersign_api::audit;
 use countersign_api::contract::{
-    ChangeRequestRef, EnrolRequest, Meaning, SignRequest, SignatureDraft,
+    ChangeRequestRef, EnrolRequest, Meaning, SeenContent, SignRequest, SignatureDraft,
 };
 use countersign_api::verification::BUNDLE_MEDIA_TYPE;
 use countersign_api::verification::{verify_offline, VerifyInput, VerifyOutcome};
@@ -309,8 +309,22 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
                 reason,
                 role,
             };
+            // The CLI's "review" is this line: the commit and diff it signs.
+            let preview = session.preview_signature(draft.clone()).await?;
+            eprintln!(
+                "Signing commit {} with diff sha256 {}",
+                preview.head_sha, preview.diff_sha256
+            );
+            let seen = SeenContent {
+                head_sha: preview.head_sha,
+                diff_sha256: preview.diff_sha256,
+            };
             let signed = session
-                .sign_change_request(SignRequest { draft, password })
+                .sign_change_request(SignRequest {
+                    draft,
+                    seen,
+                    password,
+                })
                 .await?;
             println!("{}", signed.manifestation);
             if let Some(out) = out {

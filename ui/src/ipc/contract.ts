@@ -104,7 +104,14 @@ export type RepoProblem = { repo: string, error: ApiError, };
 
 export type Risk = "high" | "medium" | "low" | "unassessed";
 
-export type SignRequest = { draft: SignatureDraft, password: string, };
+export type SeenContent = { head_sha: string, diff_sha256: string, };
+
+export type SignRequest = { draft: SignatureDraft, 
+/**
+ * What the preview showed. Signing refuses if the forge now has anything
+ * else: what you see is what you sign (11.10(h)).
+ */
+seen: SeenContent, password: string, };
 
 export type SignatureDraft = { change_request: ChangeRequestRef, meaning: Meaning, reason: string, role: string, };
 

@@ -144,7 +144,11 @@ function signForm(detail: ChangeRequestDetail, status: SignerStatus): HTMLElemen
         event.preventDefault();
         signButton.disabled = true;
         try {
-          const signed = await call("sign_change_request", { draft: draft(), password: password.value });
+          const signed = await call("sign_change_request", {
+            draft: draft(),
+            seen: { head_sha: preview.head_sha, diff_sha256: preview.diff_sha256 },
+            password: password.value,
+          });
           const pushed = el("p", { class: "muted", "data-testid": "push-result" }, "Sending the record to the forge…");
           replaceChildren(
             root,
