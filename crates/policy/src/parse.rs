@@ -1,0 +1,344 @@
+use std::collections::HashSet;
+use std::ops::Range;
+
+use chrono::{DateTime, FixedOffset};
+use countersign_signing::keys::PublicKey;
+use countersign_signing::Meaning;
+use globset::{Glob, GlobSetBuilder};
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::model::{Evidence, Key, Member, Policy, Requirement, Role, Rule, SessionSettings};
+
+/// Why a policy file was refused, and where (1-based line and column).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("policy.toml line {line}, column {column}: {message}")]
+pub struct PolicyError {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+fn at(text: &str, span: Range<usize>, message: impl Into<String>) -> PolicyError {
+    let before = &text[..span.start.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    PolicyError {
+        line,
+        column,
+        message: message.into(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    version: Spanned<u32>,
+    #[serde(default)]
+    session: Option<RawSession>,
+    #[serde(default)]
+    roles: Vec<RawRole>,
+    #[serde(default)]
+    rules: Vec<RawRule>,
+    #[serde(default)]
+    evidence: Option<RawEvidence>,
+    #[serde(default)]
+    separation_of_duties: Option<RawSeparation>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSession {
+    idle_timeout_minutes: Spanned<u32>,
+    max_failures: Spanned<u32>,
+    lockout_minutes: Spanned<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRole {
+    name: Spanned<String>,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    members: Vec<RawMember>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMember {
+    forge: String,
+    user_id: u64,
+    login: String,
+    printed_name: String,
+    #[serde(default)]
+    keys: Vec<RawKey>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKey {
+    public_key: Spanned<String>,
+    #[serde(default)]
+    valid_from: Option<Spanned<String>>,
+    #[serde(default)]
+    valid_until: Option<Spanned<String>>,
+    #[serde(default)]
+    revoked_at: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRequirement {
+    role: Spanned<String>,
+    #[serde(default = "one")]
+    signatures: Spanned<u32>,
+    #[serde(default)]
+    meanings: Vec<Spanned<String>>,
+}
+
+fn one() -> Spanned<u32> {
+    Spanned::new(0..0, 1)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    name: String,
+    #[serde(default)]
+    paths: Vec<Spanned<String>>,
+    #[serde(default)]
+    labels: Vec<String>,
+    #[serde(default)]
+    risk: Vec<Spanned<String>>,
+    require: Spanned<Vec<RawRequirement>>,
+    #[serde(default)]
+    order: Vec<Spanned<String>>,
+    #[serde(default)]
+    needs_risk_assessment: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEvidence {
+    #[serde(default)]
+    checks: Vec<String>,
+    #[serde(default)]
+    junit: bool,
+    #[serde(default)]
+    min_coverage: Option<Spanned<f64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSeparation {
+    #[serde(default = "yes")]
+    author_cannot_sign: bool,
+    #[serde(default = "yes")]
+    one_role_per_person: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+const RISK_CLASSES: [&str; 4] = ["high", "medium", "low", "unassessed"];
+
+fn time(
+    text: &str,
+    field: &Option<Spanned<String>>,
+) -> Result<Option<DateTime<FixedOffset>>, PolicyError> {
+    match field {
+        None => Ok(None),
+        Some(v) => DateTime::parse_from_rfc3339(v.get_ref())
+            .map(Some)
+            .map_err(|e| at(text, v.span(), format!("not an RFC 3339 time: {e}"))),
+    }
+}
+
+/// Parse and validate a policy file.
+pub fn parse(text: &str) -> Result<Policy, PolicyError> {
+    let raw: RawPolicy = toml::from_str(text).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        at(text, span, e.message().to_owned())
+    })?;
+    if *raw.version.get_ref() != 1 {
+        return Err(at(
+            text,
+            raw.version.span(),
+            "this Countersign reads policy version 1",
+        ));
+    }
+
+    let mut role_names = HashSet::new();
+    let mut roles = Vec::new();
+    for r in raw.roles {
+        let name = r.name.get_ref().trim().to_owned();
+        if name.is_empty() || !role_names.insert(name.clone()) {
+            return Err(at(
+                text,
+                r.name.span(),
+                format!("role name {name:?} is empty or used twice"),
+            ));
+        }
+        let mut members = Vec::new();
+        for m in r.members {
+            let mut keys = Vec::new();
+            for k in m.keys {
+                let public_key = PublicKey::from_base64(k.public_key.get_ref())
+                    .map_err(|e| at(text, k.public_key.span(), e.to_string()))?;
+                keys.push(Key {
+                    public_key,
+                    valid_from: time(text, &k.valid_from)?,
+                    valid_until: time(text, &k.valid_until)?,
+                    revoked_at: time(text, &k.revoked_at)?,
+                });
+            }
+            members.push(Member {
+                forge: m.forge,
+                user_id: m.user_id,
+                login: m.login,
+                printed_name: m.printed_name,
+                keys,
+            });
+        }
+        roles.push(Role {
+            name,
+            description: r.description,
+            members,
+        });
+    }
+
+    let mut rules = Vec::new();
+    for r in raw.rules {
+        let paths = if r.paths.is_empty() {
+            None
+        } else {
+            let mut set = GlobSetBuilder::new();
+            for p in &r.paths {
+                set.add(
+                    Glob::new(p.get_ref())
+                        .map_err(|e| at(text, p.span(), format!("bad path glob: {e}")))?,
+                );
+            }
+            Some(
+                set.build()
+                    .map_err(|e| at(text, r.paths[0].span(), e.to_string()))?,
+            )
+        };
+        for class in &r.risk {
+            if !RISK_CLASSES.contains(&class.get_ref().as_str()) {
+                return Err(at(
+                    text,
+                    class.span(),
+                    format!("risk class must be one of {RISK_CLASSES:?}"),
+                ));
+            }
+        }
+        if r.require.get_ref().is_empty() {
+            return Err(at(
+                text,
+                r.require.span(),
+                format!("rule {:?} requires no signature", r.name),
+            ));
+        }
+        let mut require = Vec::new();
+        for q in r.require.into_inner() {
+            if !role_names.contains(q.role.get_ref()) {
+                return Err(at(
+                    text,
+                    q.role.span(),
+                    format!("unknown role {:?}", q.role.get_ref()),
+                ));
+            }
+            if *q.signatures.get_ref() == 0 {
+                return Err(at(
+                    text,
+                    q.signatures.span(),
+                    "a requirement needs at least one signature",
+                ));
+            }
+            let mut meanings = Vec::new();
+            for m in &q.meanings {
+                meanings.push(
+                    m.get_ref()
+                        .parse::<Meaning>()
+                        .map_err(|e| at(text, m.span(), e))?,
+                );
+            }
+            require.push(Requirement {
+                role: q.role.into_inner(),
+                signatures: q.signatures.into_inner(),
+                meanings,
+            });
+        }
+        for o in &r.order {
+            if !require.iter().any(|q| &q.role == o.get_ref()) {
+                return Err(at(
+                    text,
+                    o.span(),
+                    format!(
+                        "order names {:?}, which this rule does not require",
+                        o.get_ref()
+                    ),
+                ));
+            }
+        }
+        rules.push(Rule {
+            name: r.name,
+            paths,
+            labels: r.labels,
+            risk: r.risk.into_iter().map(Spanned::into_inner).collect(),
+            require,
+            order: r.order.into_iter().map(Spanned::into_inner).collect(),
+            needs_risk_assessment: r.needs_risk_assessment,
+        });
+    }
+
+    let evidence = match raw.evidence {
+        None => Evidence::default(),
+        Some(e) => {
+            if let Some(c) = &e.min_coverage {
+                if !(0.0..=100.0).contains(c.get_ref()) {
+                    return Err(at(text, c.span(), "coverage is a percentage from 0 to 100"));
+                }
+            }
+            Evidence {
+                checks: e.checks,
+                junit_required: e.junit,
+                min_coverage: e.min_coverage.map(Spanned::into_inner),
+            }
+        }
+    };
+    let session = match raw.session {
+        None => SessionSettings::default(),
+        Some(s) => {
+            for (v, what) in [
+                (&s.idle_timeout_minutes, "idle timeout"),
+                (&s.max_failures, "failures"),
+                (&s.lockout_minutes, "lockout"),
+            ] {
+                if *v.get_ref() == 0 {
+                    return Err(at(text, v.span(), format!("{what} must be at least 1")));
+                }
+            }
+            SessionSettings {
+                idle_timeout_minutes: s.idle_timeout_minutes.into_inner(),
+                max_failures: s.max_failures.into_inner(),
+                lockout_minutes: s.lockout_minutes.into_inner(),
+            }
+        }
+    };
+    let separation = raw.separation_of_duties.unwrap_or(RawSeparation {
+        author_cannot_sign: true,
+        one_role_per_person: true,
+    });
+    Ok(Policy {
+        roles,
+        rules,
+        evidence,
+        session,
+        author_cannot_sign: separation.author_cannot_sign,
+        one_role_per_person: separation.one_role_per_person,
+    })
+}
