@@ -16,6 +16,11 @@ use crate::{free_port, target_dir};
 /// can take several seconds.
 pub const WAIT: Duration = Duration::from_secs(30);
 
+/// How long the first WebDriver session may take. On a fresh machine the very
+/// first WebKit start builds its font and shader caches while the other test
+/// binaries compete for both cores: CI saw more than 30 s once.
+pub const LAUNCH_WAIT: Duration = Duration::from_secs(120);
+
 pub struct AppWindow {
     pub client: Client,
     /// When the WebDriver session that launched the app was requested.
@@ -83,20 +88,20 @@ impl AppWindow {
             serde_json::json!({ "application": binary, "args": args }),
         );
         caps.insert("browserName".into(), serde_json::json!("wry"));
-        let deadline = Instant::now() + WAIT;
+        let deadline = Instant::now() + LAUNCH_WAIT;
         let (client, session_requested) = loop {
             let connector = hyper_util::client::legacy::connect::HttpConnector::new();
             let requested = Instant::now();
             // A session that never answers (the app died under the driver) must
             // fail the test, not hang the suite.
             let attempt = tokio::time::timeout(
-                WAIT,
+                LAUNCH_WAIT,
                 ClientBuilder::new(connector)
                     .capabilities(caps.clone())
                     .connect(&url),
             )
             .await
-            .map_err(|_| format!("no WebDriver session within {WAIT:?}"))?;
+            .map_err(|_| format!("no WebDriver session within {LAUNCH_WAIT:?}"))?;
             match attempt {
                 Ok(client) => break (client, requested),
                 Err(e) if Instant::now() < deadline => {
