@@ -1,14 +1,19 @@
 //! The approval policy, read from `.countersign/policy.toml` on the protected
-//! base branch. This crate parses and validates it into a [`Policy`] whose
-//! rules can be matched against a change; evaluation against records comes
-//! with the gate (not built yet).
+//! base branch: roles, rules, risk classes, evidence requirements and session
+//! settings ([`parse`]); the risk assessment a change carries ([`risk`]); and
+//! the evaluation of a change's records against both ([`evaluate()`]).
 //!
 //! A policy that does not parse or validate is a [`PolicyError`] with the line
 //! and column of the problem: the change is then blocked by policy, never
 //! approved.
 
+pub mod evaluate;
 mod model;
 mod parse;
+pub mod risk;
 
-pub use model::{Evidence, Key, Member, Policy, Requirement, Role, Rule, SessionSettings};
+pub use evaluate::{evaluate, Change, Evaluation, Verdict};
+pub use model::{
+    Evidence, Key, Member, Policy, Requirement, RiskClassRule, Role, Rule, SessionSettings,
+};
 pub use parse::{parse, PolicyError};

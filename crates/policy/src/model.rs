@@ -1,17 +1,32 @@
 use chrono::{DateTime, FixedOffset};
 use countersign_signing::keys::PublicKey;
 use countersign_signing::Meaning;
+use countersign_signing::statement::ForgeIdentity;
+use countersign_signing::verify::TrustedKey;
 use globset::GlobSet;
+
+use crate::risk::RiskClass;
 
 /// A validated policy.
 #[derive(Debug)]
 pub struct Policy {
+    /// The class of a change that no risk class rule matches.
+    pub risk_default: RiskClass,
+    pub risk_classes: Vec<RiskClassRule>,
     pub roles: Vec<Role>,
     pub rules: Vec<Rule>,
     pub evidence: Evidence,
     pub session: SessionSettings,
     pub author_cannot_sign: bool,
     pub one_role_per_person: bool,
+}
+
+/// Raises a change to `class` when any changed path matches or it carries any label.
+#[derive(Debug)]
+pub struct RiskClassRule {
+    pub class: RiskClass,
+    pub(crate) paths: Option<GlobSet>,
+    pub labels: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -98,6 +113,62 @@ impl Rule {
 }
 
 impl Policy {
+    /// The most severe class whose rule matches the change, else the default.
+    pub fn risk_class(&self, changed_paths: &[&str], labels: &[&str]) -> RiskClass {
+        self.risk_classes
+            .iter()
+            .filter(|c| {
+                c.paths
+                    .as_ref()
+                    .is_some_and(|g| changed_paths.iter().any(|p| g.is_match(p)))
+                    || labels.iter().any(|l| c.labels.iter().any(|r| r == l))
+            })
+            .map(|c| c.class)
+            .max()
+            .unwrap_or(self.risk_default)
+    }
+
+    /// Every enrolled key of every member, as the signature verifier wants them.
+    pub fn trusted_keys(&self) -> Vec<TrustedKey> {
+        let mut keys = Vec::new();
+        for role in &self.roles {
+            for m in &role.members {
+                for k in &m.keys {
+                    keys.push(TrustedKey {
+                        printed_name: m.printed_name.clone(),
+                        forge: ForgeIdentity {
+                            host: m.forge.clone(),
+                            user_id: m.user_id,
+                            login: m.login.clone(),
+                        },
+                        public_key: k.public_key.clone(),
+                        valid_from: k.valid_from.map(|t| t.to_rfc3339()),
+                        valid_until: k.valid_until.map(|t| t.to_rfc3339()),
+                        revoked_at: k.revoked_at.map(|t| t.to_rfc3339()),
+                    });
+                }
+            }
+        }
+        keys
+    }
+
+    /// Whether `user_id` on `host` is a member of `role`.
+    pub fn is_member(&self, role: &str, host: &str, user_id: u64) -> bool {
+        self.role(role).is_some_and(|r| {
+            r.members
+                .iter()
+                .any(|m| m.user_id == user_id && m.forge == host)
+        })
+    }
+
+    /// The name people read for a role: its description when it has one.
+    pub fn role_title<'a>(&'a self, role: &'a str) -> &'a str {
+        self.role(role)
+            .map(|r| r.description.as_str())
+            .filter(|d| !d.is_empty())
+            .unwrap_or(role)
+    }
+
     pub fn rules_for(&self, changed_paths: &[&str], labels: &[&str], risk: &str) -> Vec<&Rule> {
         self.rules
             .iter()

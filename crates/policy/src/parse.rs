@@ -4,11 +4,14 @@ use std::ops::Range;
 use chrono::{DateTime, FixedOffset};
 use countersign_signing::keys::PublicKey;
 use countersign_signing::Meaning;
-use globset::{Glob, GlobSetBuilder};
+use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::model::{Evidence, Key, Member, Policy, Requirement, Role, Rule, SessionSettings};
+use crate::model::{
+    Evidence, Key, Member, Policy, Requirement, RiskClassRule, Role, Rule, SessionSettings,
+};
+use crate::risk::RiskClass;
 
 /// Why a policy file was refused, and where (1-based line and column).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -44,6 +47,27 @@ struct RawPolicy {
     evidence: Option<RawEvidence>,
     #[serde(default)]
     separation_of_duties: Option<RawSeparation>,
+    #[serde(default)]
+    risk: Option<RawRisk>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRisk {
+    #[serde(default)]
+    default: Option<Spanned<String>>,
+    #[serde(default)]
+    classes: Vec<RawRiskClass>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRiskClass {
+    class: Spanned<String>,
+    #[serde(default)]
+    paths: Vec<Spanned<String>>,
+    #[serde(default)]
+    labels: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -144,6 +168,23 @@ fn yes() -> bool {
 
 const RISK_CLASSES: [&str; 4] = ["high", "medium", "low", "unassessed"];
 
+fn globs(text: &str, patterns: &[Spanned<String>]) -> Result<Option<GlobSet>, PolicyError> {
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    let mut set = GlobSetBuilder::new();
+    for p in patterns {
+        set.add(Glob::new(p.get_ref()).map_err(|e| at(text, p.span(), format!("bad path glob: {e}")))?);
+    }
+    set.build()
+        .map(Some)
+        .map_err(|e| at(text, patterns[0].span(), e.to_string()))
+}
+
+fn risk_class(text: &str, v: &Spanned<String>) -> Result<RiskClass, PolicyError> {
+    v.get_ref().parse().map_err(|e: String| at(text, v.span(), e))
+}
+
 fn time(
     text: &str,
     field: &Option<Spanned<String>>,
@@ -211,21 +252,7 @@ pub fn parse(text: &str) -> Result<Policy, PolicyError> {
 
     let mut rules = Vec::new();
     for r in raw.rules {
-        let paths = if r.paths.is_empty() {
-            None
-        } else {
-            let mut set = GlobSetBuilder::new();
-            for p in &r.paths {
-                set.add(
-                    Glob::new(p.get_ref())
-                        .map_err(|e| at(text, p.span(), format!("bad path glob: {e}")))?,
-                );
-            }
-            Some(
-                set.build()
-                    .map_err(|e| at(text, r.paths[0].span(), e.to_string()))?,
-            )
-        };
+        let paths = globs(text, &r.paths)?;
         for class in &r.risk {
             if !RISK_CLASSES.contains(&class.get_ref().as_str()) {
                 return Err(at(
@@ -333,7 +360,34 @@ pub fn parse(text: &str) -> Result<Policy, PolicyError> {
         author_cannot_sign: true,
         one_role_per_person: true,
     });
+    let (risk_default, risk_classes) = match raw.risk {
+        None => (RiskClass::Unassessed, Vec::new()),
+        Some(r) => {
+            let default = match &r.default {
+                None => RiskClass::Unassessed,
+                Some(d) => risk_class(text, d)?,
+            };
+            let mut classes = Vec::new();
+            for c in r.classes {
+                if c.paths.is_empty() && c.labels.is_empty() {
+                    return Err(at(
+                        text,
+                        c.class.span(),
+                        "a risk class needs paths or labels to match",
+                    ));
+                }
+                classes.push(RiskClassRule {
+                    class: risk_class(text, &c.class)?,
+                    paths: globs(text, &c.paths)?,
+                    labels: c.labels,
+                });
+            }
+            (default, classes)
+        }
+    };
     Ok(Policy {
+        risk_default,
+        risk_classes,
         roles,
         rules,
         evidence,

@@ -15,6 +15,11 @@ fn the_documented_example_parses() {
     let dosing = policy.rules_for(&["firmware/src/dosing/rate.rs", "docs/x.md"], &[], "high");
     assert_eq!(dosing.len(), 2);
     assert_eq!(dosing[0].order, ["qa", "clinical-safety"]);
+    use countersign_policy::risk::RiskClass;
+    assert_eq!(policy.risk_class(&["firmware/src/dosing/rate.rs"], &[]), RiskClass::High);
+    assert_eq!(policy.risk_class(&["ui/strings/en.json"], &["safety-critical"]), RiskClass::High);
+    assert_eq!(policy.risk_class(&["ui/strings/en.json"], &[]), RiskClass::Medium);
+    assert_eq!(policy.risk_class(&["docs/x.md"], &["docs"]), RiskClass::Low);
     let docs = policy.rules_for(&["docs/release-checklist.md"], &["docs"], "low");
     assert_eq!(
         docs.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
@@ -56,6 +61,11 @@ fn mistakes_are_reported_where_they_are() {
 
     let e = error_of("version = 1\n[[roles]]\nname = \"qa\"\n[[roles]]\nname = \"qa\"\n");
     assert_eq!(e.line, 5, "{e}");
+
+    let e = error_of("version = 1\n[risk]\ndefault = \"severe\"\n");
+    assert_eq!((e.line, e.column), (3, 11), "{e}");
+    let e = error_of("version = 1\n[[risk.classes]]\nclass = \"high\"\n");
+    assert!(e.message.contains("paths or labels"), "{e}");
 
     let e = error_of("version = 1\n[evidence]\nmin_coverage = 120.0\n");
     assert_eq!(e.line, 3, "{e}");

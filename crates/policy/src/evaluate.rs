@@ -1,0 +1,538 @@
+//! A change request against its policy, evidence and records: what is met,
+//! what is missing, who may still sign in which role, and the one-line status
+//! the forge shows.
+//!
+//! Every record is first verified with the signature verifier against the
+//! roster of the policy at the base SHA, so a change that adds its author to a
+//! role gains nothing. What then counts is decided here, in signing order.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, FixedOffset};
+use countersign_signing::dsse::Envelope;
+use countersign_signing::statement::Statement;
+use countersign_signing::verify::{verify_envelope, Expectations, Finding};
+use countersign_signing::{EvidenceFile, Meaning};
+
+use crate::risk::{AssessmentError, FoundAssessment, RiskClass};
+use crate::Policy;
+
+/// GitHub cuts a commit status description at 140 characters.
+pub const STATUS_MAX_CHARS: usize = 140;
+
+/// What is known about the change, gathered from the forge by the caller.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub forge_host: String,
+    pub author_id: u64,
+    /// Forge user ids of every commit author and committer that has one.
+    pub contributor_ids: Vec<u64>,
+    pub changed_paths: Vec<String>,
+    pub labels: Vec<String>,
+    pub head_sha: String,
+    pub diff_sha256: String,
+    /// The evidence files and digests a current signature must cover.
+    pub evidence_files: Vec<EvidenceFile>,
+    pub evidence: EvidenceFacts,
+    pub assessment: Result<Option<FoundAssessment>, AssessmentError>,
+}
+
+/// Evidence as parsed by the caller, reduced to what the policy asks about.
+#[derive(Debug, Clone, Default)]
+pub struct EvidenceFacts {
+    /// Check runs and statuses of the head SHA by name; `true` = green.
+    pub checks: BTreeMap<String, CheckState>,
+    /// Summed over every JUnit file; `None` when there is none.
+    pub junit: Option<TestTotals>,
+    /// Line coverage over every coverage file; `None` when there is none.
+    pub coverage_percent: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckState {
+    Success,
+    Pending,
+    Failure,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TestTotals {
+    pub passed: u64,
+    pub failed: u64,
+    pub skipped: u64,
+    pub failing: Vec<String>,
+}
+
+/// Where one signature stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Standing {
+    /// Counts toward the named role's quorum.
+    Counted,
+    /// A current rejection by a member: the change is rejected.
+    Rejects,
+    /// Valid and current, but no requirement needs it (quorum already met).
+    NotNeeded,
+    /// Made on an earlier commit, diff or evidence: shown, not counted.
+    Stale(String),
+    /// Verifies, but the policy does not accept it (roster, key validity,
+    /// meaning, separation of duties, order).
+    Refused(String),
+    /// Does not verify: altered, malformed or signed by someone else.
+    Invalid(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct SignatureState {
+    pub key_id: String,
+    pub printed_name: String,
+    pub user_id: Option<u64>,
+    pub role: String,
+    pub meaning: Option<Meaning>,
+    pub signed_at: String,
+    pub manifestation: Option<String>,
+    pub standing: Standing,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequirementState {
+    pub rule: String,
+    pub role: String,
+    pub role_title: String,
+    pub needed: u32,
+    pub meanings: Vec<Meaning>,
+    /// Printed names of the people counted, in signing order.
+    pub signed_by: Vec<String>,
+    /// True when the rule's order lets this role sign now.
+    pub may_sign_now: bool,
+}
+
+impl RequirementState {
+    pub fn met(&self) -> bool {
+        self.signed_by.len() as u32 >= self.needed
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvidenceCheck {
+    pub what: String,
+    pub met: bool,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Approved,
+    Pending,
+    Rejected,
+    /// A record does not verify.
+    Failed,
+    /// The policy cannot be applied to this change (e.g. no risk assessment).
+    Blocked(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    pub risk_class: RiskClass,
+    pub rules: Vec<String>,
+    pub requirements: Vec<RequirementState>,
+    pub signatures: Vec<SignatureState>,
+    pub evidence: Vec<EvidenceCheck>,
+    pub verdict: Verdict,
+}
+
+fn is_stale(f: &Finding) -> bool {
+    matches!(
+        f,
+        Finding::CommitMismatch { .. }
+            | Finding::DiffMismatch { .. }
+            | Finding::EvidenceMismatch { .. }
+            | Finding::EvidenceMissing(_)
+            | Finding::EvidenceUnexpected(_)
+    )
+}
+
+fn is_refusal(f: &Finding) -> bool {
+    matches!(f, Finding::UnknownKey(_) | Finding::KeyNotValid { .. })
+}
+
+struct Candidate {
+    state: SignatureState,
+    statement: Option<Statement>,
+    at: Option<DateTime<FixedOffset>>,
+}
+
+/// Evaluate `records` for `change` under `policy`.
+pub fn evaluate(policy: &Policy, change: &Change, records: &[Envelope]) -> Evaluation {
+    let paths: Vec<&str> = change.changed_paths.iter().map(String::as_str).collect();
+    let labels: Vec<&str> = change.labels.iter().map(String::as_str).collect();
+    let risk_class = policy.risk_class(&paths, &labels);
+    let rules = policy.rules_for(&paths, &labels, &risk_class.to_string());
+
+    let keys = policy.trusted_keys();
+    let expect = Expectations {
+        commit: Some(change.head_sha.clone()),
+        diff_sha256: Some(change.diff_sha256.clone()),
+        evidence: Some(change.evidence_files.clone()),
+    };
+    let mut candidates: Vec<Candidate> = records
+        .iter()
+        .flat_map(|e| verify_envelope(e, &keys, &expect))
+        .map(|report| {
+            let p = report.statement.as_ref().map(|s| &s.predicate);
+            let invalid: Vec<String> = report
+                .findings
+                .iter()
+                .filter(|f| !is_stale(f) && !is_refusal(f))
+                .map(ToString::to_string)
+                .collect();
+            let refused: Vec<String> = report
+                .findings
+                .iter()
+                .filter(|f| is_refusal(f))
+                .map(ToString::to_string)
+                .collect();
+            let stale: Vec<String> = report
+                .findings
+                .iter()
+                .filter(|f| is_stale(f))
+                .map(ToString::to_string)
+                .collect();
+            let standing = if !invalid.is_empty() {
+                Standing::Invalid(invalid.join("; "))
+            } else if !refused.is_empty() {
+                Standing::Refused(refused.join("; "))
+            } else if !stale.is_empty() {
+                Standing::Stale(stale.join("; "))
+            } else {
+                Standing::NotNeeded
+            };
+            Candidate {
+                state: SignatureState {
+                    key_id: report.key_id.clone(),
+                    printed_name: p.map(|p| p.signer.printed_name.clone()).unwrap_or_default(),
+                    user_id: p.map(|p| p.signer.forge.user_id),
+                    role: p.map(|p| p.signer.role.clone()).unwrap_or_default(),
+                    meaning: p.map(|p| p.meaning),
+                    signed_at: p.map(|p| p.signed_at.clone()).unwrap_or_default(),
+                    manifestation: report.manifestation.clone(),
+                    standing,
+                },
+                at: p.and_then(|p| DateTime::parse_from_rfc3339(&p.signed_at).ok()),
+                statement: report.statement,
+            }
+        })
+        .collect();
+    // Order is judged by signing time; ties keep the records' order.
+    candidates.sort_by_key(|c| c.at);
+
+    let mut requirements: Vec<RequirementState> = rules
+        .iter()
+        .flat_map(|rule| {
+            rule.require.iter().map(|q| RequirementState {
+                rule: rule.name.clone(),
+                role: q.role.clone(),
+                role_title: policy.role_title(&q.role).to_owned(),
+                needed: q.signatures,
+                meanings: q.meanings.clone(),
+                signed_by: Vec::new(),
+                may_sign_now: false,
+            })
+        })
+        .collect();
+    let order_of = |rule: &str| -> &[String] {
+        rules
+            .iter()
+            .find(|r| r.name == rule)
+            .map_or(&[][..], |r| r.order.as_slice())
+    };
+
+    let mut role_of_person: HashMap<u64, String> = HashMap::new();
+    let mut counted_people: HashMap<(String, String), Vec<u64>> = HashMap::new();
+    let mut rejected = false;
+    for c in &mut candidates {
+        if c.state.standing != Standing::NotNeeded {
+            continue;
+        }
+        let Some(statement) = &c.statement else {
+            continue;
+        };
+        let p = &statement.predicate;
+        let user = p.signer.forge.user_id;
+        if !policy.is_member(&p.signer.role, &p.signer.forge.host, user) {
+            c.state.standing = Standing::Refused(format!(
+                "{} is not a member of {:?} in the policy at the base commit",
+                p.signer.printed_name, p.signer.role
+            ));
+            continue;
+        }
+        if policy.author_cannot_sign
+            && (user == change.author_id || change.contributor_ids.contains(&user))
+        {
+            c.state.standing = Standing::Refused(format!(
+                "{} authored or committed this change and cannot sign it",
+                p.signer.printed_name
+            ));
+            continue;
+        }
+        if policy.one_role_per_person {
+            if let Some(other) = role_of_person.get(&user) {
+                if other != &p.signer.role {
+                    c.state.standing = Standing::Refused(format!(
+                        "{} already counts as {other}; one person counts for one role",
+                        p.signer.printed_name
+                    ));
+                    continue;
+                }
+            }
+        }
+        if p.meaning == Meaning::Rejection {
+            c.state.standing = Standing::Rejects;
+            rejected = true;
+            continue;
+        }
+        let mut counted = false;
+        let mut why_not = None;
+        let snapshot: Vec<(String, String, bool)> = requirements
+            .iter()
+            .map(|r| (r.rule.clone(), r.role.clone(), r.met()))
+            .collect();
+        for req in requirements.iter_mut().filter(|r| r.role == p.signer.role) {
+            if !req.meanings.is_empty() && !req.meanings.contains(&p.meaning) {
+                why_not.get_or_insert(format!(
+                    "{} may sign as {} only with {}",
+                    req.role,
+                    req.rule,
+                    req.meanings
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                ));
+                continue;
+            }
+            let order = order_of(&req.rule);
+            let waiting: Vec<&String> = order
+                .iter()
+                .take_while(|r| **r != req.role)
+                .filter(|earlier| {
+                    snapshot
+                        .iter()
+                        .any(|(rule, role, met)| rule == &req.rule && role == *earlier && !met)
+                })
+                .collect();
+            if order.contains(&req.role) && !waiting.is_empty() {
+                why_not.get_or_insert(format!(
+                    "signed before {} had signed; the order is {}",
+                    waiting
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    order.join(" → ")
+                ));
+                continue;
+            }
+            let people = counted_people
+                .entry((req.rule.clone(), req.role.clone()))
+                .or_default();
+            if people.contains(&user) || req.met() {
+                continue;
+            }
+            people.push(user);
+            req.signed_by.push(p.signer.printed_name.clone());
+            counted = true;
+        }
+        if counted {
+            role_of_person.insert(user, p.signer.role.clone());
+            c.state.standing = Standing::Counted;
+        } else if let Some(why) = why_not {
+            c.state.standing = Standing::Refused(why);
+        }
+    }
+
+    // Who may sign now: unmet requirements whose earlier roles are all met.
+    let met: Vec<(String, String, bool)> = requirements
+        .iter()
+        .map(|r| (r.rule.clone(), r.role.clone(), r.met()))
+        .collect();
+    for req in &mut requirements {
+        let order = order_of(&req.rule);
+        req.may_sign_now = !req.met()
+            && order.iter().take_while(|r| **r != req.role).all(|earlier| {
+                met.iter()
+                    .any(|(rule, role, ok)| rule == &req.rule && role == earlier && *ok)
+            });
+    }
+
+    let evidence = evidence_checks(policy, &change.evidence);
+    let needs_assessment = rules.iter().any(|r| r.needs_risk_assessment);
+    let blocked = match (&change.assessment, needs_assessment) {
+        (Err(e), _) => Some(format!("the risk assessment cannot be read: {e}")),
+        (Ok(None), true) => Some(format!(
+            "a {risk_class}-risk change needs a risk assessment and has none"
+        )),
+        _ => None,
+    };
+    let verdict = if candidates
+        .iter()
+        .any(|c| matches!(c.state.standing, Standing::Invalid(_)))
+    {
+        Verdict::Failed
+    } else if let Some(why) = blocked {
+        Verdict::Blocked(why)
+    } else if rejected {
+        Verdict::Rejected
+    } else if requirements.iter().all(RequirementState::met) && evidence.iter().all(|e| e.met) {
+        Verdict::Approved
+    } else {
+        Verdict::Pending
+    };
+    Evaluation {
+        risk_class,
+        rules: rules.iter().map(|r| r.name.clone()).collect(),
+        requirements,
+        signatures: candidates.into_iter().map(|c| c.state).collect(),
+        evidence,
+        verdict,
+    }
+}
+
+fn evidence_checks(policy: &Policy, facts: &EvidenceFacts) -> Vec<EvidenceCheck> {
+    let mut out = Vec::new();
+    for name in &policy.evidence.checks {
+        let (met, detail) = match facts.checks.get(name) {
+            Some(CheckState::Success) => (true, "green".to_owned()),
+            Some(CheckState::Pending) => (false, "still running".to_owned()),
+            Some(CheckState::Failure) => (false, "failed".to_owned()),
+            None => (false, "has not reported".to_owned()),
+        };
+        out.push(EvidenceCheck {
+            what: format!("check {name}"),
+            met,
+            detail,
+        });
+    }
+    if policy.evidence.junit_required {
+        let (met, detail) = match &facts.junit {
+            None => (false, "no JUnit results".to_owned()),
+            Some(t) if t.failed > 0 => (
+                false,
+                format!("{} failed: {}", t.failed, t.failing.join(", ")),
+            ),
+            Some(t) => (
+                t.passed > 0,
+                format!("{} passed, {} skipped", t.passed, t.skipped),
+            ),
+        };
+        out.push(EvidenceCheck {
+            what: "JUnit results".into(),
+            met,
+            detail,
+        });
+    }
+    if let Some(min) = policy.evidence.min_coverage {
+        let (met, detail) = match facts.coverage_percent {
+            None => (false, "no coverage report".to_owned()),
+            Some(c) => (c >= min, format!("{c:.1}% (needs {min:.1}%)")),
+        };
+        out.push(EvidenceCheck {
+            what: "coverage".into(),
+            met,
+            detail,
+        });
+    }
+    out
+}
+
+/// Cut `text` to `max` characters, ending with an ellipsis when cut.
+fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut s: String = text.chars().take(max - 1).collect();
+    s.push('…');
+    s
+}
+
+impl Evaluation {
+    /// The forge status line, at most [`STATUS_MAX_CHARS`] characters.
+    pub fn status_line(&self) -> String {
+        let line = match &self.verdict {
+            Verdict::Approved => {
+                let mut names = Vec::new();
+                for s in &self.signatures {
+                    if s.standing == Standing::Counted {
+                        let meaning = s.meaning.map(|m| m.to_string()).unwrap_or_default();
+                        names.push(format!("{} ({}, {meaning})", s.printed_name, s.role));
+                    }
+                }
+                format!("Approved: {}", names.join(", "))
+            }
+            Verdict::Failed => {
+                let bad = self
+                    .signatures
+                    .iter()
+                    .find_map(|s| match &s.standing {
+                        Standing::Invalid(why) => Some(why.as_str()),
+                        _ => None,
+                    })
+                    .unwrap_or_default();
+                format!("A record fails verification: {bad}")
+            }
+            Verdict::Rejected => {
+                let by: Vec<&str> = self
+                    .signatures
+                    .iter()
+                    .filter(|s| s.standing == Standing::Rejects)
+                    .map(|s| s.printed_name.as_str())
+                    .collect();
+                format!("Rejected by {}", by.join(", "))
+            }
+            Verdict::Blocked(why) => format!("Blocked: {why}"),
+            Verdict::Pending => {
+                let needed: u32 = self.requirements.iter().map(|r| r.needed).sum();
+                let have: u32 = self
+                    .requirements
+                    .iter()
+                    .map(|r| (r.signed_by.len() as u32).min(r.needed))
+                    .sum();
+                let waiting: Vec<&str> = self
+                    .requirements
+                    .iter()
+                    .filter(|r| r.may_sign_now)
+                    .map(|r| r.role_title.as_str())
+                    .collect();
+                let missing_evidence: Vec<String> = self
+                    .evidence
+                    .iter()
+                    .filter(|e| !e.met)
+                    .map(|e| format!("{} {}", e.what, e.detail))
+                    .collect();
+                let mut parts = vec![format!("{have}/{needed}")];
+                if !waiting.is_empty() {
+                    parts.push(format!("waiting for {}", waiting.join(", ")));
+                }
+                if !missing_evidence.is_empty() {
+                    parts.push(format!("evidence: {}", missing_evidence.join(", ")));
+                }
+                parts.join(" — ")
+            }
+        };
+        cut(&line, STATUS_MAX_CHARS)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cut;
+
+    #[test]
+    fn cutting_counts_characters_not_bytes() {
+        assert_eq!(cut("abc", 3), "abc");
+        assert_eq!(cut("abcd", 3), "ab…");
+        let long = "Dr. Ç".repeat(50);
+        let c = cut(&long, 140);
+        assert_eq!(c.chars().count(), 140);
+        assert!(c.ends_with('…'));
+    }
+}

@@ -1,0 +1,445 @@
+//! Evaluation of real signed records against a policy: quorum, order,
+//! separation of duties, the base-branch roster, key validity, staleness,
+//! tampering, evidence, the risk assessment and the status line.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
+use countersign_policy::evaluate::{CheckState, EvidenceFacts, Standing, TestTotals};
+use countersign_policy::risk::{find_assessment, RiskClass};
+use countersign_policy::{evaluate, parse, Change, Policy, Verdict};
+use countersign_secret::Secret;
+use countersign_signing::dsse::Envelope;
+use countersign_signing::keys::SignerKey;
+use countersign_signing::reauth::{Reauthenticator, VerifiedIdentity};
+use countersign_signing::statement::{AuthMethod, ChangeRequestRef, ForgeIdentity};
+use countersign_signing::vault::{seal, KdfParams};
+use countersign_signing::{sign, ApprovalDraft, ApprovalRequest, EvidenceFile, Meaning};
+
+const HEAD: &str = "3e660899f3d1c0ffee0123456789abcdef012345";
+const NEW_HEAD: &str = "4f7709aa04e2d1c0ffee0123456789abcdef0123";
+const BASE: &str = "18ef27fdd1c0ffee0123456789abcdef01234567";
+const DIFF: &str = "5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef";
+const JUNIT: &str = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90";
+const PASSWORD: &str = "infusion-42-safe";
+
+const ALICE: (u64, &str, &str, u8) = (5001, "alice-dev", "Alice Dev", 1);
+const BOB: (u64, &str, &str, u8) = (5002, "bob-qa", "Bob Okafor", 2);
+const CAROL: (u64, &str, &str, u8) = (5003, "carol-clinical", "Dr. Carol Weiss", 3);
+const DAN: (u64, &str, &str, u8) = (5004, "dan-release", "Dan Ito", 4);
+const EVE: (u64, &str, &str, u8) = (5005, "eve-qa", "Eve Stone", 5);
+
+type Person = (u64, &'static str, &'static str, u8);
+
+fn key_b64(p: Person) -> String {
+    SignerKey::from_test_seed([p.3; 32]).public().to_base64()
+}
+
+fn member(p: Person, extra: &str) -> String {
+    format!(
+        "[[roles.members]]\nforge = \"github.com\"\nuser_id = {}\nlogin = \"{}\"\nprinted_name = \"{}\"\n[[roles.members.keys]]\npublic_key = \"{}\"\n{extra}",
+        p.0,
+        p.1,
+        p.2,
+        key_b64(p)
+    )
+}
+
+/// The base-branch policy: QA then clinical safety for dosing code.
+fn policy_text(qa_extra: &[Person]) -> String {
+    let mut t = String::from(
+        "version = 1\n[risk]\ndefault = \"low\"\n[[risk.classes]]\nclass = \"high\"\npaths = [\"firmware/src/dosing/**\"]\nlabels = [\"safety-critical\"]\n\n",
+    );
+    t.push_str("[[roles]]\nname = \"qa\"\ndescription = \"QA\"\n");
+    t.push_str(&member(BOB, ""));
+    for p in qa_extra {
+        t.push_str(&member(*p, ""));
+    }
+    t.push_str("[[roles]]\nname = \"clinical-safety\"\ndescription = \"Clinical Safety\"\n");
+    t.push_str(&member(CAROL, ""));
+    t.push_str("[[roles]]\nname = \"release\"\n");
+    t.push_str(&member(
+        DAN,
+        "valid_from = \"2026-01-01T00:00:00Z\"\nrevoked_at = \"2026-06-01T00:00:00Z\"\n",
+    ));
+    t.push_str(
+        "[[rules]]\nname = \"dosing\"\nrisk = [\"high\"]\nneeds_risk_assessment = true\n\
+         require = [ { role = \"qa\", meanings = [\"review\", \"approval\"] }, { role = \"clinical-safety\", meanings = [\"responsibility\"] } ]\n\
+         order = [\"qa\", \"clinical-safety\"]\n\
+         [[rules]]\nname = \"release\"\nlabels = [\"release\"]\nrequire = [ { role = \"release\" } ]\n\
+         [evidence]\nchecks = [\"build\"]\njunit = true\nmin_coverage = 80.0\n",
+    );
+    t
+}
+
+fn base_policy() -> Policy {
+    parse(&policy_text(&[])).unwrap()
+}
+
+fn t(minutes: i64) -> DateTime<FixedOffset> {
+    let start = FixedOffset::east_opt(3600)
+        .unwrap()
+        .with_ymd_and_hms(2026, 11, 26, 9, 0, 0)
+        .unwrap();
+    start + Duration::minutes(minutes)
+}
+
+fn evidence_files() -> Vec<EvidenceFile> {
+    vec![EvidenceFile {
+        name: "junit/dosing.xml".into(),
+        sha256: JUNIT.into(),
+    }]
+}
+
+struct Signing {
+    who: Person,
+    role: &'static str,
+    meaning: Meaning,
+    at: DateTime<FixedOffset>,
+    head: &'static str,
+}
+
+fn record(s: Signing) -> Envelope {
+    let key = SignerKey::from_test_seed([s.who.3; 32]);
+    let identity = ForgeIdentity {
+        host: "github.com".into(),
+        user_id: s.who.0,
+        login: s.who.1.into(),
+    };
+    let request = ApprovalRequest::validate(ApprovalDraft {
+        printed_name: s.who.2.into(),
+        forge: identity.clone(),
+        role: s.role.into(),
+        signer_key: key.public(),
+        meaning: s.meaning,
+        allowed_meanings: None,
+        reason: "Checked the controls against HIL-17".into(),
+        signed_at: s.at,
+        forge_clock: None,
+        change_request: ChangeRequestRef {
+            forge: "github.com".into(),
+            repo: "acme-medical/infusion-pump-firmware".into(),
+            number: 42,
+            base_sha: BASE.into(),
+            head_sha: s.head.into(),
+        },
+        diff_sha256: DIFF.into(),
+        evidence: evidence_files(),
+        policy_digest: None,
+        risk_assessment_digest: None,
+        authentication: AuthMethod::Password,
+        audit_head: None,
+        app_version: "test".into(),
+    })
+    .unwrap();
+    // The cheapest parameters the vault accepts: these tests are about policy.
+    let sealed = seal(&key, &Secret::from(PASSWORD), KdfParams::default()).unwrap();
+    let (proof, _) = Reauthenticator::default().with_password(
+        Utc::now(),
+        Some(&VerifiedIdentity {
+            host: identity.host,
+            user_id: identity.user_id,
+            login: identity.login,
+        }),
+        s.who.0,
+        &sealed,
+        &Secret::from(PASSWORD),
+        request.preview().digest,
+    );
+    sign(&request, proof.unwrap()).unwrap()
+}
+
+fn signing(who: Person, role: &'static str, meaning: Meaning, minute: i64) -> Signing {
+    Signing {
+        who,
+        role,
+        meaning,
+        at: t(minute),
+        head: HEAD,
+    }
+}
+
+const ASSESSMENT: &str = "```countersign-risk\nhazard = \"Over-infusion\"\nhazardous_situation = \"Zero duration\"\nharm = \"Overdose\"\nseverity = \"critical\"\nprobability_before = \"occasional\"\nprobability_after = \"improbable\"\nrisk_controls = [\"C1\"]\nverification = [\"unit tests\"]\n```\n";
+
+fn good_evidence() -> EvidenceFacts {
+    EvidenceFacts {
+        checks: BTreeMap::from([("build".to_owned(), CheckState::Success)]),
+        junit: Some(TestTotals {
+            passed: 12,
+            ..TestTotals::default()
+        }),
+        coverage_percent: Some(86.5),
+    }
+}
+
+fn dosing_change() -> Change {
+    Change {
+        forge_host: "github.com".into(),
+        author_id: ALICE.0,
+        contributor_ids: vec![ALICE.0],
+        changed_paths: vec!["firmware/src/dosing/rate.rs".into()],
+        labels: vec![],
+        head_sha: HEAD.into(),
+        diff_sha256: DIFF.into(),
+        evidence_files: evidence_files(),
+        evidence: good_evidence(),
+        assessment: find_assessment(ASSESSMENT),
+    }
+}
+
+fn standings(e: &countersign_policy::Evaluation) -> Vec<Standing> {
+    e.signatures.iter().map(|s| s.standing.clone()).collect()
+}
+
+#[test]
+fn quorum_in_order_approves_and_names_the_signers() {
+    let policy = base_policy();
+    let change = dosing_change();
+    let qa = record(signing(BOB, "qa", Meaning::Approval, 0));
+    let cs = record(signing(CAROL, "clinical-safety", Meaning::Responsibility, 5));
+
+    let e = evaluate(&policy, &change, std::slice::from_ref(&qa));
+    assert_eq!(e.risk_class, RiskClass::High);
+    assert_eq!(e.verdict, Verdict::Pending);
+    assert_eq!(e.status_line(), "1/2 — waiting for Clinical Safety");
+    let cs_req = e.requirements.iter().find(|r| r.role == "clinical-safety").unwrap();
+    assert!(cs_req.may_sign_now);
+
+    let e = evaluate(&policy, &change, &[cs.clone(), qa.clone()]);
+    assert_eq!(e.verdict, Verdict::Approved, "{:?}", e.signatures);
+    assert_eq!(
+        e.status_line(),
+        "Approved: Bob Okafor (qa, approval), Dr. Carol Weiss (clinical-safety, responsibility)"
+    );
+}
+
+#[test]
+fn signing_out_of_order_does_not_count() {
+    let policy = base_policy();
+    let change = dosing_change();
+    let cs = record(signing(CAROL, "clinical-safety", Meaning::Responsibility, 0));
+    let e = evaluate(&policy, &change, std::slice::from_ref(&cs));
+    assert!(
+        matches!(&e.signatures[0].standing, Standing::Refused(why) if why.contains("order")),
+        "{:?}",
+        e.signatures
+    );
+    assert_eq!(e.verdict, Verdict::Pending);
+    assert_eq!(e.status_line(), "0/2 — waiting for QA");
+    // QA signing later does not rescue a signature made too early.
+    let qa = record(signing(BOB, "qa", Meaning::Approval, 5));
+    let e = evaluate(&policy, &change, &[cs, qa]);
+    assert_eq!(e.verdict, Verdict::Pending);
+}
+
+#[test]
+fn the_author_cannot_sign_their_own_change() {
+    let policy = parse(&policy_text(&[ALICE])).unwrap();
+    let e = evaluate(
+        &policy,
+        &dosing_change(),
+        &[record(signing(ALICE, "qa", Meaning::Approval, 0))],
+    );
+    assert!(
+        matches!(&e.signatures[0].standing, Standing::Refused(why) if why.contains("authored")),
+        "{:?}",
+        e.signatures
+    );
+    assert_eq!(e.requirements[0].signed_by, Vec::<String>::new());
+}
+
+#[test]
+fn a_signer_the_change_adds_to_the_roster_is_refused_under_the_base_policy() {
+    // The change's own policy file adds Eve to QA; only the base one counts.
+    let head_policy = parse(&policy_text(&[EVE])).unwrap();
+    let mut change = dosing_change();
+    change.changed_paths.push(".countersign/policy.toml".into());
+    let eve_signs = record(signing(EVE, "qa", Meaning::Approval, 0));
+    let under_head = evaluate(&head_policy, &change, std::slice::from_ref(&eve_signs));
+    assert_eq!(standings(&under_head), [Standing::Counted]);
+    let under_base = evaluate(&base_policy(), &change, &[eve_signs]);
+    assert!(
+        matches!(&under_base.signatures[0].standing, Standing::Refused(why) if why.contains("not among the trusted keys")),
+        "{:?}",
+        under_base.signatures
+    );
+}
+
+#[test]
+fn revoked_or_expired_keys_are_refused() {
+    let policy = base_policy();
+    let mut change = dosing_change();
+    change.labels.push("release".into());
+    // Dan's key was revoked on 2026-06-01; he signs in November.
+    let e = evaluate(&policy, &change, &[record(signing(DAN, "release", Meaning::Approval, 0))]);
+    assert!(
+        matches!(&e.signatures[0].standing, Standing::Refused(why) if why.contains("revoked")),
+        "{:?}",
+        e.signatures
+    );
+    // Before the key was valid.
+    let mut early = signing(DAN, "release", Meaning::Approval, 0);
+    early.at = FixedOffset::east_opt(0).unwrap().with_ymd_and_hms(2025, 12, 1, 0, 0, 0).unwrap();
+    let e = evaluate(&policy, &change, &[record(early)]);
+    assert!(
+        matches!(&e.signatures[0].standing, Standing::Refused(why) if why.contains("valid only from")),
+        "{:?}",
+        e.signatures
+    );
+}
+
+#[test]
+fn a_new_commit_or_changed_evidence_makes_signatures_stale() {
+    let policy = base_policy();
+    let records = [
+        record(signing(BOB, "qa", Meaning::Approval, 0)),
+        record(signing(CAROL, "clinical-safety", Meaning::Responsibility, 5)),
+    ];
+    let mut pushed = dosing_change();
+    pushed.head_sha = NEW_HEAD.into();
+    let e = evaluate(&policy, &pushed, &records);
+    assert!(e.signatures.iter().all(|s| matches!(s.standing, Standing::Stale(_))));
+    assert_eq!(e.verdict, Verdict::Pending);
+    assert_eq!(e.status_line(), "0/2 — waiting for QA");
+
+    let mut rerun = dosing_change();
+    rerun.evidence_files[0].sha256 = "00".repeat(32);
+    let e = evaluate(&policy, &rerun, &records);
+    assert!(e.signatures.iter().all(|s| matches!(s.standing, Standing::Stale(_))));
+
+    // A record that names the new head counts again.
+    let mut fresh = signing(BOB, "qa", Meaning::Approval, 10);
+    fresh.head = NEW_HEAD;
+    let e = evaluate(&policy, &pushed, &[record(fresh)]);
+    assert_eq!(standings(&e), [Standing::Counted]);
+}
+
+#[test]
+fn an_altered_record_fails_and_says_so() {
+    let policy = base_policy();
+    let mut qa = record(signing(BOB, "qa", Meaning::Approval, 0));
+    let payload = qa.payload_bytes().unwrap();
+    let text = String::from_utf8(payload).unwrap().replace("HIL-17", "HIL-18");
+    qa.payload = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, text);
+    let e = evaluate(&policy, &dosing_change(), &[qa]);
+    assert_eq!(e.verdict, Verdict::Failed);
+    assert!(e.status_line().starts_with("A record fails verification"), "{}", e.status_line());
+    assert!(e.status_line().chars().count() <= 140);
+}
+
+#[test]
+fn one_person_counts_for_one_role_and_rejections_reject() {
+    let policy = parse(&policy_text(&[CAROL])).unwrap();
+    let e = evaluate(
+        &policy,
+        &dosing_change(),
+        &[
+            record(signing(CAROL, "qa", Meaning::Approval, 0)),
+            record(signing(CAROL, "clinical-safety", Meaning::Responsibility, 5)),
+        ],
+    );
+    assert_eq!(e.signatures[0].standing, Standing::Counted);
+    assert!(
+        matches!(&e.signatures[1].standing, Standing::Refused(why) if why.contains("one role")),
+        "{:?}",
+        e.signatures
+    );
+    assert_eq!(e.verdict, Verdict::Pending);
+
+    let e = evaluate(
+        &base_policy(),
+        &dosing_change(),
+        &[record(signing(BOB, "qa", Meaning::Rejection, 0))],
+    );
+    assert_eq!(e.verdict, Verdict::Rejected);
+    assert_eq!(e.status_line(), "Rejected by Bob Okafor");
+}
+
+#[test]
+fn a_meaning_the_rule_does_not_allow_is_refused() {
+    let e = evaluate(
+        &base_policy(),
+        &dosing_change(),
+        &[record(signing(BOB, "qa", Meaning::Responsibility, 0))],
+    );
+    assert!(
+        matches!(&e.signatures[0].standing, Standing::Refused(why) if why.contains("review or approval")),
+        "{:?}",
+        e.signatures
+    );
+}
+
+#[test]
+fn missing_evidence_and_a_missing_assessment_hold_the_change() {
+    let policy = base_policy();
+    let records = [
+        record(signing(BOB, "qa", Meaning::Approval, 0)),
+        record(signing(CAROL, "clinical-safety", Meaning::Responsibility, 5)),
+    ];
+    let mut failing = dosing_change();
+    failing.evidence.junit = Some(TestTotals {
+        passed: 11,
+        failed: 1,
+        skipped: 0,
+        failing: vec!["dosing::rate::zero_duration".into()],
+    });
+    failing.evidence.coverage_percent = Some(71.0);
+    let e = evaluate(&policy, &failing, &records);
+    assert_eq!(e.verdict, Verdict::Pending);
+    let line = e.status_line();
+    assert!(line.contains("dosing::rate::zero_duration"), "{line}");
+    assert!(line.contains("71.0%"), "{line}");
+
+    let mut no_assessment = dosing_change();
+    no_assessment.assessment = Ok(None);
+    let e = evaluate(&policy, &no_assessment, &records);
+    assert!(matches!(&e.verdict, Verdict::Blocked(why) if why.contains("needs a risk assessment")));
+    assert!(e.status_line().starts_with("Blocked: a high-risk change"));
+
+    let mut unreadable = dosing_change();
+    unreadable.assessment = find_assessment("```countersign-risk\nseverity = 3\n```\n");
+    let e = evaluate(&policy, &unreadable, &records);
+    assert!(matches!(&e.verdict, Verdict::Blocked(why) if why.contains("line 2")), "{:?}", e.verdict);
+
+    // A low-risk change with no rule asking for one needs no assessment.
+    let mut docs = dosing_change();
+    docs.changed_paths = vec!["docs/x.md".into()];
+    docs.assessment = Ok(None);
+    let e = evaluate(&policy, &docs, &[]);
+    assert_eq!(e.risk_class, RiskClass::Low);
+    assert!(e.rules.is_empty());
+}
+
+#[test]
+fn the_status_line_never_exceeds_140_characters() {
+    let mut text = policy_text(&[]);
+    // Nine QA people with long names, all required.
+    let long: Vec<Person> = (0..9u8)
+        .map(|i| {
+            let name: &'static str = Box::leak(
+                format!("Dr. Maximiliane Gräfin von Hohenzollern-Sigmaringen {i}").into_boxed_str(),
+            );
+            (6000 + u64::from(i), "long", name, 20 + i)
+        })
+        .collect();
+    text = text.replace("name = \"qa\"\ndescription = \"QA\"\n", &{
+        let mut s = String::from("name = \"qa\"\ndescription = \"QA\"\n");
+        for p in &long {
+            s.push_str(&member(*p, ""));
+        }
+        s
+    });
+    text = text.replace("{ role = \"qa\", meanings", "{ role = \"qa\", signatures = 9, meanings");
+    let policy = parse(&text).unwrap();
+    let mut records: Vec<Envelope> = long
+        .iter()
+        .enumerate()
+        .map(|(i, p)| record(signing(*p, "qa", Meaning::Approval, i as i64)))
+        .collect();
+    records.push(record(signing(CAROL, "clinical-safety", Meaning::Responsibility, 30)));
+    let e = evaluate(&policy, &dosing_change(), &records);
+    assert_eq!(e.verdict, Verdict::Approved, "{:?}", e.signatures);
+    let line = e.status_line();
+    assert_eq!(line.chars().count(), 140, "{line}");
+    assert!(line.starts_with("Approved: Dr. Maximiliane") && line.ends_with('…'), "{line}");
+}
