@@ -1,8 +1,8 @@
 use chrono::{DateTime, FixedOffset};
 use countersign_signing::keys::PublicKey;
-use countersign_signing::Meaning;
 use countersign_signing::statement::ForgeIdentity;
 use countersign_signing::verify::TrustedKey;
+use countersign_signing::Meaning;
 use globset::GlobSet;
 
 use crate::risk::RiskClass;
@@ -141,7 +141,7 @@ impl Policy {
                             user_id: m.user_id,
                             login: m.login.clone(),
                         },
-                        public_key: k.public_key.clone(),
+                        public_key: k.public_key,
                         valid_from: k.valid_from.map(|t| t.to_rfc3339()),
                         valid_until: k.valid_until.map(|t| t.to_rfc3339()),
                         revoked_at: k.revoked_at.map(|t| t.to_rfc3339()),

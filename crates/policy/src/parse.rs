@@ -174,7 +174,10 @@ fn globs(text: &str, patterns: &[Spanned<String>]) -> Result<Option<GlobSet>, Po
     }
     let mut set = GlobSetBuilder::new();
     for p in patterns {
-        set.add(Glob::new(p.get_ref()).map_err(|e| at(text, p.span(), format!("bad path glob: {e}")))?);
+        set.add(
+            Glob::new(p.get_ref())
+                .map_err(|e| at(text, p.span(), format!("bad path glob: {e}")))?,
+        );
     }
     set.build()
         .map(Some)
@@ -182,7 +185,9 @@ fn globs(text: &str, patterns: &[Spanned<String>]) -> Result<Option<GlobSet>, Po
 }
 
 fn risk_class(text: &str, v: &Spanned<String>) -> Result<RiskClass, PolicyError> {
-    v.get_ref().parse().map_err(|e: String| at(text, v.span(), e))
+    v.get_ref()
+        .parse()
+        .map_err(|e: String| at(text, v.span(), e))
 }
 
 fn time(

@@ -45,7 +45,9 @@ impl std::str::FromStr for RiskClass {
         Self::ALL
             .into_iter()
             .find(|c| c.to_string() == s)
-            .ok_or_else(|| format!("risk class must be one of high, medium, low, unassessed, not {s:?}"))
+            .ok_or_else(|| {
+                format!("risk class must be one of high, medium, low, unassessed, not {s:?}")
+            })
     }
 }
 
@@ -231,26 +233,44 @@ mod tests {
         assert!(found.digest.starts_with("sha256:"));
         // Editing the text around the block changes nothing; editing inside does.
         let other = format!("Different words.\n```countersign-risk\n{BLOCK}```\n");
-        assert_eq!(find_assessment(&other).unwrap().unwrap().digest, found.digest);
+        assert_eq!(
+            find_assessment(&other).unwrap().unwrap().digest,
+            found.digest
+        );
         let edited = body.replace("Overdose", "Underdose");
-        assert_ne!(find_assessment(&edited).unwrap().unwrap().digest, found.digest);
+        assert_ne!(
+            find_assessment(&edited).unwrap().unwrap().digest,
+            found.digest
+        );
     }
 
     #[test]
     fn no_block_is_none_and_bad_blocks_say_where() {
-        assert_eq!(find_assessment("just text\n```rust\nfn x() {}\n```\n"), Ok(None));
+        assert_eq!(
+            find_assessment("just text\n```rust\nfn x() {}\n```\n"),
+            Ok(None)
+        );
         let e = find_assessment("a\n```countersign-risk\nhazard = \"x\"\n").unwrap_err();
         assert_eq!(e.line, 2, "{e}");
         let bad = BLOCK.replace("critical", "deadly");
         let e = find_assessment(&format!("a\nb\n```countersign-risk\n{bad}```\n")).unwrap_err();
         assert_eq!(e.line, 7, "{e}");
-        assert!(e.message.contains("deadly") || e.message.contains("variant"), "{e}");
+        assert!(
+            e.message.contains("deadly") || e.message.contains("variant"),
+            "{e}"
+        );
         let missing = BLOCK.replace("harm = \"Overdose\"\n", "");
         let e = find_assessment(&format!("```countersign-risk\n{missing}```\n")).unwrap_err();
         assert!(e.message.contains("harm"), "{e}");
         let twice = format!("```countersign-risk\n{BLOCK}```\n```countersign-risk\n{BLOCK}```\n");
-        assert!(find_assessment(&twice).unwrap_err().message.contains("more than one"));
-        let worse = BLOCK.replace("probability_after = \"improbable\"", "probability_after = \"frequent\"");
+        assert!(find_assessment(&twice)
+            .unwrap_err()
+            .message
+            .contains("more than one"));
+        let worse = BLOCK.replace(
+            "probability_after = \"improbable\"",
+            "probability_after = \"frequent\"",
+        );
         assert!(find_assessment(&format!("```countersign-risk\n{worse}```\n")).is_err());
     }
 
@@ -262,6 +282,9 @@ mod tests {
         assert_eq!(risk_level(Serious, Remote), RiskLevel::ReduceFurther); // 3×2
         assert_eq!(risk_level(Minor, Remote), RiskLevel::Acceptable); // 2×2
         assert_eq!(risk_level(Negligible, Frequent), RiskLevel::ReduceFurther); // 1×5
-        assert_eq!(risk_level(Catastrophic, Improbable), RiskLevel::ReduceFurther); // 5×1
+        assert_eq!(
+            risk_level(Catastrophic, Improbable),
+            RiskLevel::ReduceFurther
+        ); // 5×1
     }
 }

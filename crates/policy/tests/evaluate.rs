@@ -196,13 +196,22 @@ fn quorum_in_order_approves_and_names_the_signers() {
     let policy = base_policy();
     let change = dosing_change();
     let qa = record(signing(BOB, "qa", Meaning::Approval, 0));
-    let cs = record(signing(CAROL, "clinical-safety", Meaning::Responsibility, 5));
+    let cs = record(signing(
+        CAROL,
+        "clinical-safety",
+        Meaning::Responsibility,
+        5,
+    ));
 
     let e = evaluate(&policy, &change, std::slice::from_ref(&qa));
     assert_eq!(e.risk_class, RiskClass::High);
     assert_eq!(e.verdict, Verdict::Pending);
     assert_eq!(e.status_line(), "1/2 — waiting for Clinical Safety");
-    let cs_req = e.requirements.iter().find(|r| r.role == "clinical-safety").unwrap();
+    let cs_req = e
+        .requirements
+        .iter()
+        .find(|r| r.role == "clinical-safety")
+        .unwrap();
     assert!(cs_req.may_sign_now);
 
     let e = evaluate(&policy, &change, &[cs.clone(), qa.clone()]);
@@ -217,7 +226,12 @@ fn quorum_in_order_approves_and_names_the_signers() {
 fn signing_out_of_order_does_not_count() {
     let policy = base_policy();
     let change = dosing_change();
-    let cs = record(signing(CAROL, "clinical-safety", Meaning::Responsibility, 0));
+    let cs = record(signing(
+        CAROL,
+        "clinical-safety",
+        Meaning::Responsibility,
+        0,
+    ));
     let e = evaluate(&policy, &change, std::slice::from_ref(&cs));
     assert!(
         matches!(&e.signatures[0].standing, Standing::Refused(why) if why.contains("order")),
@@ -271,7 +285,11 @@ fn revoked_or_expired_keys_are_refused() {
     let mut change = dosing_change();
     change.labels.push("release".into());
     // Dan's key was revoked on 2026-06-01; he signs in November.
-    let e = evaluate(&policy, &change, &[record(signing(DAN, "release", Meaning::Approval, 0))]);
+    let e = evaluate(
+        &policy,
+        &change,
+        &[record(signing(DAN, "release", Meaning::Approval, 0))],
+    );
     assert!(
         matches!(&e.signatures[0].standing, Standing::Refused(why) if why.contains("revoked")),
         "{:?}",
@@ -279,7 +297,10 @@ fn revoked_or_expired_keys_are_refused() {
     );
     // Before the key was valid.
     let mut early = signing(DAN, "release", Meaning::Approval, 0);
-    early.at = FixedOffset::east_opt(0).unwrap().with_ymd_and_hms(2025, 12, 1, 0, 0, 0).unwrap();
+    early.at = FixedOffset::east_opt(0)
+        .unwrap()
+        .with_ymd_and_hms(2025, 12, 1, 0, 0, 0)
+        .unwrap();
     let e = evaluate(&policy, &change, &[record(early)]);
     assert!(
         matches!(&e.signatures[0].standing, Standing::Refused(why) if why.contains("valid only from")),
@@ -293,19 +314,30 @@ fn a_new_commit_or_changed_evidence_makes_signatures_stale() {
     let policy = base_policy();
     let records = [
         record(signing(BOB, "qa", Meaning::Approval, 0)),
-        record(signing(CAROL, "clinical-safety", Meaning::Responsibility, 5)),
+        record(signing(
+            CAROL,
+            "clinical-safety",
+            Meaning::Responsibility,
+            5,
+        )),
     ];
     let mut pushed = dosing_change();
     pushed.head_sha = NEW_HEAD.into();
     let e = evaluate(&policy, &pushed, &records);
-    assert!(e.signatures.iter().all(|s| matches!(s.standing, Standing::Stale(_))));
+    assert!(e
+        .signatures
+        .iter()
+        .all(|s| matches!(s.standing, Standing::Stale(_))));
     assert_eq!(e.verdict, Verdict::Pending);
     assert_eq!(e.status_line(), "0/2 — waiting for QA");
 
     let mut rerun = dosing_change();
     rerun.evidence_files[0].sha256 = "00".repeat(32);
     let e = evaluate(&policy, &rerun, &records);
-    assert!(e.signatures.iter().all(|s| matches!(s.standing, Standing::Stale(_))));
+    assert!(e
+        .signatures
+        .iter()
+        .all(|s| matches!(s.standing, Standing::Stale(_))));
 
     // A record that names the new head counts again.
     let mut fresh = signing(BOB, "qa", Meaning::Approval, 10);
@@ -319,11 +351,17 @@ fn an_altered_record_fails_and_says_so() {
     let policy = base_policy();
     let mut qa = record(signing(BOB, "qa", Meaning::Approval, 0));
     let payload = qa.payload_bytes().unwrap();
-    let text = String::from_utf8(payload).unwrap().replace("HIL-17", "HIL-18");
+    let text = String::from_utf8(payload)
+        .unwrap()
+        .replace("HIL-17", "HIL-18");
     qa.payload = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, text);
     let e = evaluate(&policy, &dosing_change(), &[qa]);
     assert_eq!(e.verdict, Verdict::Failed);
-    assert!(e.status_line().starts_with("A record fails verification"), "{}", e.status_line());
+    assert!(
+        e.status_line().starts_with("A record fails verification"),
+        "{}",
+        e.status_line()
+    );
     assert!(e.status_line().chars().count() <= 140);
 }
 
@@ -335,7 +373,12 @@ fn one_person_counts_for_one_role_and_rejections_reject() {
         &dosing_change(),
         &[
             record(signing(CAROL, "qa", Meaning::Approval, 0)),
-            record(signing(CAROL, "clinical-safety", Meaning::Responsibility, 5)),
+            record(signing(
+                CAROL,
+                "clinical-safety",
+                Meaning::Responsibility,
+                5,
+            )),
         ],
     );
     assert_eq!(e.signatures[0].standing, Standing::Counted);
@@ -374,7 +417,12 @@ fn missing_evidence_and_a_missing_assessment_hold_the_change() {
     let policy = base_policy();
     let records = [
         record(signing(BOB, "qa", Meaning::Approval, 0)),
-        record(signing(CAROL, "clinical-safety", Meaning::Responsibility, 5)),
+        record(signing(
+            CAROL,
+            "clinical-safety",
+            Meaning::Responsibility,
+            5,
+        )),
     ];
     let mut failing = dosing_change();
     failing.evidence.junit = Some(TestTotals {
@@ -399,7 +447,11 @@ fn missing_evidence_and_a_missing_assessment_hold_the_change() {
     let mut unreadable = dosing_change();
     unreadable.assessment = find_assessment("```countersign-risk\nseverity = 3\n```\n");
     let e = evaluate(&policy, &unreadable, &records);
-    assert!(matches!(&e.verdict, Verdict::Blocked(why) if why.contains("line 2")), "{:?}", e.verdict);
+    assert!(
+        matches!(&e.verdict, Verdict::Blocked(why) if why.contains("line 2")),
+        "{:?}",
+        e.verdict
+    );
 
     // A low-risk change with no rule asking for one needs no assessment.
     let mut docs = dosing_change();
@@ -429,17 +481,28 @@ fn the_status_line_never_exceeds_140_characters() {
         }
         s
     });
-    text = text.replace("{ role = \"qa\", meanings", "{ role = \"qa\", signatures = 9, meanings");
+    text = text.replace(
+        "{ role = \"qa\", meanings",
+        "{ role = \"qa\", signatures = 9, meanings",
+    );
     let policy = parse(&text).unwrap();
     let mut records: Vec<Envelope> = long
         .iter()
         .enumerate()
         .map(|(i, p)| record(signing(*p, "qa", Meaning::Approval, i as i64)))
         .collect();
-    records.push(record(signing(CAROL, "clinical-safety", Meaning::Responsibility, 30)));
+    records.push(record(signing(
+        CAROL,
+        "clinical-safety",
+        Meaning::Responsibility,
+        30,
+    )));
     let e = evaluate(&policy, &dosing_change(), &records);
     assert_eq!(e.verdict, Verdict::Approved, "{:?}", e.signatures);
     let line = e.status_line();
     assert_eq!(line.chars().count(), 140, "{line}");
-    assert!(line.starts_with("Approved: Dr. Maximiliane") && line.ends_with('…'), "{line}");
+    assert!(
+        line.starts_with("Approved: Dr. Maximiliane") && line.ends_with('…'),
+        "{line}"
+    );
 }

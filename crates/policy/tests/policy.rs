@@ -16,9 +16,18 @@ fn the_documented_example_parses() {
     assert_eq!(dosing.len(), 2);
     assert_eq!(dosing[0].order, ["qa", "clinical-safety"]);
     use countersign_policy::risk::RiskClass;
-    assert_eq!(policy.risk_class(&["firmware/src/dosing/rate.rs"], &[]), RiskClass::High);
-    assert_eq!(policy.risk_class(&["ui/strings/en.json"], &["safety-critical"]), RiskClass::High);
-    assert_eq!(policy.risk_class(&["ui/strings/en.json"], &[]), RiskClass::Medium);
+    assert_eq!(
+        policy.risk_class(&["firmware/src/dosing/rate.rs"], &[]),
+        RiskClass::High
+    );
+    assert_eq!(
+        policy.risk_class(&["ui/strings/en.json"], &["safety-critical"]),
+        RiskClass::High
+    );
+    assert_eq!(
+        policy.risk_class(&["ui/strings/en.json"], &[]),
+        RiskClass::Medium
+    );
     assert_eq!(policy.risk_class(&["docs/x.md"], &["docs"]), RiskClass::Low);
     let docs = policy.rules_for(&["docs/release-checklist.md"], &["docs"], "low");
     assert_eq!(

@@ -1,0 +1,194 @@
+//! Format detection and the four parsers. JUnit, LCOV and SARIF come from
+//! their crates; Cobertura is read with quick-xml's serde support because only
+//! its root attributes matter.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::error::Problem;
+use crate::summary::{CoverageSummary, FindingSummary, Summary, TestSummary};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    JUnit,
+    Cobertura,
+    Lcov,
+    Sarif,
+    Other,
+}
+
+impl Kind {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::JUnit => "JUnit XML",
+            Self::Cobertura => "Cobertura XML",
+            Self::Lcov => "LCOV",
+            Self::Sarif => "SARIF",
+            Self::Other => "file",
+        }
+    }
+}
+
+/// The XML root element's name, skipping the prolog, comments and doctype.
+fn xml_root(bytes: &[u8]) -> Option<String> {
+    let mut reader = quick_xml::Reader::from_reader(bytes);
+    let mut buf = Vec::new();
+    loop {
+        match reader.read_event_into(&mut buf).ok()? {
+            quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e) => {
+                return Some(e.local_name().into_inner().to_owned())
+            }
+            quick_xml::events::Event::Eof => return None,
+            _ => buf.clear(),
+        }
+    }
+}
+
+/// By name first, then by content for `.xml` and `.json`.
+pub fn detect(name: &str, bytes: &[u8]) -> Kind {
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".sarif") || lower.ends_with(".sarif.json") {
+        return Kind::Sarif;
+    }
+    if lower.ends_with(".info") || lower.ends_with(".lcov") {
+        return Kind::Lcov;
+    }
+    if lower.ends_with(".xml") {
+        return match xml_root(bytes).as_deref() {
+            Some("testsuites" | "testsuite" | "testrun") => Kind::JUnit,
+            Some("coverage") => Kind::Cobertura,
+            _ => Kind::Other,
+        };
+    }
+    if lower.ends_with(".json")
+        && serde_json::from_slice::<serde_json::Value>(bytes)
+            .ok()
+            .is_some_and(|v| v.get("runs").is_some() && v.get("version").is_some())
+    {
+        return Kind::Sarif;
+    }
+    Kind::Other
+}
+
+pub(crate) fn summarise(kind: Kind, bytes: &[u8]) -> Result<Summary, Problem> {
+    let malformed =
+        |format: &'static str| move |e: String| Problem::Malformed { format, detail: e };
+    match kind {
+        Kind::JUnit => junit(bytes).map_err(malformed("JUnit XML")),
+        Kind::Cobertura => cobertura(bytes).map_err(malformed("Cobertura XML")),
+        Kind::Lcov => lcov(bytes).map_err(malformed("LCOV")),
+        Kind::Sarif => sarif(bytes).map_err(malformed("SARIF")),
+        Kind::Other => Ok(Summary::Opaque),
+    }
+}
+
+fn junit(bytes: &[u8]) -> Result<Summary, String> {
+    let report = junit_parser::from_reader(bytes).map_err(|e| e.to_string())?;
+    let mut s = TestSummary::default();
+    fn walk(suite: &junit_parser::TestSuite, s: &mut TestSummary) {
+        for case in &suite.cases {
+            let st = &case.status;
+            // `name` from the parser already joins classname and name.
+            let name = match &case.classname {
+                Some(c) if !c.is_empty() => format!("{c}::{}", case.original_name),
+                _ => case.original_name.clone(),
+            };
+            if st.is_failure() {
+                s.failed += 1;
+                s.failing.push(name);
+            } else if st.is_error() {
+                s.errored += 1;
+                s.failing.push(name);
+            } else if st.is_skipped() {
+                s.skipped += 1;
+            } else {
+                s.passed += 1;
+            }
+        }
+        for inner in &suite.suites {
+            walk(inner, s);
+        }
+    }
+    for suite in &report.suites {
+        walk(suite, &mut s);
+    }
+    if s.passed + s.failed + s.errored + s.skipped == 0 {
+        return Err("the report holds no test cases".into());
+    }
+    Ok(Summary::Tests(s))
+}
+
+#[derive(Deserialize)]
+struct CoberturaRoot {
+    #[serde(rename = "@line-rate")]
+    line_rate: f64,
+    #[serde(rename = "@lines-covered")]
+    lines_covered: Option<u64>,
+    #[serde(rename = "@lines-valid")]
+    lines_valid: Option<u64>,
+}
+
+fn cobertura(bytes: &[u8]) -> Result<Summary, String> {
+    let text = std::str::from_utf8(bytes).map_err(|e| e.to_string())?;
+    let root: CoberturaRoot = quick_xml::de::from_str(text).map_err(|e| e.to_string())?;
+    if !(0.0..=1.0).contains(&root.line_rate) {
+        return Err(format!(
+            "line-rate {} is not between 0 and 1",
+            root.line_rate
+        ));
+    }
+    let (valid, covered) = match (root.lines_valid, root.lines_covered) {
+        (Some(v), Some(c)) if c <= v => (v, c),
+        (Some(v), Some(c)) => return Err(format!("{c} lines covered of {v} valid")),
+        // Older writers give only the rate: keep it to 0.01 % precision.
+        _ => (10_000, (root.line_rate * 10_000.0).round() as u64),
+    };
+    Ok(Summary::Coverage(CoverageSummary {
+        lines_valid: valid,
+        lines_covered: covered,
+    }))
+}
+
+fn lcov(bytes: &[u8]) -> Result<Summary, String> {
+    use lcov::Record;
+    let mut s = CoverageSummary::default();
+    let mut records = 0;
+    for record in lcov::Reader::new(bytes) {
+        match record.map_err(|e| e.to_string())? {
+            Record::LinesFound { found } => s.lines_valid += u64::from(found),
+            Record::LinesHit { hit } => s.lines_covered += u64::from(hit),
+            _ => {}
+        }
+        records += 1;
+    }
+    if records == 0 {
+        return Err("the tracefile is empty".into());
+    }
+    if s.lines_covered > s.lines_valid {
+        return Err(format!(
+            "{} lines hit of {} found",
+            s.lines_covered, s.lines_valid
+        ));
+    }
+    Ok(Summary::Coverage(s))
+}
+
+fn sarif(bytes: &[u8]) -> Result<Summary, String> {
+    let log: serde_sarif::sarif::Sarif =
+        serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    let mut by_level: BTreeMap<String, u64> = BTreeMap::new();
+    for run in &log.runs {
+        for result in run.results.iter().flatten() {
+            // SARIF's default level is `warning` (§3.27.10).
+            let level = result
+                .level
+                .as_ref()
+                .and_then(|l| serde_json::to_value(l).ok())
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_else(|| "warning".to_owned());
+            *by_level.entry(level).or_default() += 1;
+        }
+    }
+    Ok(Summary::Findings(FindingSummary { by_level }))
+}
