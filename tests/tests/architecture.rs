@@ -119,3 +119,47 @@ fn the_desktop_shell_uses_no_tauri_plugins() {
         "shell/fs/http plugins widen what the webview can do: {plugins:?}"
     );
 }
+
+/// Leaf crates don't call each other: each stays testable alone and a change
+/// in one cannot reach into another. Only the shared secret type, and the
+/// policy's use of the signature verifier, cross between them.
+#[test]
+fn leaf_crates_depend_on_no_other_leaf_crate() {
+    let meta = metadata();
+    let allowed: &[(&str, &str)] = &[
+        ("countersign-forge", "countersign-secret"),
+        ("countersign-keychain", "countersign-secret"),
+        ("countersign-signing", "countersign-secret"),
+        ("countersign-policy", "countersign-signing"),
+        ("countersign-policy", "countersign-secret"),
+    ];
+    let leaves = [
+        "countersign-forge",
+        "countersign-forge-sandbox",
+        "countersign-keychain",
+        "countersign-ledger",
+        "countersign-signing",
+        "countersign-policy",
+        "countersign-evidence",
+        "countersign-secret",
+    ];
+    let mut found = 0;
+    for p in meta["packages"].as_array().unwrap() {
+        let name = p["name"].as_str().unwrap();
+        if !leaves.contains(&name) {
+            continue;
+        }
+        found += 1;
+        for d in p["dependencies"].as_array().unwrap() {
+            let dep = d["name"].as_str().unwrap();
+            let normal = d["kind"].is_null();
+            if normal && dep.starts_with("countersign-") {
+                assert!(
+                    allowed.contains(&(name, dep)),
+                    "{name} depends on {dep}: leaf crates talk through countersign-api"
+                );
+            }
+        }
+    }
+    assert_eq!(found, leaves.len(), "a leaf crate was renamed or removed");
+}
