@@ -32,6 +32,19 @@ export const USED = {
   "/repos/{owner}/{repo}/statuses/{sha}": ["post"],
   "/repos/{owner}/{repo}/issues/{issue_number}/comments": ["get", "post"],
   "/repos/{owner}/{repo}/issues/comments/{comment_id}": ["patch"],
+  "/repos/{owner}/{repo}/contents/{path}": ["get"],
+  "/repos/{owner}/{repo}/git/blobs": ["post"],
+  "/repos/{owner}/{repo}/git/blobs/{file_sha}": ["get"],
+  "/repos/{owner}/{repo}/git/trees": ["post"],
+  "/repos/{owner}/{repo}/git/trees/{tree_sha}": ["get"],
+  "/repos/{owner}/{repo}/git/commits": ["post"],
+  "/repos/{owner}/{repo}/git/commits/{commit_sha}": ["get"],
+  "/repos/{owner}/{repo}/git/ref/{ref}": ["get"],
+  "/repos/{owner}/{repo}/git/refs": ["post"],
+  "/repos/{owner}/{repo}/git/refs/{ref}": ["patch"],
+  "/repos/{owner}/{repo}/actions/runs": ["get"],
+  "/repos/{owner}/{repo}/actions/runs/{run_id}/artifacts": ["get"],
+  "/repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}": ["get"],
 };
 
 const spec = JSON.parse(readFileSync(SOURCE, "utf8"));

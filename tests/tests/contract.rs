@@ -153,7 +153,95 @@ async fn the_client_and_the_sandbox_keep_githubs_published_contract() {
         .expect("GET /issues/{n}/comments");
     assert_eq!(comments.len(), 1);
 
-    // The endpoints the client does not call yet, straight through Prism.
+    // Commits, checks, the policy file at the base, CI artifacts.
+    let pr42 = open.iter().find(|p| p.number == 42).unwrap();
+    let commits = forge
+        .commits(&repo, 42)
+        .await
+        .expect("GET /pulls/{n}/commits");
+    assert_eq!(commits.len(), 2);
+    assert_eq!(commits[0].author.as_ref().map(|u| u.id), Some(5001));
+    let checks = forge
+        .checks(&repo, &pr42.head_sha)
+        .await
+        .expect("GET check-runs and status");
+    assert!(checks.iter().any(|c| c.name == "build"), "{checks:?}");
+    // Prism's router matches `{path}` as one segment, so the contract is
+    // checked on a top-level file; nested paths are real slashes, as on GitHub.
+    let readme = forge
+        .file_at(&repo, "README.md", &pr42.base_sha)
+        .await
+        .expect("GET /contents/{path}")
+        .expect("the base has a README");
+    assert!(String::from_utf8(readme).unwrap().starts_with("# "));
+    assert_eq!(
+        forge
+            .file_at(&repo, "no/such/file.txt", &pr42.base_sha)
+            .await
+            .expect("a missing file is None"),
+        None
+    );
+    let artifacts = forge
+        .artifacts(&repo, &pr42.head_sha)
+        .await
+        .expect("GET /actions/runs and their artifacts");
+    assert_eq!(artifacts.len(), 1);
+    // Prism's proxy follows redirects itself, so it cannot judge the 302 that
+    // GitHub answers here: the download goes to the sandbox directly, and the
+    // test checks the 302 itself.
+    let redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!(
+            "{}repos/{repo}/actions/artifacts/{}/zip",
+            sandbox.api_base(),
+            artifacts[0].id
+        ))
+        .bearer_auth(SANDBOX_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(redirect.status().as_u16(), 302);
+    assert!(redirect.headers().contains_key("location"));
+    let direct = client(&Url::parse(&sandbox.api_base()).unwrap());
+    let dest = target_dir().join("contract/artifact.zip");
+    let size = direct
+        .download_artifact(&repo, &artifacts[0], &dest, 10 * 1024 * 1024)
+        .await
+        .expect("GET /actions/artifacts/{id}/zip");
+    assert_eq!(size, std::fs::metadata(&dest).unwrap().len());
+    assert!(std::fs::read(&dest).unwrap().starts_with(b"PK"));
+
+    // Records in refs/countersign/ through the Git Data API: create, then move on.
+    let name = "countersign/pr-42";
+    assert_eq!(
+        forge
+            .read_ref_file(&repo, name, "records.json")
+            .await
+            .expect("GET /git/ref"),
+        None
+    );
+    let first = forge
+        .write_ref_file(&repo, name, "records.json", b"{\"n\":1}", "records for #42")
+        .await
+        .expect("POST blobs, trees, commits, refs");
+    let second = forge
+        .write_ref_file(&repo, name, "records.json", b"{\"n\":2}", "records for #42")
+        .await
+        .expect("PATCH /git/refs/{ref}");
+    assert_ne!(first, second);
+    let (at, bytes) = forge
+        .read_ref_file(&repo, name, "records.json")
+        .await
+        .expect("GET ref, commit, tree, blob")
+        .expect("the ref exists");
+    assert_eq!(
+        (at.as_str(), bytes.as_slice()),
+        (second.as_str(), &b"{\"n\":2}"[..])
+    );
+
+    // Straight through Prism, for the endpoints' raw shapes.
     let http = reqwest::Client::new();
     for path in [
         format!("repos/{repo}/pulls/42/commits"),

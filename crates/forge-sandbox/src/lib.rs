@@ -7,6 +7,7 @@
 #![recursion_limit = "256"]
 
 mod faults;
+mod git;
 mod render;
 mod routes;
 mod seed;

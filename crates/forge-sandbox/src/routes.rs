@@ -14,8 +14,8 @@ use sha2::{Digest, Sha256};
 use crate::render;
 use crate::store::{Store, SANDBOX_TOKEN};
 
-type Shared = Arc<RwLock<Store>>;
-type Params = Query<HashMap<String, String>>;
+pub(crate) type Shared = Arc<RwLock<Store>>;
+pub(crate) type Params = Query<HashMap<String, String>>;
 
 pub fn router(store: Shared) -> Router {
     Router::new()
@@ -46,8 +46,9 @@ pub fn router(store: Shared) -> Router {
         )
         .route(
             "/repos/{owner}/{repo}/issues/comments/{id}",
-            patch(update_comment),
+            patch(update_comment).delete(delete_comment),
         )
+        .merge(crate::git::routes())
         .fallback(|| async { error(StatusCode::NOT_FOUND, "Not Found") })
         .layer(axum::middleware::from_fn_with_state(
             store.clone(),
@@ -56,7 +57,7 @@ pub fn router(store: Shared) -> Router {
         .with_state(store)
 }
 
-fn error(status: StatusCode, message: &str) -> Response {
+pub(crate) fn error(status: StatusCode, message: &str) -> Response {
     let body = json!({
         "message": message,
         "documentation_url": "https://docs.github.com/rest",
@@ -71,7 +72,7 @@ fn error(status: StatusCode, message: &str) -> Response {
 }
 
 /// A request whose credential the sandbox does not accept.
-struct BadCredentials;
+pub(crate) struct BadCredentials;
 
 impl IntoResponse for BadCredentials {
     fn into_response(self) -> Response {
@@ -80,7 +81,7 @@ impl IntoResponse for BadCredentials {
 }
 
 /// `None` when the request carries no credential; `Err` when it carries a wrong one.
-fn viewer(store: &Store, headers: &HeaderMap) -> Result<Option<String>, BadCredentials> {
+pub(crate) fn viewer(store: &Store, headers: &HeaderMap) -> Result<Option<String>, BadCredentials> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
@@ -100,7 +101,7 @@ fn etag_of(bytes: &[u8]) -> String {
 }
 
 /// A body with GitHub's headers, or 304 when `If-None-Match` still matches.
-fn respond(
+pub(crate) fn respond(
     request: &HeaderMap,
     content_type: &str,
     body: String,
@@ -145,7 +146,7 @@ fn respond(
     response
 }
 
-fn json_ok(request: &HeaderMap, value: &Value) -> Response {
+pub(crate) fn json_ok(request: &HeaderMap, value: &Value) -> Response {
     respond(
         request,
         "application/json; charset=utf-8",
@@ -155,7 +156,7 @@ fn json_ok(request: &HeaderMap, value: &Value) -> Response {
 }
 
 /// One page of a list, with a GitHub-style `Link` header.
-fn paginated(
+pub(crate) fn paginated(
     request: &HeaderMap,
     base_url: &str,
     path: &str,
@@ -379,7 +380,7 @@ async fn check_runs(
 }
 
 /// Why a write was refused before it started.
-enum Refused {
+pub(crate) enum Refused {
     Anonymous,
     BadCredentials,
 }
@@ -423,7 +424,7 @@ fn readable_pull<'a>(
 }
 
 /// Writes need the signed-in user.
-fn writer(store: &Store, headers: &HeaderMap) -> Result<String, Refused> {
+pub(crate) fn writer(store: &Store, headers: &HeaderMap) -> Result<String, Refused> {
     match viewer(store, headers) {
         Ok(Some(login)) => Ok(login),
         Ok(None) => Err(Refused::Anonymous),
@@ -431,7 +432,7 @@ fn writer(store: &Store, headers: &HeaderMap) -> Result<String, Refused> {
     }
 }
 
-fn created(value: &Value) -> Response {
+pub(crate) fn created(value: &Value) -> Response {
     (
         StatusCode::CREATED,
         [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
@@ -593,4 +594,28 @@ async fn update_comment(
         value.to_string(),
     )
         .into_response()
+}
+
+async fn delete_comment(
+    State(store): State<Shared>,
+    headers: HeaderMap,
+    Path((owner, repo, id)): Path<(String, String, u64)>,
+) -> Response {
+    let mut store = store.write().unwrap();
+    if let Err(r) = writer(&store, &headers) {
+        return r.into_response();
+    }
+    let Some(r) = store
+        .repos
+        .iter_mut()
+        .find(|r| r.owner == owner && r.name == repo)
+    else {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    };
+    let before = r.comments.len();
+    r.comments.retain(|c| c.id != id);
+    if r.comments.len() == before {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    }
+    StatusCode::NO_CONTENT.into_response()
 }

@@ -3,7 +3,13 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
-use crate::store::{object_id, CheckRun, Commit, FileChange, PullRequest, Repo, Store, User};
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use crate::store::{
+    object_id, Artifact, CheckRun, Commit, FileChange, GitStore, PullRequest, Repo, RosterKey,
+    Store, User, WorkflowRun,
+};
 
 const RATE_RS_BEFORE: &str = r#"//! Infusion rate calculation (IEC 62304 class C).
 
@@ -363,7 +369,24 @@ pub fn demo(base_url: String) -> Store {
         pulls,
         statuses: Vec::new(),
         comments: Vec::new(),
+        base_files: BTreeMap::new(),
+        git: GitStore::default(),
+        workflow_runs: Vec::new(),
+        roster_keys: Vec::new(),
     };
+    let mut repo = repo;
+    repo.base_files.insert(
+        "firmware/src/dosing/rate.rs".into(),
+        RATE_RS_BEFORE.as_bytes().to_vec(),
+    );
+    repo.base_files.insert(
+        "firmware/src/dosing/scheduler.rs".into(),
+        SCHEDULER_BEFORE.as_bytes().to_vec(),
+    );
+    repo.base_files
+        .insert("README.md".into(), README_BEFORE.as_bytes().to_vec());
+    refresh_policy(&mut repo);
+    repo.workflow_runs = repo.pulls.iter().map(ci_run).collect();
     Store {
         base_url,
         viewer: "bob-qa".into(),
@@ -373,5 +396,103 @@ pub fn demo(base_url: String) -> Store {
         latency: std::time::Duration::ZERO,
         requests: 0,
         not_modified: 0,
+    }
+}
+
+/// The sandbox's approval policy at the base commit. Signers' keys come from
+/// enrolments posted to `/_sandbox/roster` (on a real forge an administrator
+/// adds them through a reviewed change to this file).
+pub fn policy_toml(keys: &[RosterKey]) -> String {
+    let member = |user_id: u64, login: &str, name: &str| {
+        let mut m = format!(
+            "[[roles.members]]\nforge = \"127.0.0.1\"\nuser_id = {user_id}\nlogin = \"{login}\"\nprinted_name = \"{name}\"\n"
+        );
+        for k in keys.iter().filter(|k| k.user_id == user_id) {
+            m.push_str(&format!(
+                "[[roles.members.keys]]\npublic_key = \"{}\"\nvalid_from = \"{}\"\n",
+                k.public_key, k.valid_from
+            ));
+        }
+        m
+    };
+    let mut t = String::from(
+        "# Sandbox policy: read from main at each pull request's base commit.\nversion = 1\n\n\
+         [risk]\ndefault = \"low\"\n\n\
+         [[risk.classes]]\nclass = \"high\"\npaths = [\"firmware/src/dosing/**\"]\nlabels = [\"safety-critical\"]\n\n\
+         [[risk.classes]]\nclass = \"medium\"\npaths = [\"ui/**\"]\n\n\
+         [separation_of_duties]\nauthor_cannot_sign = true\none_role_per_person = true\n\n\
+         [[roles]]\nname = \"qa\"\ndescription = \"QA\"\n",
+    );
+    t.push_str(&member(5002, "bob-qa", "Bob Okafor"));
+    t.push_str(&member(5001, "alice-dev", "Alice Martin"));
+    t.push_str("\n[[roles]]\nname = \"clinical-safety\"\ndescription = \"Clinical Safety\"\n");
+    t.push_str(&member(5003, "carol-clinical", "Dr. Carol Weiss"));
+    t.push_str("\n[[roles]]\nname = \"release\"\ndescription = \"Release manager\"\n");
+    t.push_str(&member(5004, "dan-release", "Dan Ito"));
+    t.push_str(
+        "\n[[rules]]\nname = \"safety-critical dosing code\"\nrisk = [\"high\"]\nneeds_risk_assessment = true\n\
+         require = [\n  { role = \"qa\", signatures = 1, meanings = [\"review\", \"approval\"] },\n  { role = \"clinical-safety\", signatures = 1, meanings = [\"responsibility\"] },\n]\n\
+         order = [\"qa\", \"clinical-safety\"]\n\n\
+         [[rules]]\nname = \"user-facing text\"\nrisk = [\"medium\"]\nneeds_risk_assessment = true\n\
+         require = [{ role = \"qa\", signatures = 1, meanings = [\"approval\"] }]\n\n\
+         [[rules]]\nname = \"everything else\"\nrisk = [\"low\"]\n\
+         require = [{ role = \"qa\", signatures = 1, meanings = [\"approval\"] }]\n\n\
+         [evidence]\nchecks = [\"build\"]\njunit = true\nmin_coverage = 80.0\n",
+    );
+    t
+}
+
+pub fn refresh_policy(repo: &mut Repo) {
+    let text = policy_toml(&repo.roster_keys);
+    repo.base_files
+        .insert(".countersign/policy.toml".into(), text.into_bytes());
+}
+
+fn zip_of(entries: &[(&str, String)]) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, text) in entries {
+        w.start_file(*name, zip::write::SimpleFileOptions::default())
+            .expect("in-memory zip");
+        w.write_all(text.as_bytes()).expect("in-memory zip");
+    }
+    w.finish().expect("in-memory zip").into_inner()
+}
+
+/// A CI run for a pull request's head with a `test-reports` artifact: JUnit
+/// results and LCOV coverage that agree with its check runs.
+fn ci_run(pr: &PullRequest) -> WorkflowRun {
+    let failing = pr.check_runs.iter().any(|c| c.conclusion == "failure");
+    let mut cases = String::new();
+    for name in [
+        "rate_refuses_zero_duration",
+        "rate_clamps_to_interlock",
+        "scheduler_recalculates",
+        "alarm_text_is_actionable",
+    ] {
+        cases.push_str(&format!(
+            "    <testcase classname=\"firmware\" name=\"{name}\" time=\"0.004\"/>\n"
+        ));
+    }
+    if failing {
+        cases.push_str("    <testcase classname=\"firmware\" name=\"readme_links_resolve\"><failure message=\"dead link\">README.md:3</failure></testcase>\n");
+    }
+    let junit = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"firmware\">\n  <testsuite name=\"firmware\">\n{cases}  </testsuite>\n</testsuites>\n"
+    );
+    let lcov = "TN:\nSF:firmware/src/dosing/rate.rs\nLF:48\nLH:44\nend_of_record\nSF:firmware/src/dosing/scheduler.rs\nLF:52\nLH:43\nend_of_record\n".to_owned();
+    let created_at = pr.updated_at + chrono::Duration::minutes(7);
+    WorkflowRun {
+        id: 30_000 + pr.number,
+        name: "ci".into(),
+        head_sha: pr.head_sha.clone(),
+        head_branch: pr.head_ref.clone(),
+        conclusion: if failing { "failure" } else { "success" }.into(),
+        created_at,
+        artifacts: vec![Artifact {
+            id: 40_000 + pr.number,
+            name: "test-reports".into(),
+            zip: zip_of(&[("junit.xml", junit), ("coverage/lcov.info", lcov)]),
+            created_at,
+        }],
     }
 }

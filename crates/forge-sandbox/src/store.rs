@@ -1,3 +1,4 @@
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 use chrono::{DateTime, Utc};
@@ -86,6 +87,59 @@ pub struct Repo {
     pub statuses: Vec<(String, CommitStatus)>,
     /// Issue and pull-request comments, oldest first.
     pub comments: Vec<Comment>,
+    /// The files of the default branch at the base commit every pull request starts from.
+    pub base_files: BTreeMap<String, Vec<u8>>,
+    /// Objects and refs written through the Git Data API.
+    pub git: GitStore,
+    pub workflow_runs: Vec<WorkflowRun>,
+    /// Signers whose enrolled keys the sandbox's policy lists (see `POST /_sandbox/roster`).
+    pub roster_keys: Vec<RosterKey>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RosterKey {
+    pub user_id: u64,
+    pub public_key: String,
+    pub valid_from: String,
+}
+
+#[derive(Debug, Clone)]
+pub enum GitObject {
+    Blob(Vec<u8>),
+    /// (path, mode, type, sha)
+    Tree(Vec<(String, String, String, String)>),
+    Commit {
+        tree: String,
+        parents: Vec<String>,
+        message: String,
+        date: DateTime<Utc>,
+    },
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct GitStore {
+    pub objects: BTreeMap<String, GitObject>,
+    /// Full ref name (`refs/...`) → commit id.
+    pub refs: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Artifact {
+    pub id: u64,
+    pub name: String,
+    pub zip: Vec<u8>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkflowRun {
+    pub id: u64,
+    pub name: String,
+    pub head_sha: String,
+    pub head_branch: String,
+    pub conclusion: String,
+    pub created_at: DateTime<Utc>,
+    pub artifacts: Vec<Artifact>,
 }
 
 #[derive(Debug, Clone)]
@@ -143,6 +197,23 @@ impl Repo {
 
     pub fn full_name(&self) -> String {
         format!("{}/{}", self.owner, self.name)
+    }
+
+    /// A file at a commit or branch: the base tree, with a pull request's
+    /// changes on top when `git_ref` is its head.
+    pub fn file_at(&self, path: &str, git_ref: &str) -> Option<Vec<u8>> {
+        let base = self.pulls.first().map(|p| p.base_sha.as_str());
+        if git_ref == self.default_branch || Some(git_ref) == base {
+            return self.base_files.get(path).cloned();
+        }
+        let pr = self
+            .pulls
+            .iter()
+            .find(|p| p.head_sha == git_ref || p.head_ref == git_ref)?;
+        match pr.files.iter().find(|f| f.path == path) {
+            Some(change) => change.new.as_ref().map(|t| t.as_bytes().to_vec()),
+            None => self.base_files.get(path).cloned(),
+        }
     }
 }
 

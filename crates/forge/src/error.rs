@@ -26,6 +26,10 @@ pub enum ForgeError {
     /// Any other non-success HTTP status.
     #[error("the forge answered {status} for {endpoint}")]
     Status { endpoint: String, status: u16 },
+    /// The forge refused a write because the state moved on (e.g. a ref was
+    /// updated by someone else): read again and retry.
+    #[error("conflict: {0}")]
+    Conflict(String),
     /// The caller passed something that cannot be a valid request.
     #[error("invalid input: {0}")]
     InvalidInput(String),
@@ -41,6 +45,7 @@ impl ForgeError {
             Self::Contract { .. } => "forge.contract_violation",
             Self::Network { .. } => "forge.unreachable",
             Self::Status { .. } => "forge.http_status",
+            Self::Conflict(_) => "forge.conflict",
             Self::InvalidInput(_) => "forge.invalid_input",
         }
     }

@@ -23,8 +23,8 @@ impl ForgeClock {
 }
 
 pub use model::{
-    ChangeRequest, ChangeRequestSummary, ChangedFile, Comment, CommitStatus, FileStatus, ForgeUser,
-    RepoId, StatusState,
+    Artifact, ChangeRequest, ChangeRequestSummary, ChangedFile, Check, CheckState, Comment,
+    CommitInfo, CommitStatus, FileStatus, ForgeUser, RepoId, StatusState,
 };
 
 /// What the use cases need from a forge. Implementations translate their
@@ -98,4 +98,51 @@ pub trait Forge: Send + Sync {
         comment_id: u64,
         body: &str,
     ) -> Result<Comment, ForgeError>;
+
+    /// The commits of a change request, oldest first.
+    async fn commits(&self, repo: &RepoId, number: u64) -> Result<Vec<CommitInfo>, ForgeError>;
+
+    /// Check runs and commit statuses of a commit, the latest per name.
+    async fn checks(&self, repo: &RepoId, sha: &str) -> Result<Vec<Check>, ForgeError>;
+
+    /// A file's bytes at a commit or branch; `None` when it does not exist there.
+    async fn file_at(
+        &self,
+        repo: &RepoId,
+        path: &str,
+        git_ref: &str,
+    ) -> Result<Option<Vec<u8>>, ForgeError>;
+
+    /// CI artifacts of the runs for a commit.
+    async fn artifacts(&self, repo: &RepoId, sha: &str) -> Result<Vec<Artifact>, ForgeError>;
+
+    /// Stream an artifact's zip to `dest`, refusing more than `max_bytes`.
+    async fn download_artifact(
+        &self,
+        repo: &RepoId,
+        artifact: &Artifact,
+        dest: &std::path::Path,
+        max_bytes: u64,
+    ) -> Result<u64, ForgeError>;
+
+    /// The file `path` in the tree that `refs/<name>` points to, with that
+    /// commit's id; `None` when the ref or the file does not exist.
+    async fn read_ref_file(
+        &self,
+        repo: &RepoId,
+        name: &str,
+        path: &str,
+    ) -> Result<Option<(String, Vec<u8>)>, ForgeError>;
+
+    /// Commit a tree holding only `path` = `content` on top of `refs/<name>`
+    /// (creating the ref if needed) and move the ref to it, never forcing.
+    /// Returns the new commit's id.
+    async fn write_ref_file(
+        &self,
+        repo: &RepoId,
+        name: &str,
+        path: &str,
+        content: &[u8],
+        message: &str,
+    ) -> Result<String, ForgeError>;
 }

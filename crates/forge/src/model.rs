@@ -137,6 +137,45 @@ pub struct CommitStatus {
     pub target_url: Option<String>,
 }
 
+/// A commit of a change request and the forge accounts behind it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitInfo {
+    pub sha: String,
+    pub message: String,
+    /// `None` when the commit's e-mail matches no forge account.
+    pub author: Option<ForgeUser>,
+    pub committer: Option<ForgeUser>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckState {
+    Success,
+    Pending,
+    Failure,
+    /// Neutral or skipped: neither green nor red.
+    Neutral,
+}
+
+/// A check run or commit status of a commit, by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Check {
+    pub name: String,
+    pub state: CheckState,
+    /// Where a person can read more, when the forge says.
+    pub url: Option<String>,
+}
+
+/// A CI artifact (a zip) produced for a commit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Artifact {
+    pub id: u64,
+    pub name: String,
+    pub size_bytes: u64,
+    pub expired: bool,
+    pub run_id: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

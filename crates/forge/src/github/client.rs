@@ -477,6 +477,297 @@ impl Forge for GitHubForge {
         Ok(c.into())
     }
 
+    async fn commits(
+        &self,
+        repo: &RepoId,
+        number: u64,
+    ) -> Result<Vec<crate::CommitInfo>, ForgeError> {
+        let url = self.url(&format!(
+            "repos/{}/{}/pulls/{number}/commits?per_page=100",
+            repo.owner, repo.name
+        ));
+        let list: Vec<wire::PullCommit> = self.get_all(url).await?;
+        Ok(list.into_iter().map(Into::into).collect())
+    }
+
+    async fn checks(&self, repo: &RepoId, sha: &str) -> Result<Vec<crate::Check>, ForgeError> {
+        check_sha(sha)?;
+        let url = self.url(&format!(
+            "repos/{}/{}/commits/{sha}/check-runs?per_page=100",
+            repo.owner, repo.name
+        ));
+        let runs: wire::CheckRuns = self.get_json(url).await?;
+        let url = self.url(&format!(
+            "repos/{}/{}/commits/{sha}/status?per_page=100",
+            repo.owner, repo.name
+        ));
+        let combined: wire::CombinedStatus = self.get_json(url).await?;
+        // Newest first on GitHub: the first of each name is the one that counts.
+        let mut checks: Vec<crate::Check> = Vec::new();
+        for check in runs
+            .check_runs
+            .into_iter()
+            .map(crate::Check::from)
+            .chain(combined.statuses.into_iter().map(crate::Check::from))
+        {
+            if !checks.iter().any(|c| c.name == check.name) {
+                checks.push(check);
+            }
+        }
+        Ok(checks)
+    }
+
+    async fn file_at(
+        &self,
+        repo: &RepoId,
+        path: &str,
+        git_ref: &str,
+    ) -> Result<Option<Vec<u8>>, ForgeError> {
+        if check_sha(git_ref).is_err() {
+            check_ref_name(git_ref)?;
+        }
+        let mut url = self.url(&format!("repos/{}/{}/contents/", repo.owner, repo.name));
+        url.path_segments_mut()
+            .expect("an http URL has path segments")
+            .pop_if_empty()
+            .extend(path_segments(path)?);
+        url.set_query(Some(&format!("ref={git_ref}")));
+        let endpoint = url.path().to_owned();
+        let Some(file) = not_found_as_none(self.get_json::<wire::ContentFile>(url).await)? else {
+            return Ok(None);
+        };
+        if file.kind != "file" {
+            return Err(ForgeError::InvalidInput(format!(
+                "{path} is a {}, not a file",
+                file.kind
+            )));
+        }
+        match (file.encoding.as_deref(), file.content.as_deref()) {
+            (Some("base64"), Some(text)) => decode_base64(&endpoint, text).map(Some),
+            // Over 1 MB the contents API leaves the bytes out: read the blob.
+            _ => {
+                let url = self.url(&format!(
+                    "repos/{}/{}/git/blobs/{}",
+                    repo.owner, repo.name, file.sha
+                ));
+                let endpoint = url.path().to_owned();
+                let blob: wire::Blob = self.get_json(url).await?;
+                if blob.encoding != "base64" {
+                    return Err(contract(&endpoint, "blob not in base64"));
+                }
+                decode_base64(&endpoint, &blob.content).map(Some)
+            }
+        }
+    }
+
+    async fn artifacts(
+        &self,
+        repo: &RepoId,
+        sha: &str,
+    ) -> Result<Vec<crate::Artifact>, ForgeError> {
+        check_sha(sha)?;
+        let url = self.url(&format!(
+            "repos/{}/{}/actions/runs?head_sha={sha}&per_page=100",
+            repo.owner, repo.name
+        ));
+        let runs: wire::WorkflowRuns = self.get_json(url).await?;
+        let mut out = Vec::new();
+        for run in runs.workflow_runs {
+            let url = self.url(&format!(
+                "repos/{}/{}/actions/runs/{}/artifacts?per_page=100",
+                repo.owner, repo.name, run.id
+            ));
+            let list: wire::Artifacts = self.get_json(url).await?;
+            out.extend(list.artifacts.into_iter().map(|a| a.into_artifact(run.id)));
+        }
+        Ok(out)
+    }
+
+    async fn download_artifact(
+        &self,
+        repo: &RepoId,
+        artifact: &crate::Artifact,
+        dest: &std::path::Path,
+        max_bytes: u64,
+    ) -> Result<u64, ForgeError> {
+        if artifact.expired {
+            return Err(ForgeError::NotFound(format!(
+                "artifact {} has expired",
+                artifact.name
+            )));
+        }
+        if artifact.size_bytes > max_bytes {
+            return Err(ForgeError::InvalidInput(format!(
+                "artifact {} is {} bytes, more than the {max_bytes} allowed",
+                artifact.name, artifact.size_bytes
+            )));
+        }
+        let url = self.url(&format!(
+            "repos/{}/{}/actions/artifacts/{}/zip",
+            repo.owner, repo.name, artifact.id
+        ));
+        let endpoint = url.path().to_owned();
+        let response = {
+            let _slot = self.slots.acquire().await.expect("semaphore never closed");
+            let mut request = self.http.get(url.clone()).header(ACCEPT, JSON);
+            if let Some(token) = &self.token {
+                request = request.header(AUTHORIZATION, format!("Bearer {}", token.expose()));
+            }
+            request.send().await.map_err(|e| network(&endpoint, &e))?
+        };
+        self.observe_clock(response.headers());
+        let response = if response.status() == StatusCode::FOUND {
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| url.join(v).ok())
+                .ok_or_else(|| contract(&endpoint, "302 without a usable Location"))?;
+            // The signed storage URL needs no token, and must never get one.
+            let loopback = |u: &Url| {
+                matches!(u.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
+                    || u.host_str() == Some("localhost")
+            };
+            let trusted = location.scheme() == "https"
+                || location.origin() == self.api_base.origin()
+                || (loopback(&location) && loopback(&self.api_base));
+            if !trusted {
+                return Err(contract(
+                    &endpoint,
+                    "the artifact redirect is neither https nor this forge",
+                ));
+            }
+            self.http
+                .get(location)
+                .send()
+                .await
+                .map_err(|e| network(&endpoint, &e))?
+        } else {
+            response
+        };
+        if response.status() == StatusCode::GONE {
+            return Err(ForgeError::NotFound(format!(
+                "artifact {} has expired",
+                artifact.name
+            )));
+        }
+        if !response.status().is_success() {
+            return Err(status_error(
+                &endpoint,
+                response.status(),
+                response.headers(),
+            ));
+        }
+        stream_to_file(response, dest, max_bytes, &endpoint).await
+    }
+
+    async fn read_ref_file(
+        &self,
+        repo: &RepoId,
+        name: &str,
+        path: &str,
+    ) -> Result<Option<(String, Vec<u8>)>, ForgeError> {
+        check_ref_name(name)?;
+        let base = format!("repos/{}/{}/git", repo.owner, repo.name);
+        let Some(r) = not_found_as_none(
+            self.get_json::<wire::Ref>(self.url(&format!("{base}/ref/{}", ref_segment(name))))
+                .await,
+        )?
+        else {
+            return Ok(None);
+        };
+        check_sha(&r.object.sha)?;
+        let commit: wire::GitCommit = self
+            .get_json(self.url(&format!("{base}/commits/{}", r.object.sha)))
+            .await?;
+        check_sha(&commit.tree.sha)?;
+        let tree: wire::Tree = self
+            .get_json(self.url(&format!("{base}/trees/{}", commit.tree.sha)))
+            .await?;
+        let Some(entry) = tree
+            .tree
+            .into_iter()
+            .find(|e| e.path == path && e.kind == "blob")
+        else {
+            return Ok(None);
+        };
+        check_sha(&entry.sha)?;
+        let url = self.url(&format!("{base}/blobs/{}", entry.sha));
+        let endpoint = url.path().to_owned();
+        let blob: wire::Blob = self.get_json(url).await?;
+        if blob.encoding != "base64" {
+            return Err(contract(&endpoint, "blob not in base64"));
+        }
+        Ok(Some((commit.sha, decode_base64(&endpoint, &blob.content)?)))
+    }
+
+    async fn write_ref_file(
+        &self,
+        repo: &RepoId,
+        name: &str,
+        path: &str,
+        content: &[u8],
+        message: &str,
+    ) -> Result<String, ForgeError> {
+        check_ref_name(name)?;
+        path_segments(path)?;
+        let base = format!("repos/{}/{}/git", repo.owner, repo.name);
+        let current = not_found_as_none(
+            self.get_json::<wire::Ref>(self.url(&format!("{base}/ref/{}", ref_segment(name))))
+                .await,
+        )?
+        .map(|r| r.object.sha);
+        // Blobs, trees and commits are content-addressed: sending one twice
+        // makes the same object, so these POSTs are safe to repeat.
+        let encoded = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, content);
+        let blob: wire::ObjectRef = self
+            .write_json(
+                reqwest::Method::POST,
+                self.url(&format!("{base}/blobs")),
+                &serde_json::json!({ "content": encoded, "encoding": "base64" }),
+            )
+            .await?;
+        let tree: wire::ObjectRef = self
+            .write_json(
+                reqwest::Method::POST,
+                self.url(&format!("{base}/trees")),
+                &serde_json::json!({ "tree": [{ "path": path, "mode": "100644", "type": "blob", "sha": blob.sha }] }),
+            )
+            .await?;
+        let commit: wire::ObjectRef = self
+            .write_json(
+                reqwest::Method::POST,
+                self.url(&format!("{base}/commits")),
+                &serde_json::json!({ "message": message, "tree": tree.sha, "parents": current.iter().collect::<Vec<_>>() }),
+            )
+            .await?;
+        let moved: Result<wire::Ref, ForgeError> = match &current {
+            Some(_) => {
+                self.write_json(
+                    reqwest::Method::PATCH,
+                    self.url(&format!("{base}/refs/{}", ref_segment(name))),
+                    &serde_json::json!({ "sha": commit.sha, "force": false }),
+                )
+                .await
+            }
+            None => {
+                self.write_json(
+                    reqwest::Method::POST,
+                    self.url(&format!("{base}/refs")),
+                    &serde_json::json!({ "ref": format!("refs/{name}"), "sha": commit.sha }),
+                )
+                .await
+            }
+        };
+        match moved {
+            Ok(_) => Ok(commit.sha),
+            Err(ForgeError::InvalidInput(detail)) => Err(ForgeError::Conflict(format!(
+                "refs/{name} moved while writing: {detail}"
+            ))),
+            Err(e) => Err(e),
+        }
+    }
+
     async fn unified_diff(&self, repo: &RepoId, number: u64) -> Result<String, ForgeError> {
         let url = self.url(&format!(
             "repos/{}/{}/pulls/{number}",
@@ -485,6 +776,62 @@ impl Forge for GitHubForge {
         let page = self.get(url, DIFF).await?;
         String::from_utf8(page.body)
             .map_err(|_| contract(&page.endpoint, "the diff is not valid UTF-8"))
+    }
+}
+
+/// A ref under `refs/`, e.g. `countersign/acme-medical/42`: plain segments only.
+fn check_ref_name(name: &str) -> Result<(), ForgeError> {
+    let ok = !name.is_empty()
+        && name.split('/').all(|seg| {
+            !seg.is_empty()
+                && !seg.starts_with('.')
+                && !seg.ends_with(".lock")
+                && seg
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        })
+        && !name.contains("..");
+    if ok {
+        Ok(())
+    } else {
+        Err(ForgeError::InvalidInput(format!(
+            "not a usable ref name: {name:?}"
+        )))
+    }
+}
+
+/// `{ref}` is one path parameter: its slashes travel encoded, as GitHub's
+/// own clients send them (`heads%2Fmain`).
+fn ref_segment(name: &str) -> String {
+    name.replace('/', "%2F")
+}
+
+/// A repository path, split into segments that `Url` percent-encodes.
+fn path_segments(path: &str) -> Result<Vec<&str>, ForgeError> {
+    let segments: Vec<&str> = path.split('/').collect();
+    if segments
+        .iter()
+        .any(|s| s.is_empty() || *s == "." || *s == "..")
+    {
+        return Err(ForgeError::InvalidInput(format!(
+            "not a repository file path: {path:?}"
+        )));
+    }
+    Ok(segments)
+}
+
+/// GitHub wraps base64 at 60 columns.
+fn decode_base64(endpoint: &str, text: &str) -> Result<Vec<u8>, ForgeError> {
+    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    base64::Engine::decode(&base64::engine::general_purpose::STANDARD, compact)
+        .map_err(|e| contract(endpoint, &format!("content is not base64: {e}")))
+}
+
+fn not_found_as_none<T>(r: Result<T, ForgeError>) -> Result<Option<T>, ForgeError> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(ForgeError::NotFound(_)) => Ok(None),
+        Err(e) => Err(e),
     }
 }
 
@@ -610,6 +957,34 @@ fn next_link(
         return Ok(Some(url));
     }
     Ok(None)
+}
+
+async fn stream_to_file(
+    mut response: reqwest::Response,
+    dest: &std::path::Path,
+    max_bytes: u64,
+    endpoint: &str,
+) -> Result<u64, ForgeError> {
+    use tokio::io::AsyncWriteExt;
+    let io = |e: std::io::Error| {
+        ForgeError::InvalidInput(format!("cannot write {}: {e}", dest.display()))
+    };
+    let mut file = tokio::fs::File::create(dest).await.map_err(io)?;
+    let mut written = 0u64;
+    while let Some(chunk) = response.chunk().await.map_err(|e| network(endpoint, &e))? {
+        written += chunk.len() as u64;
+        if written > max_bytes {
+            drop(file);
+            let _ = tokio::fs::remove_file(dest).await;
+            return Err(ForgeError::InvalidInput(format!(
+                "{endpoint}: the download is larger than the {max_bytes} bytes allowed"
+            )));
+        }
+        file.write_all(&chunk).await.map_err(io)?;
+    }
+    file.flush().await.map_err(io)?;
+    file.sync_all().await.map_err(io)?;
+    Ok(written)
 }
 
 async fn read_limited(

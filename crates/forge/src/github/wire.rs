@@ -204,3 +204,159 @@ impl From<Status> for crate::CommitStatus {
         }
     }
 }
+
+#[derive(Deserialize)]
+pub(super) struct PullCommitDetail {
+    message: String,
+}
+
+#[derive(Deserialize)]
+pub(super) struct PullCommit {
+    sha: String,
+    commit: PullCommitDetail,
+    // `null` when the e-mail matches no GitHub account.
+    #[serde(default)]
+    author: Option<User>,
+    #[serde(default)]
+    committer: Option<User>,
+}
+
+impl From<PullCommit> for crate::CommitInfo {
+    fn from(c: PullCommit) -> Self {
+        crate::CommitInfo {
+            sha: c.sha,
+            message: c.commit.message,
+            author: c.author.map(Into::into),
+            committer: c.committer.map(Into::into),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct CheckRun {
+    name: String,
+    status: String,
+    #[serde(default)]
+    conclusion: Option<String>,
+    #[serde(default)]
+    html_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct CheckRuns {
+    pub(super) check_runs: Vec<CheckRun>,
+}
+
+impl From<CheckRun> for crate::Check {
+    fn from(r: CheckRun) -> Self {
+        use crate::CheckState;
+        let state = match (r.status.as_str(), r.conclusion.as_deref()) {
+            ("completed", Some("success")) => CheckState::Success,
+            ("completed", Some("neutral" | "skipped")) => CheckState::Neutral,
+            ("completed", _) => CheckState::Failure,
+            _ => CheckState::Pending,
+        };
+        crate::Check {
+            name: r.name,
+            state,
+            url: r.html_url,
+        }
+    }
+}
+
+impl From<Status> for crate::Check {
+    fn from(s: Status) -> Self {
+        use crate::{CheckState, StatusState};
+        crate::Check {
+            name: s.context,
+            state: match s.state {
+                StatusState::Success => CheckState::Success,
+                StatusState::Pending => CheckState::Pending,
+                StatusState::Failure | StatusState::Error => CheckState::Failure,
+            },
+            url: s.target_url,
+        }
+    }
+}
+
+/// `GET /contents/{path}` for a file; directories and symlinks have other shapes.
+#[derive(Deserialize)]
+pub(super) struct ContentFile {
+    #[serde(rename = "type")]
+    pub(super) kind: String,
+    #[serde(default)]
+    pub(super) encoding: Option<String>,
+    #[serde(default)]
+    pub(super) content: Option<String>,
+    pub(super) sha: String,
+}
+
+#[derive(Deserialize)]
+pub(super) struct WorkflowRun {
+    pub(super) id: u64,
+}
+
+#[derive(Deserialize)]
+pub(super) struct WorkflowRuns {
+    pub(super) workflow_runs: Vec<WorkflowRun>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Artifact {
+    id: u64,
+    name: String,
+    size_in_bytes: u64,
+    expired: bool,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Artifacts {
+    pub(super) artifacts: Vec<Artifact>,
+}
+
+impl Artifact {
+    pub(super) fn into_artifact(self, run_id: u64) -> crate::Artifact {
+        crate::Artifact {
+            id: self.id,
+            name: self.name,
+            size_bytes: self.size_in_bytes,
+            expired: self.expired,
+            run_id,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct ObjectRef {
+    pub(super) sha: String,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Ref {
+    pub(super) object: ObjectRef,
+}
+
+#[derive(Deserialize)]
+pub(super) struct GitCommit {
+    pub(super) sha: String,
+    pub(super) tree: ObjectRef,
+}
+
+#[derive(Deserialize)]
+pub(super) struct TreeEntry {
+    pub(super) path: String,
+    #[serde(rename = "type")]
+    pub(super) kind: String,
+    pub(super) sha: String,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Tree {
+    pub(super) tree: Vec<TreeEntry>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Blob {
+    pub(super) content: String,
+    pub(super) encoding: String,
+}
