@@ -100,6 +100,120 @@ pub struct ChangeRequestDetail {
     pub deletions: u32,
 }
 
+/// The policy at the base commit, as found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct PolicyView {
+    /// `sha256:<hex>` of `.countersign/policy.toml` at the base SHA.
+    pub digest: Option<String>,
+    /// Why the policy cannot be applied (missing, or an error with line and column).
+    pub error: Option<String>,
+}
+
+/// The ISO 14971-style assessment from the change request's description.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct AssessmentView {
+    pub hazard: String,
+    pub hazardous_situation: String,
+    pub harm: String,
+    pub severity: String,
+    pub probability_before: String,
+    pub probability_after: String,
+    pub risk_before: String,
+    pub risk_after: String,
+    pub risk_controls: Vec<String>,
+    pub verification: Vec<String>,
+    pub digest: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct EvidenceView {
+    pub name: String,
+    pub sha256: String,
+    /// `JUnit XML`, `Cobertura XML`, `LCOV`, `SARIF` or `file`.
+    pub kind: String,
+    /// One line for people, e.g. `12 passed, 1 failed, 0 skipped`.
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct TestsView {
+    #[ts(type = "number")]
+    pub passed: u64,
+    #[ts(type = "number")]
+    pub failed: u64,
+    #[ts(type = "number")]
+    pub skipped: u64,
+    pub failing: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct CheckView {
+    pub name: String,
+    /// `success`, `pending`, `failure` or `neutral`.
+    pub state: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RequirementView {
+    pub rule: String,
+    pub role: String,
+    pub role_title: String,
+    pub needed: u32,
+    pub meanings: Vec<Meaning>,
+    pub signed_by: Vec<String>,
+    pub met: bool,
+    /// The rule's order lets this role sign now.
+    pub may_sign_now: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SignatureView {
+    pub printed_name: String,
+    pub role: String,
+    pub meaning: Option<Meaning>,
+    pub signed_at: String,
+    /// `counted`, `rejects`, `not_needed`, `stale`, `refused` or `invalid`.
+    pub standing: String,
+    pub why: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct EvidenceCheckView {
+    pub what: String,
+    pub met: bool,
+    pub detail: String,
+}
+
+/// Everything the policy says about one change request right now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Review {
+    pub change_request: ChangeRequestRef,
+    pub head_sha: String,
+    pub policy: PolicyView,
+    /// `high`, `medium`, `low` or `unassessed`, computed by the policy's risk classes.
+    pub risk_class: String,
+    pub assessment: Option<AssessmentView>,
+    pub assessment_error: Option<String>,
+    pub evidence: Vec<EvidenceView>,
+    /// Evidence that was refused (unsafe archive, malformed report), naming the file.
+    pub evidence_problems: Vec<String>,
+    pub tests: Option<TestsView>,
+    pub coverage_percent: Option<f64>,
+    /// SARIF findings as `[level, count]`.
+    pub findings: Vec<(String, u32)>,
+    pub checks: Vec<CheckView>,
+    pub rules: Vec<String>,
+    pub requirements: Vec<RequirementView>,
+    pub signatures: Vec<SignatureView>,
+    pub evidence_checks: Vec<EvidenceCheckView>,
+    /// `approved`, `pending`, `rejected`, `failed` or `blocked`.
+    pub verdict: String,
+    /// Exactly what the forge status says (at most 140 characters).
+    pub status_line: String,
+    /// Roles the signed-in user is a member of in the base policy.
+    pub my_roles: Vec<String>,
+}
+
 /// One IPC command: its name and the TypeScript names of what it takes and gives.
 pub struct Command {
     pub name: &'static str,
@@ -128,6 +242,7 @@ commands! {
     app_info: () => AppInfo;
     load_queue: () => Queue;
     open_change_request: ChangeRequestRef => ChangeRequestDetail;
+    review_change_request: ChangeRequestRef => Review;
     signer_status: () => SignerStatus;
     enrol: EnrolRequest => Enrolment;
     preview_signature: SignatureDraft => SignaturePreview;
@@ -165,6 +280,14 @@ pub fn typescript() -> String {
             SeenContent::decl(&cfg),
             AuditCheck::decl(&cfg),
             OutboxRow::decl(&cfg),
+            PolicyView::decl(&cfg),
+            AssessmentView::decl(&cfg),
+            EvidenceView::decl(&cfg),
+            TestsView::decl(&cfg),
+            CheckView::decl(&cfg),
+            RequirementView::decl(&cfg),
+            SignatureView::decl(&cfg),
+            EvidenceCheckView::decl(&cfg),
         ])
         .collect();
     decls.sort();

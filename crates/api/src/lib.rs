@@ -8,9 +8,10 @@ pub mod contract;
 mod error;
 pub mod push;
 mod queue;
+pub mod review;
 mod session;
 pub mod signatures;
 pub mod verification;
 
 pub use error::ApiError;
-pub use session::{default_data_dir, ForgeTarget, LocalStores, Session};
+pub use session::{default_data_dir, ForgeTarget, GateReport, LocalStores, Session};

@@ -1,27 +1,31 @@
-//! Pushing signed records to the forge, exactly once in effect: one comment
-//! per change request, found again by its marker and updated in place, and a
-//! commit status that is only set when it differs from the forge's latest.
+//! Pushing signed records to the forge, exactly once in effect: the records
+//! in `refs/countersign/pr-<n>` (moved only when they change), one comment per
+//! change request, found again by its marker and updated in place, and the
+//! `countersign/approval` status from the policy's evaluation of every record,
+//! set only when it differs from the forge's latest.
 //! A push that the forge applied but whose answer was lost is therefore
 //! harmless to repeat, and the outbox retries until the ledger records success.
 
 use std::collections::BTreeMap;
 
-use countersign_forge::{CommitStatus, Forge, RepoId, StatusState};
+use countersign_forge::{CommitStatus, Forge, ForgeError, RepoId, StatusState};
 use countersign_ledger::{AuditEvent, EventKind, OutboxItem, PushState, StoredRecord};
+use countersign_policy::Verdict;
 use countersign_signing::dsse::Envelope;
 use countersign_signing::manifestation::manifestation;
 use countersign_signing::statement::Statement;
+use countersign_signing::verify::Bundle;
 use serde::Serialize;
 
+use crate::contract::ChangeRequestRef;
 use crate::signatures::Signatures;
-use crate::ApiError;
+use crate::{review, ApiError};
 
 /// Marks our comment; only a comment by the signer's own account that carries
 /// it is ever updated.
 pub const COMMENT_MARKER: &str = "<!-- countersign:records v1 -->";
 /// The status context branch protection can require.
 pub const STATUS_CONTEXT: &str = "countersign/approval";
-const MAX_STATUS_CHARS: usize = 140;
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub(crate) struct PushReport {
@@ -30,63 +34,31 @@ pub(crate) struct PushReport {
     pub errors: Vec<String>,
 }
 
-struct Signed {
-    record: StoredRecord,
-    statement: Statement,
-    envelope: Envelope,
-}
-
-fn decode(record: StoredRecord) -> Option<Signed> {
-    let envelope: Envelope = serde_json::from_slice(&record.envelope).ok()?;
-    let statement: Statement = serde_json::from_slice(&envelope.payload_bytes().ok()?).ok()?;
-    Some(Signed {
-        record,
-        statement,
-        envelope,
-    })
-}
-
-/// "Signed: B. Okafor (QA, approval), …" within GitHub's 140 characters.
-pub fn status_description(signers: &[(String, String, String)]) -> String {
-    let prefix = format!(
-        "{} signature{}: ",
-        signers.len(),
-        if signers.len() == 1 { "" } else { "s" }
-    );
-    let suffix = " (policy not evaluated yet)";
-    let mut out = prefix.clone();
-    for (i, (name, role, meaning)) in signers.iter().enumerate() {
-        let part = format!(
-            "{}{name} ({role}, {meaning})",
-            if i == 0 { "" } else { ", " }
-        );
-        if out.chars().count() + part.chars().count() + suffix.chars().count() + 2
-            > MAX_STATUS_CHARS
-        {
-            out.push_str(&format!(", +{} more", signers.len() - i));
-            break;
-        }
-        out.push_str(&part);
-    }
-    out.push_str(suffix);
-    out.chars().take(MAX_STATUS_CHARS).collect()
+fn decode(record: StoredRecord) -> Option<Envelope> {
+    serde_json::from_slice(&record.envelope).ok()
 }
 
 /// The comment: a human-readable manifestation of every signature, then the
 /// envelopes in machine-readable form, then the marker.
-fn comment_body(signed: &[&Signed]) -> String {
+fn comment_body(envelopes: &[Envelope], status_line: &str) -> String {
     let mut body = String::from("### Countersign electronic signatures\n\n");
-    for s in signed {
-        for line in manifestation(&s.statement.predicate).lines() {
+    body.push_str(&format!("**Status:** {status_line}\n\n"));
+    for e in envelopes {
+        let Some(statement) = e
+            .payload_bytes()
+            .ok()
+            .and_then(|p| serde_json::from_slice::<Statement>(&p).ok())
+        else {
+            continue;
+        };
+        for line in manifestation(&statement.predicate).lines() {
             body.push_str("> ");
             body.push_str(line);
             body.push('\n');
         }
         body.push('\n');
     }
-    let bundle = countersign_signing::verify::Bundle::new(
-        signed.iter().map(|s| s.envelope.clone()).collect(),
-    );
+    let bundle = Bundle::new(envelopes.to_vec());
     body.push_str("<details><summary>Signed records (DSSE envelopes; check with <code>countersign verify</code>)</summary>\n\n```json\n");
     body.push_str(&serde_json::to_string_pretty(&bundle).unwrap_or_default());
     body.push_str("\n```\n</details>\n\n");
@@ -121,7 +93,7 @@ pub(crate) async fn push_pending(
     let actor = format!("{target}/{}/{}", me.id, me.login);
     let mut report = PushReport::default();
     for ((repo_name, number), waiting_ids) in by_change {
-        let signed: Vec<Signed> = records
+        let signed: Vec<Envelope> = records
             .iter()
             .filter(|r| r.repo == repo_name && r.number == number)
             .cloned()
@@ -160,24 +132,43 @@ async fn push_one(
     me: &str,
     repo_name: &str,
     number: u64,
-    signed: &[Signed],
+    signed: &[Envelope],
 ) -> Result<String, ApiError> {
     let repo: RepoId = repo_name.parse()?;
-    let Some(latest) = signed.iter().max_by_key(|s| s.record.id) else {
+    if signed.is_empty() {
         return Err(ApiError::new(
             "push.no_records",
             "no readable records for this change request",
         ));
-    };
-    // Only records for the head that the latest one signed go in the status.
-    let head = latest.record.head_sha.clone();
-    let current: Vec<&Signed> = signed
-        .iter()
-        .filter(|s| s.record.head_sha == head)
-        .collect();
-    let all: Vec<&Signed> = signed.iter().collect();
+    }
+    let gathered = review::gather(
+        forge,
+        ChangeRequestRef {
+            repo: repo_name.to_owned(),
+            number: u32::try_from(number).unwrap_or(u32::MAX),
+        },
+    )
+    .await?;
+    let (remote, _) = review::forge_records(forge, &repo, number).await?;
+    // Other signers' records (from their devices) stay; ours join them.
+    let all = review::merge([remote, signed.to_vec()]);
 
-    let body = comment_body(&all);
+    store_in_ref(forge, &repo, number, &all).await?;
+
+    let evaluation = review::evaluate_change(&gathered, forge.host(), &all);
+    let (state, line) = match &evaluation {
+        Err(why) => (StatusState::Failure, review::blocked_line(why)),
+        Ok(e) => (
+            match e.verdict {
+                Verdict::Approved => StatusState::Success,
+                Verdict::Pending => StatusState::Pending,
+                Verdict::Rejected | Verdict::Failed | Verdict::Blocked(_) => StatusState::Failure,
+            },
+            e.status_line(),
+        ),
+    };
+
+    let body = comment_body(&all, &line);
     let existing = forge
         .comments(&repo, number)
         .await?
@@ -189,21 +180,11 @@ async fn push_one(
         None => forge.create_comment(&repo, number, &body).await?,
     };
 
-    let signers: Vec<(String, String, String)> = current
-        .iter()
-        .map(|s| {
-            let p = &s.statement.predicate;
-            (
-                p.signer.printed_name.clone(),
-                p.signer.role.clone(),
-                p.meaning.to_string(),
-            )
-        })
-        .collect();
+    let head = gathered.detail.item.head_sha.clone();
     let wanted = CommitStatus {
         context: STATUS_CONTEXT.to_owned(),
-        state: StatusState::Pending,
-        description: Some(status_description(&signers)),
+        state,
+        description: Some(line),
         target_url: Some(comment.web_url.clone()),
     };
     let latest_status = forge
@@ -217,36 +198,34 @@ async fn push_one(
     Ok(comment.web_url)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn status_descriptions_fit_githubs_limit() {
-        let one = vec![(
-            "Bob Okafor".to_owned(),
-            "QA".to_owned(),
-            "approval".to_owned(),
-        )];
-        assert_eq!(
-            status_description(&one),
-            "1 signature: Bob Okafor (QA, approval) (policy not evaluated yet)"
-        );
-        let many: Vec<_> = (0..20)
-            .map(|i| {
-                (
-                    format!("Signer Number {i} With A Long Name"),
-                    "Clinical Safety".to_owned(),
-                    "responsibility".to_owned(),
-                )
-            })
-            .collect();
-        let text = status_description(&many);
-        assert!(
-            text.chars().count() <= 140,
-            "{} chars: {text}",
-            text.chars().count()
-        );
-        assert!(text.contains("more"), "{text}");
+/// Keep the records in `refs/countersign/pr-<n>` so they travel with the
+/// repository even if the comment is edited or deleted. Without contents
+/// write permission the comment alone carries them, and the log says so.
+async fn store_in_ref(
+    forge: &dyn Forge,
+    repo: &RepoId,
+    number: u64,
+    envelopes: &[Envelope],
+) -> Result<(), ApiError> {
+    let name = review::records_ref(number);
+    let bytes = serde_json::to_vec_pretty(&Bundle::new(envelopes.to_vec()))
+        .map_err(|e| ApiError::new("internal", e.to_string()))?;
+    let current = forge
+        .read_ref_file(repo, &name, review::RECORDS_FILE)
+        .await?;
+    if current.as_ref().map(|(_, b)| b) == Some(&bytes) {
+        return Ok(());
+    }
+    let message = format!("Countersign records for #{number}");
+    match forge
+        .write_ref_file(repo, &name, review::RECORDS_FILE, &bytes, &message)
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(ForgeError::Forbidden(why)) => {
+            tracing::warn!(%why, "no permission to write refs/{name}: the records live in the comment only");
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
     }
 }

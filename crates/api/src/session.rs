@@ -9,11 +9,22 @@ use url::Url;
 
 use crate::contract::{
     AppInfo, AuditFilter, AuditTrail, ChangeRequestDetail, ChangeRequestRef, EnrolRequest,
-    Enrolment, Outbox, OutboxRow, PushOutcome, Queue, SignRequest, SignatureDraft,
+    Enrolment, Outbox, OutboxRow, PushOutcome, Queue, Review, SignRequest, SignatureDraft,
     SignaturePreview, SignedRecord, SignerStatus,
 };
 use crate::signatures::{KeychainSource, Signatures};
 use crate::{queue, ApiError};
+
+/// What the gate found for one change request.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct GateReport {
+    /// True only when the policy is satisfied by the records on the forge.
+    pub approved: bool,
+    /// `ref` or `comment`.
+    pub records_from: String,
+    pub records: usize,
+    pub review: Review,
+}
 
 /// Which forge a session talks to.
 #[derive(Debug)]
@@ -143,12 +154,93 @@ impl Session {
         queue::open(self.forge.as_ref(), request).await
     }
 
+    /// The policy's view of one change request, with every record known here
+    /// and on the forge.
+    pub async fn review_change_request(
+        &self,
+        request: ChangeRequestRef,
+    ) -> Result<Review, ApiError> {
+        let number = u64::from(request.number);
+        let repo_name = request.repo.clone();
+        let gathered = crate::review::gather(self.forge.as_ref(), request).await?;
+        let (remote, _) =
+            crate::review::forge_records(self.forge.as_ref(), &gathered.repo, number).await?;
+        let local = self.signatures.with_ledger(|l| {
+            Ok(l.records()?
+                .into_iter()
+                .filter(|r| r.repo == repo_name && r.number == number)
+                .filter_map(|r| serde_json::from_slice(&r.envelope).ok())
+                .collect::<Vec<_>>())
+        })?;
+        let records = crate::review::merge([remote, local]);
+        let me = self.forge.current_user().await.ok().map(|u| u.id);
+        Ok(crate::review::view(
+            &gathered,
+            self.forge.host(),
+            me,
+            &records,
+        ))
+    }
+
+    /// The gate: only what the forge holds counts (the records in the ref, or
+    /// the comment when the ref is missing), never this device's ledger.
+    pub async fn gate(&self, request: ChangeRequestRef) -> Result<GateReport, ApiError> {
+        let number = u64::from(request.number);
+        let gathered = crate::review::gather(self.forge.as_ref(), request).await?;
+        let (records, source) =
+            crate::review::forge_records(self.forge.as_ref(), &gathered.repo, number).await?;
+        let review = crate::review::view(&gathered, self.forge.host(), None, &records);
+        Ok(GateReport {
+            approved: review.verdict == "approved",
+            records_from: source.to_owned(),
+            records: records.len(),
+            review,
+        })
+    }
+
     pub async fn signer_status(&self) -> Result<SignerStatus, ApiError> {
         self.signatures.status(self.forge.as_ref()).await
     }
 
     pub async fn enrol(&self, request: EnrolRequest) -> Result<Enrolment, ApiError> {
-        self.signatures.enrol(self.forge.as_ref(), request).await
+        let enrolment = self.signatures.enrol(self.forge.as_ref(), request).await?;
+        if self.info.sandbox {
+            self.add_to_sandbox_roster(&enrolment).await?;
+        }
+        Ok(enrolment)
+    }
+
+    /// In the sandbox only, stand in for the administrator who adds a new
+    /// signer's key to the policy roster (on a real forge that is a reviewed
+    /// change to `.countersign/policy.toml`).
+    async fn add_to_sandbox_roster(&self, enrolment: &Enrolment) -> Result<(), ApiError> {
+        let record: serde_json::Value = serde_json::from_str(&enrolment.record_json)
+            .map_err(|e| ApiError::new("internal", e.to_string()))?;
+        let url = Url::parse(&self.info.forge_url)
+            .and_then(|u| u.join("_sandbox/roster"))
+            .map_err(|e| ApiError::new("internal", e.to_string()))?;
+        let body = serde_json::json!({
+            "user_id": record["forge"]["user_id"],
+            "public_key": record["public_key"],
+        });
+        let response = reqwest::Client::new()
+            .post(url)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| {
+                ApiError::new(
+                    "sandbox.roster",
+                    format!("the sandbox did not take the key: {e}"),
+                )
+            })?;
+        if !response.status().is_success() {
+            return Err(ApiError::new(
+                "sandbox.roster",
+                format!("the sandbox refused the key: {}", response.status()),
+            ));
+        }
+        Ok(())
     }
 
     pub async fn preview_signature(

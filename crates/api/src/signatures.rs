@@ -29,7 +29,7 @@ use crate::contract::{
     SignatureDraft, SignaturePreview, SignedRecord, SignerStatus,
 };
 use crate::verification::sha256_hex;
-use crate::{queue, ApiError};
+use crate::ApiError;
 
 const MIN_PASSWORD_CHARS: usize = 12;
 
@@ -355,7 +355,7 @@ impl Signatures {
                 "enrol this device before signing (Settings → Signature)",
             )
         })?;
-        let cr = queue::open(
+        let gathered = crate::review::gather(
             forge,
             ChangeRequestRef {
                 repo: draft.change_request.repo.clone(),
@@ -363,6 +363,7 @@ impl Signatures {
             },
         )
         .await?;
+        let cr = &gathered.detail;
         let signed_at = Local::now().fixed_offset();
         let (size, head) = self.with_ledger(|l| Ok(l.head()?))?;
         let request = ApprovalRequest::validate(ApprovalDraft {
@@ -390,9 +391,15 @@ impl Signatures {
                 head_sha: cr.item.head_sha.clone(),
             },
             diff_sha256: sha256_hex(cr.diff.as_bytes()),
-            evidence: Vec::new(),
-            policy_digest: None,
-            risk_assessment_digest: None,
+            // What the signer was shown: every evidence file, the policy at the
+            // base and the assessment, each by digest.
+            evidence: gathered.evidence_digests(),
+            policy_digest: gathered.policy_digest.clone(),
+            risk_assessment_digest: gathered
+                .assessment
+                .as_ref()
+                .ok()
+                .and_then(|a| a.as_ref().map(|f| f.digest.clone())),
             authentication: AuthMethod::Password,
             audit_head: (size > 0).then(|| format!("{size}:{}", hex::encode(head))),
             app_version: env!("CARGO_PKG_VERSION").to_owned(),

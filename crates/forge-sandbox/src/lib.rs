@@ -20,7 +20,9 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub use faults::{Fault, FaultRule};
-pub use store::{Store, SANDBOX_TOKEN};
+pub use store::{
+    Artifact, FileChange, GitObject, GitStore, RosterKey, Store, WorkflowRun, SANDBOX_TOKEN,
+};
 
 /// What the sandbox starts with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

