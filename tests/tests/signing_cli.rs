@@ -190,3 +190,66 @@ async fn a_forge_token_is_checked_then_kept_only_in_the_keychain() {
         serde_json::from_slice(&std::fs::read(home.root.join("data/queue.json")).unwrap()).unwrap();
     assert_eq!(queue["items"].as_array().unwrap().len(), 4);
 }
+
+/// The headless approve-and-push flow, then the gate as CI runs it: closed
+/// before the approval, open after it, and still closed for a change whose
+/// policy needs a second role.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gate_opens_only_when_the_policy_is_satisfied() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let url = sandbox.api_base();
+    let home = KeyringHome::new("cli-gate");
+    let cs = shell_quote(&workspace_binary("countersign").display().to_string());
+    let script = format!(
+        "set -e
+         R=acme-medical/infusion-pump-firmware
+         echo {pw} | {cs} enrol --sandbox-url {url} --name 'Bob Okafor' --password-stdin --accept-acknowledgement --out /dev/null
+         {cs} verify --forge sandbox --api-url {url} --repo $R --pr 43 && exit 91 || echo gate-closed-before
+         echo {pw} | {cs} sign --sandbox-url {url} --repo $R --pr 43 \
+             --meaning approval --reason 'Alarm text verified in UT-9' --role qa --password-stdin
+         {cs} push --sandbox-url {url}
+         {cs} verify --forge sandbox --api-url {url} --repo $R --pr 43
+         echo {pw} | {cs} sign --sandbox-url {url} --repo $R --pr 42 \
+             --meaning approval --reason 'Verified RA-042' --role qa --password-stdin
+         {cs} push --sandbox-url {url}
+         {cs} verify --forge sandbox --api-url {url} --repo $R --pr 42 && exit 92 || echo gate-closed-42",
+        pw = shell_quote(PASSWORD),
+    );
+    let (out, _home) = tokio::task::spawn_blocking(move || {
+        home.command(&script)
+            .stdin(Stdio::null())
+            .output()
+            .map(|o| (o, home))
+    })
+    .await
+    .unwrap()
+    .expect("dbus-run-session and gnome-keyring-daemon");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stdout.contains("gate-closed-before"), "{stdout}");
+    assert!(
+        stdout.contains("Status: Approved: Bob Okafor (qa, approval)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("APPROVED: the policy is satisfied."),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Status: 1/2 — waiting for Clinical Safety"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("gate-closed-42"), "{stdout}");
+    let store = sandbox.store();
+    let st = store.read().unwrap();
+    let repo = &st.repos[0];
+    let head = &repo.pull(43).unwrap().head_sha;
+    let latest = repo
+        .statuses
+        .iter()
+        .rev()
+        .find(|(sha, s)| sha == head && s.context == "countersign/approval")
+        .unwrap();
+    assert_eq!(latest.1.state, "success");
+}

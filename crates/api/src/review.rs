@@ -177,14 +177,16 @@ pub async fn forge_records(
         return Ok((bundle.envelopes, "ref"));
     }
     let mut envelopes = Vec::new();
+    let mut found = false;
     for c in forge.comments(repo, number).await? {
         if c.body.contains(COMMENT_MARKER) {
             if let Some(bundle) = bundle_in_comment(&c.body) {
+                found = true;
                 envelopes.extend(bundle.envelopes);
             }
         }
     }
-    Ok((envelopes, "comment"))
+    Ok((envelopes, if found { "comment" } else { "none" }))
 }
 
 /// Union of record sets, each envelope once.

@@ -20,7 +20,7 @@ use crate::{queue, ApiError};
 pub struct GateReport {
     /// True only when the policy is satisfied by the records on the forge.
     pub approved: bool,
-    /// `ref` or `comment`.
+    /// `ref`, `comment`, or `none` when the forge holds no records.
     pub records_from: String,
     pub records: usize,
     pub review: Review,

@@ -43,11 +43,26 @@ enum Command {
         #[command(flatten)]
         forge: ForgeArgs,
     },
-    /// Verify approval records offline. Exits 0 only when every signature holds.
+    /// Verify approval records. Offline with --bundle (exit 0 only when every
+    /// signature holds); as the gate with --forge/--repo/--pr (exit 0 only when
+    /// the policy at the base commit is satisfied by the records on the forge).
     Verify {
         /// A Countersign bundle or a single DSSE envelope.
+        #[arg(long, required_unless_present = "forge", conflicts_with = "forge")]
+        bundle: Option<PathBuf>,
+        /// The gate: `github` (GitHub or GitHub Enterprise Server) or `sandbox`.
+        #[arg(long, requires_all = ["repo", "pr"])]
+        forge: Option<String>,
+        /// OWNER/REPO (with --forge).
         #[arg(long)]
-        bundle: PathBuf,
+        repo: Option<String>,
+        /// The pull request number (with --forge).
+        #[arg(long)]
+        pr: Option<u32>,
+        /// REST root for --forge github (default: $GITHUB_API_URL, else https://api.github.com/)
+        /// or for --forge sandbox (default: an embedded sandbox).
+        #[arg(long)]
+        api_url: Option<Url>,
         /// The commit the records must cover.
         #[arg(long)]
         commit: Option<String>,
@@ -234,13 +249,44 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
             print_json(&session.load_queue().await?)
         }
         Command::Verify {
+            forge: Some(forge),
+            repo: Some(repo),
+            pr: Some(pr),
+            api_url,
+            json,
+            ..
+        } => {
+            let target = gate_target(&forge, api_url).await?;
+            let session = Session::start(target).await?;
+            let report = session
+                .gate(ChangeRequestRef {
+                    repo: repo.clone(),
+                    number: pr,
+                })
+                .await?;
+            if json {
+                print_json(&report)?;
+            } else {
+                print_gate(&repo, pr, &report);
+            }
+            Ok(if report.approved {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Verify {
             bundle,
             commit,
             diff,
             evidence,
             keys,
             json,
+            ..
         } => {
+            let bundle = bundle.ok_or_else(|| {
+                ApiError::invalid_input("pass --bundle FILE, or --forge with --repo and --pr")
+            })?;
             let input = VerifyInput {
                 bundle: read(&bundle)?,
                 keys: keys.as_deref().map(read).transpose()?,
@@ -406,6 +452,120 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
             print_json(&detail)
         }
     }
+}
+
+/// Where the gate reads from. In CI the token comes from `GITHUB_TOKEN` (or
+/// `COUNTERSIGN_TOKEN`); on a workstation from the keychain (`countersign login`).
+async fn gate_target(forge: &str, api_url: Option<Url>) -> Result<ForgeTarget, ApiError> {
+    match forge {
+        "sandbox" => Ok(match api_url {
+            Some(api_base) => ForgeTarget::Sandbox { api_base },
+            None => ForgeTarget::EmbeddedSandbox,
+        }),
+        "github" => {
+            let api_base = match api_url {
+                Some(u) => u,
+                None => {
+                    let from_env = std::env::var("GITHUB_API_URL")
+                        .unwrap_or_else(|_| "https://api.github.com/".to_owned());
+                    Url::parse(&from_env).map_err(|e| {
+                        ApiError::invalid_input(format!("GITHUB_API_URL is not a URL: {e}"))
+                    })?
+                }
+            };
+            let token = ["COUNTERSIGN_TOKEN", "GITHUB_TOKEN"]
+                .iter()
+                .find_map(|v| std::env::var(v).ok().filter(|t| !t.is_empty()));
+            match token {
+                Some(token) => Ok(ForgeTarget::GitHub {
+                    api_base,
+                    token: Some(Secret::new(token)),
+                    repos: Vec::new(),
+                }),
+                None => {
+                    let keychain = countersign_keychain::OsKeychain::open()?;
+                    countersign_api::accounts::github_target(api_base, Vec::new(), &keychain)
+                }
+            }
+        }
+        other => Err(ApiError::invalid_input(format!(
+            "--forge must be github or sandbox, not {other:?}"
+        ))),
+    }
+}
+
+fn print_gate(repo: &str, pr: u32, report: &countersign_api::GateReport) {
+    let r = &report.review;
+    println!("{repo}#{pr} at {}", r.head_sha);
+    match (&r.policy.digest, &r.policy.error) {
+        (_, Some(e)) => println!("Policy: BLOCKED: {e}"),
+        (Some(d), None) => println!("Policy: .countersign/policy.toml at the base commit ({d})"),
+        (None, None) => {}
+    }
+    println!(
+        "Risk class: {} (rules: {})",
+        r.risk_class,
+        r.rules.join(", ")
+    );
+    match (&r.assessment, &r.assessment_error) {
+        (Some(a), _) => println!(
+            "Risk assessment: {} — risk {} before controls, {} after",
+            a.hazard, a.risk_before, a.risk_after
+        ),
+        (None, Some(e)) => println!("Risk assessment: UNREADABLE: {e}"),
+        (None, None) => println!("Risk assessment: none"),
+    }
+    match report.records_from.as_str() {
+        "none" => println!("Records: none on the forge"),
+        from => println!("Records: {} (from the {from})", report.records),
+    }
+    for s in &r.signatures {
+        let meaning = s
+            .meaning
+            .map(|m| format!("{m:?}").to_lowercase())
+            .unwrap_or_default();
+        println!(
+            "  {} as {} ({meaning}) at {}: {}{}",
+            s.printed_name,
+            s.role,
+            s.signed_at,
+            s.standing.to_uppercase(),
+            s.why
+                .as_deref()
+                .map(|w| format!(" — {w}"))
+                .unwrap_or_default()
+        );
+    }
+    for q in &r.requirements {
+        println!(
+            "Requirement {} ({}): {}/{} {}",
+            q.role_title,
+            q.rule,
+            q.signed_by.len(),
+            q.needed,
+            if q.met { "met" } else { "MISSING" }
+        );
+    }
+    for e in &r.evidence_checks {
+        println!(
+            "Evidence {}: {} {}",
+            e.what,
+            if e.met { "met" } else { "MISSING" },
+            e.detail
+        );
+    }
+    for p in &r.evidence_problems {
+        println!("Evidence REFUSED: {p}");
+    }
+    println!("Status: {}", r.status_line);
+    println!(
+        "{}",
+        if report.approved {
+            "APPROVED: the policy is satisfied."
+        } else {
+            "NOT APPROVED."
+        }
+    );
 }
 
 fn print_json<T: serde::Serialize>(value: &T) -> Result<ExitCode, ApiError> {
