@@ -5,6 +5,7 @@ const COMMANDS: &[&str] = &[
     "app_info",
     "load_queue",
     "open_change_request",
+    "review_change_request",
     "signer_status",
     "enrol",
     "preview_signature",

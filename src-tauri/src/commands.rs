@@ -3,7 +3,7 @@
 
 use countersign_api::contract::{
     AppInfo, AuditFilter, AuditTrail, ChangeRequestDetail, ChangeRequestRef, EnrolRequest,
-    Enrolment, Outbox, PushOutcome, Queue, SignRequest, SignatureDraft, SignaturePreview,
+    Enrolment, Outbox, PushOutcome, Queue, Review, SignRequest, SignatureDraft, SignaturePreview,
     SignedRecord, SignerStatus,
 };
 use countersign_api::{ApiError, Session};
@@ -25,6 +25,14 @@ pub async fn open_change_request(
     request: ChangeRequestRef,
 ) -> Result<ChangeRequestDetail, ApiError> {
     session.open_change_request(request).await
+}
+
+#[tauri::command]
+pub async fn review_change_request(
+    session: State<'_, Session>,
+    request: ChangeRequestRef,
+) -> Result<Review, ApiError> {
+    session.review_change_request(request).await
 }
 
 #[tauri::command]

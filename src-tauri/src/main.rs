@@ -24,6 +24,7 @@ fn main() {
             commands::app_info,
             commands::load_queue,
             commands::open_change_request,
+            commands::review_change_request,
             commands::signer_status,
             commands::enrol,
             commands::preview_signature,

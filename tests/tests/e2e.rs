@@ -153,12 +153,26 @@ async fn enrol_then_sign_in_the_window_with_the_real_keychain() {
     )
     .await
     .unwrap();
+    let head43 = {
+        let store = sandbox.store();
+        let s = store.read().unwrap();
+        s.repos[0].pull(43).unwrap().head_sha.clone()
+    };
     let result: Result<(), String> = async {
-        app.find("[data-testid=queue-item][data-number='42']")
+        app.find("[data-testid=queue-item][data-number='43']")
             .await?
             .click()
             .await
             .map_err(|e| e.to_string())?;
+        // The policy at the base commit, read before anyone signed.
+        app.wait_for_text("[data-testid=status-line]", "0/1 — waiting for QA")
+            .await?;
+        app.wait_for_text("[data-testid=risk-class]", "medium")
+            .await?;
+        app.wait_for_text("[data-testid=risk-before]", "reduce as far as possible")
+            .await?;
+        app.wait_for_text("[data-testid=tests-summary]", "4 passed, 0 failed")
+            .await?;
         type_into(&app, "[data-testid=enrol-name]", "Bob Okafor").await?;
         let ack = app
             .wait_for_text("[data-testid=acknowledgement-text]", "Bob Okafor")
@@ -183,15 +197,23 @@ async fn enrol_then_sign_in_the_window_with_the_real_keychain() {
             .await?;
         click(&app, "[data-testid=enrol-continue]").await?;
 
-        type_into(&app, "[data-testid=sign-role]", "QA").await?;
+        // The role comes from the policy: Bob is in QA, and only there.
+        let role = app.find("[data-testid=sign-role]").await?;
+        assert_eq!(
+            role.prop("value")
+                .await
+                .map_err(|e| e.to_string())?
+                .as_deref(),
+            Some("qa")
+        );
         type_into(
             &app,
             "[data-testid=sign-reason]",
-            "Verified RA-042 controls against HIL-17",
+            "Alarm text verified in formative usability test UT-9",
         )
         .await?;
         click(&app, "[data-testid=sign-review]").await?;
-        app.wait_for_text("[data-testid=preview-commit]", "3e660899f3")
+        app.wait_for_text("[data-testid=preview-commit]", &head43[..10])
             .await?;
 
         // The webview cannot sign without re-authentication: a wrong password is refused.
@@ -214,9 +236,9 @@ async fn enrol_then_sign_in_the_window_with_the_real_keychain() {
             .await?;
         for needle in [
             "approval — I approve this change",
-            "Verified RA-042 controls against HIL-17",
+            "Alarm text verified in formative usability test UT-9",
             "Date and time: ",
-            "as QA",
+            "as qa",
         ] {
             assert!(
                 shown.contains(needle),
@@ -224,28 +246,55 @@ async fn enrol_then_sign_in_the_window_with_the_real_keychain() {
             );
         }
 
-        // The record goes to the forge: one comment, one status.
+        // The record goes to the forge: the ref, one comment, one green status,
+        // and the window's review says so.
         app.wait_for_text("[data-testid=push-result]", "Pushed to the forge")
             .await?;
+        app.wait_for_text(
+            "[data-testid=status-line]",
+            "Approved: Bob Okafor (qa, approval)",
+        )
+        .await?;
         {
             let store = sandbox.store();
             let s = store.read().unwrap();
-            let comments = s.repos[0].comments.iter().filter(|c| c.issue == 42).count();
+            let comments = s.repos[0].comments.iter().filter(|c| c.issue == 43).count();
             let statuses: Vec<_> = s.repos[0]
                 .statuses
                 .iter()
                 .filter(|(_, st)| st.context == "countersign/approval")
                 .collect();
             assert_eq!((comments, statuses.len()), (1, 1));
-            assert!(
-                statuses[0]
-                    .1
-                    .description
-                    .contains("Bob Okafor (QA, approval)"),
-                "{:?}",
-                statuses[0].1
+            assert_eq!(statuses[0].0, head43);
+            assert_eq!(statuses[0].1.state, "success");
+            assert_eq!(
+                statuses[0].1.description,
+                "Approved: Bob Okafor (qa, approval)"
             );
+            assert!(s.repos[0].git.refs.contains_key("refs/countersign/pr-43"));
         }
+        // Anyone can check it without this machine: the gate, as CI runs it.
+        let gate = std::process::Command::new(countersign_tests::workspace_binary("countersign"))
+            .args([
+                "verify",
+                "--forge",
+                "sandbox",
+                "--api-url",
+                &sandbox.api_base(),
+                "--repo",
+                "acme-medical/infusion-pump-firmware",
+                "--pr",
+                "43",
+            ])
+            .env("COUNTERSIGN_DATA_DIR", home.root.join("gate"))
+            .output()
+            .map_err(|e| e.to_string())?;
+        let report = String::from_utf8_lossy(&gate.stdout);
+        assert!(
+            gate.status.success() && report.contains("APPROVED: the policy is satisfied."),
+            "{report}\n{}",
+            String::from_utf8_lossy(&gate.stderr)
+        );
 
         // The audit trail shows every step and verifies; the outbox is empty.
         click(&app, "[data-testid=nav-audit]").await?;

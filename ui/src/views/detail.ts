@@ -2,6 +2,9 @@ import type { ApiError, ChangeRequestDetail, ChangedFile } from "../ipc/contract
 import { el, replaceChildren } from "../dom";
 import { exactUtc, shortSha } from "../format";
 import { riskBadge } from "./queue";
+import { call } from "../backend";
+import type { Review } from "../ipc/contract";
+import { reviewView } from "./review";
 import { signingPanel } from "./signing";
 
 export interface DetailView {
@@ -56,6 +59,19 @@ export function detailView(): DetailView {
     },
     show(d) {
       const incomplete = d.files.some((f) => !f.patch_available);
+      const review = reviewView();
+      const loadReview = (): Promise<Review | null> =>
+        call("review_change_request", { repo: d.item.repo, number: d.item.number }).then(
+          (r) => {
+            review.show(r);
+            return r;
+          },
+          (e: ApiError) => {
+            review.failed(e);
+            return null;
+          },
+        );
+      const reviewed = loadReview();
       replaceChildren(
         root,
         el(
@@ -80,7 +96,8 @@ export function detailView(): DetailView {
           ),
           el("div", { class: "labels" }, ...d.item.labels.map((l) => el("span", { class: "label" }, l))),
         ),
-        signingPanel(d),
+        review.root,
+        signingPanel(d, reviewed, () => void loadReview()),
         el("h2", {}, "Description"),
         // Shown as text: Markdown rendering would need a sanitiser first.
         el("pre", { class: "description", "data-testid": "description" }, d.body || "No description."),

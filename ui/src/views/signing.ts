@@ -5,7 +5,7 @@
 import { call } from "../backend";
 import { el, replaceChildren } from "../dom";
 import { exactUtc } from "../format";
-import type { ApiError, ChangeRequestDetail, Meaning, SignatureDraft, SignerStatus } from "../ipc/contract";
+import type { ApiError, ChangeRequestDetail, Meaning, Review, SignatureDraft, SignerStatus } from "../ipc/contract";
 
 const MEANINGS: { value: Meaning; label: string }[] = [
   { value: "review", label: "Review — I have reviewed this change" },
@@ -29,13 +29,16 @@ function errorBox(e: ApiError): HTMLElement {
   );
 }
 
-export function signingPanel(detail: ChangeRequestDetail): HTMLElement {
+/// `reviewed` gives the roles the policy lets this signer use; `pushed` runs
+/// after a record reached the forge, so the review can show the new status.
+export function signingPanel(detail: ChangeRequestDetail, reviewed: Promise<Review | null>, pushed: () => void): HTMLElement {
   const root = el("section", { class: "sign-panel", "data-testid": "sign-panel", "aria-label": "Electronic signature" });
   const refresh = async () => {
     replaceChildren(root, el("p", { class: "muted" }, "Checking your signing key…"));
     try {
       const status = await call("signer_status");
-      replaceChildren(root, status.enrolled ? signForm(detail, status) : enrolForm(status, refresh));
+      const review = status.enrolled ? await reviewed : null;
+      replaceChildren(root, status.enrolled ? signForm(detail, status, review?.my_roles ?? [], pushed) : enrolForm(status, refresh));
     } catch (e) {
       replaceChildren(root, el("h2", {}, "Electronic signature"), errorBox(e as ApiError));
     }
@@ -96,10 +99,14 @@ function enrolForm(status: SignerStatus, done: () => void): HTMLElement {
   return form;
 }
 
-function signForm(detail: ChangeRequestDetail, status: SignerStatus): HTMLElement {
+function signForm(detail: ChangeRequestDetail, status: SignerStatus, roles: string[], pushedToForge: () => void): HTMLElement {
   const meaning = el("select", { "data-testid": "sign-meaning" }, ...MEANINGS.map((m) => el("option", { value: m.value }, m.label)));
   meaning.value = "approval";
-  const role = el("input", { type: "text", "data-testid": "sign-role", maxlength: "200", placeholder: "e.g. QA" });
+  // The roles the base policy gives this signer; free text only where no policy lists any.
+  const role: HTMLInputElement | HTMLSelectElement =
+    roles.length > 0
+      ? el("select", { "data-testid": "sign-role" }, ...roles.map((r) => el("option", { value: r }, r)))
+      : el("input", { type: "text", "data-testid": "sign-role", maxlength: "200", placeholder: "e.g. QA" });
   const reason = el("textarea", { rows: "3", maxlength: "1000", "data-testid": "sign-reason", placeholder: "Why you sign, in your own words (required)" });
   const review = el("button", { type: "button", class: "primary", "data-testid": "sign-review" }, "Review what I am signing");
   const step = el("div", {});
@@ -160,8 +167,9 @@ function signForm(detail: ChangeRequestDetail, status: SignerStatus): HTMLElemen
           // The record is already safe in the ledger; pushing can fail and be retried from the outbox.
           call("push_outbox").then(
             (r) => {
-              pushed.textContent = r.failed === 0 ? "Pushed to the forge: comment and status updated." : `Waiting in the outbox: ${r.errors.join("; ")}`;
+              pushed.textContent = r.failed === 0 ? "Pushed to the forge: records, comment and status updated." : `Waiting in the outbox: ${r.errors.join("; ")}`;
               pushed.dataset.state = r.failed === 0 ? "pushed" : "waiting";
+              if (r.failed === 0) pushedToForge();
             },
             (e: ApiError) => {
               pushed.textContent = `Waiting in the outbox: ${e.message}`;

@@ -1,0 +1,166 @@
+// What the policy says about the open change request: verdict and the exact
+// forge status line, the risk assessment, the evidence with its digests, the
+// requirements still open and where every signature stands.
+
+import { el, replaceChildren } from "../dom";
+import { exactUtc, shortSha } from "../format";
+import type { ApiError, Review, SignatureView } from "../ipc/contract";
+
+const VERDICT_TEXT: Record<string, string> = {
+  approved: "Approved under the policy",
+  pending: "Waiting for signatures or evidence",
+  rejected: "Rejected",
+  failed: "A record fails verification",
+  blocked: "Blocked by policy",
+};
+
+const STANDING_TEXT: Record<string, string> = {
+  counted: "counts",
+  rejects: "rejects the change",
+  not_needed: "valid, not needed",
+  stale: "stale",
+  refused: "refused",
+  invalid: "does not verify",
+};
+
+function signatureRow(s: SignatureView): HTMLElement {
+  return el(
+    "li",
+    { class: `signature standing-${s.standing}`, "data-testid": "signature-row", "data-standing": s.standing },
+    el("strong", {}, s.printed_name || "unreadable record"),
+    ` as ${s.role || "?"}${s.meaning ? ` (${s.meaning})` : ""} · ${s.signed_at ? exactUtc(s.signed_at) : "no time"} · `,
+    el("span", { class: "standing" }, STANDING_TEXT[s.standing] ?? s.standing),
+    s.why ? el("div", { class: "muted why" }, s.why) : null,
+  );
+}
+
+function assessmentBlock(r: Review): HTMLElement {
+  if (r.assessment_error) {
+    return el("p", { class: "state error", role: "alert", "data-testid": "assessment-error" }, r.assessment_error);
+  }
+  const a = r.assessment;
+  if (!a) return el("p", { class: "muted", "data-testid": "risk-assessment" }, "No risk assessment in the description.");
+  return el(
+    "dl",
+    { class: "facts", "data-testid": "risk-assessment" },
+    el("dt", {}, "Hazard"),
+    el("dd", {}, a.hazard),
+    el("dt", {}, "Hazardous situation"),
+    el("dd", {}, a.hazardous_situation),
+    el("dt", {}, "Harm"),
+    el("dd", {}, a.harm),
+    el("dt", {}, "Severity"),
+    el("dd", {}, a.severity),
+    el("dt", {}, "Risk before controls"),
+    el("dd", { "data-testid": "risk-before" }, `${a.risk_before} (probability ${a.probability_before})`),
+    el("dt", {}, "Risk controls"),
+    el("dd", {}, a.risk_controls.join("; ")),
+    el("dt", {}, "Risk after controls"),
+    el("dd", { "data-testid": "risk-after" }, `${a.risk_after} (probability ${a.probability_after})`),
+    el("dt", {}, "Verification"),
+    el("dd", {}, a.verification.join("; ")),
+    el("dt", {}, "Digest"),
+    el("dd", { class: "mono" }, a.digest),
+  );
+}
+
+function evidenceBlock(r: Review): HTMLElement {
+  const tests = r.tests
+    ? `${r.tests.passed} passed, ${r.tests.failed} failed, ${r.tests.skipped} skipped`
+    : "no test results";
+  const coverage = r.coverage_percent === null ? "no coverage report" : `${r.coverage_percent.toFixed(1)}% of lines`;
+  return el(
+    "div",
+    { class: "evidence" },
+    el(
+      "dl",
+      { class: "facts" },
+      el("dt", {}, "Tests"),
+      el("dd", { "data-testid": "tests-summary" }, tests),
+      r.tests && r.tests.failing.length > 0 ? el("dt", {}, "Failing") : null,
+      r.tests && r.tests.failing.length > 0 ? el("dd", { class: "mono" }, r.tests.failing.join("\n")) : null,
+      el("dt", {}, "Coverage"),
+      el("dd", { "data-testid": "coverage" }, coverage),
+      el("dt", {}, "Findings"),
+      el("dd", {}, r.findings.length === 0 ? "no SARIF report" : r.findings.map(([l, n]) => `${n} ${l}`).join(", ")),
+      el("dt", {}, "Checks"),
+      el("dd", {}, r.checks.length === 0 ? "none reported" : r.checks.map((c) => `${c.name}: ${c.state}`).join(", ")),
+    ),
+    ...r.evidence_problems.map((p) => el("p", { class: "state error", role: "alert", "data-testid": "evidence-problem" }, p)),
+    el(
+      "ul",
+      { class: "evidence-files" },
+      ...r.evidence.map((e) =>
+        el(
+          "li",
+          { "data-testid": "evidence-item" },
+          el("span", { class: "mono" }, e.name),
+          ` · ${e.kind} · ${e.summary} · `,
+          el("span", { class: "mono muted", title: e.sha256 }, `sha256 ${shortSha(e.sha256)}…`),
+        ),
+      ),
+    ),
+  );
+}
+
+export interface ReviewView {
+  root: HTMLElement;
+  show(review: Review): void;
+  failed(error: ApiError): void;
+}
+
+export function reviewView(): ReviewView {
+  const root = el("section", { class: "review", "data-testid": "review", "aria-label": "Policy review" });
+  replaceChildren(root, el("p", { class: "muted", "data-testid": "review-loading" }, "Reading the policy, the evidence and the records…"));
+  return {
+    root,
+    show(r) {
+      replaceChildren(
+        root,
+        el(
+          "div",
+          { class: `verdict verdict-${r.verdict}`, "data-testid": "review-verdict", "data-verdict": r.verdict, role: "status" },
+          el("strong", {}, VERDICT_TEXT[r.verdict] ?? r.verdict),
+          el("div", { class: "mono", "data-testid": "status-line" }, r.status_line),
+        ),
+        r.policy.error
+          ? el("p", { class: "state error", role: "alert", "data-testid": "policy-error" }, r.policy.error)
+          : el("p", { class: "muted" }, `Policy at the base commit: ${r.policy.digest ?? "none"}`),
+        el("h2", {}, "Risk"),
+        el("p", {}, "Class computed by the policy: ", el("strong", { "data-testid": "risk-class" }, r.risk_class), r.rules.length ? ` · rules: ${r.rules.join(", ")}` : ""),
+        assessmentBlock(r),
+        el("h2", {}, "Signatures required"),
+        r.requirements.length === 0
+          ? el("p", { class: "muted" }, "No rule of the policy applies.")
+          : el(
+              "ul",
+              { class: "requirements" },
+              ...r.requirements.map((q) =>
+                el(
+                  "li",
+                  { "data-testid": "requirement", "data-role": q.role, "data-met": String(q.met) },
+                  el("strong", {}, q.role_title),
+                  ` ${q.signed_by.length}/${q.needed}`,
+                  q.meanings.length ? ` · ${q.meanings.join(" or ")}` : "",
+                  q.met ? ` · signed by ${q.signed_by.join(", ")}` : q.may_sign_now ? " · may sign now" : " · waits for an earlier role",
+                ),
+              ),
+            ),
+        r.signatures.length === 0
+          ? el("p", { class: "muted" }, "No signatures yet.")
+          : el("ul", { class: "signatures" }, ...r.signatures.map(signatureRow)),
+        el("h2", {}, "Evidence"),
+        ...r.evidence_checks.map((c) =>
+          el("p", { class: c.met ? "ok" : "state warning", "data-testid": "evidence-check", "data-met": String(c.met) }, `${c.what}: ${c.detail}`),
+        ),
+        evidenceBlock(r),
+      );
+    },
+    failed(error) {
+      replaceChildren(
+        root,
+        el("p", { class: "state error", role: "alert", "data-testid": "review-error", "data-code": error.code }, `The policy review could not be loaded: ${error.message}`),
+      );
+    },
+  };
+}
