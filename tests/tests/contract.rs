@@ -241,6 +241,27 @@ async fn the_client_and_the_sandbox_keep_githubs_published_contract() {
         (second.as_str(), &b"{\"n\":2}"[..])
     );
 
+    // A policy change proposed for review: branch, commit on the base tree, pull request.
+    let proposed = forge
+        .propose_change(&countersign_forge::Proposal {
+            repo: &repo,
+            base_branch: "main",
+            new_branch: "countersign/policy-test",
+            path: ".countersign/policy.toml",
+            content: b"version = 1\n",
+            title: "Policy: test",
+            body: "Proposed by the contract test",
+        })
+        .await
+        .expect("GET ref/heads%2Fmain, POST blobs, trees (base_tree), commits, refs, pulls");
+    assert_eq!(proposed.base_ref, "main");
+    let files = forge
+        .changed_files(&repo, proposed.number)
+        .await
+        .expect("the new pull request's files");
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].path, ".countersign/policy.toml");
+
     // Straight through Prism, for the endpoints' raw shapes.
     let http = reqwest::Client::new();
     for path in [

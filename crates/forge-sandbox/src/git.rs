@@ -232,7 +232,14 @@ async fn create_tree(
         Ok(r) => r,
         Err(e) => return e,
     };
-    let mut entries = Vec::new();
+    // `base_tree`: start from its entries and replace or add the given ones.
+    let mut entries: Vec<(String, String, String, String)> = match body["base_tree"].as_str() {
+        None => Vec::new(),
+        Some(base) => match r.git.objects.get(base) {
+            Some(GitObject::Tree(e)) => e.clone(),
+            _ => return invalid("base_tree is not a valid tree oid"),
+        },
+    };
     for item in items {
         let (Some(path), Some(mode), Some(kind), Some(sha)) = (
             item["path"].as_str(),
@@ -245,6 +252,7 @@ async fn create_tree(
         if !r.git.objects.contains_key(sha) {
             return invalid("Invalid tree info: object not found");
         }
+        entries.retain(|e| e.0 != path);
         entries.push((
             path.to_owned(),
             mode.to_owned(),
@@ -252,6 +260,7 @@ async fn create_tree(
             sha.to_owned(),
         ));
     }
+    entries.sort();
     let id_parts: Vec<String> = entries
         .iter()
         .map(|(p, m, k, s)| format!("{m} {k} {s}\t{p}"))
@@ -717,4 +726,112 @@ async fn add_to_roster(State(store): State<Shared>, Json(body): Json<Value>) -> 
         crate::seed::refresh_policy(repo);
     }
     StatusCode::NO_CONTENT.into_response()
+}
+
+fn tree_files(repo: &Repo, commit: &str) -> Option<std::collections::BTreeMap<String, Vec<u8>>> {
+    let GitObject::Commit { tree, .. } = repo.git.objects.get(commit)? else {
+        return None;
+    };
+    let GitObject::Tree(entries) = repo.git.objects.get(tree)? else {
+        return None;
+    };
+    Some(
+        entries
+            .iter()
+            .filter_map(|(path, _, _, sha)| match repo.git.objects.get(sha) {
+                Some(GitObject::Blob(b)) => Some((path.clone(), b.clone())),
+                _ => None,
+            })
+            .collect(),
+    )
+}
+
+/// `POST /pulls` from a branch made through the Git Data API: the files are
+/// the difference between the two branches' trees.
+pub async fn create_pull(
+    State(store): State<Shared>,
+    headers: HeaderMap,
+    Path((owner, repo)): Path<(String, String)>,
+    Json(body): Json<Value>,
+) -> Response {
+    let mut store = store.write().unwrap();
+    let login = match writer(&store, &headers) {
+        Ok(l) => l,
+        Err(r) => return r.into_response(),
+    };
+    let (Some(title), Some(head), Some(base)) = (
+        body["title"].as_str(),
+        body["head"].as_str(),
+        body["base"].as_str(),
+    ) else {
+        return invalid("Validation Failed");
+    };
+    let text = body["body"].as_str().unwrap_or_default().to_owned();
+    let r = match find_repo_mut(&mut store, &owner, &repo) {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    let (Some(head_sha), Some(base_sha)) = (
+        r.git.refs.get(&format!("refs/heads/{head}")).cloned(),
+        r.git.refs.get(&format!("refs/heads/{base}")).cloned(),
+    ) else {
+        return invalid("Validation Failed: head or base branch not found");
+    };
+    let (Some(new), Some(old)) = (tree_files(r, &head_sha), tree_files(r, &base_sha)) else {
+        return invalid("Validation Failed: no tree");
+    };
+    let text_of = |b: &Vec<u8>| String::from_utf8_lossy(b).into_owned();
+    let mut files = Vec::new();
+    for path in old
+        .keys()
+        .chain(new.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        let (before, after) = (old.get(path), new.get(path));
+        if before != after {
+            files.push(crate::store::FileChange {
+                path: path.clone(),
+                previous_path: None,
+                old: before.map(text_of),
+                new: after.map(text_of),
+            });
+        }
+    }
+    if files.is_empty() {
+        return invalid(&format!(
+            "Validation Failed: No commits between {base} and {head}"
+        ));
+    }
+    let message = match r.git.objects.get(&head_sha) {
+        Some(GitObject::Commit { message, .. }) => message.clone(),
+        _ => title.to_owned(),
+    };
+    let now = Utc::now();
+    let number = r.pulls.iter().map(|p| p.number).max().unwrap_or(0) + 1;
+    let pr = crate::store::PullRequest {
+        number,
+        id: 900_000 + number,
+        title: title.to_owned(),
+        body: text,
+        author: login.clone(),
+        labels: Vec::new(),
+        draft: false,
+        base_ref: base.to_owned(),
+        base_sha,
+        head_ref: head.to_owned(),
+        head_sha: head_sha.clone(),
+        created_at: now,
+        updated_at: now,
+        files,
+        commits: vec![crate::store::Commit {
+            sha: head_sha,
+            message,
+            author: login,
+            date: now,
+        }],
+        check_runs: Vec::new(),
+    };
+    r.pulls.push(pr.clone());
+    let r = r.clone();
+    created(&render::pull(&store, &r, &pr, true))
 }

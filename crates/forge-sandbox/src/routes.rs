@@ -21,7 +21,10 @@ pub fn router(store: Shared) -> Router {
     Router::new()
         .route("/user", get(user))
         .route("/user/repos", get(user_repos))
-        .route("/repos/{owner}/{repo}/pulls", get(pulls))
+        .route(
+            "/repos/{owner}/{repo}/pulls",
+            get(pulls).post(crate::git::create_pull),
+        )
         .route("/repos/{owner}/{repo}/pulls/{number}", get(one_pull))
         .route(
             "/repos/{owner}/{repo}/pulls/{number}/files",

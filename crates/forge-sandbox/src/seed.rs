@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use crate::store::{
-    object_id, Artifact, CheckRun, Commit, FileChange, GitStore, PullRequest, Repo, RosterKey,
-    Store, User, WorkflowRun,
+    object_id, Artifact, CheckRun, Commit, FileChange, GitObject, GitStore, PullRequest, Repo,
+    RosterKey, Store, User, WorkflowRun,
 };
 
 const RATE_RS_BEFORE: &str = r#"//! Infusion rate calculation (IEC 62304 class C).
@@ -446,6 +446,45 @@ pub fn refresh_policy(repo: &mut Repo) {
     let text = policy_toml(&repo.roster_keys);
     repo.base_files
         .insert(".countersign/policy.toml".into(), text.into_bytes());
+    sync_base_objects(repo);
+}
+
+/// The default branch as Git Data API objects: a blob per file, one flat
+/// tree (paths with slashes, as GitHub's create-tree accepts them), the base
+/// commit, and `refs/heads/<default>` pointing at it.
+pub fn sync_base_objects(repo: &mut Repo) {
+    let Some(base_sha) = repo.pulls.first().map(|p| p.base_sha.clone()).or_else(|| {
+        repo.git
+            .refs
+            .get(&format!("refs/heads/{}", repo.default_branch))
+            .cloned()
+    }) else {
+        return;
+    };
+    let mut entries = Vec::new();
+    for (path, bytes) in &repo.base_files {
+        let sha = object_id(&["blob", &hex::encode(bytes)]);
+        repo.git
+            .objects
+            .insert(sha.clone(), GitObject::Blob(bytes.clone()));
+        entries.push((path.clone(), "100644".to_owned(), "blob".to_owned(), sha));
+    }
+    let tree = object_id(&["tree", &base_sha]);
+    repo.git
+        .objects
+        .insert(tree.clone(), GitObject::Tree(entries));
+    repo.git.objects.insert(
+        base_sha.clone(),
+        GitObject::Commit {
+            tree,
+            parents: Vec::new(),
+            message: "Release 4.2.0".into(),
+            date: repo.created_at,
+        },
+    );
+    repo.git
+        .refs
+        .insert(format!("refs/heads/{}", repo.default_branch), base_sha);
 }
 
 fn zip_of(entries: &[(&str, String)]) -> Vec<u8> {

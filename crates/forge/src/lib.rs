@@ -145,4 +145,23 @@ pub trait Forge: Send + Sync {
         content: &[u8],
         message: &str,
     ) -> Result<String, ForgeError>;
+
+    /// Commit `content` at `path` on a new branch `new_branch` made from the
+    /// tip of `base_branch`, and open a change request from it.
+    async fn propose_change(
+        &self,
+        proposal: &Proposal<'_>,
+    ) -> Result<ChangeRequestSummary, ForgeError>;
+}
+
+/// A one-file change to propose for review.
+#[derive(Debug, Clone)]
+pub struct Proposal<'a> {
+    pub repo: &'a RepoId,
+    pub base_branch: &'a str,
+    pub new_branch: &'a str,
+    pub path: &'a str,
+    pub content: &'a [u8],
+    pub title: &'a str,
+    pub body: &'a str,
 }

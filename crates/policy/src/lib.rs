@@ -11,6 +11,7 @@ pub mod evaluate;
 mod model;
 mod parse;
 pub mod risk;
+pub mod roster;
 
 pub use evaluate::{evaluate, Change, Evaluation, Verdict};
 pub use model::{

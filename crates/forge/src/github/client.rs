@@ -768,6 +768,78 @@ impl Forge for GitHubForge {
         }
     }
 
+    async fn propose_change(
+        &self,
+        p: &crate::Proposal<'_>,
+    ) -> Result<ChangeRequestSummary, ForgeError> {
+        check_ref_name(p.base_branch)?;
+        check_ref_name(p.new_branch)?;
+        path_segments(p.path)?;
+        let repo = p.repo;
+        let base = format!("repos/{}/{}/git", repo.owner, repo.name);
+        let tip: wire::Ref = self
+            .get_json(self.url(&format!(
+                "{base}/ref/{}",
+                ref_segment(&format!("heads/{}", p.base_branch))
+            )))
+            .await?;
+        check_sha(&tip.object.sha)?;
+        let commit: wire::GitCommit = self
+            .get_json(self.url(&format!("{base}/commits/{}", tip.object.sha)))
+            .await?;
+        let encoded = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, p.content);
+        let blob: wire::ObjectRef = self
+            .write_json(
+                reqwest::Method::POST,
+                self.url(&format!("{base}/blobs")),
+                &serde_json::json!({ "content": encoded, "encoding": "base64" }),
+            )
+            .await?;
+        let tree: wire::ObjectRef = self
+            .write_json(
+                reqwest::Method::POST,
+                self.url(&format!("{base}/trees")),
+                &serde_json::json!({
+                    "base_tree": commit.tree.sha,
+                    "tree": [{ "path": p.path, "mode": "100644", "type": "blob", "sha": blob.sha }],
+                }),
+            )
+            .await?;
+        let new_commit: wire::ObjectRef = self
+            .write_json(
+                reqwest::Method::POST,
+                self.url(&format!("{base}/commits")),
+                &serde_json::json!({ "message": p.title, "tree": tree.sha, "parents": [tip.object.sha] }),
+            )
+            .await?;
+        let _: wire::Ref = self
+            .write_json(
+                reqwest::Method::POST,
+                self.url(&format!("{base}/refs")),
+                &serde_json::json!({ "ref": format!("refs/heads/{}", p.new_branch), "sha": new_commit.sha }),
+            )
+            .await
+            .map_err(|e| match e {
+                ForgeError::InvalidInput(d) => {
+                    ForgeError::Conflict(format!("branch {} already exists: {d}", p.new_branch))
+                }
+                e => e,
+            })?;
+        let pull: wire::Pull = self
+            .write_json(
+                reqwest::Method::POST,
+                self.url(&format!("repos/{}/{}/pulls", repo.owner, repo.name)),
+                &serde_json::json!({
+                    "title": p.title,
+                    "head": p.new_branch,
+                    "base": p.base_branch,
+                    "body": p.body,
+                }),
+            )
+            .await?;
+        Ok(pull.into_summary(repo))
+    }
+
     async fn unified_diff(&self, repo: &RepoId, number: u64) -> Result<String, ForgeError> {
         let url = self.url(&format!(
             "repos/{}/{}/pulls/{number}",

@@ -1,0 +1,189 @@
+//! Administration of the roster: a signer's exported enrolment record added
+//! to a role, editing the policy text in place so that comments and layout
+//! survive the review of the change that proposes it.
+
+use serde::Deserialize;
+use toml_edit::{value, ArrayOfTables, DocumentMut, Item, Table};
+
+use crate::parse::{parse, PolicyError};
+
+/// The public enrolment record a signer exports (`countersign enrol --out`,
+/// or the app's enrolment screen). Only these fields are read.
+#[derive(Debug, Clone, Deserialize)]
+pub struct EnrolmentRecord {
+    pub printed_name: String,
+    pub forge: EnrolmentForge,
+    pub public_key: String,
+    pub valid_from: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct EnrolmentForge {
+    pub host: String,
+    pub user_id: u64,
+    pub login: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RosterError {
+    #[error("the enrolment record is not readable: {0}")]
+    BadRecord(String),
+    #[error("{0}")]
+    Policy(#[from] PolicyError),
+    #[error("the policy has no role {0:?}")]
+    UnknownRole(String),
+    #[error("key {0} is already in role {1:?}")]
+    AlreadyThere(String, String),
+    #[error("the policy text cannot be edited: {0}")]
+    NotEditable(String),
+}
+
+fn not_editable(what: &str) -> RosterError {
+    RosterError::NotEditable(what.to_owned())
+}
+
+/// Add the signer of `record_json` to `role`: as a new member, or with a new
+/// key when they are already one. The result is validated as a whole.
+pub fn add_member(policy_text: &str, role: &str, record_json: &str) -> Result<String, RosterError> {
+    let record: EnrolmentRecord =
+        serde_json::from_str(record_json).map_err(|e| RosterError::BadRecord(e.to_string()))?;
+    // Refuse what parse() would refuse, with its line and column, before editing.
+    parse(policy_text)?;
+    let mut doc: DocumentMut = policy_text
+        .parse()
+        .map_err(|e: toml_edit::TomlError| not_editable(&e.to_string()))?;
+    let roles = doc
+        .get_mut("roles")
+        .and_then(Item::as_array_of_tables_mut)
+        .ok_or_else(|| RosterError::UnknownRole(role.to_owned()))?;
+    let target = roles
+        .iter_mut()
+        .find(|t| t.get("name").and_then(Item::as_str) == Some(role))
+        .ok_or_else(|| RosterError::UnknownRole(role.to_owned()))?;
+
+    let mut key = Table::new();
+    key.insert("public_key", value(record.public_key.clone()));
+    key.insert("valid_from", value(record.valid_from.clone()));
+
+    if target.get("members").is_none() {
+        target.insert("members", Item::ArrayOfTables(ArrayOfTables::new()));
+    }
+    let members = target
+        .get_mut("members")
+        .and_then(Item::as_array_of_tables_mut)
+        .ok_or_else(|| not_editable("members is not an array of tables"))?;
+    let existing = members.iter_mut().find(|m| {
+        m.get("user_id").and_then(Item::as_integer) == i64::try_from(record.forge.user_id).ok()
+            && m.get("forge").and_then(Item::as_str) == Some(record.forge.host.as_str())
+    });
+    match existing {
+        Some(member) => {
+            if member.get("keys").is_none() {
+                member.insert("keys", Item::ArrayOfTables(ArrayOfTables::new()));
+            }
+            let keys = member
+                .get_mut("keys")
+                .and_then(Item::as_array_of_tables_mut)
+                .ok_or_else(|| not_editable("keys is not an array of tables"))?;
+            if keys.iter().any(|k| {
+                k.get("public_key").and_then(Item::as_str) == Some(record.public_key.as_str())
+            }) {
+                return Err(RosterError::AlreadyThere(
+                    record.public_key,
+                    role.to_owned(),
+                ));
+            }
+            keys.push(key);
+        }
+        None => {
+            let mut member = Table::new();
+            member.insert("forge", value(record.forge.host.clone()));
+            member.insert(
+                "user_id",
+                value(i64::try_from(record.forge.user_id).unwrap_or(i64::MAX)),
+            );
+            member.insert("login", value(record.forge.login.clone()));
+            member.insert("printed_name", value(record.printed_name.clone()));
+            let mut keys = ArrayOfTables::new();
+            keys.push(key);
+            member.insert("keys", Item::ArrayOfTables(keys));
+            members.push(member);
+        }
+    }
+    let text = doc.to_string();
+    parse(&text)?;
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLICY: &str = "# our policy\nversion = 1\n\n[[roles]]\nname = \"qa\" # quality\n\n[[roles.members]]\nforge = \"github.com\"\nuser_id = 5002\nlogin = \"bob-qa\"\nprinted_name = \"Bob Okafor\"\n\n[[roles]]\nname = \"clinical-safety\"\n\n[[rules]]\nname = \"all\"\nrequire = [{ role = \"qa\" }]\n";
+
+    fn record(user_id: u64, seed: u8) -> String {
+        let key = countersign_signing::keys::SignerKey::from_test_seed([seed; 32])
+            .public()
+            .to_base64();
+        format!(
+            r#"{{"printed_name":"Dr. Carol Weiss","forge":{{"host":"github.com","user_id":{user_id},"login":"carol"}},"public_key":"{key}","key_id":"x","fingerprint":"y","valid_from":"2026-11-26T10:00:00Z","acknowledgement":"z"}}"#
+        )
+    }
+
+    #[test]
+    fn a_new_member_joins_the_role_and_comments_survive() {
+        let text = add_member(POLICY, "clinical-safety", &record(5003, 3)).unwrap();
+        assert!(text.starts_with("# our policy\n"), "{text}");
+        assert!(text.contains("name = \"qa\" # quality"), "{text}");
+        let policy = parse(&text).unwrap();
+        assert!(policy.is_member("clinical-safety", "github.com", 5003));
+        assert!(!policy.is_member("qa", "github.com", 5003));
+        assert_eq!(
+            policy.role("clinical-safety").unwrap().members[0]
+                .keys
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn an_existing_member_gets_another_key_once() {
+        let text = add_member(POLICY, "qa", &record(5002, 2)).unwrap();
+        let policy = parse(&text).unwrap();
+        let bob = &policy.role("qa").unwrap().members[0];
+        assert_eq!(
+            (bob.printed_name.as_str(), bob.keys.len()),
+            ("Bob Okafor", 1)
+        );
+        assert!(matches!(
+            add_member(&text, "qa", &record(5002, 2)),
+            Err(RosterError::AlreadyThere(..))
+        ));
+    }
+
+    #[test]
+    fn bad_input_is_refused_with_a_reason() {
+        assert!(matches!(
+            add_member(POLICY, "release", &record(5003, 3)),
+            Err(RosterError::UnknownRole(_))
+        ));
+        assert!(matches!(
+            add_member(POLICY, "qa", "{not json"),
+            Err(RosterError::BadRecord(_))
+        ));
+        let weak = record(5003, 3).replace(
+            &countersign_signing::keys::SignerKey::from_test_seed([3; 32])
+                .public()
+                .to_base64(),
+            "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        );
+        assert!(matches!(
+            add_member(POLICY, "qa", &weak),
+            Err(RosterError::Policy(_))
+        ));
+        assert!(matches!(
+            add_member("version = 2\n", "qa", &record(5003, 3)),
+            Err(RosterError::Policy(_))
+        ));
+    }
+}
