@@ -13,6 +13,10 @@ const COMMANDS: &[&str] = &[
     "audit_trail",
     "outbox",
     "push_outbox",
+    "admin_policy",
+    "check_policy",
+    "add_signer",
+    "propose_policy",
 ];
 
 fn main() {

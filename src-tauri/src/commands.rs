@@ -2,9 +2,10 @@
 //! result. Behaviour lives in `countersign-api`, where it is tested headless.
 
 use countersign_api::contract::{
-    AppInfo, AuditFilter, AuditTrail, ChangeRequestDetail, ChangeRequestRef, EnrolRequest,
-    Enrolment, Outbox, PushOutcome, Queue, Review, SignRequest, SignatureDraft, SignaturePreview,
-    SignedRecord, SignerStatus,
+    AddSigner, AppInfo, AuditFilter, AuditTrail, ChangeRequestDetail, ChangeRequestRef,
+    EnrolRequest, Enrolment, Outbox, PolicyCheck, PolicyDraft, PolicyText, ProposePolicy,
+    ProposedPolicy, PushOutcome, Queue, RepoRef, Review, SignRequest, SignatureDraft,
+    SignaturePreview, SignedRecord, SignerStatus,
 };
 use countersign_api::{ApiError, Session};
 use tauri::State;
@@ -82,4 +83,33 @@ pub fn outbox(session: State<'_, Session>) -> Result<Outbox, ApiError> {
 #[tauri::command]
 pub async fn push_outbox(session: State<'_, Session>) -> Result<PushOutcome, ApiError> {
     session.push_outbox().await
+}
+
+#[tauri::command]
+pub async fn admin_policy(
+    session: State<'_, Session>,
+    request: RepoRef,
+) -> Result<PolicyDraft, ApiError> {
+    session.admin_policy(request).await
+}
+
+#[tauri::command]
+pub fn check_policy(session: State<'_, Session>, request: PolicyText) -> PolicyCheck {
+    session.check_policy(request)
+}
+
+#[tauri::command]
+pub fn add_signer(
+    session: State<'_, Session>,
+    request: AddSigner,
+) -> Result<PolicyCheck, ApiError> {
+    session.add_signer(request)
+}
+
+#[tauri::command]
+pub async fn propose_policy(
+    session: State<'_, Session>,
+    request: ProposePolicy,
+) -> Result<ProposedPolicy, ApiError> {
+    session.propose_policy(request).await
 }

@@ -32,6 +32,10 @@ fn main() {
             commands::audit_trail,
             commands::outbox,
             commands::push_outbox,
+            commands::admin_policy,
+            commands::check_policy,
+            commands::add_signer,
+            commands::propose_policy,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("the Countersign window could not start");

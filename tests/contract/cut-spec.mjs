@@ -23,6 +23,7 @@ const SOURCE = new URL("./node_modules/@octokit/openapi/generated/api.github.com
 export const USED = {
   "/user": ["get"],
   "/user/repos": ["get"],
+  "/repos/{owner}/{repo}": ["get"],
   "/repos/{owner}/{repo}/pulls": ["get", "post"],
   "/repos/{owner}/{repo}/pulls/{pull_number}": ["get"],
   "/repos/{owner}/{repo}/pulls/{pull_number}/files": ["get"],

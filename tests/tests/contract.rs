@@ -241,6 +241,13 @@ async fn the_client_and_the_sandbox_keep_githubs_published_contract() {
         (second.as_str(), &b"{\"n\":2}"[..])
     );
 
+    assert_eq!(
+        forge
+            .default_branch(&repo)
+            .await
+            .expect("GET /repos/{owner}/{repo}"),
+        "main"
+    );
     // A policy change proposed for review: branch, commit on the base tree, pull request.
     let proposed = forge
         .propose_change(&countersign_forge::Proposal {

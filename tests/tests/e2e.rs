@@ -336,6 +336,65 @@ async fn enrol_then_sign_in_the_window_with_the_real_keychain() {
     result.unwrap();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_adds_a_signer_and_proposes_the_policy_in_the_window() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    sandbox.store().write().unwrap().viewer = "dan-release".into();
+    let home = KeyringHome::new("e2e-admin");
+    let _one = ONE_WINDOW.lock().await;
+    let args = vec!["--sandbox-url".to_owned(), sandbox.api_base()];
+    let app = AppWindow::launch_with_keyring(
+        "policy-admin",
+        &desktop_binary("debug"),
+        &args,
+        Some(&home),
+    )
+    .await
+    .unwrap();
+    let key = countersign_signing::keys::SignerKey::from_test_seed([9; 32]).public();
+    let record = serde_json::json!({
+        "printed_name": "Erin Novak",
+        "forge": {"host": "127.0.0.1", "user_id": 5010, "login": "erin-qa"},
+        "public_key": key.to_base64(),
+        "valid_from": "2026-11-26T09:00:00Z"
+    })
+    .to_string();
+    let result: Result<(), String> = async {
+        app.find_n("[data-testid=queue-item]", 4).await?;
+        click(&app, "[data-testid=nav-admin]").await?;
+        click(&app, "[data-testid=admin-load]").await?;
+        app.find("[data-testid=policy-ok]").await?;
+        // A typo is caught where it is, as it is typed.
+        let text = app.find("[data-testid=policy-text]").await?;
+        text.send_keys("\n[[oops").await.map_err(|e| e.to_string())?;
+        app.find("[data-testid=policy-problem]").await?;
+        app.client
+            .execute(
+                "const t = document.querySelector('[data-testid=policy-text]'); t.value = t.value.replace('\\n[[oops', ''); t.dispatchEvent(new Event('input'));",
+                vec![],
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        app.find("[data-testid=policy-ok]").await?;
+        type_into(&app, "[data-testid=signer-record]", &record).await?;
+        click(&app, "[data-testid=signer-add]").await?;
+        app.wait_for_text("[data-testid=roster-role][data-role=qa]", "Erin Novak (@erin-qa, 1 key)")
+            .await?;
+        type_into(&app, "[data-testid=policy-reason]", "Erin joins QA (training TR-311)").await?;
+        click(&app, "[data-testid=policy-propose]").await?;
+        app.wait_for_text("[data-testid=policy-proposed]", "Proposed as pull request #46")
+            .await?;
+        let store = sandbox.store();
+        let st = store.read().unwrap();
+        let pr = st.repos[0].pull(46).ok_or("no pull request #46")?;
+        assert!(pr.files[0].new.as_deref().unwrap_or("").contains("Erin Novak"));
+        Ok(())
+    }
+    .await;
+    app.close().await;
+    result.unwrap();
+}
+
 const PASSWORD: &str = "correct horse battery staple";
 
 async fn click(app: &AppWindow, css: &str) -> Result<(), String> {

@@ -3,6 +3,7 @@ import "./styles.css";
 import { call } from "./backend";
 import { el, replaceChildren } from "./dom";
 import type { ApiError, AppInfo, Queue, QueueItem } from "./ipc/contract";
+import { adminView } from "./views/admin";
 import { auditView } from "./views/audit";
 import { detailView } from "./views/detail";
 import { queueView } from "./views/queue";
@@ -37,17 +38,17 @@ async function start(root: HTMLElement): Promise<void> {
   const page = el("div", {}, reviewLayout);
   const toReview = el("button", { type: "button", class: "nav", "data-testid": "nav-review", "aria-pressed": "true" }, "Review");
   const toAudit = el("button", { type: "button", class: "nav", "data-testid": "nav-audit", "aria-pressed": "false" }, "Audit trail");
-  toReview.addEventListener("click", () => {
-    toReview.setAttribute("aria-pressed", "true");
-    toAudit.setAttribute("aria-pressed", "false");
-    replaceChildren(page, reviewLayout);
-  });
-  toAudit.addEventListener("click", () => {
-    toReview.setAttribute("aria-pressed", "false");
-    toAudit.setAttribute("aria-pressed", "true");
-    replaceChildren(page, el("main", { class: "single" }, auditView()));
-  });
-  const nav = el("nav", { class: "app-nav" }, toReview, toAudit);
+  const toAdmin = el("button", { type: "button", class: "nav", "data-testid": "nav-admin", "aria-pressed": "false" }, "Policy");
+  const tabs = [toReview, toAudit, toAdmin];
+  const choose = (tab: HTMLElement, content: () => HTMLElement) =>
+    tab.addEventListener("click", () => {
+      for (const t of tabs) t.setAttribute("aria-pressed", String(t === tab));
+      replaceChildren(page, content());
+    });
+  choose(toReview, () => reviewLayout);
+  choose(toAudit, () => el("main", { class: "single" }, auditView()));
+  choose(toAdmin, () => el("main", { class: "single" }, adminView(selected?.repo ?? lastQueue?.items[0]?.repo ?? null)));
+  const nav = el("nav", { class: "app-nav" }, ...tabs);
   replaceChildren(root, top, page);
   replaceChildren(top, header(null, nav));
   detail.empty();

@@ -214,6 +214,83 @@ pub struct Review {
     pub my_roles: Vec<String>,
 }
 
+/// A repository, by `owner/name`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RepoRef {
+    pub repo: String,
+}
+
+/// Where a policy text is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct PolicyProblem {
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RosterMember {
+    pub printed_name: String,
+    pub login: String,
+    #[ts(type = "number")]
+    pub user_id: u64,
+    pub keys: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RosterRole {
+    pub name: String,
+    pub description: String,
+    pub members: Vec<RosterMember>,
+}
+
+/// A policy text checked: its problem, or what it says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct PolicyCheck {
+    pub text: String,
+    pub problem: Option<PolicyProblem>,
+    pub roles: Vec<RosterRole>,
+    pub rules: Vec<String>,
+}
+
+/// The policy on the tip of the default branch, for an administrator to edit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct PolicyDraft {
+    pub repo: String,
+    pub base_branch: String,
+    /// `sha256:<hex>` of the current file; `None` when there is none yet.
+    pub digest: Option<String>,
+    pub check: PolicyCheck,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct PolicyText {
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct AddSigner {
+    pub text: String,
+    pub role: String,
+    /// The signer's exported enrolment record (JSON), pasted.
+    pub record_json: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ProposePolicy {
+    pub repo: String,
+    pub text: String,
+    /// Why the policy changes: the pull request's description and the audit reason.
+    pub reason: String,
+}
+
+/// The pull request that now carries the policy change, governed by the current policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ProposedPolicy {
+    pub number: u32,
+    pub branch: String,
+}
+
 /// One IPC command: its name and the TypeScript names of what it takes and gives.
 pub struct Command {
     pub name: &'static str,
@@ -250,6 +327,10 @@ commands! {
     audit_trail: AuditFilter => AuditTrail;
     outbox: () => Outbox;
     push_outbox: () => PushOutcome;
+    admin_policy: RepoRef => PolicyDraft;
+    check_policy: PolicyText => PolicyCheck;
+    add_signer: AddSigner => PolicyCheck;
+    propose_policy: ProposePolicy => ProposedPolicy;
 }
 
 /// `()` (no request) has no declaration of its own: it is `null` inline.
@@ -288,6 +369,10 @@ pub fn typescript() -> String {
             RequirementView::decl(&cfg),
             SignatureView::decl(&cfg),
             EvidenceCheckView::decl(&cfg),
+            PolicyProblem::decl(&cfg),
+            RosterMember::decl(&cfg),
+            RosterRole::decl(&cfg),
+            PolicyCheck::decl(&cfg),
         ])
         .collect();
     decls.sort();

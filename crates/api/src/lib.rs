@@ -3,6 +3,7 @@
 //! once and tested without a window.
 
 pub mod accounts;
+pub mod admin;
 pub mod audit;
 pub mod contract;
 mod error;

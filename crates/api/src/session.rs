@@ -8,9 +8,10 @@ use countersign_secret::Secret;
 use url::Url;
 
 use crate::contract::{
-    AppInfo, AuditFilter, AuditTrail, ChangeRequestDetail, ChangeRequestRef, EnrolRequest,
-    Enrolment, Outbox, OutboxRow, PushOutcome, Queue, Review, SignRequest, SignatureDraft,
-    SignaturePreview, SignedRecord, SignerStatus,
+    AddSigner, AppInfo, AuditFilter, AuditTrail, ChangeRequestDetail, ChangeRequestRef,
+    EnrolRequest, Enrolment, Outbox, OutboxRow, PolicyCheck, PolicyDraft, PolicyText,
+    ProposePolicy, ProposedPolicy, PushOutcome, Queue, RepoRef, Review, SignRequest,
+    SignatureDraft, SignaturePreview, SignedRecord, SignerStatus,
 };
 use crate::signatures::{KeychainSource, Signatures};
 use crate::{queue, ApiError};
@@ -196,6 +197,22 @@ impl Session {
             records: records.len(),
             review,
         })
+    }
+
+    pub async fn admin_policy(&self, request: RepoRef) -> Result<PolicyDraft, ApiError> {
+        crate::admin::draft(self.forge.as_ref(), &request.repo).await
+    }
+
+    pub fn check_policy(&self, request: PolicyText) -> PolicyCheck {
+        crate::admin::check(&request.text)
+    }
+
+    pub fn add_signer(&self, request: AddSigner) -> Result<PolicyCheck, ApiError> {
+        crate::admin::add_signer(request)
+    }
+
+    pub async fn propose_policy(&self, request: ProposePolicy) -> Result<ProposedPolicy, ApiError> {
+        crate::admin::propose(self.forge.as_ref(), &self.signatures, request).await
     }
 
     pub async fn signer_status(&self) -> Result<SignerStatus, ApiError> {

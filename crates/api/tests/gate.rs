@@ -519,3 +519,107 @@ async fn hostile_evidence_archives_are_refused_and_block_the_change() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_adds_a_signer_and_proposes_the_policy_for_review() {
+    use countersign_api::contract::{AddSigner, PolicyText, ProposePolicy, RepoRef};
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let dan = device(&sandbox, "dan-release", "Dan Ito").await;
+    let draft = dan
+        .session
+        .admin_policy(RepoRef { repo: REPO.into() })
+        .await
+        .unwrap();
+    assert_eq!(draft.base_branch, "main");
+    assert!(draft.check.problem.is_none());
+    let qa = draft.check.roles.iter().find(|r| r.name == "qa").unwrap();
+    assert_eq!(qa.members.len(), 2);
+
+    // Erin's exported enrolment record, pasted by the administrator.
+    let key = countersign_signing::keys::SignerKey::from_test_seed([9; 32]).public();
+    let record = serde_json::json!({
+        "printed_name": "Erin Novak",
+        "forge": {"host": "127.0.0.1", "user_id": 5010, "login": "erin-qa"},
+        "public_key": key.to_base64(),
+        "key_id": key.key_id(),
+        "fingerprint": key.fingerprint(),
+        "valid_from": "2026-11-26T09:00:00Z",
+        "acknowledgement": "…"
+    })
+    .to_string();
+    let added = dan
+        .session
+        .add_signer(AddSigner {
+            text: draft.check.text.clone(),
+            role: "qa".into(),
+            record_json: record.clone(),
+        })
+        .unwrap();
+    assert!(added.problem.is_none());
+    let qa = added.roles.iter().find(|r| r.name == "qa").unwrap();
+    assert!(qa.members.iter().any(|m| m.user_id == 5010 && m.keys == 1));
+    let again = dan.session.add_signer(AddSigner {
+        text: added.text.clone(),
+        role: "qa".into(),
+        record_json: record,
+    });
+    assert_eq!(again.unwrap_err().code, "admin.already_in_role");
+
+    // A broken edit is shown with its place and never proposed.
+    let broken = added.text.replace("version = 1", "version = \"one\"");
+    let checked = dan.session.check_policy(PolicyText {
+        text: broken.clone(),
+    });
+    let problem = checked.problem.unwrap();
+    assert_eq!(problem.line, 2, "{problem:?}");
+    let refused = dan
+        .session
+        .propose_policy(ProposePolicy {
+            repo: REPO.into(),
+            text: broken,
+            reason: "typo".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, "policy.invalid");
+
+    become_(&sandbox, "dan-release");
+    let proposed = dan
+        .session
+        .propose_policy(ProposePolicy {
+            repo: REPO.into(),
+            text: added.text.clone(),
+            reason: "Erin joins QA after training record TR-311".into(),
+        })
+        .await
+        .unwrap();
+    // The proposal is an ordinary change request, governed by the policy now on main.
+    let review = dan
+        .session
+        .review_change_request(cr(proposed.number))
+        .await
+        .unwrap();
+    assert_eq!(review.verdict, "pending");
+    assert_eq!(
+        review.policy.digest, draft.digest,
+        "judged by the base policy, not the proposed one"
+    );
+    {
+        let store = sandbox.store();
+        let st = store.read().unwrap();
+        let pr = st.repos[0].pull(u64::from(proposed.number)).unwrap();
+        assert_eq!(pr.files.len(), 1);
+        assert_eq!(pr.files[0].new.as_deref(), Some(added.text.as_str()));
+        assert_eq!(pr.author, "dan-release");
+    }
+    let trail = dan
+        .session
+        .audit_trail(countersign_api::contract::AuditFilter::default())
+        .unwrap();
+    assert!(
+        trail.rows.iter().any(|r| r.kind == "settings_change"
+            && r.reason.as_deref() == Some("Erin joins QA after training record TR-311")),
+        "{:?}",
+        trail.rows
+    );
+}

@@ -175,6 +175,20 @@ pub fn repository(store: &Store, repo: &Repo) -> Value {
     v
 }
 
+/// `GET /repos/{owner}/{repo}`: the repository with the fields only that endpoint has.
+pub fn full_repository(store: &Store, repo: &Repo) -> Value {
+    let mut v = repository(store, repo);
+    let obj = v.as_object_mut().expect("object");
+    obj.insert("has_discussions".into(), json!(false));
+    obj.insert("network_count".into(), json!(0));
+    obj.insert("subscribers_count".into(), json!(3));
+    obj.insert(
+        "permissions".into(),
+        json!({"admin": false, "maintain": false, "push": true, "triage": true, "pull": true}),
+    );
+    v
+}
+
 fn label(repo: &Repo, name: &str, idx: usize) -> Value {
     let color = match name {
         n if n.ends_with("high") => "b60205",

@@ -21,6 +21,7 @@ pub fn router(store: Shared) -> Router {
     Router::new()
         .route("/user", get(user))
         .route("/user/repos", get(user_repos))
+        .route("/repos/{owner}/{repo}", get(one_repo))
         .route(
             "/repos/{owner}/{repo}/pulls",
             get(pulls).post(crate::git::create_pull),
@@ -621,4 +622,19 @@ async fn delete_comment(
         return error(StatusCode::NOT_FOUND, "Not Found");
     }
     StatusCode::NO_CONTENT.into_response()
+}
+
+async fn one_repo(
+    State(store): State<Shared>,
+    headers: HeaderMap,
+    Path((owner, repo)): Path<(String, String)>,
+) -> Response {
+    let store = store.read().unwrap();
+    if let Err(r) = viewer(&store, &headers) {
+        return r.into_response();
+    }
+    match store.repo(&owner, &repo) {
+        Some(r) => json_ok(&headers, &render::full_repository(&store, r)),
+        None => error(StatusCode::NOT_FOUND, "Not Found"),
+    }
 }

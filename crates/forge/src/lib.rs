@@ -46,6 +46,9 @@ pub trait Forge: Send + Sync {
     /// Repositories the credential can see that have open change requests to review.
     async fn repositories(&self) -> Result<Vec<RepoId>, ForgeError>;
 
+    /// The branch change requests normally target (`main`, `master`, …).
+    async fn default_branch(&self, repo: &RepoId) -> Result<String, ForgeError>;
+
     /// Open change requests of one repository, newest first.
     async fn open_change_requests(
         &self,

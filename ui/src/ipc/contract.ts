@@ -1,6 +1,12 @@
 // Generated from crates/api/src/contract.rs by `cargo test -p countersign-api`
 // with UPDATE_CONTRACT=1. Do not edit by hand.
 
+export type AddSigner = { text: string, role: string, 
+/**
+ * The signer's exported enrolment record (JSON), pasted.
+ */
+record_json: string, };
+
 export type ApiError = { code: string, message: string, };
 
 export type AppInfo = { version: string, 
@@ -102,6 +108,18 @@ export type Person = {
  */
 id: number, login: string, name: string | null, };
 
+export type PolicyCheck = { text: string, problem: PolicyProblem | null, roles: Array<RosterRole>, rules: Array<string>, };
+
+export type PolicyDraft = { repo: string, base_branch: string, 
+/**
+ * `sha256:<hex>` of the current file; `None` when there is none yet.
+ */
+digest: string | null, check: PolicyCheck, };
+
+export type PolicyProblem = { line: number, column: number, message: string, };
+
+export type PolicyText = { text: string, };
+
 export type PolicyView = { 
 /**
  * `sha256:<hex>` of `.countersign/policy.toml` at the base SHA.
@@ -111,6 +129,14 @@ digest: string | null,
  * Why the policy cannot be applied (missing, or an error with line and column).
  */
 error: string | null, };
+
+export type ProposePolicy = { repo: string, text: string, 
+/**
+ * Why the policy changes: the pull request's description and the audit reason.
+ */
+reason: string, };
+
+export type ProposedPolicy = { number: number, branch: string, };
 
 export type PushOutcome = { pushed: number, failed: number, errors: Array<string>, };
 
@@ -131,6 +157,8 @@ repo: string, number: number, title: string, author: Person, risk: Risk, labels:
 created_at: string, };
 
 export type RepoProblem = { repo: string, error: ApiError, };
+
+export type RepoRef = { repo: string, };
 
 export type RequirementView = { rule: string, role: string, role_title: string, needed: number, meanings: Array<Meaning>, signed_by: Array<string>, met: boolean, 
 /**
@@ -165,6 +193,10 @@ status_line: string,
 my_roles: Array<string>, };
 
 export type Risk = "high" | "medium" | "low" | "unassessed";
+
+export type RosterMember = { printed_name: string, login: string, user_id: number, keys: number, };
+
+export type RosterRole = { name: string, description: string, members: Array<RosterMember>, };
 
 export type SeenContent = { head_sha: string, diff_sha256: string, };
 
@@ -232,4 +264,8 @@ export type Commands = {
   audit_trail: [AuditFilter, AuditTrail];
   outbox: [null, Outbox];
   push_outbox: [null, PushOutcome];
+  admin_policy: [RepoRef, PolicyDraft];
+  check_policy: [PolicyText, PolicyCheck];
+  add_signer: [AddSigner, PolicyCheck];
+  propose_policy: [ProposePolicy, ProposedPolicy];
 };

@@ -477,6 +477,12 @@ impl Forge for GitHubForge {
         Ok(c.into())
     }
 
+    async fn default_branch(&self, repo: &RepoId) -> Result<String, ForgeError> {
+        let url = self.url(&format!("repos/{}/{}", repo.owner, repo.name));
+        let r: wire::RepositoryBranch = self.get_json(url).await?;
+        Ok(r.default_branch)
+    }
+
     async fn commits(
         &self,
         repo: &RepoId,

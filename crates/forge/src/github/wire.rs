@@ -360,3 +360,8 @@ pub(super) struct Blob {
     pub(super) content: String,
     pub(super) encoding: String,
 }
+
+#[derive(Deserialize)]
+pub(super) struct RepositoryBranch {
+    pub(super) default_branch: String,
+}

@@ -1,0 +1,157 @@
+//! Administration: the policy on the tip of the default branch, checked as it
+//! is edited, signers added from their enrolment records, and the result
+//! proposed as a pull request — which the current policy then governs like
+//! any other change.
+
+use chrono::Utc;
+use countersign_forge::{Forge, Proposal, RepoId};
+use countersign_ledger::{AuditEvent, EventKind};
+use countersign_policy::roster::{add_member, RosterError};
+
+use crate::contract::{
+    AddSigner, PolicyCheck, PolicyDraft, PolicyProblem, ProposePolicy, ProposedPolicy,
+    RosterMember, RosterRole,
+};
+use crate::review::POLICY_PATH;
+use crate::signatures::Signatures;
+use crate::verification::sha256_hex;
+use crate::ApiError;
+
+/// The starting point when a repository has no policy yet.
+const EMPTY_POLICY: &str = "# .countersign/policy.toml — see docs/policy.md\nversion = 1\n";
+
+pub fn check(text: &str) -> PolicyCheck {
+    match countersign_policy::parse(text) {
+        Err(e) => PolicyCheck {
+            text: text.to_owned(),
+            problem: Some(PolicyProblem {
+                line: u32::try_from(e.line).unwrap_or(u32::MAX),
+                column: u32::try_from(e.column).unwrap_or(u32::MAX),
+                message: e.message,
+            }),
+            roles: Vec::new(),
+            rules: Vec::new(),
+        },
+        Ok(p) => PolicyCheck {
+            text: text.to_owned(),
+            problem: None,
+            roles: p
+                .roles
+                .iter()
+                .map(|r| RosterRole {
+                    name: r.name.clone(),
+                    description: r.description.clone(),
+                    members: r
+                        .members
+                        .iter()
+                        .map(|m| RosterMember {
+                            printed_name: m.printed_name.clone(),
+                            login: m.login.clone(),
+                            user_id: m.user_id,
+                            keys: u32::try_from(m.keys.len()).unwrap_or(u32::MAX),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            rules: p.rules.iter().map(|r| r.name.clone()).collect(),
+        },
+    }
+}
+
+pub fn add_signer(request: AddSigner) -> Result<PolicyCheck, ApiError> {
+    add_member(&request.text, &request.role, &request.record_json)
+        .map(|text| check(&text))
+        .map_err(|e| {
+            let code = match e {
+                RosterError::BadRecord(_) => "admin.bad_enrolment_record",
+                RosterError::Policy(_) => "policy.invalid",
+                RosterError::UnknownRole(_) => "admin.unknown_role",
+                RosterError::AlreadyThere(..) => "admin.already_in_role",
+                RosterError::NotEditable(_) => "policy.invalid",
+            };
+            ApiError::new(code, e.to_string())
+        })
+}
+
+pub async fn draft(forge: &dyn Forge, repo_name: &str) -> Result<PolicyDraft, ApiError> {
+    let repo: RepoId = repo_name.parse()?;
+    let base_branch = forge.default_branch(&repo).await?;
+    let current = forge.file_at(&repo, POLICY_PATH, &base_branch).await?;
+    let (digest, text) = match current {
+        Some(bytes) => (
+            Some(format!("sha256:{}", sha256_hex(&bytes))),
+            String::from_utf8(bytes).map_err(|_| {
+                ApiError::new("policy.invalid", format!("{POLICY_PATH} is not UTF-8 text"))
+            })?,
+        ),
+        None => (None, EMPTY_POLICY.to_owned()),
+    };
+    Ok(PolicyDraft {
+        repo: repo_name.to_owned(),
+        base_branch,
+        digest,
+        check: check(&text),
+    })
+}
+
+/// Only a policy that parses is proposed: a broken one would block every change.
+pub async fn propose(
+    forge: &dyn Forge,
+    signatures: &Signatures,
+    request: ProposePolicy,
+) -> Result<ProposedPolicy, ApiError> {
+    let checked = check(&request.text);
+    if let Some(p) = checked.problem {
+        return Err(ApiError::new(
+            "policy.invalid",
+            format!("line {}, column {}: {}", p.line, p.column, p.message),
+        ));
+    }
+    let reason = request.reason.trim();
+    if reason.is_empty() {
+        return Err(ApiError::invalid_input(
+            "say why the policy changes: it becomes the pull request's description",
+        ));
+    }
+    let repo: RepoId = request.repo.parse()?;
+    let base_branch = forge.default_branch(&repo).await?;
+    let before = forge
+        .file_at(&repo, POLICY_PATH, &base_branch)
+        .await?
+        .map(|b| format!("sha256:{}", sha256_hex(&b)));
+    let after = format!("sha256:{}", sha256_hex(request.text.as_bytes()));
+    let me = forge.current_user().await?;
+    let branch = format!("countersign/policy-{}", Utc::now().format("%Y%m%d-%H%M%S"));
+    let body = format!(
+        "{reason}\n\nProposed with Countersign by @{}. This change is governed by the policy now on `{base_branch}`.\n\nPolicy digest after the change: `{after}`",
+        me.login
+    );
+    let created = forge
+        .propose_change(&Proposal {
+            repo: &repo,
+            base_branch: &base_branch,
+            new_branch: &branch,
+            path: POLICY_PATH,
+            content: request.text.as_bytes(),
+            title: "Update the Countersign approval policy",
+            body: &body,
+        })
+        .await?;
+    signatures.with_ledger(|l| {
+        l.append(
+            &AuditEvent::now(
+                EventKind::SettingsChange,
+                format!("{}/{}/{}", forge.host(), me.id, me.login),
+                format!("{}:{POLICY_PATH}", request.repo),
+            )
+            .change(before.clone(), Some(after.clone()))
+            .reason(reason.to_owned())
+            .detail(format!("proposed as #{} from {branch}", created.number)),
+        )?;
+        Ok(())
+    })?;
+    Ok(ProposedPolicy {
+        number: u32::try_from(created.number).unwrap_or(u32::MAX),
+        branch,
+    })
+}
