@@ -169,14 +169,28 @@ async fn push_one(
     };
 
     let body = comment_body(&all, &line);
-    let existing = forge
+    // One comment per change request: ours if we made one, else the one
+    // another signer made (write access lets us keep it current), else a new one.
+    let marked: Vec<_> = forge
         .comments(&repo, number)
         .await?
         .into_iter()
-        .find(|c| c.author == me && c.body.contains(COMMENT_MARKER));
+        .filter(|c| c.body.contains(COMMENT_MARKER))
+        .collect();
+    let existing = marked
+        .iter()
+        .find(|c| c.author == me)
+        .or_else(|| marked.first())
+        .cloned();
     let comment = match existing {
         Some(c) if c.body == body => c,
-        Some(c) => forge.update_comment(&repo, c.id, &body).await?,
+        Some(c) => match forge.update_comment(&repo, c.id, &body).await {
+            Ok(updated) => updated,
+            Err(ForgeError::Forbidden(_) | ForgeError::NotFound(_)) if c.author != me => {
+                forge.create_comment(&repo, number, &body).await?
+            }
+            Err(e) => return Err(e.into()),
+        },
         None => forge.create_comment(&repo, number, &body).await?,
     };
 

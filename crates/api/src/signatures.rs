@@ -18,7 +18,7 @@ pub const RECORD_CHECKPOINT: &str = "dsse-record:";
 use countersign_signing::enrolment::{acknowledgement_for, EnrolmentRecord, ACKNOWLEDGEMENT};
 use countersign_signing::keys::SignerKey;
 use countersign_signing::manifestation::manifestation;
-use countersign_signing::reauth::{AuthEvent, Reauthenticator, VerifiedIdentity};
+use countersign_signing::reauth::{AuthEvent, ReauthPolicy, Reauthenticator, VerifiedIdentity};
 use countersign_signing::statement::{AuthMethod, ChangeRequestRef as SignedChange, ForgeIdentity};
 use countersign_signing::vault::{seal, KdfParams, SealedKey};
 use countersign_signing::{sign, ApprovalDraft, ApprovalRequest, SigningError};
@@ -347,7 +347,15 @@ impl Signatures {
         &self,
         forge: &dyn Forge,
         draft: &SignatureDraft,
-    ) -> Result<(ApprovalRequest, ForgeUser, StoredSigner), ApiError> {
+    ) -> Result<
+        (
+            ApprovalRequest,
+            ForgeUser,
+            StoredSigner,
+            Option<ReauthPolicy>,
+        ),
+        ApiError,
+    > {
         let (user, identity) = Self::identity(forge).await?;
         let stored = self.load(&identity)?.ok_or_else(|| {
             ApiError::new(
@@ -404,7 +412,13 @@ impl Signatures {
             audit_head: (size > 0).then(|| format!("{size}:{}", hex::encode(head))),
             app_version: env!("CARGO_PKG_VERSION").to_owned(),
         })?;
-        Ok((request, user, stored))
+        let reauth = gathered.policy.as_ref().ok().map(|p| ReauthPolicy {
+            idle_timeout: chrono::Duration::minutes(i64::from(p.session.idle_timeout_minutes)),
+            max_failures: p.session.max_failures,
+            lockout: chrono::Duration::minutes(i64::from(p.session.lockout_minutes)),
+            ..ReauthPolicy::default()
+        });
+        Ok((request, user, stored, reauth))
     }
 
     pub async fn preview(
@@ -412,7 +426,7 @@ impl Signatures {
         forge: &dyn Forge,
         draft: SignatureDraft,
     ) -> Result<SignaturePreview, ApiError> {
-        let (request, _, stored) = self.request(forge, &draft).await?;
+        let (request, _, stored, _) = self.request(forge, &draft).await?;
         let preview = request.preview();
         let statement = &preview.statement;
         let digest_of = |name: &str| {
@@ -452,7 +466,12 @@ impl Signatures {
         forge: &dyn Forge,
         request: SignRequest,
     ) -> Result<SignedRecord, ApiError> {
-        let (approval, user, stored) = self.request(forge, &request.draft).await?;
+        let (approval, user, stored, session_settings) =
+            self.request(forge, &request.draft).await?;
+        // The governing policy's session and lockout settings apply to this signing.
+        if let Some(settings) = session_settings {
+            self.reauth.lock().unwrap().set_policy(settings);
+        }
         {
             let statement = approval.preview().statement;
             let diff = statement

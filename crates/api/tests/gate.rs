@@ -215,8 +215,8 @@ async fn quorum_in_order_turns_the_status_green_and_the_gate_agrees() {
             .iter()
             .filter(|c| c.issue == 42)
             .count(),
-        2,
-        "one comment per signer account, each updated in place"
+        1,
+        "one comment per change request, kept current by each signer"
     );
     assert!(st.repos[0].git.refs.contains_key("refs/countersign/pr-42"));
 }
@@ -622,4 +622,57 @@ async fn an_administrator_adds_a_signer_and_proposes_the_policy_for_review() {
         "{:?}",
         trail.rows
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_governing_policy_sets_the_lockout() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
+    // After the enrolment, which rewrites the sandbox roster.
+    {
+        let store = sandbox.store();
+        let mut st = store.write().unwrap();
+        let policy = st.repos[0]
+            .base_files
+            .get_mut(".countersign/policy.toml")
+            .unwrap();
+        let text = String::from_utf8(policy.clone()).unwrap().replacen(
+            "version = 1\n",
+            "version = 1\n[session]\nidle_timeout_minutes = 5\nmax_failures = 2\nlockout_minutes = 30\n",
+            1,
+        );
+        *policy = text.into_bytes();
+    }
+    let draft = SignatureDraft {
+        change_request: cr(43),
+        meaning: Meaning::Approval,
+        reason: "r".into(),
+        role: "qa".into(),
+    };
+    let preview = bob.session.preview_signature(draft.clone()).await.unwrap();
+    let attempt = || SignRequest {
+        draft: draft.clone(),
+        seen: SeenContent {
+            head_sha: preview.head_sha.clone(),
+            diff_sha256: preview.diff_sha256.clone(),
+        },
+        password: Secret::from("not the password at all"),
+    };
+    let first = bob
+        .session
+        .sign_change_request(attempt())
+        .await
+        .unwrap_err();
+    assert_eq!(first.code, "signing.bad_password");
+    // The policy allows two failures, not the default three.
+    let second = bob
+        .session
+        .sign_change_request(attempt())
+        .await
+        .unwrap_err();
+    assert_eq!(second.code, "signing.locked_out", "{second:?}");
+    let status = bob.session.signer_status().await.unwrap();
+    let until = chrono::DateTime::parse_from_rfc3339(&status.locked_until.unwrap()).unwrap();
+    let minutes = (until.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_minutes();
+    assert!((28..=30).contains(&minutes), "locked for {minutes} min");
 }

@@ -123,6 +123,12 @@ impl Reauthenticator {
         }
     }
 
+    /// The session and lockout settings of the policy that governs the change
+    /// being signed; state already gathered (failures, sessions) is kept.
+    pub fn set_policy(&mut self, policy: ReauthPolicy) {
+        self.policy = policy;
+    }
+
     /// Restore failures and a lockout recorded in the audit trail, so that a
     /// restart (or a new CLI process) does not reset the count.
     pub fn restore(
