@@ -12,6 +12,7 @@ mod queue;
 pub mod review;
 mod session;
 pub mod signatures;
+pub mod sync;
 pub mod verification;
 
 pub use error::ApiError;

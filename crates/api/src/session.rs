@@ -144,6 +144,11 @@ impl Session {
         self.info.clone()
     }
 
+    /// The queue and every change request in it, for reading offline.
+    pub async fn sync(&self) -> Result<crate::sync::Synced, ApiError> {
+        crate::sync::sync(self.forge.clone()).await
+    }
+
     pub async fn load_queue(&self) -> Result<Queue, ApiError> {
         queue::load(self.forge.clone()).await
     }

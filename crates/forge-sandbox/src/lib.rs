@@ -32,6 +32,9 @@ pub enum Seed {
     Demo,
     /// The same repository and users, but no pull requests.
     NoPullRequests,
+    /// The demo repository with this many extra generated pull requests of
+    /// `files` changed files each, for sync benchmarks.
+    Bulk { pulls: u32, files: u32 },
 }
 
 /// A sandbox serving on a loopback port until dropped or [`RunningSandbox::stop`]ped.

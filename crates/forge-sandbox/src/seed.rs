@@ -535,3 +535,44 @@ fn ci_run(pr: &PullRequest) -> WorkflowRun {
         }],
     }
 }
+
+/// Generated pull requests (numbers from 1000), each changing `files` files.
+pub fn add_bulk(repo: &mut Repo, pulls: u32, files: u32) {
+    let base_sha = repo
+        .pulls
+        .first()
+        .map(|p| p.base_sha.clone())
+        .unwrap_or_default();
+    let now = repo.created_at + Duration::days(399);
+    for n in 0..pulls {
+        let number = 1000 + u64::from(n);
+        let head_ref = format!("change/{number}");
+        let title = format!("Generated change {number}");
+        let messages = [format!("change {number}")];
+        let message_refs: Vec<&str> = messages.iter().map(String::as_str).collect();
+        let changes: Vec<FileChange> = (0..files)
+            .map(|f| {
+                let path = format!("firmware/src/generated/m{f:02}.rs");
+                let old = format!("// module {f}\npub const LIMIT: u32 = {f};\n");
+                let new = format!("// module {f}\npub const LIMIT: u32 = {};\n", f + number as u32);
+                file(&path, Some(&old), Some(&new))
+            })
+            .collect();
+        repo.pulls.push(pull(
+            PullSpec {
+                number,
+                title: &title,
+                body: "Generated for the sync benchmark.",
+                author: "alice-dev",
+                labels: &["risk:low"],
+                head_ref: &head_ref,
+                age_hours: i64::from(n % 48) + 1,
+                files: changes,
+                commit_messages: &message_refs,
+                checks: &[("build", "success")],
+            },
+            &base_sha,
+            now,
+        ));
+    }
+}

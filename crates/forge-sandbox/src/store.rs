@@ -171,10 +171,14 @@ pub struct Store {
 impl Store {
     pub fn seeded(seed: Seed, addr: SocketAddr) -> Self {
         let mut store = seed::demo(format!("http://{addr}"));
-        if seed == Seed::NoPullRequests {
-            for repo in &mut store.repos {
-                repo.pulls.clear();
+        match seed {
+            Seed::NoPullRequests => {
+                for repo in &mut store.repos {
+                    repo.pulls.clear();
+                }
             }
+            Seed::Bulk { pulls, files } => seed::add_bulk(&mut store.repos[0], pulls, files),
+            Seed::Demo => {}
         }
         store
     }
