@@ -28,6 +28,7 @@ export const USED = {
   "/repos/{owner}/{repo}/pulls/{pull_number}": ["get"],
   "/repos/{owner}/{repo}/pulls/{pull_number}/files": ["get"],
   "/repos/{owner}/{repo}/pulls/{pull_number}/commits": ["get"],
+  "/repos/{owner}/{repo}/pulls/{pull_number}/reviews": ["get"],
   "/repos/{owner}/{repo}/commits/{ref}/status": ["get"],
   "/repos/{owner}/{repo}/commits/{ref}/check-runs": ["get"],
   "/repos/{owner}/{repo}/statuses/{sha}": ["post"],

@@ -155,6 +155,15 @@ async fn the_client_and_the_sandbox_keep_githubs_published_contract() {
 
     // Commits, checks, the policy file at the base, CI artifacts.
     let pr42 = open.iter().find(|p| p.number == 42).unwrap();
+    let reviews = forge
+        .reviews(&repo, 42)
+        .await
+        .expect("GET /pulls/{n}/reviews");
+    assert_eq!(reviews.len(), 1);
+    assert_eq!(
+        (reviews[0].reviewer.id, reviews[0].state.as_str()),
+        (5004, "COMMENTED")
+    );
     let commits = forge
         .commits(&repo, 42)
         .await

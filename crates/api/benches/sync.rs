@@ -35,11 +35,12 @@ async fn naive(api: &str) -> usize {
         }
     };
     let mut requests = 0;
-    let repos: Vec<serde_json::Value> = get(format!("{api}user/repos"), "application/vnd.github+json")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let repos: Vec<serde_json::Value> =
+        get(format!("{api}user/repos"), "application/vnd.github+json")
+            .await
+            .json()
+            .await
+            .unwrap();
     requests += 1;
     for repo in repos {
         let full = repo["full_name"].as_str().unwrap().to_owned();
@@ -59,9 +60,27 @@ async fn naive(api: &str) -> usize {
             numbers.extend(page.iter().map(|p| p["number"].as_u64().unwrap()));
         }
         for n in numbers {
-            let _ = get(format!("{api}repos/{full}/pulls/{n}"), "application/vnd.github+json").await.bytes().await;
-            let _ = get(format!("{api}repos/{full}/pulls/{n}/files?per_page=100"), "application/vnd.github+json").await.bytes().await;
-            let _ = get(format!("{api}repos/{full}/pulls/{n}"), "application/vnd.github.diff").await.bytes().await;
+            let _ = get(
+                format!("{api}repos/{full}/pulls/{n}"),
+                "application/vnd.github+json",
+            )
+            .await
+            .bytes()
+            .await;
+            let _ = get(
+                format!("{api}repos/{full}/pulls/{n}/files?per_page=100"),
+                "application/vnd.github+json",
+            )
+            .await
+            .bytes()
+            .await;
+            let _ = get(
+                format!("{api}repos/{full}/pulls/{n}"),
+                "application/vnd.github.diff",
+            )
+            .await
+            .bytes()
+            .await;
             requests += 3;
         }
     }
@@ -78,7 +97,9 @@ async fn main() {
     let files = args.get(1).copied().unwrap_or(20);
     let latency = Duration::from_millis(u64::from(args.get(2).copied().unwrap_or(20)));
 
-    let sandbox = RunningSandbox::start(0, Seed::Bulk { pulls, files }).await.unwrap();
+    let sandbox = RunningSandbox::start(0, Seed::Bulk { pulls, files })
+        .await
+        .unwrap();
     sandbox.store().write().unwrap().latency = latency;
     let dir = std::env::temp_dir().join(format!("countersign-bench-sync-{}", std::process::id()));
     let local = LocalStores::in_dir(dir.clone());
@@ -115,7 +136,14 @@ async fn main() {
     println!("sync benchmark: {change_requests} change requests × {files} files, {} ms latency per request", latency.as_millis());
     println!("  first sync:      {:>7.2} s, {first_requests} requests (floor {floor:.2} s = requests × latency ÷ {CONCURRENCY}; ratio {:.2}, target ≤ 1.5)", first_time.as_secs_f64(), first_time.as_secs_f64() / floor);
     println!("  unchanged sync:  {:>7.2} s, {resync_requests} requests, {not_modified} answered 304 ({} answered 200)", resync_time.as_secs_f64(), resync_requests - not_modified);
-    println!("  naive baseline:  {:>7.2} s, {naive_requests} requests, sequential, no cache", naive_time.as_secs_f64());
-    println!("  speed-up over the baseline: first sync {:.1}×, unchanged sync {:.1}×", naive_time.as_secs_f64() / first_time.as_secs_f64(), naive_time.as_secs_f64() / resync_time.as_secs_f64());
+    println!(
+        "  naive baseline:  {:>7.2} s, {naive_requests} requests, sequential, no cache",
+        naive_time.as_secs_f64()
+    );
+    println!(
+        "  speed-up over the baseline: first sync {:.1}×, unchanged sync {:.1}×",
+        naive_time.as_secs_f64() / first_time.as_secs_f64(),
+        naive_time.as_secs_f64() / resync_time.as_secs_f64()
+    );
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -94,8 +94,13 @@ pub struct ChangeRequestDetail {
     pub base_ref: String,
     pub base_sha: String,
     pub files: Vec<ChangedFile>,
-    /// The whole unified diff, exactly as the forge sent it.
+    /// The whole unified diff: as the forge sent it, with any file the forge
+    /// left out rebuilt from its contents at the base and head commits.
     pub diff: String,
+    /// Files whose diff was rebuilt from their contents.
+    pub reconstructed: Vec<String>,
+    /// What could not be fetched, said exactly; empty when the diff is whole.
+    pub missing: Vec<String>,
     pub additions: u32,
     pub deletions: u32,
 }
@@ -184,6 +189,16 @@ pub struct EvidenceCheckView {
     pub detail: String,
 }
 
+/// A review left on the forge: context, not a signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ForgeReviewView {
+    pub reviewer: String,
+    pub state: String,
+    pub body: String,
+    /// Left on the current head commit.
+    pub on_head: bool,
+}
+
 /// Everything the policy says about one change request right now.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Review {
@@ -212,6 +227,7 @@ pub struct Review {
     pub status_line: String,
     /// Roles the signed-in user is a member of in the base policy.
     pub my_roles: Vec<String>,
+    pub forge_reviews: Vec<ForgeReviewView>,
 }
 
 /// A repository, by `owner/name`.
@@ -370,6 +386,7 @@ pub fn typescript() -> String {
             SignatureView::decl(&cfg),
             EvidenceCheckView::decl(&cfg),
             PolicyProblem::decl(&cfg),
+            ForgeReviewView::decl(&cfg),
             RosterMember::decl(&cfg),
             RosterRole::decl(&cfg),
             PolicyCheck::decl(&cfg),

@@ -14,6 +14,7 @@ mod session;
 pub mod signatures;
 pub mod sync;
 pub mod verification;
+mod whole_diff;
 
 pub use error::ApiError;
 pub use session::{default_data_dir, ForgeTarget, GateReport, LocalStores, Session};

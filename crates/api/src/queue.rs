@@ -57,15 +57,31 @@ pub async fn open(
 ) -> Result<ChangeRequestDetail, ApiError> {
     let repo: RepoId = request.repo.parse()?;
     let number = u64::from(request.number);
-    let (cr, files, diff) = tokio::try_join!(
+    let (cr, files, diff) = tokio::join!(
         forge.change_request(&repo, number),
         forge.changed_files(&repo, number),
         forge.unified_diff(&repo, number),
-    )?;
+    );
+    let (cr, files) = (cr?, files?);
+    let forge_diff = match diff {
+        Ok(d) => Some(d),
+        Err(countersign_forge::ForgeError::TooLarge(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let whole = crate::whole_diff::complete(
+        forge,
+        &repo,
+        &files,
+        cr.changed_files,
+        forge_diff,
+        &cr.summary.base_sha,
+        &cr.summary.head_sha,
+    )
+    .await;
     let files = files
         .into_iter()
         .map(|f| ChangedFile {
-            patch_available: f.patch.is_some(),
+            patch_available: f.patch.is_some() || whole.reconstructed.contains(&f.path),
             path: f.path,
             previous_path: f.previous_path,
             status: serde_json::to_value(f.status)
@@ -83,7 +99,9 @@ pub async fn open(
         body: cr.body,
         web_url: cr.web_url,
         files,
-        diff,
+        diff: whole.diff,
+        reconstructed: whole.reconstructed,
+        missing: whole.missing,
         additions: clamp(cr.additions),
         deletions: clamp(cr.deletions),
     })

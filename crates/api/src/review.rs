@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use countersign_evidence::{Limits, Overview, Summary};
-use countersign_forge::{Check, CheckState, CommitInfo, Forge, RepoId};
+use countersign_forge::{Check, CheckState, CommitInfo, Forge, ForgeReview, RepoId};
 use countersign_policy::evaluate::{
     CheckState as PolicyCheck, EvidenceFacts, Standing, TestTotals,
 };
@@ -18,7 +18,7 @@ use countersign_signing::EvidenceFile;
 
 use crate::contract::{
     AssessmentView, ChangeRequestDetail, ChangeRequestRef, CheckView, EvidenceCheckView,
-    EvidenceView, PolicyView, RequirementView, Review, SignatureView, TestsView,
+    EvidenceView, ForgeReviewView, PolicyView, RequirementView, Review, SignatureView, TestsView,
 };
 use crate::push::COMMENT_MARKER;
 use crate::verification::sha256_hex;
@@ -46,6 +46,7 @@ pub struct Gathered {
     pub evidence_problems: Vec<String>,
     pub checks: Vec<Check>,
     pub commits: Vec<CommitInfo>,
+    pub reviews: Vec<ForgeReview>,
 }
 
 impl Gathered {
@@ -71,11 +72,12 @@ pub async fn gather(forge: &dyn Forge, request: ChangeRequestRef) -> Result<Gath
     let number = u64::from(request.number);
     let detail = queue::open(forge, request).await?;
     let head = detail.item.head_sha.clone();
-    let (policy_bytes, checks, commits, artifacts) = tokio::try_join!(
+    let (policy_bytes, checks, commits, artifacts, reviews) = tokio::try_join!(
         forge.file_at(&repo, POLICY_PATH, &detail.base_sha),
         forge.checks(&repo, &head),
         forge.commits(&repo, number),
         forge.artifacts(&repo, &head),
+        forge.reviews(&repo, number),
     )?;
     let (policy_digest, policy) = match policy_bytes {
         None => (
@@ -133,6 +135,7 @@ pub async fn gather(forge: &dyn Forge, request: ChangeRequestRef) -> Result<Gath
         evidence_problems,
         checks,
         commits,
+        reviews,
     })
 }
 
@@ -452,6 +455,16 @@ pub fn view(g: &Gathered, forge_host: &str, me: Option<u64>, records: &[Envelope
         verdict,
         status_line,
         my_roles,
+        forge_reviews: g
+            .reviews
+            .iter()
+            .map(|r| ForgeReviewView {
+                reviewer: r.reviewer.login.clone(),
+                state: r.state.clone(),
+                body: r.body.clone(),
+                on_head: r.commit.as_deref() == Some(g.detail.item.head_sha.as_str()),
+            })
+            .collect(),
     }
 }
 

@@ -552,3 +552,69 @@ mod push {
         );
     }
 }
+
+/// GitHub's limits, shrunk: the unified diff is refused (406) and large
+/// patches are left out of the file list. The diff shown is still whole, and
+/// what cannot be fetched is named.
+#[tokio::test]
+async fn a_diff_over_the_forges_limits_is_rebuilt_never_shown_partial() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let session = session_for(&sandbox).await;
+    let request = || ChangeRequestRef {
+        repo: "acme-medical/infusion-pump-firmware".into(),
+        number: 42,
+    };
+    let whole = session.open_change_request(request()).await.unwrap();
+    assert!(whole.missing.is_empty() && whole.reconstructed.is_empty());
+    {
+        let store = sandbox.store();
+        let mut st = store.write().unwrap();
+        st.diff_limit_files = Some(2);
+        st.patch_limit_bytes = Some(400);
+    }
+    let rebuilt = session.open_change_request(request()).await.unwrap();
+    assert!(rebuilt.missing.is_empty(), "{:?}", rebuilt.missing);
+    assert!(
+        !rebuilt.reconstructed.is_empty(),
+        "a large patch was left out and rebuilt"
+    );
+    assert!(rebuilt.files.iter().all(|f| f.patch_available));
+    for f in &whole.files {
+        assert!(
+            rebuilt.diff.contains(&format!(" b/{}\n", f.path)),
+            "{} missing",
+            f.path
+        );
+    }
+    for line in whole
+        .diff
+        .lines()
+        .filter(|l| l.starts_with('+') || l.starts_with('-'))
+    {
+        assert!(rebuilt.diff.contains(line), "rebuilt diff lacks {line:?}");
+    }
+
+    // A file whose contents cannot be read either: named, never dropped silently.
+    sandbox.store().write().unwrap().inject(
+        "contents/firmware/src/dosing/rate.rs",
+        countersign_forge_sandbox::Fault::Status(404),
+        None,
+    );
+    let partial = session.open_change_request(request()).await.unwrap();
+    assert!(
+        partial
+            .missing
+            .iter()
+            .any(|m| m.contains("firmware/src/dosing/rate.rs")),
+        "{:?}",
+        partial.missing
+    );
+    assert!(
+        !partial
+            .files
+            .iter()
+            .find(|f| f.path.ends_with("rate.rs"))
+            .unwrap()
+            .patch_available
+    );
+}

@@ -830,6 +830,7 @@ pub async fn create_pull(
             date: now,
         }],
         check_runs: Vec::new(),
+        reviews: Vec::new(),
     };
     r.pulls.push(pr.clone());
     let r = r.clone();

@@ -353,6 +353,14 @@ pub fn file(store: &Store, repo: &Repo, pr: &PullRequest, f: &FileChange) -> Val
         "contents_url": format!("{base}/repos/{}/contents/{}?ref={}", repo.full_name(), f.path, pr.head_sha),
         "patch": hunks(f)
     });
+    let patch_len = v["patch"].as_str().map_or(0, str::len);
+    if store
+        .patch_limit_bytes
+        .is_some_and(|limit| patch_len > limit)
+    {
+        // As GitHub does for large files: the key is absent, not null.
+        v.as_object_mut().expect("object").remove("patch");
+    }
     if let Some(prev) = &f.previous_path {
         v["previous_filename"] = json!(prev);
     }

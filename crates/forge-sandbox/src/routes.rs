@@ -28,6 +28,10 @@ pub fn router(store: Shared) -> Router {
         )
         .route("/repos/{owner}/{repo}/pulls/{number}", get(one_pull))
         .route(
+            "/repos/{owner}/{repo}/pulls/{number}/reviews",
+            get(pull_reviews),
+        )
+        .route(
             "/repos/{owner}/{repo}/pulls/{number}/files",
             get(pull_files),
         )
@@ -285,6 +289,15 @@ async fn one_pull(
         Err(e) => return e.into_response(),
     };
     if wants_diff(&headers) {
+        if store
+            .diff_limit_files
+            .is_some_and(|limit| pr.files.len() > limit)
+        {
+            return error(
+                StatusCode::NOT_ACCEPTABLE,
+                "Sorry, the diff exceeded the maximum number of files. Consider using 'List pull requests files' API or locally cloning the repository instead.",
+            );
+        }
         return respond(
             &headers,
             "application/vnd.github.diff; charset=utf-8",
@@ -637,4 +650,49 @@ async fn one_repo(
         Some(r) => json_ok(&headers, &render::full_repository(&store, r)),
         None => error(StatusCode::NOT_FOUND, "Not Found"),
     }
+}
+
+async fn pull_reviews(
+    State(store): State<Shared>,
+    headers: HeaderMap,
+    Path((owner, repo, number)): Path<(String, String, u64)>,
+    Query(q): Params,
+) -> Response {
+    let store = store.read().unwrap();
+    let (repo, pr) = match readable_pull(&store, &headers, &owner, &repo, number) {
+        Ok(found) => found,
+        Err(e) => return e.into_response(),
+    };
+    let base = &store.base_url;
+    let full = repo.full_name();
+    let items = pr
+        .reviews
+        .iter()
+        .enumerate()
+        .map(|(i, (login, state, body))| {
+            let id = pr.id * 100 + i as u64;
+            let html = format!("{base}/{full}/pull/{number}#pullrequestreview-{id}");
+            let api = format!("{base}/repos/{full}/pulls/{number}");
+            json!({
+                "id": id,
+                "node_id": format!("PRR_{id}"),
+                "user": render::simple_user(&store, login),
+                "body": body,
+                "state": state,
+                "commit_id": pr.head_sha,
+                "html_url": html,
+                "pull_request_url": api,
+                "_links": {"html": {"href": html}, "pull_request": {"href": api}},
+                "submitted_at": pr.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "author_association": "MEMBER"
+            })
+        })
+        .collect();
+    paginated(
+        &headers,
+        &store.base_url,
+        &format!("/repos/{full}/pulls/{number}/reviews"),
+        &q,
+        items,
+    )
 }

@@ -232,6 +232,7 @@ fn pull(spec: PullSpec<'_>, base_sha: &str, now: DateTime<Utc>) -> PullRequest {
         files: spec.files,
         commits,
         check_runs,
+        reviews: Vec::new(),
     }
 }
 
@@ -375,6 +376,13 @@ pub fn demo(base_url: String) -> Store {
         roster_keys: Vec::new(),
     };
     let mut repo = repo;
+    if let Some(pr) = repo.pulls.iter_mut().find(|p| p.number == 42) {
+        pr.reviews.push((
+            "dan-release".into(),
+            "COMMENTED".into(),
+            "Please attach the HIL-17 log to the release record.".into(),
+        ));
+    }
     repo.base_files.insert(
         "firmware/src/dosing/rate.rs".into(),
         RATE_RS_BEFORE.as_bytes().to_vec(),
@@ -394,6 +402,8 @@ pub fn demo(base_url: String) -> Store {
         repos: vec![repo],
         faults: Vec::new(),
         latency: std::time::Duration::ZERO,
+        diff_limit_files: None,
+        patch_limit_bytes: None,
         requests: 0,
         not_modified: 0,
     }
@@ -554,7 +564,10 @@ pub fn add_bulk(repo: &mut Repo, pulls: u32, files: u32) {
             .map(|f| {
                 let path = format!("firmware/src/generated/m{f:02}.rs");
                 let old = format!("// module {f}\npub const LIMIT: u32 = {f};\n");
-                let new = format!("// module {f}\npub const LIMIT: u32 = {};\n", f + number as u32);
+                let new = format!(
+                    "// module {f}\npub const LIMIT: u32 = {};\n",
+                    f + number as u32
+                );
                 file(&path, Some(&old), Some(&new))
             })
             .collect();

@@ -72,6 +72,8 @@ pub struct PullRequest {
     pub files: Vec<FileChange>,
     pub commits: Vec<Commit>,
     pub check_runs: Vec<CheckRun>,
+    /// Forge reviews: (reviewer login, state such as `APPROVED`, body).
+    pub reviews: Vec<(String, String, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -163,6 +165,11 @@ pub struct Store {
     pub faults: Vec<crate::FaultRule>,
     /// Added to every request, to measure clients as over a real network.
     pub latency: std::time::Duration,
+    /// GitHub's limits, shrunk for tests: a pull request with more files than
+    /// this gets 406 for its unified diff; a file patch longer than
+    /// `patch_limit_bytes` is left out of the files list.
+    pub diff_limit_files: Option<usize>,
+    pub patch_limit_bytes: Option<usize>,
     /// Requests served so far, and how many of them were answered 304.
     pub requests: u64,
     pub not_modified: u64,

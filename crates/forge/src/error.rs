@@ -30,6 +30,10 @@ pub enum ForgeError {
     /// updated by someone else): read again and retry.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The forge will not produce this (e.g. a diff over its size limits); the
+    /// caller must assemble it another way.
+    #[error("too large for the forge to send: {0}")]
+    TooLarge(String),
     /// The caller passed something that cannot be a valid request.
     #[error("invalid input: {0}")]
     InvalidInput(String),
@@ -46,6 +50,7 @@ impl ForgeError {
             Self::Network { .. } => "forge.unreachable",
             Self::Status { .. } => "forge.http_status",
             Self::Conflict(_) => "forge.conflict",
+            Self::TooLarge(_) => "forge.too_large",
             Self::InvalidInput(_) => "forge.invalid_input",
         }
     }

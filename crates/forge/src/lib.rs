@@ -24,7 +24,7 @@ impl ForgeClock {
 
 pub use model::{
     Artifact, ChangeRequest, ChangeRequestSummary, ChangedFile, Check, CheckState, Comment,
-    CommitInfo, CommitStatus, FileStatus, ForgeUser, RepoId, StatusState,
+    CommitInfo, CommitStatus, FileStatus, ForgeReview, ForgeUser, RepoId, StatusState,
 };
 
 /// What the use cases need from a forge. Implementations translate their
@@ -101,6 +101,9 @@ pub trait Forge: Send + Sync {
         comment_id: u64,
         body: &str,
     ) -> Result<Comment, ForgeError>;
+
+    /// Reviews left on the change request, oldest first.
+    async fn reviews(&self, repo: &RepoId, number: u64) -> Result<Vec<ForgeReview>, ForgeError>;
 
     /// The commits of a change request, oldest first.
     async fn commits(&self, repo: &RepoId, number: u64) -> Result<Vec<CommitInfo>, ForgeError>;

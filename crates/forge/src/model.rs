@@ -157,6 +157,18 @@ pub enum CheckState {
     Neutral,
 }
 
+/// A review left on the forge (not a Countersign signature: forge reviews
+/// carry no meaning, reason or re-authentication, and are shown as context).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForgeReview {
+    pub reviewer: ForgeUser,
+    /// e.g. `APPROVED`, `CHANGES_REQUESTED`, `COMMENTED`.
+    pub state: String,
+    pub body: String,
+    /// The commit the review was left on.
+    pub commit: Option<String>,
+}
+
 /// A check run or commit status of a commit, by name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Check {

@@ -158,3 +158,49 @@ async fn unchanged_lists_are_revalidated_with_etags() {
         "the second request was conditional and answered 304"
     );
 }
+
+#[tokio::test]
+async fn an_artifact_download_stops_at_its_limit_and_leaves_no_file() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let forge = client(&sandbox, Duration::from_secs(5));
+    let head = forge
+        .change_request(&repo(), 42)
+        .await
+        .unwrap()
+        .summary
+        .head_sha;
+    let artifacts = forge.artifacts(&repo(), &head).await.unwrap();
+    let dest = std::env::temp_dir().join(format!("countersign-fault-{}.zip", std::process::id()));
+    // The storage URL streams 50 MB where the artifact said it was small.
+    sandbox.store().write().unwrap().inject(
+        "/_blobs/artifacts/",
+        Fault::HugeBody {
+            bytes: 50 * 1024 * 1024,
+        },
+        None,
+    );
+    let err = forge
+        .download_artifact(&repo(), &artifacts[0], &dest, 1024 * 1024)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("larger than"), "{err}");
+    assert!(!dest.exists(), "a partial download is removed");
+    // An artifact that says it is too big is not downloaded at all.
+    let mut big = artifacts[0].clone();
+    big.size_bytes = 2 * 1024 * 1024;
+    let before = sandbox.store().read().unwrap().requests;
+    assert!(forge
+        .download_artifact(&repo(), &big, &dest, 1024 * 1024)
+        .await
+        .is_err());
+    assert_eq!(sandbox.store().read().unwrap().requests, before);
+}
+
+#[tokio::test]
+async fn a_diff_over_the_forges_limit_is_a_typed_error_not_a_partial_diff() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    sandbox.store().write().unwrap().diff_limit_files = Some(1);
+    let forge = client(&sandbox, Duration::from_secs(5));
+    let err = forge.unified_diff(&repo(), 42).await.unwrap_err();
+    assert_eq!(err.code(), "forge.too_large", "{err}");
+}

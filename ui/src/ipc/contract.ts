@@ -47,9 +47,18 @@ export type AuditTrail = { rows: Array<AuditRow>, check: AuditCheck, };
 
 export type ChangeRequestDetail = { item: QueueItem, body: string, web_url: string, base_ref: string, base_sha: string, files: Array<ChangedFile>, 
 /**
- * The whole unified diff, exactly as the forge sent it.
+ * The whole unified diff: as the forge sent it, with any file the forge
+ * left out rebuilt from its contents at the base and head commits.
  */
-diff: string, additions: number, deletions: number, };
+diff: string, 
+/**
+ * Files whose diff was rebuilt from their contents.
+ */
+reconstructed: Array<string>, 
+/**
+ * What could not be fetched, said exactly; empty when the diff is whole.
+ */
+missing: Array<string>, additions: number, deletions: number, };
 
 export type ChangeRequestRef = { repo: string, number: number, };
 
@@ -91,6 +100,12 @@ kind: string,
  * One line for people, e.g. `12 passed, 1 failed, 0 skipped`.
  */
 summary: string, };
+
+export type ForgeReviewView = { reviewer: string, state: string, body: string, 
+/**
+ * Left on the current head commit.
+ */
+on_head: boolean, };
 
 export type Meaning = "authorship" | "review" | "approval" | "responsibility" | "rejection";
 
@@ -190,7 +205,7 @@ status_line: string,
 /**
  * Roles the signed-in user is a member of in the base policy.
  */
-my_roles: Array<string>, };
+my_roles: Array<string>, forge_reviews: Array<ForgeReviewView>, };
 
 export type Risk = "high" | "medium" | "low" | "unassessed";
 

@@ -103,8 +103,22 @@ export function detailView(): DetailView {
         el("pre", { class: "description", "data-testid": "description" }, d.body || "No description."),
         el("h2", {}, "Files"),
         el("ul", { class: "files" }, ...d.files.map(fileRow)),
-        incomplete
-          ? el("p", { class: "state warning", role: "alert" }, "The forge left out some patches: this diff is incomplete.")
+        d.missing.length > 0
+          ? el(
+              "div",
+              { class: "state error", role: "alert", "data-testid": "diff-missing" },
+              el("p", {}, "This diff is incomplete:"),
+              el("ul", {}, ...d.missing.map((m) => el("li", {}, m))),
+            )
+          : incomplete
+            ? el("p", { class: "state warning", role: "alert" }, "The forge left out some patches: this diff is incomplete.")
+            : null,
+        d.reconstructed.length > 0
+          ? el(
+              "p",
+              { class: "state warning", "data-testid": "diff-reconstructed" },
+              `The forge did not send these changes; they were rebuilt from the files at the base and head commits: ${d.reconstructed.join(", ")}`,
+            )
           : null,
         el("h2", {}, "Diff"),
         diffBlock(d.diff),

@@ -149,6 +149,20 @@ export function reviewView(): ReviewView {
         r.signatures.length === 0
           ? el("p", { class: "muted" }, "No signatures yet.")
           : el("ul", { class: "signatures" }, ...r.signatures.map(signatureRow)),
+        r.forge_reviews.length === 0
+          ? null
+          : el(
+              "div",
+              { class: "forge-reviews" },
+              el("h3", {}, "Reviews on the forge (context, not signatures)"),
+              el(
+                "ul",
+                {},
+                ...r.forge_reviews.map((v) =>
+                  el("li", { "data-testid": "forge-review" }, el("strong", {}, `@${v.reviewer}`), ` ${v.state.toLowerCase().replace("_", " ")}${v.on_head ? "" : " (on an earlier commit)"}`, v.body ? el("div", { class: "muted" }, v.body) : null),
+                ),
+              ),
+            ),
         el("h2", {}, "Evidence"),
         ...r.evidence_checks.map((c) =>
           el("p", { class: c.met ? "ok" : "state warning", "data-testid": "evidence-check", "data-met": String(c.met) }, `${c.what}: ${c.detail}`),

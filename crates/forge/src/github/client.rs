@@ -477,6 +477,22 @@ impl Forge for GitHubForge {
         Ok(c.into())
     }
 
+    async fn reviews(
+        &self,
+        repo: &RepoId,
+        number: u64,
+    ) -> Result<Vec<crate::ForgeReview>, ForgeError> {
+        let url = self.url(&format!(
+            "repos/{}/{}/pulls/{number}/reviews?per_page=100",
+            repo.owner, repo.name
+        ));
+        let list: Vec<wire::Review> = self.get_all(url).await?;
+        Ok(list
+            .into_iter()
+            .filter_map(wire::Review::into_review)
+            .collect())
+    }
+
     async fn default_branch(&self, repo: &RepoId) -> Result<String, ForgeError> {
         let url = self.url(&format!("repos/{}/{}", repo.owner, repo.name));
         let r: wire::RepositoryBranch = self.get_json(url).await?;
@@ -851,7 +867,19 @@ impl Forge for GitHubForge {
             "repos/{}/{}/pulls/{number}",
             repo.owner, repo.name
         ));
-        let page = self.get(url, DIFF).await?;
+        // GitHub answers 406 (or 422) when a diff exceeds its file or line limits.
+        let page = match self.get(url, DIFF).await {
+            Err(ForgeError::Status {
+                status: 406,
+                endpoint,
+            }) => {
+                return Err(ForgeError::TooLarge(format!(
+                    "the unified diff ({endpoint})"
+                )))
+            }
+            Err(ForgeError::InvalidInput(detail)) => return Err(ForgeError::TooLarge(detail)),
+            other => other?,
+        };
         String::from_utf8(page.body)
             .map_err(|_| contract(&page.endpoint, "the diff is not valid UTF-8"))
     }

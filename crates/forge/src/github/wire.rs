@@ -365,3 +365,26 @@ pub(super) struct Blob {
 pub(super) struct RepositoryBranch {
     pub(super) default_branch: String,
 }
+
+#[derive(Deserialize)]
+pub(super) struct Review {
+    // `null` for a deleted account.
+    #[serde(default)]
+    user: Option<User>,
+    state: String,
+    #[serde(default)]
+    body: Option<String>,
+    #[serde(default)]
+    commit_id: Option<String>,
+}
+
+impl Review {
+    pub(super) fn into_review(self) -> Option<crate::ForgeReview> {
+        Some(crate::ForgeReview {
+            reviewer: self.user?.into(),
+            state: self.state,
+            body: self.body.unwrap_or_default(),
+            commit: self.commit_id,
+        })
+    }
+}
