@@ -17,6 +17,11 @@ const COMMANDS: &[&str] = &[
     "check_policy",
     "add_signer",
     "propose_policy",
+    "settings",
+    "save_settings",
+    "store_token",
+    "start_device_flow",
+    "poll_device_flow",
 ];
 
 fn main() {

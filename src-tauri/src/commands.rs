@@ -3,113 +3,145 @@
 
 use countersign_api::contract::{
     AddSigner, AppInfo, AuditFilter, AuditTrail, ChangeRequestDetail, ChangeRequestRef,
-    EnrolRequest, Enrolment, Outbox, PolicyCheck, PolicyDraft, PolicyText, ProposePolicy,
-    ProposedPolicy, PushOutcome, Queue, RepoRef, Review, SignRequest, SignatureDraft,
-    SignaturePreview, SignedRecord, SignerStatus,
+    DeviceFlowRequest, DevicePoll, DeviceStart, EnrolRequest, Enrolment, Outbox, Person,
+    PolicyCheck, PolicyDraft, PolicyText, ProposePolicy, ProposedPolicy, PushOutcome, Queue,
+    RepoRef, Review, SettingsView, SignRequest, SignatureDraft, SignaturePreview, SignedRecord,
+    SignerStatus, TokenRequest,
 };
-use countersign_api::{ApiError, Session};
+use countersign_api::settings::ForgeSettings;
+use countersign_api::ApiError;
+
+use crate::shell::Shell;
 use tauri::State;
 
 #[tauri::command]
-pub fn app_info(session: State<'_, Session>) -> AppInfo {
-    session.app_info()
+pub fn app_info(shell: State<'_, Shell>) -> AppInfo {
+    shell.session().app_info()
 }
 
 #[tauri::command]
-pub async fn load_queue(session: State<'_, Session>) -> Result<Queue, ApiError> {
-    session.load_queue().await
+pub async fn load_queue(shell: State<'_, Shell>) -> Result<Queue, ApiError> {
+    shell.session().load_queue().await
 }
 
 #[tauri::command]
 pub async fn open_change_request(
-    session: State<'_, Session>,
+    shell: State<'_, Shell>,
     request: ChangeRequestRef,
 ) -> Result<ChangeRequestDetail, ApiError> {
-    session.open_change_request(request).await
+    shell.session().open_change_request(request).await
 }
 
 #[tauri::command]
 pub async fn review_change_request(
-    session: State<'_, Session>,
+    shell: State<'_, Shell>,
     request: ChangeRequestRef,
 ) -> Result<Review, ApiError> {
-    session.review_change_request(request).await
+    shell.session().review_change_request(request).await
 }
 
 #[tauri::command]
-pub async fn signer_status(session: State<'_, Session>) -> Result<SignerStatus, ApiError> {
-    session.signer_status().await
+pub async fn signer_status(shell: State<'_, Shell>) -> Result<SignerStatus, ApiError> {
+    shell.session().signer_status().await
 }
 
 #[tauri::command]
-pub async fn enrol(
-    session: State<'_, Session>,
-    request: EnrolRequest,
-) -> Result<Enrolment, ApiError> {
-    session.enrol(request).await
+pub async fn enrol(shell: State<'_, Shell>, request: EnrolRequest) -> Result<Enrolment, ApiError> {
+    shell.session().enrol(request).await
 }
 
 #[tauri::command]
 pub async fn preview_signature(
-    session: State<'_, Session>,
+    shell: State<'_, Shell>,
     request: SignatureDraft,
 ) -> Result<SignaturePreview, ApiError> {
-    session.preview_signature(request).await
+    shell.session().preview_signature(request).await
 }
 
 /// Signs only when the password in `request` re-authenticates the signer for
 /// this very record; the webview cannot sign on its own.
 #[tauri::command]
 pub async fn sign_change_request(
-    session: State<'_, Session>,
+    shell: State<'_, Shell>,
     request: SignRequest,
 ) -> Result<SignedRecord, ApiError> {
-    session.sign_change_request(request).await
+    shell.session().sign_change_request(request).await
 }
 
 #[tauri::command]
-pub fn audit_trail(
-    session: State<'_, Session>,
-    request: AuditFilter,
-) -> Result<AuditTrail, ApiError> {
-    session.audit_trail(request)
+pub fn audit_trail(shell: State<'_, Shell>, request: AuditFilter) -> Result<AuditTrail, ApiError> {
+    shell.session().audit_trail(request)
 }
 
 #[tauri::command]
-pub fn outbox(session: State<'_, Session>) -> Result<Outbox, ApiError> {
-    session.outbox()
+pub fn outbox(shell: State<'_, Shell>) -> Result<Outbox, ApiError> {
+    shell.session().outbox()
 }
 
 #[tauri::command]
-pub async fn push_outbox(session: State<'_, Session>) -> Result<PushOutcome, ApiError> {
-    session.push_outbox().await
+pub async fn push_outbox(shell: State<'_, Shell>) -> Result<PushOutcome, ApiError> {
+    shell.session().push_outbox().await
 }
 
 #[tauri::command]
 pub async fn admin_policy(
-    session: State<'_, Session>,
+    shell: State<'_, Shell>,
     request: RepoRef,
 ) -> Result<PolicyDraft, ApiError> {
-    session.admin_policy(request).await
+    shell.session().admin_policy(request).await
 }
 
 #[tauri::command]
-pub fn check_policy(session: State<'_, Session>, request: PolicyText) -> PolicyCheck {
-    session.check_policy(request)
+pub fn check_policy(shell: State<'_, Shell>, request: PolicyText) -> PolicyCheck {
+    shell.session().check_policy(request)
 }
 
 #[tauri::command]
-pub fn add_signer(
-    session: State<'_, Session>,
-    request: AddSigner,
-) -> Result<PolicyCheck, ApiError> {
-    session.add_signer(request)
+pub fn add_signer(shell: State<'_, Shell>, request: AddSigner) -> Result<PolicyCheck, ApiError> {
+    shell.session().add_signer(request)
 }
 
 #[tauri::command]
 pub async fn propose_policy(
-    session: State<'_, Session>,
+    shell: State<'_, Shell>,
     request: ProposePolicy,
 ) -> Result<ProposedPolicy, ApiError> {
-    session.propose_policy(request).await
+    shell.session().propose_policy(request).await
+}
+
+#[tauri::command]
+pub fn settings(shell: State<'_, Shell>) -> Result<SettingsView, ApiError> {
+    shell.session().settings()
+}
+
+/// Saves, then reconnects the window to the forge the settings name.
+#[tauri::command]
+pub async fn save_settings(
+    shell: State<'_, Shell>,
+    request: ForgeSettings,
+) -> Result<SettingsView, ApiError> {
+    shell.session().save_settings(request)?;
+    shell.restart().await?;
+    shell.session().settings()
+}
+
+#[tauri::command]
+pub async fn store_token(
+    shell: State<'_, Shell>,
+    request: TokenRequest,
+) -> Result<Person, ApiError> {
+    shell.session().store_token(request).await
+}
+
+#[tauri::command]
+pub async fn start_device_flow(
+    shell: State<'_, Shell>,
+    request: DeviceFlowRequest,
+) -> Result<DeviceStart, ApiError> {
+    shell.session().start_device_flow(request).await
+}
+
+#[tauri::command]
+pub async fn poll_device_flow(shell: State<'_, Shell>) -> Result<DevicePoll, ApiError> {
+    shell.session().poll_device_flow().await
 }

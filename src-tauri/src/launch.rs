@@ -1,13 +1,34 @@
 //! Which forge the window opens on, from its command line.
 
-use countersign_api::{ApiError, ForgeTarget};
+use std::path::PathBuf;
+
+use countersign_api::{ApiError, ForgeTarget, LocalStores, Session};
 use url::Url;
 
-/// `--sandbox-url URL` points the app at a running sandbox forge (the end-to-end
-/// tests use it); with no flag, and no forge account configured, the app starts
-/// its own embedded sandbox.
-pub fn target_from_args(mut args: impl Iterator<Item = String>) -> Result<ForgeTarget, ApiError> {
-    let mut target = ForgeTarget::EmbeddedSandbox;
+/// The session the window opens on: `--sandbox-url URL` (the end-to-end tests
+/// use it), else the saved settings; when those cannot connect (no token in
+/// the keychain yet), the embedded sandbox, and the settings screen says why.
+pub async fn session(
+    args: impl Iterator<Item = String>,
+    data_dir: PathBuf,
+) -> Result<Session, ApiError> {
+    if let Some(target) = target_from_args(args)? {
+        return Session::start_with(target, LocalStores::in_dir(data_dir)).await;
+    }
+    match Session::from_settings(data_dir.clone()).await {
+        Ok(s) => Ok(s),
+        Err(e) => {
+            tracing::warn!(code = %e.code, error = %e.message, "the saved forge settings cannot connect; opening the sandbox");
+            Session::start_with(ForgeTarget::EmbeddedSandbox, LocalStores::in_dir(data_dir)).await
+        }
+    }
+}
+
+/// `--sandbox-url URL`, when given.
+pub fn target_from_args(
+    mut args: impl Iterator<Item = String>,
+) -> Result<Option<ForgeTarget>, ApiError> {
+    let mut target = None;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--sandbox-url" => {
@@ -16,7 +37,7 @@ pub fn target_from_args(mut args: impl Iterator<Item = String>) -> Result<ForgeT
                     .ok_or_else(|| ApiError::invalid_input("--sandbox-url needs a URL"))?;
                 let api_base = Url::parse(&value)
                     .map_err(|e| ApiError::invalid_input(format!("--sandbox-url {value}: {e}")))?;
-                target = ForgeTarget::Sandbox { api_base };
+                target = Some(ForgeTarget::Sandbox { api_base });
             }
             other => {
                 // WebDriver and desktop launchers may add flags of their own.

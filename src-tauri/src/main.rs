@@ -4,6 +4,7 @@
 mod commands;
 mod launch;
 mod logging;
+mod shell;
 
 use tauri::Manager;
 
@@ -12,12 +13,12 @@ fn main() {
         .setup(|app| {
             let log_dir = app.path().app_log_dir()?;
             logging::init(&log_dir);
-            let target = launch::target_from_args(std::env::args().skip(1))?;
-            let local = countersign_api::LocalStores::in_dir(app.path().app_data_dir()?);
-            let session = tauri::async_runtime::block_on(countersign_api::Session::start_with(
-                target, local,
+            let data_dir = app.path().app_data_dir()?;
+            let session = tauri::async_runtime::block_on(launch::session(
+                std::env::args().skip(1),
+                data_dir.clone(),
             ))?;
-            app.manage(session);
+            app.manage(shell::Shell::new(session, data_dir));
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -36,6 +37,11 @@ fn main() {
             commands::check_policy,
             commands::add_signer,
             commands::propose_policy,
+            commands::settings,
+            commands::save_settings,
+            commands::store_token,
+            commands::start_device_flow,
+            commands::poll_device_flow,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("the Countersign window could not start");

@@ -395,6 +395,77 @@ async fn an_administrator_adds_a_signer_and_proposes_the_policy_in_the_window() 
     result.unwrap();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_in_with_the_device_flow_then_connecting_to_the_forge() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let home = KeyringHome::new("e2e-settings");
+    let _one = ONE_WINDOW.lock().await;
+    let args = vec!["--sandbox-url".to_owned(), sandbox.api_base()];
+    let app =
+        AppWindow::launch_with_keyring("settings", &desktop_binary("debug"), &args, Some(&home))
+            .await
+            .unwrap();
+    let base = sandbox.api_base();
+    let result: Result<(), String> = async {
+        app.find_n("[data-testid=queue-item]", 4).await?;
+        click(&app, "[data-testid=nav-settings]").await?;
+        let kind = app.find("[data-testid=settings-kind]").await?;
+        kind.select_by_value("github")
+            .await
+            .map_err(|e| e.to_string())?;
+        for css in [
+            "[data-testid=settings-api-url]",
+            "[data-testid=settings-web-url]",
+        ] {
+            app.find(css)
+                .await?
+                .clear()
+                .await
+                .map_err(|e| e.to_string())?;
+            type_into(&app, css, &base).await?;
+        }
+        type_into(
+            &app,
+            "[data-testid=settings-client-id]",
+            "Iv1.countersign-e2e",
+        )
+        .await?;
+        click(&app, "[data-testid=settings-device]").await?;
+        let code = app
+            .wait_for_text("[data-testid=device-code]", "CSGN-")
+            .await?;
+        // The person approves the code in their browser.
+        let approved = reqwest::Client::new()
+            .post(format!("{base}login/device"))
+            .form(&[("user_code", code.trim())])
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        assert!(approved.status().is_success());
+        app.wait_for_text("[data-testid=device-result]", "Signed in as @bob-qa")
+            .await?;
+        click(&app, "[data-testid=settings-save]").await?;
+        // Reconnected through the GitHub client with the token from the keychain.
+        let badge = app
+            .wait_for_text("[data-testid=forge-badge]", "127.0.0.1")
+            .await?;
+        assert!(!badge.contains("Sandbox"), "{badge}");
+        app.find_n("[data-testid=queue-item]", 4).await?;
+        let saved =
+            std::fs::read_to_string(home.root.join("data/dev.countersign.desktop/settings.json"))
+                .map_err(|e| e.to_string())?;
+        assert!(saved.contains("\"kind\": \"github\""), "{saved}");
+        assert!(
+            !saved.contains("sandbox-token"),
+            "the token is never in the settings file"
+        );
+        Ok(())
+    }
+    .await;
+    app.close().await;
+    result.unwrap();
+}
+
 const PASSWORD: &str = "correct horse battery staple";
 
 async fn click(app: &AppWindow, css: &str) -> Result<(), String> {

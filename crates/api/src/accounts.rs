@@ -50,3 +50,93 @@ pub fn github_target(
         repos,
     })
 }
+
+/// A device flow waiting for the user: the device code stays here, in this
+/// process; the webview only ever sees the user code.
+pub struct PendingDevice {
+    flow: countersign_forge::github::device_flow::DeviceFlow,
+    code: countersign_forge::github::device_flow::DeviceCode,
+    api_base: Url,
+    started: std::time::Instant,
+}
+
+/// Start the OAuth device flow against `web_base` for the API at `api_base`.
+pub async fn device_start(
+    web_base: Url,
+    api_base: Url,
+    client_id: &str,
+) -> Result<(PendingDevice, crate::contract::DeviceStart), ApiError> {
+    let flow = countersign_forge::github::device_flow::DeviceFlow::new(web_base, client_id)?;
+    // Reading pull requests and writing statuses and comments needs `repo` on an OAuth app.
+    let code = flow.start("repo").await?;
+    let shown = crate::contract::DeviceStart {
+        user_code: code.user_code.clone(),
+        verification_uri: code.verification_uri.clone(),
+        interval_seconds: u32::try_from(code.interval.as_secs()).unwrap_or(5),
+        expires_in_seconds: u32::try_from(code.expires_in.as_secs()).unwrap_or(900),
+    };
+    Ok((
+        PendingDevice {
+            flow,
+            code,
+            api_base,
+            started: std::time::Instant::now(),
+        },
+        shown,
+    ))
+}
+
+/// Poll once. On success the token is checked with the forge and kept in
+/// the keychain exactly like a pasted one.
+pub async fn device_poll(
+    pending: &mut PendingDevice,
+    keychain: &dyn SecretStore,
+) -> Result<crate::contract::DevicePoll, ApiError> {
+    use crate::contract::DevicePoll;
+    use countersign_forge::github::device_flow::Poll;
+    if pending.started.elapsed() > pending.code.expires_in {
+        return Ok(DevicePoll {
+            state: "expired".into(),
+            person: None,
+            interval_seconds: 0,
+        });
+    }
+    Ok(match pending.flow.poll(&pending.code.device_code).await? {
+        Poll::Pending => DevicePoll {
+            state: "pending".into(),
+            person: None,
+            interval_seconds: u32::try_from(pending.code.interval.as_secs()).unwrap_or(5),
+        },
+        Poll::SlowDown(interval) => {
+            pending.code.interval = interval;
+            DevicePoll {
+                state: "pending".into(),
+                person: None,
+                interval_seconds: u32::try_from(interval.as_secs()).unwrap_or(10),
+            }
+        }
+        Poll::Denied => DevicePoll {
+            state: "denied".into(),
+            person: None,
+            interval_seconds: 0,
+        },
+        Poll::Expired => DevicePoll {
+            state: "expired".into(),
+            person: None,
+            interval_seconds: 0,
+        },
+        Poll::Token(token) => {
+            let person = login(pending.api_base.clone(), token, keychain).await?;
+            DevicePoll {
+                state: "approved".into(),
+                person: Some(person),
+                interval_seconds: 0,
+            }
+        }
+    })
+}
+
+/// Whether a token for `api_base` is kept in the keychain.
+pub fn has_token(api_base: &Url, keychain: &dyn SecretStore) -> Result<bool, ApiError> {
+    Ok(keychain.get(&account(api_base))?.is_some())
+}

@@ -307,6 +307,49 @@ pub struct ProposedPolicy {
     pub branch: String,
 }
 
+/// What the settings screen shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SettingsView {
+    pub settings: crate::settings::ForgeSettings,
+    /// A token for `api_url` is in the OS keychain (never shown).
+    pub token_stored: bool,
+    /// The forge this window is connected to now.
+    pub connected_to: String,
+}
+
+/// A token to check with the forge and keep in the keychain.
+#[derive(Debug, Deserialize, TS)]
+pub struct TokenRequest {
+    pub api_url: String,
+    #[ts(type = "string")]
+    pub token: countersign_secret::Secret<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DeviceFlowRequest {
+    pub web_url: String,
+    pub api_url: String,
+    pub client_id: String,
+}
+
+/// Show the user this code and where to enter it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DeviceStart {
+    pub user_code: String,
+    pub verification_uri: String,
+    pub interval_seconds: u32,
+    pub expires_in_seconds: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DevicePoll {
+    /// `pending`, `approved`, `denied` or `expired`.
+    pub state: String,
+    pub person: Option<Person>,
+    /// Wait this long before the next poll.
+    pub interval_seconds: u32,
+}
+
 /// One IPC command: its name and the TypeScript names of what it takes and gives.
 pub struct Command {
     pub name: &'static str,
@@ -347,6 +390,11 @@ commands! {
     check_policy: PolicyText => PolicyCheck;
     add_signer: AddSigner => PolicyCheck;
     propose_policy: ProposePolicy => ProposedPolicy;
+    settings: () => SettingsView;
+    save_settings: crate::settings::ForgeSettings => SettingsView;
+    store_token: TokenRequest => Person;
+    start_device_flow: DeviceFlowRequest => DeviceStart;
+    poll_device_flow: () => DevicePoll;
 }
 
 /// `()` (no request) has no declaration of its own: it is `null` inline.
@@ -387,6 +435,7 @@ pub fn typescript() -> String {
             EvidenceCheckView::decl(&cfg),
             PolicyProblem::decl(&cfg),
             ForgeReviewView::decl(&cfg),
+            crate::settings::ForgeSettings::decl(&cfg),
             RosterMember::decl(&cfg),
             RosterRole::decl(&cfg),
             PolicyCheck::decl(&cfg),

@@ -11,6 +11,7 @@ pub mod push;
 mod queue;
 pub mod review;
 mod session;
+pub mod settings;
 pub mod signatures;
 pub mod sync;
 pub mod verification;

@@ -9,10 +9,12 @@ use url::Url;
 
 use crate::contract::{
     AddSigner, AppInfo, AuditFilter, AuditTrail, ChangeRequestDetail, ChangeRequestRef,
-    EnrolRequest, Enrolment, Outbox, OutboxRow, PolicyCheck, PolicyDraft, PolicyText,
-    ProposePolicy, ProposedPolicy, PushOutcome, Queue, RepoRef, Review, SignRequest,
-    SignatureDraft, SignaturePreview, SignedRecord, SignerStatus,
+    DeviceFlowRequest, DevicePoll, DeviceStart, EnrolRequest, Enrolment, Outbox, OutboxRow, Person,
+    PolicyCheck, PolicyDraft, PolicyText, ProposePolicy, ProposedPolicy, PushOutcome, Queue,
+    RepoRef, Review, SettingsView, SignRequest, SignatureDraft, SignaturePreview, SignedRecord,
+    SignerStatus, TokenRequest,
 };
+use crate::settings::ForgeSettings;
 use crate::signatures::{KeychainSource, Signatures};
 use crate::{queue, ApiError};
 
@@ -75,6 +77,8 @@ pub struct Session {
     forge: Arc<dyn Forge>,
     info: AppInfo,
     signatures: Signatures,
+    data_dir: PathBuf,
+    device: tokio::sync::Mutex<Option<crate::accounts::PendingDevice>>,
     // Kept so the embedded sandbox lives exactly as long as the session.
     _sandbox: Option<RunningSandbox>,
 }
@@ -132,9 +136,16 @@ impl Session {
             sandbox,
         };
         tracing::info!(forge = %info.forge_url, sandbox, "session started");
+        let data_dir = local
+            .ledger
+            .parent()
+            .map(PathBuf::from)
+            .unwrap_or_else(default_data_dir);
         Ok(Self {
             forge: Arc::new(forge),
             info,
+            data_dir,
+            device: tokio::sync::Mutex::new(None),
             signatures: Signatures::new(local.keychain, local.ledger),
             _sandbox: embedded,
         })
@@ -218,6 +229,103 @@ impl Session {
 
     pub async fn propose_policy(&self, request: ProposePolicy) -> Result<ProposedPolicy, ApiError> {
         crate::admin::propose(self.forge.as_ref(), &self.signatures, request).await
+    }
+
+    pub fn settings(&self) -> Result<SettingsView, ApiError> {
+        let settings = crate::settings::load(&self.data_dir)?;
+        let token_stored = Url::parse(&settings.api_url)
+            .ok()
+            .and_then(|api| {
+                let keychain = self.signatures.keychain().ok()?;
+                crate::accounts::has_token(&api, keychain.as_ref()).ok()
+            })
+            .unwrap_or(false);
+        Ok(SettingsView {
+            settings,
+            token_stored,
+            connected_to: self.info.forge_url.clone(),
+        })
+    }
+
+    /// Save the forge settings; the shell then starts a new session on them.
+    pub fn save_settings(&self, settings: ForgeSettings) -> Result<SettingsView, ApiError> {
+        let before = crate::settings::load(&self.data_dir).ok();
+        crate::settings::save(&self.data_dir, &settings)?;
+        let json = |s: &ForgeSettings| serde_json::to_string(s).unwrap_or_default();
+        self.signatures.with_ledger(|l| {
+            l.append(
+                &countersign_ledger::AuditEvent::now(
+                    countersign_ledger::EventKind::SettingsChange,
+                    "local user".to_owned(),
+                    "forge settings",
+                )
+                .change(before.as_ref().map(json), Some(json(&settings))),
+            )?;
+            Ok(())
+        })?;
+        self.settings()
+    }
+
+    /// A session on the saved settings, with the OS keychain and the ledger in
+    /// `data_dir`. A GitHub account without a token in the keychain is an
+    /// error the settings screen can explain.
+    pub async fn from_settings(data_dir: PathBuf) -> Result<Self, ApiError> {
+        let settings = crate::settings::load(&data_dir)?;
+        let target = if settings.kind == "sandbox" {
+            ForgeTarget::EmbeddedSandbox
+        } else {
+            let keychain = countersign_keychain::OsKeychain::open()?;
+            crate::settings::target(&settings, &keychain)?
+        };
+        Self::start_with(target, LocalStores::in_dir(data_dir)).await
+    }
+
+    /// The target the saved settings describe.
+    pub fn target_from_settings(
+        data_dir: &std::path::Path,
+        keychain: &dyn countersign_keychain::SecretStore,
+    ) -> Result<ForgeTarget, ApiError> {
+        crate::settings::target(&crate::settings::load(data_dir)?, keychain)
+    }
+
+    pub async fn store_token(&self, request: TokenRequest) -> Result<Person, ApiError> {
+        let api = Url::parse(&request.api_url)
+            .map_err(|e| ApiError::invalid_input(format!("the API URL is not a URL: {e}")))?;
+        let keychain = self.signatures.keychain()?;
+        crate::accounts::login(api, request.token, keychain.as_ref()).await
+    }
+
+    pub async fn start_device_flow(
+        &self,
+        request: DeviceFlowRequest,
+    ) -> Result<DeviceStart, ApiError> {
+        let parse = |v: &str| {
+            Url::parse(v).map_err(|e| ApiError::invalid_input(format!("{v:?} is not a URL: {e}")))
+        };
+        let (pending, shown) = crate::accounts::device_start(
+            parse(&request.web_url)?,
+            parse(&request.api_url)?,
+            &request.client_id,
+        )
+        .await?;
+        *self.device.lock().await = Some(pending);
+        Ok(shown)
+    }
+
+    pub async fn poll_device_flow(&self) -> Result<DevicePoll, ApiError> {
+        let mut guard = self.device.lock().await;
+        let pending = guard.as_mut().ok_or_else(|| {
+            ApiError::new(
+                "accounts.no_device_flow",
+                "start signing in with the forge first",
+            )
+        })?;
+        let keychain = self.signatures.keychain()?;
+        let poll = crate::accounts::device_poll(pending, keychain.as_ref()).await?;
+        if poll.state != "pending" {
+            *guard = None;
+        }
+        Ok(poll)
     }
 
     pub async fn signer_status(&self) -> Result<SignerStatus, ApiError> {

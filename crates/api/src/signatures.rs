@@ -225,7 +225,7 @@ impl Signatures {
         Ok(())
     }
 
-    fn keychain(&self) -> Result<Arc<dyn SecretStore>, ApiError> {
+    pub(crate) fn keychain(&self) -> Result<Arc<dyn SecretStore>, ApiError> {
         let mut opened = self.opened.lock().unwrap();
         if let Some(store) = opened.as_ref() {
             return Ok(store.clone());

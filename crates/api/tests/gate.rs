@@ -676,3 +676,84 @@ async fn the_governing_policy_sets_the_lockout() {
     let minutes = (until.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_minutes();
     assert!((28..=30).contains(&minutes), "locked for {minutes} min");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_and_the_device_flow_keep_the_token_in_the_keychain_only() {
+    use countersign_api::contract::{DeviceFlowRequest, TokenRequest};
+    use countersign_api::settings::ForgeSettings;
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let keychain = MemoryStore::default();
+    let dir = std::env::temp_dir().join(format!("countersign-settings-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let local = || LocalStores {
+        keychain: KeychainSource::Given(Arc::new(keychain.clone())),
+        ledger: dir.join("ledger.sqlite"),
+    };
+    let api_base = Url::parse(&sandbox.api_base()).unwrap();
+    let s = Session::start_with(
+        ForgeTarget::Sandbox {
+            api_base: api_base.clone(),
+        },
+        local(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.settings().unwrap().settings.kind, "sandbox");
+
+    let mut wanted = ForgeSettings {
+        kind: "github".into(),
+        api_url: sandbox.api_base(),
+        web_url: sandbox.api_base(),
+        oauth_client_id: "Iv1.countersign-test".into(),
+        repos: vec!["acme-medical/../etc".into()],
+    };
+    assert_eq!(
+        s.save_settings(wanted.clone()).unwrap_err().code,
+        "forge.invalid_input"
+    );
+    wanted.repos = vec![REPO.into()];
+    let view = s.save_settings(wanted.clone()).unwrap();
+    assert!(!view.token_stored);
+
+    // A wrong token is refused by the forge and never stored.
+    let refused = s
+        .store_token(TokenRequest {
+            api_url: sandbox.api_base(),
+            token: Secret::from("ghp_wrong"),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, "forge.unauthorized");
+    assert!(!s.settings().unwrap().token_stored);
+
+    // The device flow: a user code for the person, polling until they approve.
+    let start = s
+        .start_device_flow(DeviceFlowRequest {
+            web_url: sandbox.api_base(),
+            api_url: sandbox.api_base(),
+            client_id: wanted.oauth_client_id.clone(),
+        })
+        .await
+        .unwrap();
+    assert!(start.user_code.starts_with("CSGN-"));
+    assert_eq!(s.poll_device_flow().await.unwrap().state, "pending");
+    let approved = reqwest::Client::new()
+        .post(format!("{}login/device", sandbox.api_base()))
+        .form(&[("user_code", start.user_code.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(approved.status().is_success());
+    let done = s.poll_device_flow().await.unwrap();
+    assert_eq!(done.state, "approved");
+    assert_eq!(done.person.unwrap().id, 5002);
+    assert!(s.settings().unwrap().token_stored);
+
+    // The saved settings and the kept token start a real GitHub-client session.
+    let target = Session::target_from_settings(&dir, &keychain).unwrap();
+    let github = Session::start_with(target, local()).await.unwrap();
+    assert!(!github.app_info().sandbox);
+    assert_eq!(github.load_queue().await.unwrap().items.len(), 4);
+    let settings_file = std::fs::read_to_string(dir.join("settings.json")).unwrap();
+    assert!(!settings_file.contains("sandbox-token"), "{settings_file}");
+}

@@ -45,6 +45,9 @@ pub fn routes() -> Router<Shared> {
         )
         .route("/_blobs/artifacts/{id}", get(artifact_blob))
         .route("/_sandbox/roster", post(add_to_roster))
+        .route("/login/device/code", post(device_code))
+        .route("/login/device", post(approve_device))
+        .route("/login/oauth/access_token", post(device_token))
 }
 
 fn ts(t: DateTime<Utc>) -> String {
@@ -835,4 +838,73 @@ pub async fn create_pull(
     r.pulls.push(pr.clone());
     let r = r.clone();
     created(&render::pull(&store, &r, &pr, true))
+}
+
+fn form(body: &str) -> std::collections::HashMap<String, String> {
+    body.split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.replace('+', " ")))
+        .collect()
+}
+
+fn oauth_json(value: &Value) -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        value.to_string(),
+    )
+        .into_response()
+}
+
+/// GitHub's `POST /login/device/code`, on the forge's web host.
+async fn device_code(State(store): State<Shared>, body: String) -> Response {
+    let mut store = store.write().unwrap();
+    let f = form(&body);
+    if f.get("client_id").is_none_or(|c| c.is_empty()) {
+        return oauth_json(&json!({"error": "unauthorized_client"}));
+    }
+    let n = store.device_codes.len() + 1;
+    let device_code = object_id(&["device", &n.to_string()]);
+    let user_code = format!("CSGN-{:04}", 1000 + n);
+    store
+        .device_codes
+        .push((device_code.clone(), user_code.clone(), false));
+    oauth_json(&json!({
+        "device_code": device_code,
+        "user_code": user_code,
+        "verification_uri": format!("{}/login/device", store.base_url),
+        "expires_in": 900,
+        // GitHub says 5; the sandbox lets tests poll every second.
+        "interval": 1
+    }))
+}
+
+/// Not GitHub's API: the sandbox's stand-in for the user typing the code into
+/// the browser page at `verification_uri` and approving.
+async fn approve_device(State(store): State<Shared>, body: String) -> Response {
+    let mut store = store.write().unwrap();
+    let code = form(&body).get("user_code").cloned().unwrap_or_default();
+    match store.device_codes.iter_mut().find(|d| d.1 == code) {
+        Some(d) => {
+            d.2 = true;
+            StatusCode::NO_CONTENT.into_response()
+        }
+        None => error(StatusCode::NOT_FOUND, "Not Found"),
+    }
+}
+
+/// GitHub's `POST /login/oauth/access_token` with the device-code grant.
+async fn device_token(State(store): State<Shared>, body: String) -> Response {
+    let store = store.read().unwrap();
+    let f = form(&body);
+    let code = f.get("device_code").cloned().unwrap_or_default();
+    match store.device_codes.iter().find(|d| d.0 == code) {
+        None => oauth_json(&json!({"error": "expired_token"})),
+        Some((_, _, false)) => oauth_json(&json!({"error": "authorization_pending"})),
+        Some((_, _, true)) => oauth_json(&json!({
+            "access_token": crate::store::SANDBOX_TOKEN,
+            "token_type": "bearer",
+            "scope": "repo"
+        })),
+    }
 }

@@ -403,6 +403,7 @@ pub fn demo(base_url: String) -> Store {
         faults: Vec::new(),
         latency: std::time::Duration::ZERO,
         diff_limit_files: None,
+        device_codes: Vec::new(),
         patch_limit_bytes: None,
         requests: 0,
         not_modified: 0,

@@ -169,6 +169,8 @@ pub struct Store {
     /// this gets 406 for its unified diff; a file patch longer than
     /// `patch_limit_bytes` is left out of the files list.
     pub diff_limit_files: Option<usize>,
+    /// Device-flow codes handed out: (device code, user code, approved).
+    pub device_codes: Vec<(String, String, bool)>,
     pub patch_limit_bytes: Option<usize>,
     /// Requests served so far, and how many of them were answered 304.
     pub requests: u64,

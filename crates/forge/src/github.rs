@@ -1,6 +1,7 @@
 //! GitHub REST (github.com and GitHub Enterprise Server) behind the [`Forge`] trait.
 
 mod client;
+pub mod device_flow;
 mod wire;
 
 pub use client::{GitHubConfig, GitHubForge};

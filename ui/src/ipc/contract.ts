@@ -75,6 +75,20 @@ export type CheckView = { name: string,
  */
 state: string, };
 
+export type DeviceFlowRequest = { web_url: string, api_url: string, client_id: string, };
+
+export type DevicePoll = { 
+/**
+ * `pending`, `approved`, `denied` or `expired`.
+ */
+state: string, person: Person | null, 
+/**
+ * Wait this long before the next poll.
+ */
+interval_seconds: number, };
+
+export type DeviceStart = { user_code: string, verification_uri: string, interval_seconds: number, expires_in_seconds: number, };
+
 export type DigestEntry = { name: string, sha256: string, };
 
 export type EnrolRequest = { printed_name: string, password: string, 
@@ -106,6 +120,28 @@ export type ForgeReviewView = { reviewer: string, state: string, body: string,
  * Left on the current head commit.
  */
 on_head: boolean, };
+
+export type ForgeSettings = { 
+/**
+ * `sandbox` (the built-in demo forge) or `github` (github.com or GitHub Enterprise Server).
+ */
+kind: string, 
+/**
+ * REST root, e.g. `https://api.github.com/` or `https://ghe.example/api/v3/`.
+ */
+api_url: string, 
+/**
+ * Web root, for the OAuth device flow: `https://github.com/` or `https://ghe.example/`.
+ */
+web_url: string, 
+/**
+ * The OAuth app's client id for the device flow (public; no secret is needed).
+ */
+oauth_client_id: string, 
+/**
+ * `owner/name` to watch; empty: the account's most recently pushed repositories.
+ */
+repos: Array<string>, };
 
 export type Meaning = "authorship" | "review" | "approval" | "responsibility" | "rejection";
 
@@ -215,6 +251,16 @@ export type RosterRole = { name: string, description: string, members: Array<Ros
 
 export type SeenContent = { head_sha: string, diff_sha256: string, };
 
+export type SettingsView = { settings: ForgeSettings, 
+/**
+ * A token for `api_url` is in the OS keychain (never shown).
+ */
+token_stored: boolean, 
+/**
+ * The forge this window is connected to now.
+ */
+connected_to: string, };
+
 export type SignRequest = { draft: SignatureDraft, 
 /**
  * What the preview showed. Signing refuses if the forge now has anything
@@ -266,6 +312,8 @@ locked_until: string | null, };
 
 export type TestsView = { passed: number, failed: number, skipped: number, failing: Array<string>, };
 
+export type TokenRequest = { api_url: string, token: string, };
+
 /** Each command's `[request, response]`; `null` means it takes nothing. */
 export type Commands = {
   app_info: [null, AppInfo];
@@ -283,4 +331,9 @@ export type Commands = {
   check_policy: [PolicyText, PolicyCheck];
   add_signer: [AddSigner, PolicyCheck];
   propose_policy: [ProposePolicy, ProposedPolicy];
+  settings: [null, SettingsView];
+  save_settings: [ForgeSettings, SettingsView];
+  store_token: [TokenRequest, Person];
+  start_device_flow: [DeviceFlowRequest, DeviceStart];
+  poll_device_flow: [null, DevicePoll];
 };

@@ -1,0 +1,119 @@
+//! The forge this device works with, kept in `settings.json` next to the
+//! ledger. The token is never in it: it lives in the OS keychain, under the
+//! forge's API root (see `accounts`).
+
+use std::path::{Path, PathBuf};
+
+use countersign_keychain::SecretStore;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use url::Url;
+
+use crate::{ApiError, ForgeTarget};
+
+pub const GITHUB_API: &str = "https://api.github.com/";
+pub const GITHUB_WEB: &str = "https://github.com/";
+
+/// Which forge, where, and which repositories to watch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ForgeSettings {
+    /// `sandbox` (the built-in demo forge) or `github` (github.com or GitHub Enterprise Server).
+    pub kind: String,
+    /// REST root, e.g. `https://api.github.com/` or `https://ghe.example/api/v3/`.
+    pub api_url: String,
+    /// Web root, for the OAuth device flow: `https://github.com/` or `https://ghe.example/`.
+    pub web_url: String,
+    /// The OAuth app's client id for the device flow (public; no secret is needed).
+    pub oauth_client_id: String,
+    /// `owner/name` to watch; empty: the account's most recently pushed repositories.
+    pub repos: Vec<String>,
+}
+
+impl Default for ForgeSettings {
+    fn default() -> Self {
+        Self {
+            kind: "sandbox".into(),
+            api_url: GITHUB_API.into(),
+            web_url: GITHUB_WEB.into(),
+            oauth_client_id: String::new(),
+            repos: Vec::new(),
+        }
+    }
+}
+
+pub fn path_in(data_dir: &Path) -> PathBuf {
+    data_dir.join("settings.json")
+}
+
+/// The saved settings; the defaults when there are none. A damaged file is an
+/// error, never silently replaced.
+pub fn load(data_dir: &Path) -> Result<ForgeSettings, ApiError> {
+    let path = path_in(data_dir);
+    match std::fs::read(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ForgeSettings::default()),
+        Err(e) => Err(ApiError::new(
+            "settings.unreadable",
+            format!("cannot read {}: {e}", path.display()),
+        )),
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+            ApiError::new(
+                "settings.unreadable",
+                format!("{} is damaged: {e}", path.display()),
+            )
+        }),
+    }
+}
+
+/// Check every field; URLs must be http(s) and repositories `owner/name`.
+pub fn validate(s: &ForgeSettings) -> Result<(), ApiError> {
+    if !matches!(s.kind.as_str(), "sandbox" | "github") {
+        return Err(ApiError::invalid_input(format!(
+            "forge kind must be sandbox or github, not {:?}",
+            s.kind
+        )));
+    }
+    for (name, value) in [("API URL", &s.api_url), ("web URL", &s.web_url)] {
+        let url = Url::parse(value).map_err(|e| {
+            ApiError::invalid_input(format!("the {name} {value:?} is not a URL: {e}"))
+        })?;
+        if !matches!(url.scheme(), "https" | "http") {
+            return Err(ApiError::invalid_input(format!(
+                "the {name} must start with https://"
+            )));
+        }
+    }
+    for r in &s.repos {
+        r.parse::<countersign_forge::RepoId>()?;
+    }
+    Ok(())
+}
+
+/// Write atomically (a crash leaves the old file or the new one, never half).
+pub fn save(data_dir: &Path, s: &ForgeSettings) -> Result<(), ApiError> {
+    validate(s)?;
+    let io = |e: std::io::Error| ApiError::new("settings.unwritable", e.to_string());
+    std::fs::create_dir_all(data_dir).map_err(io)?;
+    let path = path_in(data_dir);
+    let tmp = path.with_extension("json.tmp");
+    let bytes =
+        serde_json::to_vec_pretty(s).map_err(|e| ApiError::new("internal", e.to_string()))?;
+    std::fs::write(&tmp, bytes).map_err(io)?;
+    std::fs::rename(&tmp, &path).map_err(io)
+}
+
+/// The target the settings describe, with the token from the keychain.
+pub fn target(s: &ForgeSettings, keychain: &dyn SecretStore) -> Result<ForgeTarget, ApiError> {
+    validate(s)?;
+    match s.kind.as_str() {
+        "github" => {
+            let repos = s
+                .repos
+                .iter()
+                .map(|r| r.parse())
+                .collect::<Result<Vec<_>, _>>()?;
+            let api = Url::parse(&s.api_url).map_err(|e| ApiError::invalid_input(e.to_string()))?;
+            crate::accounts::github_target(api, repos, keychain)
+        }
+        _ => Ok(ForgeTarget::EmbeddedSandbox),
+    }
+}

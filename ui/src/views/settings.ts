@@ -1,0 +1,125 @@
+// Forge settings: which forge, which repositories, and the account. The token
+// goes straight to the OS keychain through the backend and is never shown
+// again; the device flow shows only the short user code.
+
+import { call } from "../backend";
+import { el, replaceChildren } from "../dom";
+import type { ApiError, ForgeSettings, SettingsView } from "../ipc/contract";
+
+function errorBox(e: ApiError): HTMLElement {
+  return el("p", { class: "state error", role: "alert", "data-testid": "settings-error", "data-code": e.code }, e.message);
+}
+
+function field(label: string, control: HTMLElement, hint?: string): HTMLElement {
+  return el("label", { class: "field" }, el("span", { class: "field-label" }, label), control, hint ? el("span", { class: "muted hint" }, hint) : null);
+}
+
+export function settingsView(): HTMLElement {
+  const root = el("section", { class: "settings", "data-testid": "settings", "aria-label": "Settings" });
+  replaceChildren(root, el("p", { class: "muted" }, "Loading the settings…"));
+  call("settings").then(
+    (view) => replaceChildren(root, form(view)),
+    (e: ApiError) => replaceChildren(root, errorBox(e)),
+  );
+  return root;
+}
+
+function form(view: SettingsView): HTMLElement {
+  const s = view.settings;
+  const kind = el("select", { "data-testid": "settings-kind" }, el("option", { value: "sandbox" }, "Sandbox (demo data)"), el("option", { value: "github" }, "GitHub or GitHub Enterprise Server"));
+  kind.value = s.kind;
+  const apiUrl = el("input", { type: "url", "data-testid": "settings-api-url", value: s.api_url });
+  const webUrl = el("input", { type: "url", "data-testid": "settings-web-url", value: s.web_url });
+  const clientId = el("input", { type: "text", "data-testid": "settings-client-id", value: s.oauth_client_id });
+  const repos = el("textarea", { rows: "4", "data-testid": "settings-repos", placeholder: "owner/repository, one per line" }, s.repos.join("\n"));
+  const current = (): ForgeSettings => ({
+    kind: kind.value,
+    api_url: apiUrl.value.trim(),
+    web_url: webUrl.value.trim(),
+    oauth_client_id: clientId.value.trim(),
+    repos: repos.value.split("\n").map((r) => r.trim()).filter((r) => r.length > 0),
+  });
+
+  const account = el("div", {}, el("p", { "data-testid": "token-state" }, view.token_stored ? "A token for this forge is in your OS keychain." : "No token for this forge yet."));
+  const token = el("input", { type: "password", "data-testid": "settings-token", autocomplete: "off", placeholder: "Fine-grained personal access token" });
+  const keep = el("button", { type: "button", "data-testid": "settings-token-save" }, "Check and keep in the keychain");
+  keep.addEventListener("click", async () => {
+    try {
+      const me = await call("store_token", { api_url: apiUrl.value.trim(), token: token.value });
+      replaceChildren(account, el("p", { class: "ok", "data-testid": "token-state" }, `Signed in as @${me.login} (user ${me.id}). The token is in your OS keychain.`));
+    } catch (e) {
+      replaceChildren(account, errorBox(e as ApiError));
+    } finally {
+      token.value = "";
+    }
+  });
+
+  const device = el("button", { type: "button", "data-testid": "settings-device" }, "Sign in with the forge in your browser");
+  const deviceState = el("div", {});
+  device.addEventListener("click", async () => {
+    device.disabled = true;
+    try {
+      const start = await call("start_device_flow", { web_url: webUrl.value.trim(), api_url: apiUrl.value.trim(), client_id: clientId.value.trim() });
+      replaceChildren(
+        deviceState,
+        el("p", {}, "Open ", el("code", { "data-testid": "device-uri" }, start.verification_uri), " in your browser and enter the code ", el("strong", { class: "mono", "data-testid": "device-code" }, start.user_code)),
+      );
+      let wait = start.interval_seconds;
+      for (;;) {
+        await new Promise((r) => setTimeout(r, wait * 1000));
+        const poll = await call("poll_device_flow");
+        if (poll.state === "pending") {
+          wait = poll.interval_seconds;
+          continue;
+        }
+        replaceChildren(
+          deviceState,
+          poll.state === "approved" && poll.person
+            ? el("p", { class: "ok", "data-testid": "device-result" }, `Signed in as @${poll.person.login}. The token is in your OS keychain.`)
+            : el("p", { class: "state error", role: "alert", "data-testid": "device-result" }, poll.state === "denied" ? "The sign-in was declined in the browser." : "The code expired: start again."),
+        );
+        break;
+      }
+    } catch (e) {
+      replaceChildren(deviceState, errorBox(e as ApiError));
+    } finally {
+      device.disabled = false;
+    }
+  });
+
+  const save = el("button", { type: "button", class: "primary", "data-testid": "settings-save" }, "Save and connect");
+  const outcome = el("div", {});
+  save.addEventListener("click", async () => {
+    save.disabled = true;
+    try {
+      await call("save_settings", current());
+      // The backend now talks to the new forge: start the window over on it.
+      window.location.reload();
+    } catch (e) {
+      replaceChildren(outcome, errorBox(e as ApiError));
+      save.disabled = false;
+    }
+  });
+
+  return el(
+    "div",
+    { class: "settings-form" },
+    el("h1", {}, "Settings"),
+    el("p", { class: "muted", "data-testid": "settings-connected" }, `Connected to ${view.connected_to}`),
+    el("h2", {}, "Forge"),
+    field("Forge", kind),
+    field("API URL", apiUrl, "https://api.github.com/ or https://your-ghes/api/v3/"),
+    field("Web URL", webUrl, "https://github.com/ or https://your-ghes/ (for signing in in the browser)"),
+    field("Repositories to watch", repos, "Empty: your most recently pushed repositories."),
+    el("h2", {}, "Account"),
+    account,
+    field("Personal access token", token, "Needs: pull requests, contents, actions, issues and commit statuses. See docs/gate.md for least privilege."),
+    keep,
+    field("OAuth app client id (device flow)", clientId),
+    device,
+    deviceState,
+    el("h2", {}, "Apply"),
+    save,
+    outcome,
+  );
+}
