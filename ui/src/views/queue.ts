@@ -84,6 +84,20 @@ export function queueView(onOpen: (item: QueueItem) => void): QueueView {
       replaceChildren(list, ...problems, ...rows);
     },
     failed(error, retry) {
+      if (error.code === "forge.rate_limited") {
+        // A state, not an error loop: say when, and try again once by ourselves.
+        replaceChildren(
+          list,
+          el(
+            "div",
+            { class: "state warning", role: "status", "data-testid": "queue-rate-limited", "data-code": error.code },
+            el("p", {}, "The forge's rate limit is used up for now. Countersign will try again in a minute."),
+            el("p", { class: "muted" }, error.message),
+          ),
+        );
+        setTimeout(retry, 60_000);
+        return;
+      }
       const button = el("button", { type: "button", class: "secondary" }, "Try again");
       button.addEventListener("click", retry);
       replaceChildren(
