@@ -22,6 +22,7 @@ const COMMANDS: &[&str] = &[
     "store_token",
     "start_device_flow",
     "poll_device_flow",
+    "sync_offline",
 ];
 
 fn main() {

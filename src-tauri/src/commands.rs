@@ -6,7 +6,7 @@ use countersign_api::contract::{
     DeviceFlowRequest, DevicePoll, DeviceStart, EnrolRequest, Enrolment, Outbox, Person,
     PolicyCheck, PolicyDraft, PolicyText, ProposePolicy, ProposedPolicy, PushOutcome, Queue,
     RepoRef, Review, SettingsView, SignRequest, SignatureDraft, SignaturePreview, SignedRecord,
-    SignerStatus, TokenRequest,
+    SignerStatus, SyncOutcome, TokenRequest,
 };
 use countersign_api::settings::ForgeSettings;
 use countersign_api::ApiError;
@@ -144,4 +144,9 @@ pub async fn start_device_flow(
 #[tauri::command]
 pub async fn poll_device_flow(shell: State<'_, Shell>) -> Result<DevicePoll, ApiError> {
     shell.session().poll_device_flow().await
+}
+
+#[tauri::command]
+pub async fn sync_offline(shell: State<'_, Shell>) -> Result<SyncOutcome, ApiError> {
+    shell.session().sync_offline().await
 }

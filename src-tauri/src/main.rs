@@ -42,6 +42,7 @@ fn main() {
             commands::store_token,
             commands::start_device_flow,
             commands::poll_device_flow,
+            commands::sync_offline,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("the Countersign window could not start");

@@ -130,6 +130,7 @@ fn leaf_crates_depend_on_no_other_leaf_crate() {
         ("countersign-forge", "countersign-secret"),
         ("countersign-keychain", "countersign-secret"),
         ("countersign-signing", "countersign-secret"),
+        ("countersign-ledger", "countersign-secret"),
         ("countersign-policy", "countersign-signing"),
         ("countersign-policy", "countersign-secret"),
     ];

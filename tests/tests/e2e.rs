@@ -466,6 +466,48 @@ async fn signing_in_with_the_device_flow_then_connecting_to_the_forge() {
     result.unwrap();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_was_kept_reads_offline_in_the_window() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let home = KeyringHome::new("e2e-offline");
+    let _one = ONE_WINDOW.lock().await;
+    let args = vec!["--sandbox-url".to_owned(), sandbox.api_base()];
+    let app =
+        AppWindow::launch_with_keyring("offline", &desktop_binary("debug"), &args, Some(&home))
+            .await
+            .unwrap();
+    let result: Result<(), String> = async {
+        app.find_n("[data-testid=queue-item]", 4).await?;
+        click(&app, "[data-testid=sync-offline]").await?;
+        app.wait_for_text(
+            "[data-testid=sync-offline-result]",
+            "4 kept for offline reading",
+        )
+        .await?;
+        // The plane takes off.
+        sandbox.stop();
+        app.client.refresh().await.map_err(|e| e.to_string())?;
+        app.find("[data-testid=offline-banner]").await?;
+        app.find_n("[data-testid=queue-item]", 4).await?;
+        click(&app, "[data-testid=queue-item][data-number='42']").await?;
+        app.find("[data-testid=detail-offline]").await?;
+        app.wait_for_text("[data-testid=diff]", "MAX_RATE_ML_H")
+            .await?;
+        app.find("[data-testid=review-offline]").await?;
+        app.wait_for_text("[data-testid=risk-class]", "high")
+            .await?;
+        // The cache on disk is ciphertext.
+        let cache = std::fs::read(home.root.join("data/dev.countersign.desktop/cache.sqlite"))
+            .map_err(|e| e.to_string())?;
+        assert!(!cache.starts_with(b"SQLite format 3"));
+        assert!(!String::from_utf8_lossy(&cache).contains("Clamp infusion rate"));
+        Ok(())
+    }
+    .await;
+    app.close().await;
+    result.unwrap();
+}
+
 const PASSWORD: &str = "correct horse battery staple";
 
 async fn click(app: &AppWindow, css: &str) -> Result<(), String> {

@@ -66,6 +66,9 @@ pub struct Queue {
     pub problems: Vec<RepoProblem>,
     /// RFC 3339, UTC: when this list was fetched.
     pub synced_at: String,
+    /// True when the forge could not be reached and this is the copy kept at `synced_at`.
+    #[serde(default)]
+    pub offline: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -101,6 +104,11 @@ pub struct ChangeRequestDetail {
     pub reconstructed: Vec<String>,
     /// What could not be fetched, said exactly; empty when the diff is whole.
     pub missing: Vec<String>,
+    /// RFC 3339, UTC: when this was fetched from the forge.
+    pub synced_at: String,
+    /// True when this is the copy kept for offline reading.
+    #[serde(default)]
+    pub offline: bool,
     pub additions: u32,
     pub deletions: u32,
 }
@@ -228,6 +236,11 @@ pub struct Review {
     /// Roles the signed-in user is a member of in the base policy.
     pub my_roles: Vec<String>,
     pub forge_reviews: Vec<ForgeReviewView>,
+    /// RFC 3339, UTC: when this was computed from the forge.
+    pub synced_at: String,
+    /// True when this is the copy kept for offline reading.
+    #[serde(default)]
+    pub offline: bool,
 }
 
 /// A repository, by `owner/name`.
@@ -350,6 +363,15 @@ pub struct DevicePoll {
     pub interval_seconds: u32,
 }
 
+/// What a sync for offline reading fetched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SyncOutcome {
+    pub change_requests: u32,
+    /// `owner/name#n: why` for each that could not be fetched.
+    pub problems: Vec<String>,
+    pub synced_at: String,
+}
+
 /// One IPC command: its name and the TypeScript names of what it takes and gives.
 pub struct Command {
     pub name: &'static str,
@@ -395,6 +417,7 @@ commands! {
     store_token: TokenRequest => Person;
     start_device_flow: DeviceFlowRequest => DeviceStart;
     poll_device_flow: () => DevicePoll;
+    sync_offline: () => SyncOutcome;
 }
 
 /// `()` (no request) has no declaration of its own: it is `null` inline.

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod audit;
 pub mod contract;
 mod error;
+mod offline;
 pub mod push;
 mod queue;
 pub mod review;

@@ -48,6 +48,7 @@ pub async fn load(forge: Arc<dyn Forge>) -> Result<Queue, ApiError> {
         items,
         problems,
         synced_at: now(),
+        offline: false,
     })
 }
 
@@ -102,6 +103,8 @@ pub async fn open(
         diff: whole.diff,
         reconstructed: whole.reconstructed,
         missing: whole.missing,
+        synced_at: now(),
+        offline: false,
         additions: clamp(cr.additions),
         deletions: clamp(cr.deletions),
     })

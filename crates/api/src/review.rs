@@ -465,6 +465,8 @@ pub fn view(g: &Gathered, forge_host: &str, me: Option<u64>, records: &[Envelope
                 on_head: r.commit.as_deref() == Some(g.detail.item.head_sha.as_str()),
             })
             .collect(),
+        synced_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        offline: false,
     }
 }
 

@@ -12,8 +12,10 @@ use crate::contract::{
     DeviceFlowRequest, DevicePoll, DeviceStart, EnrolRequest, Enrolment, Outbox, OutboxRow, Person,
     PolicyCheck, PolicyDraft, PolicyText, ProposePolicy, ProposedPolicy, PushOutcome, Queue,
     RepoRef, Review, SettingsView, SignRequest, SignatureDraft, SignaturePreview, SignedRecord,
-    SignerStatus, TokenRequest,
+    SignerStatus, SyncOutcome, TokenRequest,
 };
+use countersign_ledger::cache::Kind;
+
 use crate::settings::ForgeSettings;
 use crate::signatures::{KeychainSource, Signatures};
 use crate::{queue, ApiError};
@@ -78,6 +80,7 @@ pub struct Session {
     info: AppInfo,
     signatures: Signatures,
     data_dir: PathBuf,
+    offline: Arc<crate::offline::Offline>,
     device: tokio::sync::Mutex<Option<crate::accounts::PendingDevice>>,
     // Kept so the embedded sandbox lives exactly as long as the session.
     _sandbox: Option<RunningSandbox>,
@@ -144,6 +147,10 @@ impl Session {
         Ok(Self {
             forge: Arc::new(forge),
             info,
+            offline: Arc::new(crate::offline::Offline::new(
+                data_dir.join("cache.sqlite"),
+                local.keychain.clone(),
+            )),
             data_dir,
             device: tokio::sync::Mutex::new(None),
             signatures: Signatures::new(local.keychain, local.ledger),
@@ -161,14 +168,50 @@ impl Session {
     }
 
     pub async fn load_queue(&self) -> Result<Queue, ApiError> {
-        queue::load(self.forge.clone()).await
+        match queue::load(self.forge.clone()).await {
+            Ok(q) => {
+                self.offline
+                    .remember(Kind::Queue, "queue", &q, &q.synced_at);
+                Ok(q)
+            }
+            Err(e) if crate::offline::is_offline(&e) => {
+                match self.offline.recall::<Queue>(Kind::Queue, "queue") {
+                    Some((mut q, _)) => {
+                        q.offline = true;
+                        Ok(q)
+                    }
+                    None => Err(crate::offline::not_cached(e, "the review queue")),
+                }
+            }
+            Err(e) => Err(e),
+        }
     }
 
     pub async fn open_change_request(
         &self,
         request: ChangeRequestRef,
     ) -> Result<ChangeRequestDetail, ApiError> {
-        queue::open(self.forge.as_ref(), request).await
+        let key = format!("{}#{}", request.repo, request.number);
+        match queue::open(self.forge.as_ref(), request).await {
+            Ok(d) => {
+                self.offline
+                    .remember(Kind::ChangeRequest, &key, &d, &d.synced_at);
+                Ok(d)
+            }
+            Err(e) if crate::offline::is_offline(&e) => {
+                match self
+                    .offline
+                    .recall::<ChangeRequestDetail>(Kind::ChangeRequest, &key)
+                {
+                    Some((mut d, _)) => {
+                        d.offline = true;
+                        Ok(d)
+                    }
+                    None => Err(crate::offline::not_cached(e, &key)),
+                }
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// The policy's view of one change request, with every record known here
@@ -177,6 +220,27 @@ impl Session {
         &self,
         request: ChangeRequestRef,
     ) -> Result<Review, ApiError> {
+        let key = format!("{}#{}", request.repo, request.number);
+        match self.review_online(request).await {
+            Ok(r) => Ok(r),
+            Err(e) if crate::offline::is_offline(&e) => {
+                match self.offline.recall::<Review>(Kind::Review, &key) {
+                    Some((mut r, _)) => {
+                        r.offline = true;
+                        Ok(r)
+                    }
+                    None => Err(crate::offline::not_cached(
+                        e,
+                        &format!("the review of {key}"),
+                    )),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn review_online(&self, request: ChangeRequestRef) -> Result<Review, ApiError> {
+        let key = format!("{}#{}", request.repo, request.number);
         let number = u64::from(request.number);
         let repo_name = request.repo.clone();
         let gathered = crate::review::gather(self.forge.as_ref(), request).await?;
@@ -191,12 +255,49 @@ impl Session {
         })?;
         let records = crate::review::merge([remote, local]);
         let me = self.forge.current_user().await.ok().map(|u| u.id);
-        Ok(crate::review::view(
-            &gathered,
-            self.forge.host(),
-            me,
-            &records,
-        ))
+        let review = crate::review::view(&gathered, self.forge.host(), me, &records);
+        self.offline
+            .remember(Kind::Review, &key, &review, &review.synced_at);
+        self.offline.remember(
+            Kind::ChangeRequest,
+            &key,
+            &gathered.detail,
+            &review.synced_at,
+        );
+        self.offline
+            .remember_evidence(&key, &gathered.evidence, &review.synced_at);
+        Ok(review)
+    }
+
+    /// Fetch every change request of the queue with its review, and keep all
+    /// of it for reading offline.
+    pub async fn sync_offline(&self) -> Result<SyncOutcome, ApiError> {
+        let queue = self.load_queue().await?;
+        if queue.offline {
+            return Err(ApiError::new(
+                "forge.unreachable",
+                "the forge cannot be reached: nothing new to sync",
+            ));
+        }
+        let mut problems = Vec::new();
+        let mut count = 0;
+        for item in &queue.items {
+            let request = ChangeRequestRef {
+                repo: item.repo.clone(),
+                number: item.number,
+            };
+            match self.review_online(request).await {
+                Ok(_) => count += 1,
+                Err(e) => problems.push(format!("{}#{}: {}", item.repo, item.number, e.message)),
+            }
+        }
+        // Done means kept: every write reaches the cache before this returns.
+        self.offline.flush().await;
+        Ok(SyncOutcome {
+            change_requests: count,
+            problems,
+            synced_at: queue.synced_at,
+        })
     }
 
     /// The gate: only what the forge holds counts (the records in the ref, or

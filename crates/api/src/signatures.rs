@@ -72,6 +72,7 @@ struct StoredSigner {
 
 /// Where the keychain comes from: the OS one (opened on first use, so a
 /// missing keychain only matters to the flows that need it) or a given store.
+#[derive(Clone)]
 pub enum KeychainSource {
     Os,
     Given(Arc<dyn SecretStore>),

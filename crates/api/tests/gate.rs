@@ -757,3 +757,43 @@ async fn settings_and_the_device_flow_keep_the_token_in_the_keychain_only() {
     let settings_file = std::fs::read_to_string(dir.join("settings.json")).unwrap();
     assert!(!settings_file.contains("sandbox-token"), "{settings_file}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_was_synced_reads_offline_and_what_was_not_says_so() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
+    let outcome = bob.session.sync_offline().await.unwrap();
+    assert_eq!(outcome.change_requests, 4, "{:?}", outcome.problems);
+    // A pull request that appears after the sync was never kept.
+    {
+        let store = sandbox.store();
+        let mut st = store.write().unwrap();
+        let mut extra = st.repos[0].pull(44).unwrap().clone();
+        extra.number = 47;
+        st.repos[0].pulls.push(extra);
+    }
+    sandbox.stop();
+
+    let queue = bob.session.load_queue().await.unwrap();
+    assert!(queue.offline);
+    assert_eq!(queue.synced_at, outcome.synced_at);
+    assert_eq!(queue.items.len(), 4);
+    let detail = bob.session.open_change_request(cr(42)).await.unwrap();
+    assert!(detail.offline);
+    assert!(detail
+        .diff
+        .contains("+pub const MAX_RATE_ML_H: f64 = 1200.0;"));
+    let review = bob.session.review_change_request(cr(42)).await.unwrap();
+    assert!(review.offline);
+    assert_eq!(review.risk_class, "high");
+    assert!(review.assessment.is_some());
+    assert_eq!(review.tests.as_ref().map(|t| t.passed), Some(4));
+
+    let never = bob.session.open_change_request(cr(47)).await.unwrap_err();
+    assert_eq!(never.code, "forge.unreachable");
+    assert!(
+        never.message.contains("never synced on this device"),
+        "{}",
+        never.message
+    );
+}

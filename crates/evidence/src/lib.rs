@@ -27,6 +27,8 @@ pub struct EvidenceFile {
     pub size: u64,
     pub kind: Kind,
     pub summary: Summary,
+    /// The exact bytes, kept for offline reading and independent re-checking.
+    pub content: Vec<u8>,
 }
 
 /// Hash and summarise one file. A file that claims a format and does not
@@ -40,6 +42,7 @@ pub fn read(name: &str, bytes: &[u8]) -> Result<EvidenceFile, EvidenceError> {
         size: bytes.len() as u64,
         kind,
         summary,
+        content: bytes.to_vec(),
     })
 }
 

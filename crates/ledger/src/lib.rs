@@ -15,6 +15,7 @@
 //! The ledger never talks to the forge: pushing is the caller's job; the
 //! ledger only remembers what is waiting and what was acknowledged.
 
+pub mod cache;
 mod chain;
 mod error;
 mod event;

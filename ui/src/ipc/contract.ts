@@ -58,7 +58,15 @@ reconstructed: Array<string>,
 /**
  * What could not be fetched, said exactly; empty when the diff is whole.
  */
-missing: Array<string>, additions: number, deletions: number, };
+missing: Array<string>, 
+/**
+ * RFC 3339, UTC: when this was fetched from the forge.
+ */
+synced_at: string, 
+/**
+ * True when this is the copy kept for offline reading.
+ */
+offline: boolean, additions: number, deletions: number, };
 
 export type ChangeRequestRef = { repo: string, number: number, };
 
@@ -195,7 +203,11 @@ export type Queue = { items: Array<QueueItem>, problems: Array<RepoProblem>,
 /**
  * RFC 3339, UTC: when this list was fetched.
  */
-synced_at: string, };
+synced_at: string, 
+/**
+ * True when the forge could not be reached and this is the copy kept at `synced_at`.
+ */
+offline: boolean, };
 
 export type QueueItem = { 
 /**
@@ -241,7 +253,15 @@ status_line: string,
 /**
  * Roles the signed-in user is a member of in the base policy.
  */
-my_roles: Array<string>, forge_reviews: Array<ForgeReviewView>, };
+my_roles: Array<string>, forge_reviews: Array<ForgeReviewView>, 
+/**
+ * RFC 3339, UTC: when this was computed from the forge.
+ */
+synced_at: string, 
+/**
+ * True when this is the copy kept for offline reading.
+ */
+offline: boolean, };
 
 export type Risk = "high" | "medium" | "low" | "unassessed";
 
@@ -310,6 +330,12 @@ acknowledgement_template: string,
  */
 locked_until: string | null, };
 
+export type SyncOutcome = { change_requests: number, 
+/**
+ * `owner/name#n: why` for each that could not be fetched.
+ */
+problems: Array<string>, synced_at: string, };
+
 export type TestsView = { passed: number, failed: number, skipped: number, failing: Array<string>, };
 
 export type TokenRequest = { api_url: string, token: string, };
@@ -336,4 +362,5 @@ export type Commands = {
   store_token: [TokenRequest, Person];
   start_device_flow: [DeviceFlowRequest, DeviceStart];
   poll_device_flow: [null, DevicePoll];
+  sync_offline: [null, SyncOutcome];
 };

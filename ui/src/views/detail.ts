@@ -96,6 +96,9 @@ export function detailView(): DetailView {
           ),
           el("div", { class: "labels" }, ...d.item.labels.map((l) => el("span", { class: "label" }, l))),
         ),
+        d.offline
+          ? el("p", { class: "state warning", role: "status", "data-testid": "detail-offline" }, `Offline copy, synced at ${exactUtc(d.synced_at)}.`)
+          : null,
         review.root,
         signingPanel(d, reviewed, () => void loadReview()),
         el("h2", {}, "Description"),

@@ -1,3 +1,4 @@
+import { call } from "../backend";
 import type { ApiError, Queue, QueueItem, Risk } from "../ipc/contract";
 import { el, replaceChildren } from "../dom";
 import { age, exactUtc } from "../format";
@@ -23,10 +24,27 @@ export interface QueueView {
 export function queueView(onOpen: (item: QueueItem) => void): QueueView {
   const list = el("div", { class: "queue-body" });
   const synced = el("span", { class: "muted", "data-testid": "synced-at" });
+  const offline = el("div", {});
+  const keep = el("button", { type: "button", class: "secondary", "data-testid": "sync-offline", title: "Fetch every change request with its evidence and keep it, encrypted, for reading offline" }, "Keep for offline");
+  const keepState = el("span", { class: "muted", "data-testid": "sync-offline-result" });
+  keep.addEventListener("click", async () => {
+    keep.disabled = true;
+    keepState.textContent = "Syncing…";
+    try {
+      const r = await call("sync_offline");
+      keepState.textContent = `${r.change_requests} kept for offline reading${r.problems.length ? `; not kept: ${r.problems.join("; ")}` : ""}`;
+    } catch (e) {
+      keepState.textContent = (e as ApiError).message;
+    } finally {
+      keep.disabled = false;
+    }
+  });
   const root = el(
     "section",
     { class: "queue", "aria-label": "Change requests waiting for review", "data-testid": "queue" },
     el("header", { class: "pane-header" }, el("h2", {}, "Review queue"), synced),
+    el("div", { class: "pane-actions" }, keep, keepState),
+    offline,
     list,
   );
 
@@ -64,6 +82,12 @@ export function queueView(onOpen: (item: QueueItem) => void): QueueView {
       replaceChildren(list, el("p", { class: "state", "data-testid": "queue-loading" }, "Loading change requests…"));
     },
     show(queue, selected) {
+      replaceChildren(
+        offline,
+        queue.offline
+          ? el("p", { class: "state warning", role: "status", "data-testid": "offline-banner" }, `Offline: the forge cannot be reached. Showing what was synced at ${exactUtc(queue.synced_at)}.`)
+          : null,
+      );
       const ago = age(queue.synced_at);
       synced.textContent = ago === "just now" ? "synced just now" : `synced ${ago} ago`;
       synced.title = exactUtc(queue.synced_at);

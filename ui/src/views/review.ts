@@ -122,6 +122,7 @@ export function reviewView(): ReviewView {
           { class: `verdict verdict-${r.verdict}`, "data-testid": "review-verdict", "data-verdict": r.verdict, role: "status" },
           el("strong", {}, VERDICT_TEXT[r.verdict] ?? r.verdict),
           el("div", { class: "mono", "data-testid": "status-line" }, r.status_line),
+          r.offline ? el("div", { class: "muted", "data-testid": "review-offline" }, `Offline copy of the review computed at ${exactUtc(r.synced_at)}: signatures made since are not shown.`) : null,
         ),
         r.policy.error
           ? el("p", { class: "state error", role: "alert", "data-testid": "policy-error" }, r.policy.error)
