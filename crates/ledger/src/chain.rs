@@ -1,21 +1,25 @@
 //! The hash chain, independent of storage: the same function checks the
 //! database and an export.
 
-use sha2::{Digest, Sha256};
-
 /// The previous hash of entry 1.
 pub const GENESIS: [u8; 32] = [0; 32];
 
 /// `SHA-256("countersign-audit-v1" ‖ seq as 8 bytes big-endian ‖ prev ‖ bytes)`.
 /// The sequence number is inside the hash, so a reordered or duplicated entry
 /// cannot keep a valid chain.
+///
+/// SHA-256 from `ring`: its assembly is about twice as fast as the portable
+/// implementation on CPUs without SHA extensions, which is what keeps a
+/// million-entry verification within its time budget on one core.
 pub fn entry_hash(seq: u64, prev: &[u8; 32], bytes: &[u8]) -> [u8; 32] {
-    let mut h = Sha256::new();
+    let mut h = ring::digest::Context::new(&ring::digest::SHA256);
     h.update(b"countersign-audit-v1");
-    h.update(seq.to_be_bytes());
+    h.update(&seq.to_be_bytes());
     h.update(prev);
     h.update(bytes);
-    h.finalize().into()
+    let mut out = [0u8; 32];
+    out.copy_from_slice(h.finish().as_ref());
+    out
 }
 
 /// One stored entry as read back.

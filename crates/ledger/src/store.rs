@@ -363,12 +363,37 @@ impl Ledger {
     /// Check the chain and the checkpoints. `Ok(Err(break))` is a trail that
     /// does not hold; `Err` is a ledger that cannot be read.
     pub fn verify(&self) -> Result<Result<(u64, [u8; 32]), Break>, LedgerError> {
-        let entries = self.entries()?;
-        let heads: Vec<[u8; 32]> = entries.iter().map(|e| e.hash).collect();
-        let chain = verify_chain(entries);
         let checkpoints = self.checkpoints()?;
+        let wanted: std::collections::HashSet<u64> = checkpoints.iter().map(|c| c.size).collect();
+        let mut heads = std::collections::HashMap::new();
+        // Streamed: a million entries are checked without holding them all.
+        let mut stmt = self
+            .conn
+            .prepare("SELECT seq, bytes, prev_hash, hash FROM audit ORDER BY seq")?;
+        let mut read_error = None;
+        let chain = {
+            let rows = stmt.query_map([], |r| {
+                Ok(ChainEntry {
+                    seq: r.get::<_, i64>(0)? as u64,
+                    bytes: r.get(1)?,
+                    prev_hash: blob32(r.get(2)?),
+                    hash: blob32(r.get(3)?),
+                })
+            })?;
+            verify_chain(
+                rows.map_while(|r| r.map_err(|e| read_error = Some(e)).ok())
+                    .inspect(|e| {
+                        if wanted.contains(&e.seq) {
+                            heads.insert(e.seq, e.hash);
+                        }
+                    }),
+            )
+        };
+        if let Some(e) = read_error {
+            return Err(e.into());
+        }
         Ok(chain.and_then(|(size, head)| {
-            check_checkpoints(&checkpoints, size, &heads).map(|()| (size, head))
+            check_checkpoints(&checkpoints, size, |n| heads.get(&n).copied()).map(|()| (size, head))
         }))
     }
 
@@ -514,10 +539,11 @@ impl Ledger {
 
 /// Checkpoints must agree with the trail: same head at their size, no two
 /// heads for one size, and none beyond the trail's end.
+/// `head_at(n)`: the trail's hash after `n` entries, for `1 ≤ n ≤ size`.
 pub(crate) fn check_checkpoints(
     checkpoints: &[Checkpoint],
     size: u64,
-    heads: &[[u8; 32]],
+    head_at: impl Fn(u64) -> Option<[u8; 32]>,
 ) -> Result<(), Break> {
     // Forks first: two signed heads for one size mean the trail was rewritten
     // between them, whichever of the two the current trail matches.
@@ -544,7 +570,7 @@ pub(crate) fn check_checkpoints(
                 ),
             });
         }
-        if cp.size > 0 && hex::encode(heads[cp.size as usize - 1]) != cp.head {
+        if cp.size > 0 && head_at(cp.size).map(hex::encode).as_deref() != Some(cp.head.as_str()) {
             return Err(Break {
                 seq: cp.size,
                 kind: BreakKind::CheckpointMismatch,
