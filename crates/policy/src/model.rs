@@ -52,6 +52,8 @@ pub struct Key {
     pub valid_from: Option<DateTime<FixedOffset>>,
     pub valid_until: Option<DateTime<FixedOffset>>,
     pub revoked_at: Option<DateTime<FixedOffset>>,
+    /// FIDO2 security keys registered with this signing key.
+    pub security_keys: Vec<countersign_signing::fido2::SecurityKey>,
 }
 
 #[derive(Debug)]
@@ -145,6 +147,7 @@ impl Policy {
                         valid_from: k.valid_from.map(|t| t.to_rfc3339()),
                         valid_until: k.valid_until.map(|t| t.to_rfc3339()),
                         revoked_at: k.revoked_at.map(|t| t.to_rfc3339()),
+                        security_keys: k.security_keys.clone(),
                     });
                 }
             }

@@ -109,6 +109,12 @@ struct RawKey {
     valid_until: Option<Spanned<String>>,
     #[serde(default)]
     revoked_at: Option<Spanned<String>>,
+    /// base64url credential id of a FIDO2 security key, with its COSE public
+    /// key as base64url JSON (as `countersign enrol` exports it).
+    #[serde(default)]
+    fido2_credential_id: Option<String>,
+    #[serde(default)]
+    fido2_public_key: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -233,11 +239,40 @@ pub fn parse(text: &str) -> Result<Policy, PolicyError> {
             for k in m.keys {
                 let public_key = PublicKey::from_base64(k.public_key.get_ref())
                     .map_err(|e| at(text, k.public_key.span(), e.to_string()))?;
+                let security_keys = match (&k.fido2_credential_id, &k.fido2_public_key) {
+                    (None, None) => Vec::new(),
+                    (Some(id), Some(cose)) => {
+                        let bytes = base64::Engine::decode(
+                            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                            cose.get_ref(),
+                        )
+                        .map_err(|_| at(text, cose.span(), "fido2_public_key is not base64url"))?;
+                        let public_key = serde_json::from_slice(&bytes).map_err(|e| {
+                            at(
+                                text,
+                                cose.span(),
+                                format!("fido2_public_key is not a COSE key: {e}"),
+                            )
+                        })?;
+                        vec![countersign_signing::fido2::SecurityKey {
+                            credential_id: id.clone(),
+                            public_key,
+                        }]
+                    }
+                    _ => {
+                        return Err(at(
+                            text,
+                            k.public_key.span(),
+                            "fido2_credential_id and fido2_public_key go together",
+                        ))
+                    }
+                };
                 keys.push(Key {
                     public_key,
                     valid_from: time(text, &k.valid_from)?,
                     valid_until: time(text, &k.valid_until)?,
                     revoked_at: time(text, &k.revoked_at)?,
+                    security_keys,
                 });
             }
             members.push(Member {

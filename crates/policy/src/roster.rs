@@ -15,6 +15,8 @@ pub struct EnrolmentRecord {
     pub forge: EnrolmentForge,
     pub public_key: String,
     pub valid_from: String,
+    #[serde(default)]
+    pub security_keys: Vec<countersign_signing::fido2::SecurityKey>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -64,6 +66,18 @@ pub fn add_member(policy_text: &str, role: &str, record_json: &str) -> Result<St
     let mut key = Table::new();
     key.insert("public_key", value(record.public_key.clone()));
     key.insert("valid_from", value(record.valid_from.clone()));
+    if let Some(sk) = record.security_keys.first() {
+        let cose = serde_json::to_vec(&sk.public_key)
+            .map_err(|e| RosterError::BadRecord(e.to_string()))?;
+        key.insert("fido2_credential_id", value(sk.credential_id.clone()));
+        key.insert(
+            "fido2_public_key",
+            value(base64::Engine::encode(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                cose,
+            )),
+        );
+    }
 
     if target.get("members").is_none() {
         target.insert("members", Item::ArrayOfTables(ArrayOfTables::new()));

@@ -20,7 +20,7 @@ pub fn acknowledgement_for(printed_name: &str) -> String {
 }
 
 /// The public half of an enrolment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EnrolmentRecord {
     pub printed_name: String,
     pub forge: ForgeIdentity,
@@ -30,6 +30,9 @@ pub struct EnrolmentRecord {
     /// RFC 3339 UTC; the key is valid from then.
     pub valid_from: String,
     pub acknowledgement: String,
+    /// Security keys registered for signing, if any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub security_keys: Vec<crate::fido2::SecurityKey>,
 }
 
 impl EnrolmentRecord {
@@ -48,6 +51,7 @@ impl EnrolmentRecord {
             public_key,
             valid_from: at.to_rfc3339_opts(SecondsFormat::Secs, true),
             acknowledgement: acknowledgement_for(printed_name),
+            security_keys: Vec::new(),
         }
     }
 
@@ -59,6 +63,7 @@ impl EnrolmentRecord {
             valid_from: Some(self.valid_from.clone()),
             valid_until: None,
             revoked_at: None,
+            security_keys: self.security_keys.clone(),
         }
     }
 }

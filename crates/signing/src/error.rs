@@ -24,6 +24,9 @@ pub enum SigningError {
     /// The OS keychain is missing, locked or refused access.
     #[error("keychain: {0}")]
     Keychain(String),
+    /// A security-key ceremony failed or its assertion does not hold.
+    #[error("security key: {0}")]
+    Fido2(String),
 }
 
 impl SigningError {
@@ -35,6 +38,7 @@ impl SigningError {
             Self::LockedOut { .. } => "signing.locked_out",
             Self::BadKey(_) => "signing.bad_key",
             Self::Keychain(_) => "signing.keychain",
+            Self::Fido2(_) => "signing.security_key",
         }
     }
 }

@@ -17,6 +17,7 @@
 pub mod dsse;
 pub mod enrolment;
 mod error;
+pub mod fido2;
 pub mod keys;
 pub mod manifestation;
 pub mod reauth;

@@ -10,8 +10,9 @@ use crate::dsse::{self, Envelope, IN_TOTO_PAYLOAD_TYPE};
 use crate::keys::PublicKey;
 use crate::reauth::FreshAuth;
 use crate::statement::{
-    App, Approval, AuthMethod, ChangeRequestRef, ForgeClock, ForgeIdentity, Meaning, Signer,
-    Statement, Subject, APPROVAL_PREDICATE_TYPE, DIFF_SUBJECT, EVIDENCE_PREFIX, STATEMENT_TYPE,
+    App, Approval, AuthMethod, ChangeRequestRef, Fido2Assertion, ForgeClock, ForgeIdentity,
+    Meaning, Signer, Statement, Subject, APPROVAL_PREDICATE_TYPE, DIFF_SUBJECT, EVIDENCE_PREFIX,
+    STATEMENT_TYPE,
 };
 use crate::SigningError;
 
@@ -221,6 +222,38 @@ impl ApprovalRequest {
         &self.signer_key
     }
 
+    /// The challenge a security-key assertion for this record must carry: the
+    /// digest of the record with the assertion fields blank. `None` unless the
+    /// request asks for a security key.
+    pub fn fido2_challenge(&self) -> Option<[u8; 32]> {
+        match &self.statement.predicate.authentication {
+            AuthMethod::Fido2 { assertion } => {
+                let mut blank = self.clone();
+                blank.statement.predicate.authentication = AuthMethod::Fido2 {
+                    assertion: crate::fido2::blank(assertion),
+                };
+                Some(blank.preview().digest)
+            }
+            AuthMethod::Password => None,
+        }
+    }
+
+    /// Put the security key's assertion into the record. It must have been
+    /// made for this record's challenge by the credential the request names.
+    pub fn with_assertion(mut self, assertion: Fido2Assertion) -> Result<Self, SigningError> {
+        match &self.statement.predicate.authentication {
+            AuthMethod::Fido2 {
+                assertion: expected,
+            } if expected.credential_id == assertion.credential_id => {
+                self.statement.predicate.authentication = AuthMethod::Fido2 { assertion };
+                Ok(self)
+            }
+            _ => Err(SigningError::Fido2(
+                "this record was not prepared for that security key".into(),
+            )),
+        }
+    }
+
     /// The statement and the digest that signing will cover.
     pub fn preview(&self) -> Preview {
         let payload = serde_json::to_vec(&self.statement).expect("a statement always serializes");
@@ -236,6 +269,13 @@ impl ApprovalRequest {
 /// Sign `request`. `proof` must come from re-authenticating this signer for
 /// this very preview; the private key travels inside it and is dropped here.
 pub fn sign(request: &ApprovalRequest, proof: FreshAuth) -> Result<Envelope, SigningError> {
+    if let AuthMethod::Fido2 { assertion } = &request.statement.predicate.authentication {
+        if assertion.signature.is_empty() {
+            return Err(SigningError::Fido2(
+                "the security key has not confirmed this record yet".into(),
+            ));
+        }
+    }
     let preview = request.preview();
     if !proof.covers(
         request.signer_user_id(),

@@ -50,7 +50,7 @@ impl Bundle {
 }
 
 /// A signer's enrolled key as the roster holds it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrustedKey {
     pub printed_name: String,
     pub forge: ForgeIdentity,
@@ -63,6 +63,9 @@ pub struct TrustedKey {
     /// Signatures at or after revocation are invalid (11.300(c)).
     #[serde(default)]
     pub revoked_at: Option<String>,
+    /// The signer's registered FIDO2 security keys.
+    #[serde(default)]
+    pub security_keys: Vec<crate::fido2::SecurityKey>,
 }
 
 /// What the verifier holds and wants the records to match.
@@ -120,6 +123,15 @@ pub enum Finding {
     },
     EvidenceMissing(String),
     EvidenceUnexpected(String),
+    /// The record says a security key confirmed it, but the assertion does not hold.
+    SecurityKey(String),
+    /// The assertion was made by a security key the roster does not list for the signer.
+    SecurityKeyUnknown(String),
+    /// The key's signature counter went backwards: a cloned key or a replay.
+    SecurityKeyCounter {
+        earlier: u32,
+        now: u32,
+    },
 }
 
 impl std::fmt::Display for Finding {
@@ -154,6 +166,9 @@ impl std::fmt::Display for Finding {
             }
             Self::EvidenceMissing(n) => write!(f, "evidence {n} was supplied but is not covered by the signature"),
             Self::EvidenceUnexpected(n) => write!(f, "the signature covers evidence {n}, which was not supplied"),
+            Self::SecurityKey(why) => write!(f, "the security-key confirmation does not hold: {why}"),
+            Self::SecurityKeyUnknown(id) => write!(f, "confirmed with security key {id}, which the roster does not list for this signer"),
+            Self::SecurityKeyCounter { earlier, now } => write!(f, "the security key's counter went back from {earlier} to {now}: a cloned key or a replayed assertion"),
         }
     }
 }
@@ -164,6 +179,26 @@ pub struct SignatureReport {
     pub statement: Option<Statement>,
     pub manifestation: Option<String>,
     pub findings: Vec<Finding>,
+    /// The security key's signature counter, when one confirmed the record.
+    pub fido2_counter: Option<u32>,
+}
+
+/// The challenge a record's assertion must carry: the digest of the record
+/// with the assertion fields blank (see [`crate::fido2`]).
+pub fn fido2_challenge(statement: &Statement) -> Option<[u8; 32]> {
+    let crate::statement::AuthMethod::Fido2 { assertion } = &statement.predicate.authentication
+    else {
+        return None;
+    };
+    let mut blank = statement.clone();
+    blank.predicate.authentication = crate::statement::AuthMethod::Fido2 {
+        assertion: crate::fido2::blank(assertion),
+    };
+    let payload = serde_json::to_vec(&blank).ok()?;
+    Some(
+        <sha2::Sha256 as sha2::Digest>::digest(crate::dsse::pae(IN_TOTO_PAYLOAD_TYPE, &payload))
+            .into(),
+    )
 }
 
 #[derive(Debug, Clone, Default)]
@@ -258,6 +293,7 @@ pub fn verify_envelope(
             manifestation: None,
             statement,
             findings,
+            fido2_counter: None,
         }];
     }
     let pae = payload
@@ -269,6 +305,7 @@ pub fn verify_envelope(
         .iter()
         .map(|sig| {
             let mut findings = shared.clone();
+            let mut counter = None;
             let key = keys.iter().find(|k| k.public_key.key_id() == sig.keyid);
             match key {
                 None => findings.push(Finding::UnknownKey(sig.keyid.clone())),
@@ -309,6 +346,26 @@ pub fn verify_envelope(
                                 });
                             }
                         }
+                        if let crate::statement::AuthMethod::Fido2 { assertion } = &p.authentication
+                        {
+                            let challenge = statement.as_ref().and_then(fido2_challenge);
+                            match key
+                                .security_keys
+                                .iter()
+                                .find(|k| k.credential_id == assertion.credential_id)
+                            {
+                                None => findings.push(Finding::SecurityKeyUnknown(
+                                    assertion.credential_id.clone(),
+                                )),
+                                Some(sk) => match challenge
+                                    .ok_or_else(|| "no challenge".to_owned())
+                                    .and_then(|c| crate::fido2::check(assertion, sk, &c))
+                                {
+                                    Ok(n) => counter = Some(n),
+                                    Err(why) => findings.push(Finding::SecurityKey(why)),
+                                },
+                            }
+                        }
                     }
                 }
             }
@@ -317,6 +374,7 @@ pub fn verify_envelope(
                 manifestation: statement.as_ref().map(|s| manifestation(&s.predicate)),
                 statement: statement.clone(),
                 findings,
+                fido2_counter: counter,
             }
         })
         .collect()
@@ -409,11 +467,45 @@ fn check_statement(s: &Statement, expect: &Expectations) -> Vec<Finding> {
 
 /// Verify every envelope of a bundle.
 pub fn verify_bundle(bundle: &Bundle, keys: &[TrustedKey], expect: &Expectations) -> Report {
-    Report {
-        signatures: bundle
-            .envelopes
-            .iter()
-            .flat_map(|e| verify_envelope(e, keys, expect))
-            .collect(),
+    let mut signatures: Vec<SignatureReport> = bundle
+        .envelopes
+        .iter()
+        .flat_map(|e| verify_envelope(e, keys, expect))
+        .collect();
+    flag_counters_going_back(&mut signatures);
+    Report { signatures }
+}
+
+/// Per security key, in signing order, the counter must grow (authenticators
+/// that keep no counter report 0 throughout, which says nothing).
+pub fn flag_counters_going_back(signatures: &mut [SignatureReport]) {
+    let mut uses: Vec<(String, String, u32, usize)> = signatures
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| {
+            let counter = s.fido2_counter?;
+            let p = &s.statement.as_ref()?.predicate;
+            let crate::statement::AuthMethod::Fido2 { assertion } = &p.authentication else {
+                return None;
+            };
+            Some((
+                assertion.credential_id.clone(),
+                p.signed_at.clone(),
+                counter,
+                i,
+            ))
+        })
+        .collect();
+    uses.sort_by(|a, b| (a.0.as_str(), parse_time(&a.1)).cmp(&(b.0.as_str(), parse_time(&b.1))));
+    for pair in uses.windows(2) {
+        let (earlier, later) = (&pair[0], &pair[1]);
+        if earlier.0 == later.0 && later.2 != 0 && later.2 <= earlier.2 {
+            signatures[later.3]
+                .findings
+                .push(Finding::SecurityKeyCounter {
+                    earlier: earlier.2,
+                    now: later.2,
+                });
+        }
     }
 }
