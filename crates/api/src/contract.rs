@@ -418,6 +418,7 @@ commands! {
     start_device_flow: DeviceFlowRequest => DeviceStart;
     poll_device_flow: () => DevicePoll;
     sync_offline: () => SyncOutcome;
+    register_security_key: SecurityKeyRequest => SignerStatus;
 }
 
 /// `()` (no request) has no declaration of its own: it is `null` inline.
@@ -512,6 +513,10 @@ pub struct SignerStatus {
     pub acknowledgement_template: String,
     /// RFC 3339 UTC, when signing is locked after repeated failures.
     pub locked_until: Option<String>,
+    /// Registered FIDO2 security keys.
+    pub security_keys: u32,
+    /// A security-key reader is available in this build (USB).
+    pub security_key_support: bool,
 }
 
 #[derive(Debug, Deserialize, TS)]
@@ -538,6 +543,10 @@ pub struct SignatureDraft {
     pub meaning: Meaning,
     pub reason: String,
     pub role: String,
+    /// Confirm with the registered FIDO2 security key (PIN and touch) as well
+    /// as the signing password.
+    #[serde(default)]
+    pub use_security_key: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -573,6 +582,18 @@ pub struct SignRequest {
     pub seen: SeenContent,
     #[ts(type = "string")]
     pub password: countersign_secret::Secret<String>,
+    /// The security key's PIN, when the draft uses one.
+    #[serde(default)]
+    #[ts(type = "string | null")]
+    pub security_key_pin: Option<countersign_secret::Secret<String>>,
+}
+
+/// Register a FIDO2 security key for this signer (PIN set on the key).
+#[derive(Debug, Deserialize, TS)]
+pub struct SecurityKeyRequest {
+    #[serde(default)]
+    #[ts(type = "string | null")]
+    pub pin: Option<countersign_secret::Secret<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

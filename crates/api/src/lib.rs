@@ -11,6 +11,7 @@ mod offline;
 pub mod push;
 mod queue;
 pub mod review;
+pub mod security_key;
 mod session;
 pub mod settings;
 pub mod signatures;

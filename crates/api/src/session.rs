@@ -11,8 +11,8 @@ use crate::contract::{
     AddSigner, AppInfo, AuditFilter, AuditTrail, ChangeRequestDetail, ChangeRequestRef,
     DeviceFlowRequest, DevicePoll, DeviceStart, EnrolRequest, Enrolment, Outbox, OutboxRow, Person,
     PolicyCheck, PolicyDraft, PolicyText, ProposePolicy, ProposedPolicy, PushOutcome, Queue,
-    RepoRef, Review, SettingsView, SignRequest, SignatureDraft, SignaturePreview, SignedRecord,
-    SignerStatus, SyncOutcome, TokenRequest,
+    RepoRef, Review, SecurityKeyRequest, SettingsView, SignRequest, SignatureDraft,
+    SignaturePreview, SignedRecord, SignerStatus, SyncOutcome, TokenRequest,
 };
 use countersign_ledger::cache::Kind;
 
@@ -445,7 +445,12 @@ impl Session {
     /// signer's key to the policy roster (on a real forge that is a reviewed
     /// change to `.countersign/policy.toml`).
     async fn add_to_sandbox_roster(&self, enrolment: &Enrolment) -> Result<(), ApiError> {
-        let record: serde_json::Value = serde_json::from_str(&enrolment.record_json)
+        self.add_to_sandbox_roster_json(&enrolment.record_json)
+            .await
+    }
+
+    async fn add_to_sandbox_roster_json(&self, record_json: &str) -> Result<(), ApiError> {
+        let record: serde_json::Value = serde_json::from_str(record_json)
             .map_err(|e| ApiError::new("internal", e.to_string()))?;
         let url = Url::parse(&self.info.forge_url)
             .and_then(|u| u.join("_sandbox/roster"))
@@ -453,6 +458,7 @@ impl Session {
         let body = serde_json::json!({
             "user_id": record["forge"]["user_id"],
             "public_key": record["public_key"],
+            "security_keys": record["security_keys"],
         });
         let response = reqwest::Client::new()
             .post(url)
@@ -472,6 +478,27 @@ impl Session {
             ));
         }
         Ok(())
+    }
+
+    /// Use this security-key reader (the app's USB reader; a software key in tests).
+    pub fn set_security_key_device(&self, device: Arc<dyn crate::security_key::SecurityKeyDevice>) {
+        self.signatures.set_security_key_device(device);
+    }
+
+    pub async fn register_security_key(
+        &self,
+        request: SecurityKeyRequest,
+    ) -> Result<SignerStatus, ApiError> {
+        let enrolment = self
+            .signatures
+            .register_security_key(self.forge.as_ref(), request.pin)
+            .await?;
+        if self.info.sandbox {
+            let record = serde_json::to_string(&enrolment)
+                .map_err(|e| ApiError::new("internal", e.to_string()))?;
+            self.add_to_sandbox_roster_json(&record).await?;
+        }
+        self.signer_status().await
     }
 
     pub async fn preview_signature(

@@ -15,6 +15,7 @@ use countersign_ledger::{AuditEvent, Checkpoint, EventKind, Ledger, LedgerError}
 /// A checkpoint whose signature is the signed record with this id: the record's
 /// `audit_head` names the checkpoint's size and head.
 pub const RECORD_CHECKPOINT: &str = "dsse-record:";
+use countersign_secret::Secret;
 use countersign_signing::enrolment::{acknowledgement_for, EnrolmentRecord, ACKNOWLEDGEMENT};
 use countersign_signing::keys::SignerKey;
 use countersign_signing::manifestation::manifestation;
@@ -87,6 +88,7 @@ pub struct Signatures {
     ledger_path: PathBuf,
     ledger: Mutex<Option<Ledger>>,
     kdf: KdfParams,
+    device: Mutex<Option<Arc<dyn crate::security_key::SecurityKeyDevice>>>,
 }
 
 fn actor(identity: &ForgeIdentity) -> String {
@@ -115,7 +117,65 @@ impl Signatures {
             ledger_path,
             ledger: Mutex::new(None),
             kdf: KdfParams::default(),
+            device: Mutex::new(None),
         }
+    }
+
+    /// The security-key reader this device has (USB in the app, software in tests).
+    pub fn set_security_key_device(&self, device: Arc<dyn crate::security_key::SecurityKeyDevice>) {
+        *self.device.lock().unwrap() = Some(device);
+    }
+
+    fn device(&self) -> Result<Arc<dyn crate::security_key::SecurityKeyDevice>, ApiError> {
+        self.device.lock().unwrap().clone().ok_or_else(|| {
+            ApiError::new(
+                "signing.no_security_key_reader",
+                "this build of Countersign cannot reach a security key",
+            )
+        })
+    }
+
+    fn save(&self, identity: &ForgeIdentity, stored: &StoredSigner) -> Result<(), ApiError> {
+        let bytes =
+            serde_json::to_vec(stored).map_err(|e| ApiError::new("internal", e.to_string()))?;
+        self.keychain()?.set(&account(identity), &bytes)?;
+        Ok(())
+    }
+
+    /// Register a FIDO2 security key for the enrolled signer: a second factor
+    /// that then confirms each record it is used for.
+    pub async fn register_security_key(
+        &self,
+        forge: &dyn Forge,
+        pin: Option<Secret<String>>,
+    ) -> Result<EnrolmentRecord, ApiError> {
+        let (_, identity) = Self::identity(forge).await?;
+        let mut stored = self.load(&identity)?.ok_or_else(|| {
+            ApiError::new("signing.not_enrolled", "enrol before adding a security key")
+        })?;
+        let (options, state) = countersign_signing::fido2::start_registration(
+            identity.user_id,
+            &identity.login,
+            &stored.enrolment.printed_name,
+        )?;
+        let device = self.device()?;
+        let response = tokio::task::spawn_blocking(move || device.register(options, pin.as_ref()))
+            .await
+            .map_err(|e| ApiError::new("internal", e.to_string()))??;
+        let key = countersign_signing::fido2::finish_registration(&response, &state)?;
+        let credential = key.credential_id.clone();
+        stored.enrolment.security_keys.push(key);
+        self.save(&identity, &stored)?;
+        self.audit(
+            AuditEvent::now(
+                EventKind::Enrolment,
+                actor(&identity),
+                format!("security-key:{credential}"),
+            )
+            .change(None, Some(credential))
+            .detail("FIDO2 security key registered (user verification required)"),
+        )?;
+        Ok(stored.enrolment)
     }
 
     /// Run `f` with the ledger, opening it on first use.
@@ -281,6 +341,10 @@ impl Signatures {
             fingerprint: stored.as_ref().map(|s| s.enrolment.fingerprint.clone()),
             acknowledgement_template: ACKNOWLEDGEMENT.to_owned(),
             locked_until,
+            security_keys: stored
+                .as_ref()
+                .map_or(0, |s| s.enrolment.security_keys.len() as u32),
+            security_key_support: self.device.lock().unwrap().is_some(),
         })
     }
 
@@ -409,7 +473,24 @@ impl Signatures {
                 .as_ref()
                 .ok()
                 .and_then(|a| a.as_ref().map(|f| f.digest.clone())),
-            authentication: AuthMethod::Password,
+            authentication: if draft.use_security_key {
+                let key = stored.enrolment.security_keys.first().ok_or_else(|| {
+                    ApiError::new(
+                        "signing.no_security_key",
+                        "no security key is registered for this signer",
+                    )
+                })?;
+                AuthMethod::Fido2 {
+                    assertion: countersign_signing::statement::Fido2Assertion {
+                        credential_id: key.credential_id.clone(),
+                        authenticator_data: String::new(),
+                        client_data_json: String::new(),
+                        signature: String::new(),
+                    },
+                }
+            } else {
+                AuthMethod::Password
+            },
             audit_head: (size > 0).then(|| format!("{size}:{}", hex::encode(head))),
             app_version: env!("CARGO_PKG_VERSION").to_owned(),
         })?;
@@ -489,6 +570,58 @@ impl Signatures {
                 ));
             }
         }
+        // The security key confirms this very record (its challenge is the
+        // record's digest); a wrong PIN, no touch or a bad assertion counts as
+        // a failed authentication like a wrong password.
+        let approval = match approval.fido2_challenge() {
+            None => approval,
+            Some(challenge) => {
+                let identity = stored.enrolment.forge.clone();
+                self.restore_attempts(&identity)?;
+                // Locked out: refused before the key is even asked.
+                let locked = self
+                    .reauth
+                    .lock()
+                    .unwrap()
+                    .locked_until(user.id, Utc::now());
+                if let Some(until) = locked {
+                    return Err(SigningError::LockedOut { until, failures: 0 }.into());
+                }
+                let key = stored
+                    .enrolment
+                    .security_keys
+                    .first()
+                    .cloned()
+                    .ok_or_else(|| {
+                        ApiError::new("signing.no_security_key", "no security key is registered")
+                    })?;
+                let options = countersign_signing::fido2::request(&challenge, &key)?;
+                let device = self.device()?;
+                let pin = request.security_key_pin;
+                let asserted =
+                    tokio::task::spawn_blocking(move || device.assert(options, pin.as_ref()))
+                        .await
+                        .map_err(|e| ApiError::new("internal", e.to_string()))?
+                        .and_then(|c| {
+                            let a = countersign_signing::fido2::assertion_of(&c);
+                            countersign_signing::fido2::check(&a, &key, &challenge)
+                                .map(|_| a)
+                                .map_err(|why| ApiError::new("signing.security_key", why))
+                        });
+                match asserted {
+                    Ok(assertion) => approval.with_assertion(assertion)?,
+                    Err(e) => {
+                        let events = self.reauth.lock().unwrap().record_failure(
+                            Utc::now(),
+                            user.id,
+                            &format!("security key: {}", e.message),
+                        );
+                        self.record_auth_events(&identity, &events)?;
+                        return Err(e);
+                    }
+                }
+            }
+        };
         let digest = approval.preview().digest;
         let verified = VerifiedIdentity {
             host: forge.host().to_owned(),

@@ -179,6 +179,7 @@ mod signing {
             meaning: Meaning::Approval,
             reason: "Verified RA-042".into(),
             role: "QA".into(),
+            use_security_key: false,
         }
     }
 
@@ -240,6 +241,7 @@ mod signing {
             draft: draft(),
             seen: seen.lock().unwrap().clone(),
             password: Secret::from(password),
+            security_key_pin: None,
         };
         assert_eq!(
             s.sign_change_request(sign(PASSWORD))
@@ -388,6 +390,7 @@ mod signing {
                 draft: draft(),
                 seen,
                 password: Secret::from(PASSWORD),
+                security_key_pin: None,
             })
             .await
             .unwrap_err();
@@ -457,6 +460,7 @@ mod push {
             meaning: Meaning::Approval,
             reason: "Verified RA-042".into(),
             role: "QA".into(),
+            use_security_key: false,
         };
         let preview = s.preview_signature(draft.clone()).await.unwrap();
         let seen = SeenContent {
@@ -467,6 +471,7 @@ mod push {
             draft,
             seen,
             password: Secret::from(PASSWORD),
+            security_key_pin: None,
         })
         .await
         .unwrap();

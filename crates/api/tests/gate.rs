@@ -72,6 +72,7 @@ impl Device {
             meaning,
             reason: "Reviewed the diff, RA and test evidence".into(),
             role: role.into(),
+            use_security_key: false,
         };
         let preview = self.session.preview_signature(draft.clone()).await.unwrap();
         self.session
@@ -82,6 +83,7 @@ impl Device {
                     diff_sha256: preview.diff_sha256,
                 },
                 password: Secret::from(PASSWORD),
+                security_key_pin: None,
             })
             .await
             .unwrap();
@@ -648,6 +650,7 @@ async fn the_governing_policy_sets_the_lockout() {
         meaning: Meaning::Approval,
         reason: "r".into(),
         role: "qa".into(),
+        use_security_key: false,
     };
     let preview = bob.session.preview_signature(draft.clone()).await.unwrap();
     let attempt = || SignRequest {
@@ -657,6 +660,7 @@ async fn the_governing_policy_sets_the_lockout() {
             diff_sha256: preview.diff_sha256.clone(),
         },
         password: Secret::from("not the password at all"),
+        security_key_pin: None,
     };
     let first = bob
         .session
@@ -796,4 +800,134 @@ async fn what_was_synced_reads_offline_and_what_was_not_says_so() {
         "{}",
         never.message
     );
+}
+
+/// The software authenticator standing in for a USB security key.
+struct SoftKey(
+    std::sync::Mutex<webauthn_authenticator_rs::softpasskey::SoftPasskey>,
+    bool,
+);
+
+impl countersign_api::security_key::SecurityKeyDevice for SoftKey {
+    fn register(
+        &self,
+        options: webauthn_rs::prelude::CreationChallengeResponse,
+        _pin: Option<&Secret<String>>,
+    ) -> Result<webauthn_rs::prelude::RegisterPublicKeyCredential, countersign_api::ApiError> {
+        use webauthn_authenticator_rs::WebauthnAuthenticator;
+        self.0
+            .lock()
+            .unwrap()
+            .do_registration(countersign_api::security_key::origin(), options)
+            .map_err(|e| countersign_api::ApiError::new("signing.security_key", format!("{e:?}")))
+    }
+
+    fn assert(
+        &self,
+        options: webauthn_rs::prelude::RequestChallengeResponse,
+        pin: Option<&Secret<String>>,
+    ) -> Result<webauthn_rs::prelude::PublicKeyCredential, countersign_api::ApiError> {
+        use webauthn_authenticator_rs::WebauthnAuthenticator;
+        // The second field: whether the PIN is accepted.
+        if !self.1 || pin.is_none() {
+            return Err(countersign_api::ApiError::new(
+                "signing.security_key",
+                "PIN refused by the key",
+            ));
+        }
+        self.0
+            .lock()
+            .unwrap()
+            .do_authentication(countersign_api::security_key::origin(), options)
+            .map_err(|e| countersign_api::ApiError::new("signing.security_key", format!("{e:?}")))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_security_key_confirms_the_record_and_the_gate_checks_it() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
+    let soft = Arc::new(SoftKey(
+        std::sync::Mutex::new(webauthn_authenticator_rs::softpasskey::SoftPasskey::new(
+            true,
+        )),
+        true,
+    ));
+    bob.session.set_security_key_device(soft);
+    become_(&sandbox, "bob-qa");
+    let status = bob
+        .session
+        .register_security_key(countersign_api::contract::SecurityKeyRequest {
+            pin: Some(Secret::from("123456")),
+        })
+        .await
+        .unwrap();
+    assert_eq!(status.security_keys, 1);
+
+    let draft = SignatureDraft {
+        change_request: cr(43),
+        meaning: Meaning::Approval,
+        reason: "UT-9 passed".into(),
+        role: "qa".into(),
+        use_security_key: true,
+    };
+    let preview = bob.session.preview_signature(draft.clone()).await.unwrap();
+    let request = |pin: Option<&str>| SignRequest {
+        draft: draft.clone(),
+        seen: SeenContent {
+            head_sha: preview.head_sha.clone(),
+            diff_sha256: preview.diff_sha256.clone(),
+        },
+        password: Secret::from(PASSWORD),
+        security_key_pin: pin.map(Secret::from),
+    };
+    // No PIN: the key refuses, and it counts as a failed authentication.
+    let refused = bob
+        .session
+        .sign_change_request(request(None))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, "signing.security_key");
+    let trail = bob
+        .session
+        .audit_trail(countersign_api::contract::AuditFilter {
+            kind: Some("auth_failed".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(trail.rows.len(), 1);
+
+    let signed = bob
+        .session
+        .sign_change_request(request(Some("123456")))
+        .await
+        .unwrap();
+    assert!(signed.envelope_json.len() > 100);
+    assert!(bob.session.push_outbox().await.unwrap().failed == 0);
+    let statements = statements_in_ref(&sandbox, 43);
+    assert!(
+        statements[0]["predicate"]["authentication"]["fido2"]["assertion"]["signature"]
+            .as_str()
+            .is_some_and(|s| !s.is_empty())
+    );
+    let g = gate(&sandbox, 43).await;
+    assert!(g.approved, "{:?}", g.review.signatures);
+
+    // A roster without the security key does not accept the confirmation.
+    {
+        let store = sandbox.store();
+        let mut st = store.write().unwrap();
+        let repo = &mut st.repos[0];
+        for k in &mut repo.roster_keys {
+            k.security_key = None;
+        }
+        countersign_forge_sandbox::refresh_policy(repo);
+    }
+    let g = gate(&sandbox, 43).await;
+    assert!(!g.approved);
+    assert!(g.review.signatures[0]
+        .why
+        .as_deref()
+        .unwrap()
+        .contains("security key"));
 }

@@ -354,6 +354,7 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
                 meaning,
                 reason,
                 role,
+                use_security_key: false,
             };
             // The CLI's "review" is this line: the commit and diff it signs.
             let preview = session.preview_signature(draft.clone()).await?;
@@ -370,6 +371,7 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
                     draft,
                     seen,
                     password,
+                    security_key_pin: None,
                 })
                 .await?;
             println!("{}", signed.manifestation);

@@ -10,7 +10,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD as STANDARD_NO_PAD_URL};
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
@@ -718,13 +718,27 @@ async fn add_to_roster(State(store): State<Shared>, Json(body): Json<Value>) -> 
         .as_str()
         .map(str::to_owned)
         .unwrap_or_else(|| ts(Utc::now() - Duration::minutes(5)));
+    let security_key = body["security_keys"]
+        .as_array()
+        .and_then(|a| a.first())
+        .and_then(|k| {
+            let id = k["credential_id"].as_str()?.to_owned();
+            let cose = serde_json::to_vec(&k["public_key"]).ok()?;
+            Some((id, STANDARD_NO_PAD_URL.encode(cose)))
+        });
     for repo in &mut store.repos {
-        if !repo.roster_keys.iter().any(|k| k.public_key == public_key) {
-            repo.roster_keys.push(RosterKey {
+        match repo
+            .roster_keys
+            .iter_mut()
+            .find(|k| k.public_key == public_key)
+        {
+            Some(existing) => existing.security_key = security_key.clone(),
+            None => repo.roster_keys.push(RosterKey {
                 user_id,
                 public_key: public_key.to_owned(),
                 valid_from: valid_from.clone(),
-            });
+                security_key: security_key.clone(),
+            }),
         }
         crate::seed::refresh_policy(repo);
     }

@@ -20,6 +20,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub use faults::{Fault, FaultRule};
+pub use seed::refresh_policy;
 pub use store::{
     Artifact, FileChange, GitObject, GitStore, RosterKey, Store, WorkflowRun, SANDBOX_TOKEN,
 };

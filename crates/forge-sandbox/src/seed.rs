@@ -423,6 +423,11 @@ pub fn policy_toml(keys: &[RosterKey]) -> String {
                 "[[roles.members.keys]]\npublic_key = \"{}\"\nvalid_from = \"{}\"\n",
                 k.public_key, k.valid_from
             ));
+            if let Some((id, cose)) = &k.security_key {
+                m.push_str(&format!(
+                    "fido2_credential_id = \"{id}\"\nfido2_public_key = \"{cose}\"\n"
+                ));
+            }
         }
         m
     };

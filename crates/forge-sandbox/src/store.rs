@@ -103,6 +103,8 @@ pub struct RosterKey {
     pub user_id: u64,
     pub public_key: String,
     pub valid_from: String,
+    /// A registered security key: credential id and base64url COSE-key JSON.
+    pub security_key: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone)]

@@ -267,4 +267,34 @@ impl Reauthenticator {
             }
         }
     }
+
+    /// A failed second factor (security key: wrong PIN, no touch, bad
+    /// assertion) counts toward the lockout like a wrong password.
+    pub fn record_failure(
+        &mut self,
+        now: DateTime<Utc>,
+        signer_user_id: u64,
+        reason: &str,
+    ) -> Vec<AuthEvent> {
+        let policy = self.policy;
+        let state = self.signers.entry(signer_user_id).or_default();
+        state.failures.retain(|t| now - *t < policy.failure_window);
+        state.failures.push(now);
+        state.session_last_used = None;
+        let failures_in_window = state.failures.len() as u32;
+        let mut events = vec![AuthEvent::Failed {
+            user_id: signer_user_id,
+            reason: reason.to_owned(),
+            failures_in_window,
+        }];
+        if failures_in_window >= policy.max_failures {
+            let until = now + policy.lockout;
+            state.locked_until = Some(until);
+            events.push(AuthEvent::LockedOut {
+                user_id: signer_user_id,
+                until,
+            });
+        }
+        events
+    }
 }

@@ -269,6 +269,8 @@ export type RosterMember = { printed_name: string, login: string, user_id: numbe
 
 export type RosterRole = { name: string, description: string, members: Array<RosterMember>, };
 
+export type SecurityKeyRequest = { pin: string | null, };
+
 export type SeenContent = { head_sha: string, diff_sha256: string, };
 
 export type SettingsView = { settings: ForgeSettings, 
@@ -286,9 +288,18 @@ export type SignRequest = { draft: SignatureDraft,
  * What the preview showed. Signing refuses if the forge now has anything
  * else: what you see is what you sign (11.10(h)).
  */
-seen: SeenContent, password: string, };
+seen: SeenContent, password: string, 
+/**
+ * The security key's PIN, when the draft uses one.
+ */
+security_key_pin: string | null, };
 
-export type SignatureDraft = { change_request: ChangeRequestRef, meaning: Meaning, reason: string, role: string, };
+export type SignatureDraft = { change_request: ChangeRequestRef, meaning: Meaning, reason: string, role: string, 
+/**
+ * Confirm with the registered FIDO2 security key (PIN and touch) as well
+ * as the signing password.
+ */
+use_security_key: boolean, };
 
 export type SignaturePreview = { signer: string, head_sha: string, diff_sha256: string, evidence: Array<DigestEntry>, 
 /**
@@ -328,7 +339,15 @@ acknowledgement_template: string,
 /**
  * RFC 3339 UTC, when signing is locked after repeated failures.
  */
-locked_until: string | null, };
+locked_until: string | null, 
+/**
+ * Registered FIDO2 security keys.
+ */
+security_keys: number, 
+/**
+ * A security-key reader is available in this build (USB).
+ */
+security_key_support: boolean, };
 
 export type SyncOutcome = { change_requests: number, 
 /**
@@ -363,4 +382,5 @@ export type Commands = {
   start_device_flow: [DeviceFlowRequest, DeviceStart];
   poll_device_flow: [null, DevicePoll];
   sync_offline: [null, SyncOutcome];
+  register_security_key: [SecurityKeyRequest, SignerStatus];
 };
