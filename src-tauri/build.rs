@@ -23,6 +23,7 @@ const COMMANDS: &[&str] = &[
     "start_device_flow",
     "poll_device_flow",
     "sync_offline",
+    "register_security_key",
 ];
 
 fn main() {

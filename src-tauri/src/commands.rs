@@ -5,8 +5,8 @@ use countersign_api::contract::{
     AddSigner, AppInfo, AuditFilter, AuditTrail, ChangeRequestDetail, ChangeRequestRef,
     DeviceFlowRequest, DevicePoll, DeviceStart, EnrolRequest, Enrolment, Outbox, Person,
     PolicyCheck, PolicyDraft, PolicyText, ProposePolicy, ProposedPolicy, PushOutcome, Queue,
-    RepoRef, Review, SettingsView, SignRequest, SignatureDraft, SignaturePreview, SignedRecord,
-    SignerStatus, SyncOutcome, TokenRequest,
+    RepoRef, Review, SecurityKeyRequest, SettingsView, SignRequest, SignatureDraft,
+    SignaturePreview, SignedRecord, SignerStatus, SyncOutcome, TokenRequest,
 };
 use countersign_api::settings::ForgeSettings;
 use countersign_api::ApiError;
@@ -149,4 +149,12 @@ pub async fn poll_device_flow(shell: State<'_, Shell>) -> Result<DevicePoll, Api
 #[tauri::command]
 pub async fn sync_offline(shell: State<'_, Shell>) -> Result<SyncOutcome, ApiError> {
     shell.session().sync_offline().await
+}
+
+#[tauri::command]
+pub async fn register_security_key(
+    shell: State<'_, Shell>,
+    request: SecurityKeyRequest,
+) -> Result<SignerStatus, ApiError> {
+    shell.session().register_security_key(request).await
 }

@@ -43,6 +43,7 @@ fn main() {
             commands::start_device_flow,
             commands::poll_device_flow,
             commands::sync_offline,
+            commands::register_security_key,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("the Countersign window could not start");

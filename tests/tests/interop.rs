@@ -165,6 +165,7 @@ fn we_verify_envelopes_that_securesystemslib_signs() {
         valid_from: None,
         valid_until: None,
         revoked_at: None,
+        security_keys: Vec::new(),
     };
     let report = verify_bundle(
         &Bundle::new(vec![theirs]),

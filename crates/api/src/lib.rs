@@ -12,6 +12,8 @@ pub mod push;
 mod queue;
 pub mod review;
 pub mod security_key;
+#[cfg(feature = "usb")]
+pub mod security_key_usb;
 mod session;
 pub mod settings;
 pub mod signatures;

@@ -144,6 +144,9 @@ impl Session {
             .parent()
             .map(PathBuf::from)
             .unwrap_or_else(default_data_dir);
+        let signatures = Signatures::new(local.keychain.clone(), local.ledger.clone());
+        #[cfg(feature = "usb")]
+        signatures.set_security_key_device(Arc::new(crate::security_key_usb::UsbSecurityKey));
         Ok(Self {
             forge: Arc::new(forge),
             info,
@@ -153,7 +156,7 @@ impl Session {
             )),
             data_dir,
             device: tokio::sync::Mutex::new(None),
-            signatures: Signatures::new(local.keychain, local.ledger),
+            signatures,
             _sandbox: embedded,
         })
     }

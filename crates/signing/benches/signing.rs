@@ -115,6 +115,7 @@ fn main() {
         valid_from: None,
         valid_until: None,
         revoked_at: None,
+        security_keys: Vec::new(),
     }];
     let bundle = Bundle::new(vec![envelope_for_verify]);
     per_op(

@@ -80,6 +80,7 @@ fn signer(seed: u8) -> Signer {
         valid_from: None,
         valid_until: None,
         revoked_at: None,
+        security_keys: Vec::new(),
     };
     Signer {
         key: key.public(),

@@ -108,6 +108,9 @@ function signForm(detail: ChangeRequestDetail, status: SignerStatus, roles: stri
       ? el("select", { "data-testid": "sign-role" }, ...roles.map((r) => el("option", { value: r }, r)))
       : el("input", { type: "text", "data-testid": "sign-role", maxlength: "200", placeholder: "e.g. QA" });
   const reason = el("textarea", { rows: "3", maxlength: "1000", "data-testid": "sign-reason", placeholder: "Why you sign, in your own words (required)" });
+  const useKey = el("input", { type: "checkbox", "data-testid": "sign-use-key" });
+  useKey.checked = status.security_keys > 0;
+  const keySection = securityKeySection(status, pushedToForge);
   const review = el("button", { type: "button", class: "primary", "data-testid": "sign-review" }, "Review what I am signing");
   const step = el("div", {});
   const draft = (): SignatureDraft => ({
@@ -115,12 +118,14 @@ function signForm(detail: ChangeRequestDetail, status: SignerStatus, roles: stri
     meaning: meaning.value as Meaning,
     reason: reason.value,
     role: role.value,
+    use_security_key: useKey.checked,
   });
   review.addEventListener("click", async () => {
     review.disabled = true;
     try {
       const preview = await call("preview_signature", draft());
       const password = el("input", { type: "password", "data-testid": "sign-password", autocomplete: "current-password" });
+      const pin = el("input", { type: "password", "data-testid": "sign-key-pin", autocomplete: "off", inputmode: "numeric" });
       const signButton = el("button", { type: "submit", class: "primary danger", "data-testid": "sign-submit" }, "Sign");
       const outcome = el("div", {});
       const confirm = el(
@@ -144,6 +149,7 @@ function signForm(detail: ChangeRequestDetail, status: SignerStatus, roles: stri
           el("dd", { class: "mono" }, preview.record_digest),
         ),
         field("Signing password", password, "Re-enter it for every signature."),
+        useKey.checked ? field("Security key PIN", pin, "Then touch the key when it blinks: it confirms this very record.") : null,
         signButton,
         outcome,
       );
@@ -155,6 +161,7 @@ function signForm(detail: ChangeRequestDetail, status: SignerStatus, roles: stri
             draft: draft(),
             seen: { head_sha: preview.head_sha, diff_sha256: preview.diff_sha256 },
             password: password.value,
+            security_key_pin: useKey.checked ? pin.value : null,
           });
           const pushed = el("p", { class: "muted", "data-testid": "push-result" }, "Sending the record to the forge…");
           replaceChildren(
@@ -200,8 +207,40 @@ function signForm(detail: ChangeRequestDetail, status: SignerStatus, roles: stri
     field("Meaning", meaning),
     field("Role", role),
     field("Reason", reason),
+    status.security_keys > 0 ? el("label", { class: "ack" }, useKey, "Also confirm with my security key (PIN and touch)") : null,
     review,
     step,
+    keySection,
   );
   return root;
+}
+
+/// Register a FIDO2 security key, when this build can reach one and none is registered yet.
+function securityKeySection(status: SignerStatus, done: () => void): HTMLElement | null {
+  if (!status.security_key_support || status.security_keys > 0) return null;
+  const pin = el("input", { type: "password", "data-testid": "key-pin", autocomplete: "off", inputmode: "numeric" });
+  const add = el("button", { type: "button", "data-testid": "key-register" }, "Register my security key");
+  const result = el("div", {});
+  add.addEventListener("click", async () => {
+    add.disabled = true;
+    replaceChildren(result, el("p", { class: "muted" }, "Touch your security key when it blinks…"));
+    try {
+      await call("register_security_key", { pin: pin.value || null });
+      replaceChildren(result, el("p", { class: "ok", "data-testid": "key-registered" }, "Security key registered. Give your updated enrolment record to an administrator."));
+      done();
+    } catch (e) {
+      replaceChildren(result, errorBox(e as ApiError));
+    } finally {
+      pin.value = "";
+      add.disabled = false;
+    }
+  });
+  return el(
+    "details",
+    { class: "security-key" },
+    el("summary", {}, "Add a FIDO2 security key (optional)"),
+    field("Security key PIN", pin),
+    add,
+    result,
+  );
 }
