@@ -19,6 +19,15 @@ fn main() {
                 data_dir.clone(),
             ))?;
             app.manage(shell::Shell::new(session, data_dir));
+            // Lock or suspend ends every signing session (11.200(a)(1)).
+            for bus in [countersign_api::os_session::Bus::System, countersign_api::os_session::Bus::Session] {
+                let handle = app.handle().clone();
+                countersign_api::os_session::watch(bus, move |why| {
+                    if let Err(e) = handle.state::<shell::Shell>().session().end_signing_sessions(why) {
+                        tracing::error!(code = %e.code, error = %e.message, "could not end the signing sessions");
+                    }
+                });
+            }
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod contract;
 mod error;
 mod offline;
+pub mod os_session;
 pub mod push;
 mod queue;
 pub mod review;

@@ -483,6 +483,11 @@ impl Session {
         Ok(())
     }
 
+    /// The OS says the signer stepped away: every signing session ends.
+    pub fn end_signing_sessions(&self, why: &str) -> Result<(), ApiError> {
+        self.signatures.end_sessions(why)
+    }
+
     /// Use this security-key reader (the app's USB reader; a software key in tests).
     pub fn set_security_key_device(&self, device: Arc<dyn crate::security_key::SecurityKeyDevice>) {
         self.signatures.set_security_key_device(device);

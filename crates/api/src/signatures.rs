@@ -121,6 +121,25 @@ impl Signatures {
         }
     }
 
+    /// End every continuous signing session (lock, suspend), with audit entries.
+    pub fn end_sessions(&self, why: &str) -> Result<(), ApiError> {
+        let events = self.reauth.lock().unwrap().end_sessions(why);
+        for event in events {
+            log_auth_event(&event);
+            if let AuthEvent::SessionEnded { user_id, why } = &event {
+                self.audit(
+                    AuditEvent::now(
+                        EventKind::SessionEnded,
+                        format!("user/{user_id}"),
+                        "signing session",
+                    )
+                    .detail(why.clone()),
+                )?;
+            }
+        }
+        Ok(())
+    }
+
     /// The security-key reader this device has (USB in the app, software in tests).
     pub fn set_security_key_device(&self, device: Arc<dyn crate::security_key::SecurityKeyDevice>) {
         *self.device.lock().unwrap() = Some(device);

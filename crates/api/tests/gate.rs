@@ -931,3 +931,123 @@ async fn a_security_key_confirms_the_record_and_the_gate_checks_it() {
         .unwrap()
         .contains("security key"));
 }
+
+/// A private D-Bus standing in for logind and the screen saver: their
+/// signals end the continuous signing session, with an audit entry, and the
+/// next signature needs the forge identity again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn locking_or_suspending_the_machine_ends_the_signing_session() {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    struct Daemon(std::process::Child);
+    impl Drop for Daemon {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut daemon = Daemon(
+        Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--print-address=1"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("dbus-daemon (apt: dbus-daemon)"),
+    );
+    let mut address = String::new();
+    std::io::BufReader::new(daemon.0.stdout.take().unwrap())
+        .read_line(&mut address)
+        .unwrap();
+    let address = address.trim().to_owned();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let tx = std::sync::Mutex::new(tx);
+    assert!(countersign_api::os_session::watch(
+        countersign_api::os_session::Bus::Address(address.clone()),
+        move |why| {
+            let _ = tx.lock().unwrap().send(why);
+        }
+    ));
+    // Sent from a registered connection, as logind and the screen saver do
+    // (`dbus-send --address` never says Hello, and the bus drops its signals).
+    let sender = {
+        let mut c = dbus::channel::Channel::open_private(&address).unwrap();
+        c.register().unwrap();
+        c
+    };
+    let signal = |path: &str, member: &str, arg: Option<&str>| {
+        let (interface, name) = member.rsplit_once('.').unwrap();
+        let mut msg = dbus::Message::new_signal(path, interface, name).unwrap();
+        if let Some(a) = arg {
+            msg = msg.append1(a == "boolean:true");
+        }
+        sender.send(msg).unwrap();
+        sender.flush();
+    };
+    let next = || rx.recv_timeout(std::time::Duration::from_secs(5));
+    // Waking up ends nothing; going to sleep does.
+    signal(
+        "/org/freedesktop/login1",
+        "org.freedesktop.login1.Manager.PrepareForSleep",
+        Some("boolean:false"),
+    );
+    signal(
+        "/org/freedesktop/login1",
+        "org.freedesktop.login1.Manager.PrepareForSleep",
+        Some("boolean:true"),
+    );
+    assert_eq!(next(), Ok(countersign_api::os_session::SUSPEND));
+    signal(
+        "/org/freedesktop/ScreenSaver",
+        "org.freedesktop.ScreenSaver.ActiveChanged",
+        Some("boolean:true"),
+    );
+    assert_eq!(next(), Ok(countersign_api::os_session::LOCKED));
+    signal(
+        "/org/freedesktop/login1/session/_31",
+        "org.freedesktop.login1.Session.Lock",
+        None,
+    );
+    assert_eq!(next(), Ok(countersign_api::os_session::LOCKED));
+    drop(daemon);
+
+    // What the app does with it.
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
+    bob.sign(&sandbox, 43, "qa", Meaning::Approval).await;
+    bob.sign(&sandbox, 42, "qa", Meaning::Approval).await;
+    bob.session
+        .end_signing_sessions(countersign_api::os_session::SUSPEND)
+        .unwrap();
+    bob.sign(&sandbox, 44, "qa", Meaning::Approval).await;
+    let rows = bob
+        .session
+        .audit_trail(countersign_api::contract::AuditFilter::default())
+        .unwrap()
+        .rows;
+    let details: Vec<(String, String)> = rows
+        .iter()
+        .rev()
+        .filter(|r| r.kind == "auth_succeeded" || r.kind == "session_ended")
+        .map(|r| (r.kind.clone(), r.detail.clone().unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        details,
+        [
+            (
+                "auth_succeeded".to_owned(),
+                "forge identity and password".to_owned()
+            ),
+            (
+                "auth_succeeded".to_owned(),
+                "password (continuous session)".to_owned()
+            ),
+            (
+                "session_ended".to_owned(),
+                countersign_api::os_session::SUSPEND.to_owned()
+            ),
+            (
+                "auth_succeeded".to_owned(),
+                "forge identity and password".to_owned()
+            ),
+        ]
+    );
+}
