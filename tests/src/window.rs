@@ -51,6 +51,18 @@ impl AppWindow {
         args: &[String],
         keyring: Option<&KeyringHome>,
     ) -> Result<Self, String> {
+        Self::launch_with_env(name, binary, args, keyring, "").await
+    }
+
+    /// As [`AppWindow::launch_with_keyring`], with `env` (`NAME=value …`) set
+    /// for the app inside the keyring session.
+    pub async fn launch_with_env(
+        name: &str,
+        binary: &Path,
+        args: &[String],
+        keyring: Option<&KeyringHome>,
+        env: &str,
+    ) -> Result<Self, String> {
         if !binary.exists() {
             return Err(format!(
                 "{} is missing: build it first (cargo build -p countersign-desktop)",
@@ -64,7 +76,9 @@ impl AppWindow {
         let native_port = free_port();
         let driver_args = format!("--port {port} --native-port {native_port}");
         let mut driver = match keyring {
-            Some(home) => Command::from(home.command(&format!("exec tauri-driver {driver_args}"))),
+            Some(home) => {
+                Command::from(home.command(&format!("{env} exec tauri-driver {driver_args}")))
+            }
             None => {
                 let mut c = Command::new("tauri-driver");
                 c.args(driver_args.split(' '));

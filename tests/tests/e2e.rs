@@ -508,11 +508,96 @@ async fn what_was_kept_reads_offline_in_the_window() {
     result.unwrap();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_security_key_confirms_a_signature_in_the_window() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let home = KeyringHome::new("e2e-security-key");
+    let _one = ONE_WINDOW.lock().await;
+    let args = vec!["--sandbox-url".to_owned(), sandbox.api_base()];
+    // Debug builds only: a software FIDO2 authenticator stands in for a USB key.
+    let app = AppWindow::launch_with_env(
+        "security-key",
+        &desktop_binary("debug"),
+        &args,
+        Some(&home),
+        "export COUNTERSIGN_SOFTWARE_SECURITY_KEY=1;",
+    )
+    .await
+    .unwrap();
+    let result: Result<(), String> = async {
+        click(&app, "[data-testid=queue-item][data-number='43']").await?;
+        type_into(&app, "[data-testid=enrol-name]", "Bob Okafor").await?;
+        type_into(&app, "[data-testid=enrol-password]", PASSWORD).await?;
+        type_into(&app, "[data-testid=enrol-password-again]", PASSWORD).await?;
+        click(&app, "[data-testid=enrol-acknowledge]").await?;
+        click(&app, "[data-testid=enrol-submit]").await?;
+        click(&app, "[data-testid=enrol-continue]").await?;
+        type_into(&app, "[data-testid=key-pin]", "246810").await?;
+        click(&app, "[data-testid=key-register]").await?;
+        // Registered: the sign form now offers the key.
+        let use_key = app.find("[data-testid=sign-use-key]").await?;
+        assert!(use_key.is_selected().await.map_err(|e| e.to_string())?);
+        type_into(
+            &app,
+            "[data-testid=sign-reason]",
+            "UT-9 passed; alarm text verified",
+        )
+        .await?;
+        click(&app, "[data-testid=sign-review]").await?;
+        app.find("[data-testid=sign-key-pin]").await?;
+        type_into(&app, "[data-testid=sign-password]", PASSWORD).await?;
+        type_into(&app, "[data-testid=sign-key-pin]", "246810").await?;
+        click(&app, "[data-testid=sign-submit]").await?;
+        app.wait_for_text("[data-testid=manifestation]", "Signed by Bob Okafor")
+            .await?;
+        app.wait_for_text(
+            "[data-testid=status-line]",
+            "Approved: Bob Okafor (qa, approval)",
+        )
+        .await?;
+        // The gate checks the key's assertion against the roster, offline from the window.
+        let gate = std::process::Command::new(countersign_tests::workspace_binary("countersign"))
+            .args([
+                "verify",
+                "--forge",
+                "sandbox",
+                "--api-url",
+                &sandbox.api_base(),
+                "--repo",
+                "acme-medical/infusion-pump-firmware",
+                "--pr",
+                "43",
+                "--json",
+            ])
+            .env("COUNTERSIGN_DATA_DIR", home.root.join("gate"))
+            .output()
+            .map_err(|e| e.to_string())?;
+        let report: serde_json::Value =
+            serde_json::from_slice(&gate.stdout).map_err(|e| e.to_string())?;
+        assert_eq!(report["approved"], true, "{report}");
+        let policy =
+            sandbox.store().read().unwrap().repos[0].base_files[".countersign/policy.toml"].clone();
+        assert!(String::from_utf8_lossy(&policy).contains("fido2_credential_id"));
+        Ok(())
+    }
+    .await;
+    app.close().await;
+    result.unwrap();
+}
+
 const PASSWORD: &str = "correct horse battery staple";
 
 async fn click(app: &AppWindow, css: &str) -> Result<(), String> {
-    app.find(css)
-        .await?
+    let element = app.find(css).await?;
+    // WebKitWebDriver does not scroll to what it clicks: a person would.
+    app.client
+        .execute(
+            "arguments[0].scrollIntoView({block: 'center'});",
+            vec![serde_json::to_value(&element).map_err(|e| e.to_string())?],
+        )
+        .await
+        .map_err(|e| format!("scroll to {css}: {e}"))?;
+    element
         .click()
         .await
         .map_err(|e| format!("click {css}: {e}"))

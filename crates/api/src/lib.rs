@@ -13,6 +13,8 @@ pub mod push;
 mod queue;
 pub mod review;
 pub mod security_key;
+#[cfg(feature = "software-key")]
+pub mod security_key_soft;
 #[cfg(feature = "usb")]
 pub mod security_key_usb;
 mod session;

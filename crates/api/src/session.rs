@@ -147,6 +147,10 @@ impl Session {
         let signatures = Signatures::new(local.keychain.clone(), local.ledger.clone());
         #[cfg(feature = "usb")]
         signatures.set_security_key_device(Arc::new(crate::security_key_usb::UsbSecurityKey));
+        #[cfg(feature = "software-key")]
+        if let Some(soft) = crate::security_key_soft::SoftSecurityKey::from_env() {
+            signatures.set_security_key_device(Arc::new(soft));
+        }
         Ok(Self {
             forge: Arc::new(forge),
             info,

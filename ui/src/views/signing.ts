@@ -38,7 +38,7 @@ export function signingPanel(detail: ChangeRequestDetail, reviewed: Promise<Revi
     try {
       const status = await call("signer_status");
       const review = status.enrolled ? await reviewed : null;
-      replaceChildren(root, status.enrolled ? signForm(detail, status, review?.my_roles ?? [], pushed) : enrolForm(status, refresh));
+      replaceChildren(root, status.enrolled ? signForm(detail, status, review?.my_roles ?? [], pushed, refresh) : enrolForm(status, refresh));
     } catch (e) {
       replaceChildren(root, el("h2", {}, "Electronic signature"), errorBox(e as ApiError));
     }
@@ -99,7 +99,7 @@ function enrolForm(status: SignerStatus, done: () => void): HTMLElement {
   return form;
 }
 
-function signForm(detail: ChangeRequestDetail, status: SignerStatus, roles: string[], pushedToForge: () => void): HTMLElement {
+function signForm(detail: ChangeRequestDetail, status: SignerStatus, roles: string[], pushedToForge: () => void, refresh: () => void): HTMLElement {
   const meaning = el("select", { "data-testid": "sign-meaning" }, ...MEANINGS.map((m) => el("option", { value: m.value }, m.label)));
   meaning.value = "approval";
   // The roles the base policy gives this signer; free text only where no policy lists any.
@@ -110,7 +110,7 @@ function signForm(detail: ChangeRequestDetail, status: SignerStatus, roles: stri
   const reason = el("textarea", { rows: "3", maxlength: "1000", "data-testid": "sign-reason", placeholder: "Why you sign, in your own words (required)" });
   const useKey = el("input", { type: "checkbox", "data-testid": "sign-use-key" });
   useKey.checked = status.security_keys > 0;
-  const keySection = securityKeySection(status, pushedToForge);
+  const keySection = securityKeySection(status, refresh);
   const review = el("button", { type: "button", class: "primary", "data-testid": "sign-review" }, "Review what I am signing");
   const step = el("div", {});
   const draft = (): SignatureDraft => ({
@@ -236,9 +236,10 @@ function securityKeySection(status: SignerStatus, done: () => void): HTMLElement
     }
   });
   return el(
-    "details",
+    "section",
     { class: "security-key" },
-    el("summary", {}, "Add a FIDO2 security key (optional)"),
+    el("h3", {}, "Security key (optional)"),
+    el("p", { class: "muted" }, "Register a FIDO2 key to confirm each signature with its PIN and a touch, as well as your password."),
     field("Security key PIN", pin),
     add,
     result,
