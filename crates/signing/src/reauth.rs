@@ -238,38 +238,28 @@ impl Reauthenticator {
                 )
             }
             Err(e) => {
-                state.failures.retain(|t| now - *t < policy.failure_window);
-                state.failures.push(now);
-                let failures_in_window = state.failures.len() as u32;
-                let mut events = vec![AuthEvent::Failed {
-                    user_id: signer_user_id,
-                    reason: e.to_string(),
-                    failures_in_window,
-                }];
-                // A failed attempt also ends the session: the next try needs every component.
-                state.session_last_used = None;
-                if failures_in_window >= policy.max_failures {
-                    let until = now + policy.lockout;
-                    state.locked_until = Some(until);
-                    events.push(AuthEvent::LockedOut {
-                        user_id: signer_user_id,
-                        until,
-                    });
-                    return (
+                let events = self.record_failure(now, signer_user_id, &e.to_string());
+                match events.iter().find_map(|ev| match ev {
+                    AuthEvent::LockedOut { until, .. } => Some(*until),
+                    _ => None,
+                }) {
+                    Some(until) => (
                         Err(SigningError::LockedOut {
                             until,
-                            failures: failures_in_window,
+                            failures: policy.max_failures,
                         }),
                         events,
-                    );
+                    ),
+                    None => (Err(e), events),
                 }
-                (Err(e), events)
             }
         }
     }
 
-    /// A failed second factor (security key: wrong PIN, no touch, bad
-    /// assertion) counts toward the lockout like a wrong password.
+    /// A failed attempt, whichever factor failed (a wrong password, or a
+    /// security key's wrong PIN, missing touch or bad assertion): it counts
+    /// toward the lockout and ends the session, so the next try needs every
+    /// component.
     pub fn record_failure(
         &mut self,
         now: DateTime<Utc>,
