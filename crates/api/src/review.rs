@@ -101,8 +101,12 @@ pub async fn gather(forge: &dyn Forge, request: ChangeRequestRef) -> Result<Gath
     let mut evidence_problems = Vec::new();
     for artifact in artifacts {
         let file_name = format!("{}.zip", artifact.name);
+        // Unique per download: two reviews at once (or two forges with the
+        // same artifact ids) must never share, and so clobber, a file.
+        static DOWNLOADS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = DOWNLOADS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let dest = std::env::temp_dir().join(format!(
-            "countersign-{}-{}.zip",
+            "countersign-{}-{n}-{}.zip",
             std::process::id(),
             artifact.id
         ));
