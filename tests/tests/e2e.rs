@@ -307,7 +307,9 @@ async fn enrol_then_sign_in_the_window_with_the_real_keychain() {
                 .as_deref(),
             Some("true")
         );
-        let rows = app.find_n("[data-testid=audit-row]", 5).await?;
+        // The sandbox adds the new key to its policy at enrolment, so the
+        // review after signing sees a second policy version.
+        let rows = app.find_n("[data-testid=audit-row]", 7).await?;
         let mut kinds = Vec::new();
         for row in &rows {
             kinds.push(
@@ -319,7 +321,15 @@ async fn enrol_then_sign_in_the_window_with_the_real_keychain() {
         }
         assert_eq!(
             kinds,
-            ["push", "sign", "auth_succeeded", "auth_failed", "enrolment"],
+            [
+                "policy_seen",
+                "push",
+                "sign",
+                "auth_succeeded",
+                "auth_failed",
+                "enrolment",
+                "policy_seen"
+            ],
             "newest first"
         );
         app.wait_for_text("[data-testid=outbox-item]", "pushed")

@@ -1,5 +1,5 @@
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use countersign_forge::github::{GitHubConfig, GitHubForge};
 use countersign_forge::{Forge, RepoId};
@@ -81,6 +81,7 @@ pub struct Session {
     signatures: Signatures,
     data_dir: PathBuf,
     offline: Arc<crate::offline::Offline>,
+    policies_seen: Mutex<std::collections::HashSet<(String, String)>>,
     device: tokio::sync::Mutex<Option<crate::accounts::PendingDevice>>,
     // Kept so the embedded sandbox lives exactly as long as the session.
     _sandbox: Option<RunningSandbox>,
@@ -159,6 +160,7 @@ impl Session {
                 local.keychain.clone(),
             )),
             data_dir,
+            policies_seen: Mutex::new(std::collections::HashSet::new()),
             device: tokio::sync::Mutex::new(None),
             signatures,
             _sandbox: embedded,
@@ -251,6 +253,7 @@ impl Session {
         let number = u64::from(request.number);
         let repo_name = request.repo.clone();
         let gathered = crate::review::gather(self.forge.as_ref(), request).await?;
+        self.note_policy_seen(&repo_name, &gathered)?;
         let (remote, _) =
             crate::review::forge_records(self.forge.as_ref(), &gathered.repo, number).await?;
         let local = self.signatures.with_ledger(|l| {
@@ -274,6 +277,45 @@ impl Session {
         self.offline
             .remember_evidence(&key, &gathered.evidence, &review.synced_at);
         Ok(review)
+    }
+
+    /// The first time this session sees a policy version for a repository, the
+    /// trail says so: which rules a reviewer was shown is part of the record.
+    fn note_policy_seen(
+        &self,
+        repo: &str,
+        gathered: &crate::review::Gathered,
+    ) -> Result<(), ApiError> {
+        let Some(digest) = gathered.policy_digest.clone() else {
+            return Ok(());
+        };
+        if !self
+            .policies_seen
+            .lock()
+            .unwrap()
+            .insert((repo.to_owned(), digest.clone()))
+        {
+            return Ok(());
+        }
+        let who = self.info.forge_url.trim_end_matches('/').to_owned();
+        self.signatures.with_ledger(|l| {
+            l.append(
+                &countersign_ledger::AuditEvent::now(
+                    countersign_ledger::EventKind::PolicySeen,
+                    format!("reviewer@{who}"),
+                    format!(
+                        "{repo}:.countersign/policy.toml@{}",
+                        gathered.detail.base_sha
+                    ),
+                )
+                .change(None, Some(digest))
+                .detail(match &gathered.policy {
+                    Ok(_) => "policy read from the base commit".to_owned(),
+                    Err(e) => format!("policy refused: {e}"),
+                }),
+            )?;
+            Ok(())
+        })
     }
 
     /// Fetch every change request of the queue with its review, and keep all
@@ -300,6 +342,20 @@ impl Session {
         }
         // Done means kept: every write reaches the cache before this returns.
         self.offline.flush().await;
+        self.signatures.with_ledger(|l| {
+            l.append(
+                &countersign_ledger::AuditEvent::now(
+                    countersign_ledger::EventKind::Sync,
+                    "local user".to_owned(),
+                    self.info.forge_url.clone(),
+                )
+                .detail(format!(
+                    "{count} change requests kept for offline reading; {} not kept",
+                    problems.len()
+                )),
+            )?;
+            Ok(())
+        })?;
         Ok(SyncOutcome {
             change_requests: count,
             problems,

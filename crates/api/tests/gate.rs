@@ -793,6 +793,21 @@ async fn what_was_synced_reads_offline_and_what_was_not_says_so() {
     assert!(review.assessment.is_some());
     assert_eq!(review.tests.as_ref().map(|t| t.passed), Some(4));
 
+    let kinds: Vec<String> = bob
+        .session
+        .audit_trail(countersign_api::contract::AuditFilter::default())
+        .unwrap()
+        .rows
+        .into_iter()
+        .map(|r| r.kind)
+        .collect();
+    assert!(kinds.contains(&"sync".to_owned()), "{kinds:?}");
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "policy_seen").count(),
+        1,
+        "one policy version, recorded once: {kinds:?}"
+    );
+
     let never = bob.session.open_change_request(cr(47)).await.unwrap_err();
     assert_eq!(never.code, "forge.unreachable");
     assert!(
