@@ -486,16 +486,8 @@ pub fn verdict_name(v: &Verdict) -> &'static str {
 
 /// "Blocked by policy: …" within the status limit.
 pub fn blocked_line(why: &str) -> String {
-    let text = format!("Blocked by policy: {why}");
-    if text.chars().count() <= countersign_policy::evaluate::STATUS_MAX_CHARS {
-        return text;
-    }
-    let mut cut: String = text
-        .chars()
-        .take(countersign_policy::evaluate::STATUS_MAX_CHARS - 1)
-        .collect();
-    cut.push('…');
-    cut
+    use countersign_policy::evaluate::{cut, STATUS_MAX_CHARS};
+    cut(&format!("Blocked by policy: {why}"), STATUS_MAX_CHARS)
 }
 
 #[cfg(test)]

@@ -500,12 +500,7 @@ impl Signatures {
                     )
                 })?;
                 AuthMethod::Fido2 {
-                    assertion: countersign_signing::statement::Fido2Assertion {
-                        credential_id: key.credential_id.clone(),
-                        authenticator_data: String::new(),
-                        client_data_json: String::new(),
-                        signature: String::new(),
-                    },
+                    assertion: countersign_signing::fido2::pending(&key.credential_id),
                 }
             } else {
                 AuthMethod::Password

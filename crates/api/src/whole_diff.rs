@@ -3,7 +3,7 @@
 //! limits. Each gap is filled from the file contents at the base and head
 //! commits, and whatever still cannot be fetched is named.
 
-use countersign_forge::{ChangedFile, FileStatus, Forge, ForgeError, RepoId};
+use countersign_forge::{ChangedFile, FileStatus, Forge, RepoId};
 use similar::TextDiff;
 
 pub struct WholeDiff {
@@ -42,15 +42,6 @@ fn from_patch(f: &ChangedFile, patch: &str) -> String {
     s
 }
 
-async fn contents(
-    forge: &dyn Forge,
-    repo: &RepoId,
-    path: &str,
-    at: &str,
-) -> Result<Option<Vec<u8>>, ForgeError> {
-    forge.file_at(repo, path, at).await
-}
-
 /// One file's section from its contents at `base` and `head`.
 async fn rebuild(
     forge: &dyn Forge,
@@ -63,7 +54,8 @@ async fn rebuild(
     let old = match f.status {
         FileStatus::Added => None,
         _ => Some(
-            contents(forge, repo, old_path, base)
+            forge
+                .file_at(repo, old_path, base)
                 .await
                 .map_err(|e| format!("{old_path} at the base commit: {e}"))?
                 .ok_or_else(|| format!("{old_path} is not found at the base commit"))?,
@@ -72,7 +64,8 @@ async fn rebuild(
     let new = match f.status {
         FileStatus::Removed => None,
         _ => Some(
-            contents(forge, repo, &f.path, head)
+            forge
+                .file_at(repo, &f.path, head)
                 .await
                 .map_err(|e| format!("{} at the head commit: {e}", f.path))?
                 .ok_or_else(|| format!("{} is not found at the head commit", f.path))?,

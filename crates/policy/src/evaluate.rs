@@ -450,7 +450,7 @@ fn evidence_checks(policy: &Policy, facts: &EvidenceFacts) -> Vec<EvidenceCheck>
 }
 
 /// Cut `text` to `max` characters, ending with an ellipsis when cut.
-fn cut(text: &str, max: usize) -> String {
+pub fn cut(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_owned();
     }

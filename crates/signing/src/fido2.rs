@@ -111,14 +111,20 @@ pub fn assertion_of(credential: &PublicKeyCredential) -> Fido2Assertion {
     }
 }
 
-/// The record's assertion fields emptied: what the challenge is computed over.
-pub fn blank(assertion: &Fido2Assertion) -> Fido2Assertion {
+/// An assertion still to be made by `credential_id`: the form a record takes
+/// before the key confirms it, and what the challenge is computed over.
+pub fn pending(credential_id: &str) -> Fido2Assertion {
     Fido2Assertion {
-        credential_id: assertion.credential_id.clone(),
+        credential_id: credential_id.to_owned(),
         authenticator_data: String::new(),
         client_data_json: String::new(),
         signature: String::new(),
     }
+}
+
+/// The record's assertion fields emptied: what the challenge is computed over.
+pub fn blank(assertion: &Fido2Assertion) -> Fido2Assertion {
+    pending(&assertion.credential_id)
 }
 
 #[derive(Deserialize)]

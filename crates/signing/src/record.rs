@@ -226,16 +226,8 @@ impl ApprovalRequest {
     /// digest of the record with the assertion fields blank. `None` unless the
     /// request asks for a security key.
     pub fn fido2_challenge(&self) -> Option<[u8; 32]> {
-        match &self.statement.predicate.authentication {
-            AuthMethod::Fido2 { assertion } => {
-                let mut blank = self.clone();
-                blank.statement.predicate.authentication = AuthMethod::Fido2 {
-                    assertion: crate::fido2::blank(assertion),
-                };
-                Some(blank.preview().digest)
-            }
-            AuthMethod::Password => None,
-        }
+        // The verifier's computation, so that signing and checking cannot drift.
+        crate::verify::fido2_challenge(&self.statement)
     }
 
     /// Put the security key's assertion into the record. It must have been

@@ -250,6 +250,21 @@ impl GitHubForge {
 }
 
 impl GitHubForge {
+    /// A blob's bytes through the Git Data API.
+    async fn blob(&self, repo: &RepoId, sha: &str) -> Result<Vec<u8>, ForgeError> {
+        check_sha(sha)?;
+        let url = self.url(&format!(
+            "repos/{}/{}/git/blobs/{sha}",
+            repo.owner, repo.name
+        ));
+        let endpoint = url.path().to_owned();
+        let blob: wire::Blob = self.get_json(url).await?;
+        if blob.encoding != "base64" {
+            return Err(contract(&endpoint, "blob not in base64"));
+        }
+        decode_base64(&endpoint, &blob.content)
+    }
+
     /// POST or PATCH a JSON body. POST is never retried (it is not idempotent);
     /// PATCH with the same body is, like GET.
     async fn write_json<T: DeserializeOwned>(
@@ -567,18 +582,7 @@ impl Forge for GitHubForge {
         match (file.encoding.as_deref(), file.content.as_deref()) {
             (Some("base64"), Some(text)) => decode_base64(&endpoint, text).map(Some),
             // Over 1 MB the contents API leaves the bytes out: read the blob.
-            _ => {
-                let url = self.url(&format!(
-                    "repos/{}/{}/git/blobs/{}",
-                    repo.owner, repo.name, file.sha
-                ));
-                let endpoint = url.path().to_owned();
-                let blob: wire::Blob = self.get_json(url).await?;
-                if blob.encoding != "base64" {
-                    return Err(contract(&endpoint, "blob not in base64"));
-                }
-                decode_base64(&endpoint, &blob.content).map(Some)
-            }
+            _ => self.blob(repo, &file.sha).await.map(Some),
         }
     }
 
@@ -713,14 +717,7 @@ impl Forge for GitHubForge {
         else {
             return Ok(None);
         };
-        check_sha(&entry.sha)?;
-        let url = self.url(&format!("{base}/blobs/{}", entry.sha));
-        let endpoint = url.path().to_owned();
-        let blob: wire::Blob = self.get_json(url).await?;
-        if blob.encoding != "base64" {
-            return Err(contract(&endpoint, "blob not in base64"));
-        }
-        Ok(Some((commit.sha, decode_base64(&endpoint, &blob.content)?)))
+        Ok(Some((commit.sha, self.blob(repo, &entry.sha).await?)))
     }
 
     async fn write_ref_file(
