@@ -167,7 +167,13 @@ impl AppWindow {
         let deadline = Instant::now() + WAIT;
         loop {
             let el = self.find(css).await?;
-            let text = el.text().await.map_err(|e| e.to_string())?;
+            // The page may be replaced between finding and reading (a reload,
+            // a re-render): a vanished node means "look again", until the deadline.
+            let text = match el.text().await {
+                Ok(t) => t,
+                Err(e) if Instant::now() > deadline => return Err(e.to_string()),
+                Err(_) => String::new(),
+            };
             if text.contains(needle) {
                 return Ok(text);
             }
