@@ -42,7 +42,8 @@ say "building the desktop app for the end-to-end tests"
 cargo build --workspace --bins --locked
 
 say "running every test"
-# Xvfb gives the real window a display; the tests drive it with tauri-driver.
+# Each window under test gets an Xvfb of its own (tests/src/window.rs); this
+# one is the display for anything else. The tests drive windows with tauri-driver.
 # The outer timeout turns a hung window into a failure well inside CI's limit.
 timeout --kill-after=30s 45m \
   xvfb-run -a --server-args="-screen 0 1280x900x24" cargo test --workspace --locked -- --test-threads=2

@@ -1,5 +1,7 @@
 //! IPC commands: each one hands its request to the session and returns the
 //! result. Behaviour lives in `countersign-api`, where it is tested headless.
+//! All are async: they wait for the session to open, and none of them holds
+//! the main thread while the ledger or the keychain answers.
 
 use countersign_api::contract::{
     AddSigner, AppInfo, AuditFilter, AuditTrail, ChangeRequestDetail, ChangeRequestRef,
@@ -15,13 +17,13 @@ use crate::shell::Shell;
 use tauri::State;
 
 #[tauri::command]
-pub fn app_info(shell: State<'_, Shell>) -> AppInfo {
-    shell.session().app_info()
+pub async fn app_info(shell: State<'_, Shell>) -> Result<AppInfo, ApiError> {
+    Ok(shell.session().await?.app_info())
 }
 
 #[tauri::command]
 pub async fn load_queue(shell: State<'_, Shell>) -> Result<Queue, ApiError> {
-    shell.session().load_queue().await
+    shell.session().await?.load_queue().await
 }
 
 #[tauri::command]
@@ -29,7 +31,7 @@ pub async fn open_change_request(
     shell: State<'_, Shell>,
     request: ChangeRequestRef,
 ) -> Result<ChangeRequestDetail, ApiError> {
-    shell.session().open_change_request(request).await
+    shell.session().await?.open_change_request(request).await
 }
 
 #[tauri::command]
@@ -37,17 +39,17 @@ pub async fn review_change_request(
     shell: State<'_, Shell>,
     request: ChangeRequestRef,
 ) -> Result<Review, ApiError> {
-    shell.session().review_change_request(request).await
+    shell.session().await?.review_change_request(request).await
 }
 
 #[tauri::command]
 pub async fn signer_status(shell: State<'_, Shell>) -> Result<SignerStatus, ApiError> {
-    shell.session().signer_status().await
+    shell.session().await?.signer_status().await
 }
 
 #[tauri::command]
 pub async fn enrol(shell: State<'_, Shell>, request: EnrolRequest) -> Result<Enrolment, ApiError> {
-    shell.session().enrol(request).await
+    shell.session().await?.enrol(request).await
 }
 
 #[tauri::command]
@@ -55,7 +57,7 @@ pub async fn preview_signature(
     shell: State<'_, Shell>,
     request: SignatureDraft,
 ) -> Result<SignaturePreview, ApiError> {
-    shell.session().preview_signature(request).await
+    shell.session().await?.preview_signature(request).await
 }
 
 /// Signs only when the password in `request` re-authenticates the signer for
@@ -65,22 +67,25 @@ pub async fn sign_change_request(
     shell: State<'_, Shell>,
     request: SignRequest,
 ) -> Result<SignedRecord, ApiError> {
-    shell.session().sign_change_request(request).await
+    shell.session().await?.sign_change_request(request).await
 }
 
 #[tauri::command]
-pub fn audit_trail(shell: State<'_, Shell>, request: AuditFilter) -> Result<AuditTrail, ApiError> {
-    shell.session().audit_trail(request)
+pub async fn audit_trail(
+    shell: State<'_, Shell>,
+    request: AuditFilter,
+) -> Result<AuditTrail, ApiError> {
+    shell.session().await?.audit_trail(request)
 }
 
 #[tauri::command]
-pub fn outbox(shell: State<'_, Shell>) -> Result<Outbox, ApiError> {
-    shell.session().outbox()
+pub async fn outbox(shell: State<'_, Shell>) -> Result<Outbox, ApiError> {
+    shell.session().await?.outbox()
 }
 
 #[tauri::command]
 pub async fn push_outbox(shell: State<'_, Shell>) -> Result<PushOutcome, ApiError> {
-    shell.session().push_outbox().await
+    shell.session().await?.push_outbox().await
 }
 
 #[tauri::command]
@@ -88,17 +93,23 @@ pub async fn admin_policy(
     shell: State<'_, Shell>,
     request: RepoRef,
 ) -> Result<PolicyDraft, ApiError> {
-    shell.session().admin_policy(request).await
+    shell.session().await?.admin_policy(request).await
 }
 
 #[tauri::command]
-pub fn check_policy(shell: State<'_, Shell>, request: PolicyText) -> PolicyCheck {
-    shell.session().check_policy(request)
+pub async fn check_policy(
+    shell: State<'_, Shell>,
+    request: PolicyText,
+) -> Result<PolicyCheck, ApiError> {
+    Ok(shell.session().await?.check_policy(request))
 }
 
 #[tauri::command]
-pub fn add_signer(shell: State<'_, Shell>, request: AddSigner) -> Result<PolicyCheck, ApiError> {
-    shell.session().add_signer(request)
+pub async fn add_signer(
+    shell: State<'_, Shell>,
+    request: AddSigner,
+) -> Result<PolicyCheck, ApiError> {
+    shell.session().await?.add_signer(request)
 }
 
 #[tauri::command]
@@ -106,12 +117,12 @@ pub async fn propose_policy(
     shell: State<'_, Shell>,
     request: ProposePolicy,
 ) -> Result<ProposedPolicy, ApiError> {
-    shell.session().propose_policy(request).await
+    shell.session().await?.propose_policy(request).await
 }
 
 #[tauri::command]
-pub fn settings(shell: State<'_, Shell>) -> Result<SettingsView, ApiError> {
-    shell.session().settings()
+pub async fn settings(shell: State<'_, Shell>) -> Result<SettingsView, ApiError> {
+    shell.session().await?.settings()
 }
 
 /// Saves, then reconnects the window to the forge the settings name.
@@ -120,9 +131,9 @@ pub async fn save_settings(
     shell: State<'_, Shell>,
     request: ForgeSettings,
 ) -> Result<SettingsView, ApiError> {
-    shell.session().save_settings(request)?;
+    shell.session().await?.save_settings(request)?;
     shell.restart().await?;
-    shell.session().settings()
+    shell.session().await?.settings()
 }
 
 #[tauri::command]
@@ -130,7 +141,7 @@ pub async fn store_token(
     shell: State<'_, Shell>,
     request: TokenRequest,
 ) -> Result<Person, ApiError> {
-    shell.session().store_token(request).await
+    shell.session().await?.store_token(request).await
 }
 
 #[tauri::command]
@@ -138,17 +149,17 @@ pub async fn start_device_flow(
     shell: State<'_, Shell>,
     request: DeviceFlowRequest,
 ) -> Result<DeviceStart, ApiError> {
-    shell.session().start_device_flow(request).await
+    shell.session().await?.start_device_flow(request).await
 }
 
 #[tauri::command]
 pub async fn poll_device_flow(shell: State<'_, Shell>) -> Result<DevicePoll, ApiError> {
-    shell.session().poll_device_flow().await
+    shell.session().await?.poll_device_flow().await
 }
 
 #[tauri::command]
 pub async fn sync_offline(shell: State<'_, Shell>) -> Result<SyncOutcome, ApiError> {
-    shell.session().sync_offline().await
+    shell.session().await?.sync_offline().await
 }
 
 #[tauri::command]
@@ -156,5 +167,5 @@ pub async fn register_security_key(
     shell: State<'_, Shell>,
     request: SecurityKeyRequest,
 ) -> Result<SignerStatus, ApiError> {
-    shell.session().register_security_key(request).await
+    shell.session().await?.register_security_key(request).await
 }

@@ -4,29 +4,48 @@
 mod commands;
 mod launch;
 mod logging;
+mod rendering;
 mod shell;
 
 use tauri::Manager;
 
 fn main() {
+    let started = std::time::Instant::now();
+    let rendering = rendering::choose();
     tauri::Builder::default()
-        .setup(|app| {
+        .setup(move |app| {
             let log_dir = app.path().app_log_dir()?;
             logging::init(&log_dir);
+            tracing::info!(?rendering, "web content rendering");
             let data_dir = app.path().app_data_dir()?;
-            let session = tauri::async_runtime::block_on(launch::session(
-                std::env::args().skip(1),
-                data_dir.clone(),
-            ))?;
-            app.manage(shell::Shell::new(session, data_dir));
+            app.manage(shell::Shell::opening(data_dir.clone()));
+            // The main thread is GTK's: blocking it here would hold back
+            // WebKit loading the page.
+            let handle = app.handle().clone();
+            let args: Vec<String> = std::env::args().skip(1).collect();
+            tauri::async_runtime::spawn(async move {
+                let session = launch::session(args.into_iter(), data_dir).await;
+                if let Err(e) = &session {
+                    tracing::error!(code = %e.code, error = %e.message, "the session could not open");
+                }
+                tracing::debug!(ms = started.elapsed().as_millis() as u64, "session opened");
+                handle.state::<shell::Shell>().opened(session);
+            });
             // Lock or suspend ends every signing session (11.200(a)(1)).
             for bus in [countersign_api::os_session::Bus::System, countersign_api::os_session::Bus::Session] {
                 let handle = app.handle().clone();
-                countersign_api::os_session::watch(bus, move |why| {
-                    if let Err(e) = handle.state::<shell::Shell>().session().end_signing_sessions(why) {
-                        tracing::error!(code = %e.code, error = %e.message, "could not end the signing sessions");
-                    }
-                });
+                std::thread::Builder::new()
+                    .name("os-session-connect".into())
+                    .spawn(move || {
+                        countersign_api::os_session::watch(bus, move |why| {
+                            let Some(session) = handle.state::<shell::Shell>().open_session() else {
+                                return;
+                            };
+                            if let Err(e) = session.end_signing_sessions(why) {
+                                tracing::error!(code = %e.code, error = %e.message, "could not end the signing sessions");
+                            }
+                        });
+                    })?;
             }
             Ok(())
         })

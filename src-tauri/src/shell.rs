@@ -1,32 +1,67 @@
-//! The session the window works with. Saving the forge settings replaces it
-//! in place, so a new account or forge takes effect without a restart.
+//! The session the window works with. It is opened off the main thread, so
+//! that WebKit loads the page while the forge client, the ledger and the
+//! keychain are being set up; commands wait for it. Saving the forge
+//! settings replaces it in place, so a new account or forge takes effect
+//! without a restart.
 
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use countersign_api::{ApiError, Session};
+use tokio::sync::watch;
+
+type Opened = Option<Result<Arc<Session>, ApiError>>;
 
 pub struct Shell {
-    current: RwLock<Arc<Session>>,
+    current: watch::Sender<Opened>,
     data_dir: PathBuf,
 }
 
 impl Shell {
-    pub fn new(session: Session, data_dir: PathBuf) -> Self {
+    /// A shell whose session is still opening; see [`Shell::opened`].
+    pub fn opening(data_dir: PathBuf) -> Self {
         Self {
-            current: RwLock::new(Arc::new(session)),
+            current: watch::Sender::new(None),
             data_dir,
         }
     }
 
-    pub fn session(&self) -> Arc<Session> {
-        self.current.read().expect("shell lock").clone()
+    /// The session has opened, or could not: commands waiting for it go on.
+    pub fn opened(&self, session: Result<Session, ApiError>) {
+        if let Ok(s) = &session {
+            // The queue is what the window asks for first; fetching it now
+            // overlaps the forge's latency with WebKit's start-up.
+            s.prefetch_queue();
+        }
+        self.current.send_replace(Some(session.map(Arc::new)));
+    }
+
+    /// The session, once it has opened; its error if it could not.
+    pub async fn session(&self) -> Result<Arc<Session>, ApiError> {
+        let mut opened = self.current.subscribe();
+        let state = opened
+            .wait_for(Option::is_some)
+            .await
+            .map_err(|_| ApiError::new("internal", "the session was dropped"))?;
+        match state.as_ref() {
+            Some(result) => result.clone(),
+            None => unreachable!("waited for Some"),
+        }
+    }
+
+    /// The session if it is open now, without waiting (for callbacks that
+    /// run outside the async runtime).
+    pub fn open_session(&self) -> Option<Arc<Session>> {
+        match self.current.borrow().as_ref() {
+            Some(Ok(s)) => Some(s.clone()),
+            _ => None,
+        }
     }
 
     /// Connect to the forge the saved settings name; the old session stays on error.
     pub async fn restart(&self) -> Result<(), ApiError> {
         let next = Session::from_settings(self.data_dir.clone()).await?;
-        *self.current.write().expect("shell lock") = Arc::new(next);
+        self.current.send_replace(Some(Ok(Arc::new(next))));
         Ok(())
     }
 }

@@ -56,13 +56,18 @@ async function start(root: HTMLElement): Promise<void> {
   replaceChildren(top, header(null, nav));
   detail.empty();
 
+  let lastQueue: Queue | null = null;
+  let latest = 0;
+  // Both at once: the queue is what the approver came for, and the header
+  // must not hold it back.
+  const info = call("app_info");
+  const firstLoad = refresh(true);
   try {
-    replaceChildren(top, header(await call("app_info"), nav));
+    replaceChildren(top, header(await info, nav));
   } catch (e) {
     console.error("app_info failed", e);
   }
 
-  let latest = 0;
   async function open(item: QueueItem): Promise<void> {
     selected = item;
     const ticket = ++latest;
@@ -75,8 +80,6 @@ async function start(root: HTMLElement): Promise<void> {
       if (ticket === latest) detail.failed(e as ApiError);
     }
   }
-
-  let lastQueue: Queue | null = null;
 
   async function refresh(fetch: boolean): Promise<void> {
     if (!fetch && lastQueue !== null) {
@@ -92,7 +95,7 @@ async function start(root: HTMLElement): Promise<void> {
     }
   }
 
-  await refresh(true);
+  await firstLoad;
 }
 
 const root = document.getElementById("app");

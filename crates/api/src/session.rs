@@ -83,6 +83,8 @@ pub struct Session {
     offline: Arc<crate::offline::Offline>,
     policies_seen: Mutex<std::collections::HashSet<(String, String)>>,
     device: tokio::sync::Mutex<Option<crate::accounts::PendingDevice>>,
+    /// A queue fetch started before the window asked for it; see `prefetch_queue`.
+    prefetched: Mutex<Option<tokio::task::JoinHandle<Result<Queue, ApiError>>>>,
     // Kept so the embedded sandbox lives exactly as long as the session.
     _sandbox: Option<RunningSandbox>,
 }
@@ -162,6 +164,7 @@ impl Session {
             data_dir,
             policies_seen: Mutex::new(std::collections::HashSet::new()),
             device: tokio::sync::Mutex::new(None),
+            prefetched: Mutex::new(None),
             signatures,
             _sandbox: embedded,
         })
@@ -176,8 +179,27 @@ impl Session {
         crate::sync::sync(self.forge.clone()).await
     }
 
+    /// Start fetching the queue now, so that the forge's latency overlaps
+    /// whatever the caller still has to do (the desktop shell: WebKit's
+    /// start-up). The next `load_queue` takes this fetch; later ones fetch
+    /// afresh. Outside a Tokio runtime this does nothing.
+    pub fn prefetch_queue(&self) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let task = runtime.spawn(queue::load(self.forge.clone()));
+        *self.prefetched.lock().expect("prefetch lock") = Some(task);
+    }
+
     pub async fn load_queue(&self) -> Result<Queue, ApiError> {
-        match queue::load(self.forge.clone()).await {
+        let prefetched = self.prefetched.lock().expect("prefetch lock").take();
+        let loaded = match prefetched {
+            Some(task) => task
+                .await
+                .unwrap_or_else(|e| Err(ApiError::new("internal", e.to_string()))),
+            None => queue::load(self.forge.clone()).await,
+        };
+        match loaded {
             Ok(q) => {
                 self.offline
                     .remember(Kind::Queue, "queue", &q, &q.synced_at);

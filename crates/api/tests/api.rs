@@ -31,6 +31,25 @@ async fn the_queue_lists_the_sandbox_pull_requests_newest_first() {
 }
 
 #[tokio::test]
+async fn the_first_queue_load_takes_the_prefetched_fetch_and_later_ones_fetch_afresh() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let session = session_for(&sandbox).await;
+    let requests = || sandbox.store().read().unwrap().requests;
+    let before = requests();
+    session.prefetch_queue();
+    let first = session.load_queue().await.unwrap();
+    let by_prefetch = requests() - before;
+    assert!(by_prefetch > 0, "the prefetch reached the forge");
+    let second = session.load_queue().await.unwrap();
+    assert_eq!(
+        requests() - before,
+        2 * by_prefetch,
+        "the first load added no requests of its own; the second made its own"
+    );
+    assert_eq!(first.items.len(), second.items.len());
+}
+
+#[tokio::test]
 async fn opening_a_change_request_gives_its_whole_diff() {
     let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
     let session = session_for(&sandbox).await;

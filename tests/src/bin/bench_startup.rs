@@ -5,9 +5,13 @@
 //! visible, then, once idle, the resident memory of the app and all its
 //! descendants (WebKit's web and network processes). Targets: < 1 s, < 200 MB.
 //!
-//! Usage (under a display, e.g. `xvfb-run -a`):
-//!   cargo build --release -p countersign-desktop
-//!   cargo run --release -p countersign-tests --bin bench-startup -- [--runs N] [--profile release]
+//! Each window gets its own Xvfb. Run it inside a D-Bus session, as a desktop
+//! has one (without, GTK starts a bus, the portals and the accessibility bus
+//! on every launch, which no user's desktop does):
+//!   cargo build --release -p countersign-desktop -p countersign-tests --bins
+//!   dbus-run-session -- target/release/bench-startup [--runs N] [--profile release]
+//! Build both packages in one command: built apart, their features unify
+//! differently and each build undoes the other's.
 
 use std::collections::HashMap;
 use std::time::Duration;
