@@ -26,7 +26,7 @@ pub struct AppWindow {
     /// When the WebDriver session that launched the app was requested.
     pub session_requested: Instant,
     driver: Child,
-    display: Display,
+    display: PrivateDisplay,
     name: String,
 }
 
@@ -34,13 +34,14 @@ pub struct AppWindow {
 /// never overlap, and the screenshot is read from the X server: WebKit's own
 /// WebDriver screenshot never answers when WebKit paints without
 /// compositing, which the app chooses on machines without a GPU.
-struct Display {
+pub struct PrivateDisplay {
     server: Child,
-    name: String,
+    /// `:N`, for `DISPLAY`.
+    pub name: String,
 }
 
-impl Display {
-    async fn start() -> Result<Self, String> {
+impl PrivateDisplay {
+    pub async fn start() -> Result<Self, String> {
         use tokio::io::AsyncBufReadExt;
         let mut server = Command::new("Xvfb")
             // Xvfb picks a free display and writes its number when it accepts clients.
@@ -77,7 +78,7 @@ impl Display {
         })
     }
 
-    async fn screenshot(&self, path: &Path) -> Result<(), String> {
+    pub async fn screenshot(&self, path: &Path) -> Result<(), String> {
         let status = Command::new("import")
             .args(["-display", &self.name, "-window", "root"])
             .arg(format!("png:{}", path.display()))
@@ -133,7 +134,7 @@ impl AppWindow {
                 binary.display()
             ));
         }
-        let display = Display::start().await?;
+        let display = PrivateDisplay::start().await?;
         let port = free_port();
         let native_port = free_port();
         let driver_args = format!("--port {port} --native-port {native_port}");
