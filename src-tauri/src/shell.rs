@@ -43,10 +43,7 @@ impl Shell {
             .wait_for(Option::is_some)
             .await
             .map_err(|_| ApiError::new("internal", "the session was dropped"))?;
-        match state.as_ref() {
-            Some(result) => result.clone(),
-            None => unreachable!("waited for Some"),
-        }
+        state.clone().expect("waited for Some")
     }
 
     /// The session if it is open now, without waiting (for callbacks that

@@ -274,21 +274,7 @@ async fn enrol_then_sign_in_the_window_with_the_real_keychain() {
             assert!(s.repos[0].git.refs.contains_key("refs/countersign/pr-43"));
         }
         // Anyone can check it without this machine: the gate, as CI runs it.
-        let gate = std::process::Command::new(countersign_tests::workspace_binary("countersign"))
-            .args([
-                "verify",
-                "--forge",
-                "sandbox",
-                "--api-url",
-                &sandbox.api_base(),
-                "--repo",
-                "acme-medical/infusion-pump-firmware",
-                "--pr",
-                "43",
-            ])
-            .env("COUNTERSIGN_DATA_DIR", home.root.join("gate"))
-            .output()
-            .map_err(|e| e.to_string())?;
+        let gate = run_gate(&sandbox, &home, &[])?;
         let report = String::from_utf8_lossy(&gate.stdout);
         assert!(
             gate.status.success() && report.contains("APPROVED: the policy is satisfied."),
@@ -566,22 +552,7 @@ async fn a_security_key_confirms_a_signature_in_the_window() {
         )
         .await?;
         // The gate checks the key's assertion against the roster, offline from the window.
-        let gate = std::process::Command::new(countersign_tests::workspace_binary("countersign"))
-            .args([
-                "verify",
-                "--forge",
-                "sandbox",
-                "--api-url",
-                &sandbox.api_base(),
-                "--repo",
-                "acme-medical/infusion-pump-firmware",
-                "--pr",
-                "43",
-                "--json",
-            ])
-            .env("COUNTERSIGN_DATA_DIR", home.root.join("gate"))
-            .output()
-            .map_err(|e| e.to_string())?;
+        let gate = run_gate(&sandbox, &home, &["--json"])?;
         let report: serde_json::Value =
             serde_json::from_slice(&gate.stdout).map_err(|e| e.to_string())?;
         assert_eq!(report["approved"], true, "{report}");
@@ -596,6 +567,32 @@ async fn a_security_key_confirms_a_signature_in_the_window() {
 }
 
 const PASSWORD: &str = "correct horse battery staple";
+
+/// `countersign verify` on the demo change request #43, as CI runs the gate.
+fn run_gate(
+    sandbox: &RunningSandbox,
+    home: &KeyringHome,
+    extra: &[&str],
+) -> Result<std::process::Output, String> {
+    std::process::Command::new(countersign_tests::workspace_binary("countersign"))
+        .args([
+            "verify",
+            "--forge",
+            "sandbox",
+            "--api-url",
+            &sandbox.api_base(),
+        ])
+        .args([
+            "--repo",
+            "acme-medical/infusion-pump-firmware",
+            "--pr",
+            "43",
+        ])
+        .args(extra)
+        .env("COUNTERSIGN_DATA_DIR", home.root.join("gate"))
+        .output()
+        .map_err(|e| e.to_string())
+}
 
 async fn click(app: &AppWindow, css: &str) -> Result<(), String> {
     let element = app.find(css).await?;

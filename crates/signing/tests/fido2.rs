@@ -8,7 +8,7 @@ use countersign_secret::Secret;
 use countersign_signing::dsse::Envelope;
 use countersign_signing::fido2::{self, SecurityKey};
 use countersign_signing::keys::SignerKey;
-use countersign_signing::reauth::{Reauthenticator, VerifiedIdentity};
+use countersign_signing::reauth::{FreshAuth, Reauthenticator, VerifiedIdentity};
 use countersign_signing::statement::{AuthMethod, ChangeRequestRef, Fido2Assertion, ForgeIdentity};
 use countersign_signing::vault::{seal, KdfParams};
 use countersign_signing::verify::{verify_bundle, Bundle, Expectations, Finding};
@@ -92,9 +92,8 @@ fn assert_for(
     fido2::assertion_of(&credential)
 }
 
-/// Password re-authentication as usual, then the ed25519 signature over the
-/// record that now carries the assertion.
-fn finish(key: &SignerKey, request: &ApprovalRequest) -> Envelope {
+/// Password re-authentication as usual, for this very record.
+fn reauthenticated(key: &SignerKey, request: &ApprovalRequest) -> FreshAuth {
     let sealed = seal(key, &Secret::from(PASSWORD), KdfParams::default()).unwrap();
     let (proof, _) = Reauthenticator::default().with_password(
         Utc::now(),
@@ -108,7 +107,12 @@ fn finish(key: &SignerKey, request: &ApprovalRequest) -> Envelope {
         &Secret::from(PASSWORD),
         request.preview().digest,
     );
-    sign(request, proof.unwrap()).unwrap()
+    proof.unwrap()
+}
+
+/// Then the ed25519 signature over the record that now carries the assertion.
+fn finish(key: &SignerKey, request: &ApprovalRequest) -> Envelope {
+    sign(request, reauthenticated(key, request)).unwrap()
 }
 
 fn confirmed(
@@ -180,21 +184,10 @@ fn an_assertion_for_another_record_or_replayed_is_rejected() {
     );
     // An unconfirmed record cannot be signed at all.
     let blank = request(&key, &sk, "Verified RA-042", 2);
-    let sealed = seal(&key, &Secret::from(PASSWORD), KdfParams::default()).unwrap();
-    let (proof, _) = Reauthenticator::default().with_password(
-        Utc::now(),
-        Some(&VerifiedIdentity {
-            host: "github.com".into(),
-            user_id: 5002,
-            login: "bob-qa".into(),
-        }),
-        5002,
-        &sealed,
-        &Secret::from(PASSWORD),
-        blank.preview().digest,
-    );
     assert_eq!(
-        sign(&blank, proof.unwrap()).unwrap_err().code(),
+        sign(&blank, reauthenticated(&key, &blank))
+            .unwrap_err()
+            .code(),
         "signing.security_key"
     );
 }
