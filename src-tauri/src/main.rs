@@ -49,30 +49,7 @@ fn main() {
             }
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::app_info,
-            commands::load_queue,
-            commands::open_change_request,
-            commands::review_change_request,
-            commands::signer_status,
-            commands::enrol,
-            commands::preview_signature,
-            commands::sign_change_request,
-            commands::audit_trail,
-            commands::outbox,
-            commands::push_outbox,
-            commands::admin_policy,
-            commands::check_policy,
-            commands::add_signer,
-            commands::propose_policy,
-            commands::settings,
-            commands::save_settings,
-            commands::store_token,
-            commands::start_device_flow,
-            commands::poll_device_flow,
-            commands::sync_offline,
-            commands::register_security_key,
-        ])
+        .invoke_handler(commands::handler())
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("the Countersign window could not start");
 }

@@ -379,47 +379,34 @@ pub struct Command {
     response: fn(&Config) -> String,
 }
 
-macro_rules! commands {
-    ($($name:ident: $req:ty => $res:ty;)*) => {
-        /// Every command the desktop shell registers, in one reviewed list.
+macro_rules! contract_commands {
+    ($($name:ident $(($req:ty))? => $res:ty $([$after:ident])?;)*) => {
+        /// Every command the desktop shell registers, from [`crate::for_each_command`].
         pub const COMMANDS: &[Command] = &[
             $(Command {
                 name: stringify!($name),
-                request: <$req as TS>::name,
+                request: request_name!($($req)?),
                 response: <$res as TS>::name,
             },)*
         ];
 
         fn declarations(cfg: &Config) -> Vec<String> {
-            [$(declaration::<$req>(cfg), declaration::<$res>(cfg),)*].into_iter().flatten().collect()
+            [$($(declaration::<$req>(cfg),)? declaration::<$res>(cfg),)*].into_iter().flatten().collect()
         }
     };
 }
 
-commands! {
-    app_info: () => AppInfo;
-    load_queue: () => Queue;
-    open_change_request: ChangeRequestRef => ChangeRequestDetail;
-    review_change_request: ChangeRequestRef => Review;
-    signer_status: () => SignerStatus;
-    enrol: EnrolRequest => Enrolment;
-    preview_signature: SignatureDraft => SignaturePreview;
-    sign_change_request: SignRequest => SignedRecord;
-    audit_trail: AuditFilter => AuditTrail;
-    outbox: () => Outbox;
-    push_outbox: () => PushOutcome;
-    admin_policy: RepoRef => PolicyDraft;
-    check_policy: PolicyText => PolicyCheck;
-    add_signer: AddSigner => PolicyCheck;
-    propose_policy: ProposePolicy => ProposedPolicy;
-    settings: () => SettingsView;
-    save_settings: crate::settings::ForgeSettings => SettingsView;
-    store_token: TokenRequest => Person;
-    start_device_flow: DeviceFlowRequest => DeviceStart;
-    poll_device_flow: () => DevicePoll;
-    sync_offline: () => SyncOutcome;
-    register_security_key: SecurityKeyRequest => SignerStatus;
+/// A command that takes nothing takes `null` in TypeScript.
+macro_rules! request_name {
+    () => {
+        |_: &Config| "null".to_owned()
+    };
+    ($req:ty) => {
+        <$req as TS>::name
+    };
 }
+
+crate::for_each_command!(contract_commands);
 
 /// `()` (no request) has no declaration of its own: it is `null` inline.
 fn declaration<T: TS>(cfg: &Config) -> Option<String> {

@@ -170,8 +170,8 @@ impl Session {
         })
     }
 
-    pub fn app_info(&self) -> AppInfo {
-        self.info.clone()
+    pub async fn app_info(&self) -> Result<AppInfo, ApiError> {
+        Ok(self.info.clone())
     }
 
     /// The queue and every change request in it, for reading offline.
@@ -405,11 +405,11 @@ impl Session {
         crate::admin::draft(self.forge.as_ref(), &request.repo).await
     }
 
-    pub fn check_policy(&self, request: PolicyText) -> PolicyCheck {
-        crate::admin::check(&request.text)
+    pub async fn check_policy(&self, request: PolicyText) -> Result<PolicyCheck, ApiError> {
+        Ok(crate::admin::check(&request.text))
     }
 
-    pub fn add_signer(&self, request: AddSigner) -> Result<PolicyCheck, ApiError> {
+    pub async fn add_signer(&self, request: AddSigner) -> Result<PolicyCheck, ApiError> {
         crate::admin::add_signer(request)
     }
 
@@ -417,7 +417,11 @@ impl Session {
         crate::admin::propose(self.forge.as_ref(), &self.signatures, request).await
     }
 
-    pub fn settings(&self) -> Result<SettingsView, ApiError> {
+    pub async fn settings(&self) -> Result<SettingsView, ApiError> {
+        self.settings_view()
+    }
+
+    fn settings_view(&self) -> Result<SettingsView, ApiError> {
         let settings = crate::settings::load(&self.data_dir)?;
         let token_stored = Url::parse(&settings.api_url)
             .ok()
@@ -434,7 +438,7 @@ impl Session {
     }
 
     /// Save the forge settings; the shell then starts a new session on them.
-    pub fn save_settings(&self, settings: ForgeSettings) -> Result<SettingsView, ApiError> {
+    pub async fn save_settings(&self, settings: ForgeSettings) -> Result<SettingsView, ApiError> {
         let before = crate::settings::load(&self.data_dir).ok();
         crate::settings::save(&self.data_dir, &settings)?;
         let json = |s: &ForgeSettings| serde_json::to_string(s).unwrap_or_default();
@@ -449,7 +453,7 @@ impl Session {
             )?;
             Ok(())
         })?;
-        self.settings()
+        self.settings_view()
     }
 
     /// A session on the saved settings, with the OS keychain and the ledger in
@@ -605,12 +609,12 @@ impl Session {
         self.signatures.sign(self.forge.as_ref(), request).await
     }
 
-    pub fn audit_trail(&self, filter: AuditFilter) -> Result<AuditTrail, ApiError> {
+    pub async fn audit_trail(&self, filter: AuditFilter) -> Result<AuditTrail, ApiError> {
         self.signatures
             .with_ledger(|l| crate::audit::trail(l, &filter, 1000))
     }
 
-    pub fn outbox(&self) -> Result<Outbox, ApiError> {
+    pub async fn outbox(&self) -> Result<Outbox, ApiError> {
         let items = self.signatures.with_ledger(|l| Ok(l.outbox()?))?;
         Ok(Outbox {
             items: items

@@ -16,8 +16,8 @@ async fn session_for(sandbox: &RunningSandbox) -> Session {
 async fn the_queue_lists_the_sandbox_pull_requests_newest_first() {
     let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
     let session = session_for(&sandbox).await;
-    assert!(session.app_info().sandbox);
-    assert_eq!(session.app_info().forge_label, "Sandbox");
+    assert!(session.app_info().await.unwrap().sandbox);
+    assert_eq!(session.app_info().await.unwrap().forge_label, "Sandbox");
 
     let queue = session.load_queue().await.unwrap();
     assert!(queue.problems.is_empty(), "{:?}", queue.problems);

@@ -556,22 +556,30 @@ async fn an_administrator_adds_a_signer_and_proposes_the_policy_for_review() {
             role: "qa".into(),
             record_json: record.clone(),
         })
+        .await
         .unwrap();
     assert!(added.problem.is_none());
     let qa = added.roles.iter().find(|r| r.name == "qa").unwrap();
     assert!(qa.members.iter().any(|m| m.user_id == 5010 && m.keys == 1));
-    let again = dan.session.add_signer(AddSigner {
-        text: added.text.clone(),
-        role: "qa".into(),
-        record_json: record,
-    });
+    let again = dan
+        .session
+        .add_signer(AddSigner {
+            text: added.text.clone(),
+            role: "qa".into(),
+            record_json: record,
+        })
+        .await;
     assert_eq!(again.unwrap_err().code, "admin.already_in_role");
 
     // A broken edit is shown with its place and never proposed.
     let broken = added.text.replace("version = 1", "version = \"one\"");
-    let checked = dan.session.check_policy(PolicyText {
-        text: broken.clone(),
-    });
+    let checked = dan
+        .session
+        .check_policy(PolicyText {
+            text: broken.clone(),
+        })
+        .await
+        .unwrap();
     let problem = checked.problem.unwrap();
     assert_eq!(problem.line, 2, "{problem:?}");
     let refused = dan
@@ -617,6 +625,7 @@ async fn an_administrator_adds_a_signer_and_proposes_the_policy_for_review() {
     let trail = dan
         .session
         .audit_trail(countersign_api::contract::AuditFilter::default())
+        .await
         .unwrap();
     assert!(
         trail.rows.iter().any(|r| r.kind == "settings_change"
@@ -702,7 +711,7 @@ async fn settings_and_the_device_flow_keep_the_token_in_the_keychain_only() {
     )
     .await
     .unwrap();
-    assert_eq!(s.settings().unwrap().settings.kind, "sandbox");
+    assert_eq!(s.settings().await.unwrap().settings.kind, "sandbox");
 
     let mut wanted = ForgeSettings {
         kind: "github".into(),
@@ -712,11 +721,11 @@ async fn settings_and_the_device_flow_keep_the_token_in_the_keychain_only() {
         repos: vec!["acme-medical/../etc".into()],
     };
     assert_eq!(
-        s.save_settings(wanted.clone()).unwrap_err().code,
+        s.save_settings(wanted.clone()).await.unwrap_err().code,
         "forge.invalid_input"
     );
     wanted.repos = vec![REPO.into()];
-    let view = s.save_settings(wanted.clone()).unwrap();
+    let view = s.save_settings(wanted.clone()).await.unwrap();
     assert!(!view.token_stored);
 
     // A wrong token is refused by the forge and never stored.
@@ -728,7 +737,7 @@ async fn settings_and_the_device_flow_keep_the_token_in_the_keychain_only() {
         .await
         .unwrap_err();
     assert_eq!(refused.code, "forge.unauthorized");
-    assert!(!s.settings().unwrap().token_stored);
+    assert!(!s.settings().await.unwrap().token_stored);
 
     // The device flow: a user code for the person, polling until they approve.
     let start = s
@@ -751,12 +760,12 @@ async fn settings_and_the_device_flow_keep_the_token_in_the_keychain_only() {
     let done = s.poll_device_flow().await.unwrap();
     assert_eq!(done.state, "approved");
     assert_eq!(done.person.unwrap().id, 5002);
-    assert!(s.settings().unwrap().token_stored);
+    assert!(s.settings().await.unwrap().token_stored);
 
     // The saved settings and the kept token start a real GitHub-client session.
     let target = Session::target_from_settings(&dir, &keychain).unwrap();
     let github = Session::start_with(target, local()).await.unwrap();
-    assert!(!github.app_info().sandbox);
+    assert!(!github.app_info().await.unwrap().sandbox);
     assert_eq!(github.load_queue().await.unwrap().items.len(), 4);
     let settings_file = std::fs::read_to_string(dir.join("settings.json")).unwrap();
     assert!(!settings_file.contains("sandbox-token"), "{settings_file}");
@@ -796,6 +805,7 @@ async fn what_was_synced_reads_offline_and_what_was_not_says_so() {
     let kinds: Vec<String> = bob
         .session
         .audit_trail(countersign_api::contract::AuditFilter::default())
+        .await
         .unwrap()
         .rows
         .into_iter()
@@ -909,6 +919,7 @@ async fn a_security_key_confirms_the_record_and_the_gate_checks_it() {
             kind: Some("auth_failed".into()),
             ..Default::default()
         })
+        .await
         .unwrap();
     assert_eq!(trail.rows.len(), 1);
 
@@ -1036,6 +1047,7 @@ async fn locking_or_suspending_the_machine_ends_the_signing_session() {
     let rows = bob
         .session
         .audit_trail(countersign_api::contract::AuditFilter::default())
+        .await
         .unwrap()
         .rows;
     let details: Vec<(String, String)> = rows
