@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use countersign_api::ErrorCode;
 use countersign_api::{ApiError, Session};
 use tokio::sync::watch;
 
@@ -42,7 +43,7 @@ impl Shell {
         let state = opened
             .wait_for(Option::is_some)
             .await
-            .map_err(|_| ApiError::new("internal", "the session was dropped"))?;
+            .map_err(|_| ApiError::new(ErrorCode::Internal, "the session was dropped"))?;
         state.clone().expect("waited for Some")
     }
 

@@ -3,7 +3,8 @@
 // shape is a compile error, not a runtime surprise.
 import { invoke } from "@tauri-apps/api/core";
 
-import type { ApiError, Commands } from "./ipc/contract";
+import { ErrorCodes } from "./ipc/contract";
+import type { ApiError, Commands, ErrorCode } from "./ipc/contract";
 
 export type CommandName = keyof Commands;
 type Req<K extends CommandName> = Commands[K][0];
@@ -24,7 +25,15 @@ export async function call<K extends CommandName>(
 function toApiError(raw: unknown): ApiError {
   if (typeof raw === "object" && raw !== null && "code" in raw && "message" in raw) {
     const { code, message } = raw as { code: unknown; message: unknown };
-    return { code: String(code), message: String(message) };
+    return { code: knownCode(code), message: String(message) };
   }
-  return { code: "ipc", message: String(raw) };
+  return { code: ErrorCodes.Ipc, message: String(raw) };
+}
+
+const CODES: readonly string[] = Object.values(ErrorCodes);
+
+// A code this build does not know (a newer app behind an older page) is
+// reported as the transport's, never passed on as an unchecked string.
+function knownCode(code: unknown): ErrorCode {
+  return CODES.includes(String(code)) ? (String(code) as ErrorCode) : ErrorCodes.Ipc;
 }

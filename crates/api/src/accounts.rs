@@ -8,6 +8,7 @@ use countersign_secret::Secret;
 use url::Url;
 
 use crate::contract::Person;
+use crate::ErrorCode;
 use crate::{ApiError, ForgeTarget};
 
 fn account(api_base: &Url) -> String {
@@ -40,10 +41,14 @@ pub fn github_target(
     keychain: &dyn SecretStore,
 ) -> Result<ForgeTarget, ApiError> {
     let token = keychain.get(&account(&api_base))?.ok_or_else(|| {
-        ApiError::new("forge.not_signed_in", format!("no token for {api_base}: run `countersign login --api-url {api_base} --token-stdin`"))
+        ApiError::new(ErrorCode::ForgeNotSignedIn, format!("no token for {api_base}: run `countersign login --api-url {api_base} --token-stdin`"))
     })?;
-    let text = String::from_utf8(token.expose().clone())
-        .map_err(|_| ApiError::new("keychain.error", "the stored forge token is not text"))?;
+    let text = String::from_utf8(token.expose().clone()).map_err(|_| {
+        ApiError::new(
+            ErrorCode::KeychainError,
+            "the stored forge token is not text",
+        )
+    })?;
     Ok(ForgeTarget::GitHub {
         api_base,
         token: Some(Secret::new(text)),
@@ -92,43 +97,43 @@ pub async fn device_poll(
     pending: &mut PendingDevice,
     keychain: &dyn SecretStore,
 ) -> Result<crate::contract::DevicePoll, ApiError> {
-    use crate::contract::DevicePoll;
+    use crate::contract::{DevicePoll, DevicePollState};
     use countersign_forge::github::device_flow::Poll;
     if pending.started.elapsed() > pending.code.expires_in {
         return Ok(DevicePoll {
-            state: "expired".into(),
+            state: DevicePollState::Expired,
             person: None,
             interval_seconds: 0,
         });
     }
     Ok(match pending.flow.poll(&pending.code.device_code).await? {
         Poll::Pending => DevicePoll {
-            state: "pending".into(),
+            state: DevicePollState::Pending,
             person: None,
             interval_seconds: u32::try_from(pending.code.interval.as_secs()).unwrap_or(5),
         },
         Poll::SlowDown(interval) => {
             pending.code.interval = interval;
             DevicePoll {
-                state: "pending".into(),
+                state: DevicePollState::Pending,
                 person: None,
                 interval_seconds: u32::try_from(interval.as_secs()).unwrap_or(10),
             }
         }
         Poll::Denied => DevicePoll {
-            state: "denied".into(),
+            state: DevicePollState::Denied,
             person: None,
             interval_seconds: 0,
         },
         Poll::Expired => DevicePoll {
-            state: "expired".into(),
+            state: DevicePollState::Expired,
             person: None,
             interval_seconds: 0,
         },
         Poll::Token(token) => {
             let person = login(pending.api_base.clone(), token, keychain).await?;
             DevicePoll {
-                state: "approved".into(),
+                state: DevicePollState::Approved,
                 person: Some(person),
                 interval_seconds: 0,
             }

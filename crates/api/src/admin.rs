@@ -16,6 +16,7 @@ use crate::review::POLICY_PATH;
 use crate::signatures::Signatures;
 use crate::verification::sha256_hex;
 use crate::ApiError;
+use crate::ErrorCode;
 
 /// The starting point when a repository has no policy yet.
 const EMPTY_POLICY: &str = "# .countersign/policy.toml — see docs/policy.md\nversion = 1\n";
@@ -63,11 +64,11 @@ pub fn add_signer(request: AddSigner) -> Result<PolicyCheck, ApiError> {
         .map(|text| check(&text))
         .map_err(|e| {
             let code = match e {
-                RosterError::BadRecord(_) => "admin.bad_enrolment_record",
-                RosterError::Policy(_) => "policy.invalid",
-                RosterError::UnknownRole(_) => "admin.unknown_role",
-                RosterError::AlreadyThere(..) => "admin.already_in_role",
-                RosterError::NotEditable(_) => "policy.invalid",
+                RosterError::BadRecord(_) => ErrorCode::AdminBadEnrolmentRecord,
+                RosterError::Policy(_) => ErrorCode::PolicyInvalid,
+                RosterError::UnknownRole(_) => ErrorCode::AdminUnknownRole,
+                RosterError::AlreadyThere(..) => ErrorCode::AdminAlreadyInRole,
+                RosterError::NotEditable(_) => ErrorCode::PolicyInvalid,
             };
             ApiError::new(code, e.to_string())
         })
@@ -81,7 +82,10 @@ pub async fn draft(forge: &dyn Forge, repo_name: &str) -> Result<PolicyDraft, Ap
         Some(bytes) => (
             Some(format!("sha256:{}", sha256_hex(&bytes))),
             String::from_utf8(bytes).map_err(|_| {
-                ApiError::new("policy.invalid", format!("{POLICY_PATH} is not UTF-8 text"))
+                ApiError::new(
+                    ErrorCode::PolicyInvalid,
+                    format!("{POLICY_PATH} is not UTF-8 text"),
+                )
             })?,
         ),
         None => (None, EMPTY_POLICY.to_owned()),
@@ -103,7 +107,7 @@ pub async fn propose(
     let checked = check(&request.text);
     if let Some(p) = checked.problem {
         return Err(ApiError::new(
-            "policy.invalid",
+            ErrorCode::PolicyInvalid,
             format!("line {}, column {}: {}", p.line, p.column, p.message),
         ));
     }

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::contract::{AuditCheck, AuditFilter, AuditRow, AuditTrail};
 use crate::ApiError;
+use crate::ErrorCode;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditVerdict {
@@ -41,7 +42,7 @@ fn verdict(result: Result<(u64, [u8; 32]), countersign_ledger::Break>) -> AuditV
 pub fn verify_db(path: &Path) -> Result<AuditVerdict, ApiError> {
     if !path.exists() {
         return Err(ApiError::new(
-            "ledger.not_found",
+            ErrorCode::LedgerNotFound,
             format!("{} does not exist", path.display()),
         ));
     }
@@ -98,7 +99,7 @@ pub fn verify_db(path: &Path) -> Result<AuditVerdict, ApiError> {
 pub fn verify_export_file(bytes: &[u8]) -> Result<AuditVerdict, ApiError> {
     let export: Export = serde_json::from_slice(bytes).map_err(|e| {
         ApiError::new(
-            "audit.bad_export",
+            ErrorCode::AuditBadExport,
             format!("not a Countersign audit export: {e}"),
         )
     })?;
@@ -131,7 +132,7 @@ pub fn export_to(
         .and_then(|()| std::fs::write(out_dir.join("audit.html"), html))
         .map_err(|e| {
             ApiError::new(
-                "io",
+                ErrorCode::Io,
                 format!("cannot write the export to {}: {e}", out_dir.display()),
             )
         })?;

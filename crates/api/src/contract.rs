@@ -18,15 +18,139 @@ pub struct AppInfo {
     pub sandbox: bool,
 }
 
-/// The risk class shown in the queue. Until a policy computes it, it comes
-/// from the change request's `risk:*` label.
+/// Closed sets print as their wire names (`not_needed`, `high`), so what
+/// the CLI prints and what the window receives are the same words.
+macro_rules! display_as_wire_name {
+    ($($t:ty),*) => {$(
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                match serde_json::to_value(self) {
+                    Ok(serde_json::Value::String(name)) => f.write_str(&name),
+                    _ => Err(std::fmt::Error),
+                }
+            }
+        }
+    )*};
+}
+
+display_as_wire_name!(
+    RiskClass,
+    Verdict,
+    Standing,
+    CheckState,
+    DevicePollState,
+    OutboxState
+);
+
+/// A change's risk class: in the queue from its `risk:*` label until a
+/// policy computes it; in a review as the policy's risk classes computed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
-pub enum Risk {
+pub enum RiskClass {
     High,
     Medium,
     Low,
     Unassessed,
+}
+
+impl From<countersign_policy::risk::RiskClass> for RiskClass {
+    fn from(r: countersign_policy::risk::RiskClass) -> Self {
+        use countersign_policy::risk::RiskClass as P;
+        match r {
+            P::High => Self::High,
+            P::Medium => Self::Medium,
+            P::Low => Self::Low,
+            P::Unassessed => Self::Unassessed,
+        }
+    }
+}
+
+/// What the policy decides for a change request. The gate passes on
+/// `Approved` and nothing else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Approved,
+    Pending,
+    Rejected,
+    /// A record does not verify.
+    Failed,
+    /// The policy cannot be applied (missing, unreadable, no assessment, …).
+    Blocked,
+}
+
+impl From<&countersign_policy::Verdict> for Verdict {
+    fn from(v: &countersign_policy::Verdict) -> Self {
+        use countersign_policy::Verdict as P;
+        match v {
+            P::Approved => Self::Approved,
+            P::Pending => Self::Pending,
+            P::Rejected => Self::Rejected,
+            P::Failed => Self::Failed,
+            P::Blocked(_) => Self::Blocked,
+        }
+    }
+}
+
+/// How one signature stands under the policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Standing {
+    /// Counts toward its role's quorum.
+    Counted,
+    /// A current rejection: the change is rejected.
+    Rejects,
+    /// Valid and current, but no requirement needs it.
+    NotNeeded,
+    /// Made on an earlier commit, diff or evidence.
+    Stale,
+    /// Verifies, but the policy does not accept it.
+    Refused,
+    /// Does not verify.
+    Invalid,
+}
+
+/// A check or commit status on the head commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckState {
+    Success,
+    Pending,
+    Failure,
+    /// Neutral or skipped: neither green nor red.
+    Neutral,
+}
+
+impl From<countersign_forge::CheckState> for CheckState {
+    fn from(c: countersign_forge::CheckState) -> Self {
+        use countersign_forge::CheckState as F;
+        match c {
+            F::Success => Self::Success,
+            F::Pending => Self::Pending,
+            F::Failure => Self::Failure,
+            F::Neutral => Self::Neutral,
+        }
+    }
+}
+
+/// Where a device sign-in stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum DevicePollState {
+    /// Not yet confirmed in the browser: poll again.
+    Pending,
+    /// Confirmed; the token is in the keychain.
+    Approved,
+    Denied,
+    Expired,
+}
+
+/// Whether a signed record has reached its target on the forge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxState {
+    Pending,
+    Pushed,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -45,7 +169,7 @@ pub struct QueueItem {
     pub number: u32,
     pub title: String,
     pub author: Person,
-    pub risk: Risk,
+    pub risk: RiskClass,
     pub labels: Vec<String>,
     pub draft: bool,
     pub head_sha: String,
@@ -162,8 +286,7 @@ pub struct TestsView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct CheckView {
     pub name: String,
-    /// `success`, `pending`, `failure` or `neutral`.
-    pub state: String,
+    pub state: CheckState,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -185,8 +308,7 @@ pub struct SignatureView {
     pub role: String,
     pub meaning: Option<Meaning>,
     pub signed_at: String,
-    /// `counted`, `rejects`, `not_needed`, `stale`, `refused` or `invalid`.
-    pub standing: String,
+    pub standing: Standing,
     pub why: Option<String>,
 }
 
@@ -213,8 +335,8 @@ pub struct Review {
     pub change_request: ChangeRequestRef,
     pub head_sha: String,
     pub policy: PolicyView,
-    /// `high`, `medium`, `low` or `unassessed`, computed by the policy's risk classes.
-    pub risk_class: String,
+    /// Computed by the policy's risk classes; `unassessed` when it cannot be applied.
+    pub risk_class: RiskClass,
     pub assessment: Option<AssessmentView>,
     pub assessment_error: Option<String>,
     pub evidence: Vec<EvidenceView>,
@@ -229,8 +351,7 @@ pub struct Review {
     pub requirements: Vec<RequirementView>,
     pub signatures: Vec<SignatureView>,
     pub evidence_checks: Vec<EvidenceCheckView>,
-    /// `approved`, `pending`, `rejected`, `failed` or `blocked`.
-    pub verdict: String,
+    pub verdict: Verdict,
     /// Exactly what the forge status says (at most 140 characters).
     pub status_line: String,
     /// Roles the signed-in user is a member of in the base policy.
@@ -356,8 +477,7 @@ pub struct DeviceStart {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct DevicePoll {
-    /// `pending`, `approved`, `denied` or `expired`.
-    pub state: String,
+    pub state: DevicePollState,
     pub person: Option<Person>,
     /// Wait this long before the next poll.
     pub interval_seconds: u32,
@@ -425,7 +545,13 @@ pub fn typescript() -> String {
         .into_iter()
         .chain([
             ApiError::decl(&cfg),
-            Risk::decl(&cfg),
+            RiskClass::decl(&cfg),
+            Verdict::decl(&cfg),
+            Standing::decl(&cfg),
+            CheckState::decl(&cfg),
+            DevicePollState::decl(&cfg),
+            OutboxState::decl(&cfg),
+            crate::settings::ForgeKind::decl(&cfg),
             Person::decl(&cfg),
             QueueItem::decl(&cfg),
             RepoProblem::decl(&cfg),
@@ -463,6 +589,8 @@ pub fn typescript() -> String {
         out.push_str(d.trim_end());
         out.push_str("\n\n");
     }
+    out.push_str(&crate::ErrorCode::typescript());
+    out.push('\n');
     out.push_str("/** Each command's `[request, response]`; `null` means it takes nothing. */\n");
     out.push_str("export type Commands = {\n");
     for c in COMMANDS {
@@ -640,8 +768,7 @@ pub struct OutboxRow {
     pub repo: String,
     pub number: u32,
     pub target: String,
-    /// `pending` or `pushed`.
-    pub state: String,
+    pub state: OutboxState,
     pub attempts: u32,
     pub last_error: Option<String>,
 }

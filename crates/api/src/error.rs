@@ -2,26 +2,29 @@ use countersign_forge::ForgeError;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+pub use crate::error_code::ErrorCode;
+
 /// The error shape every IPC command returns: a stable machine `code` the UI
 /// branches on, and a `message` for people. Codes are only added when a
 /// consumer needs to tell them apart.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct ApiError {
-    pub code: String,
+    #[ts(type = "ErrorCode")]
+    pub code: ErrorCode,
     pub message: String,
 }
 
 impl ApiError {
-    pub fn new(code: &str, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
-            code: code.to_owned(),
+            code,
             message: message.into(),
         }
     }
 
     pub fn invalid_input(message: impl Into<String>) -> Self {
-        Self::new("invalid_input", message)
+        Self::new(ErrorCode::InvalidInput, message)
     }
 }
 
@@ -34,6 +37,6 @@ impl From<ForgeError> for ApiError {
             ForgeError::Unauthorized(_) => format!("{e}. Sign in again in Settings."),
             _ => e.to_string(),
         };
-        Self::new(e.code(), message)
+        Self::new(ErrorCode::of(e.code()), message)
     }
 }

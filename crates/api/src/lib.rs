@@ -8,6 +8,7 @@ pub mod audit;
 mod commands;
 pub mod contract;
 mod error;
+mod error_code;
 mod offline;
 pub mod os_session;
 pub mod push;
@@ -25,5 +26,5 @@ pub mod sync;
 pub mod verification;
 mod whole_diff;
 
-pub use error::ApiError;
+pub use error::{ApiError, ErrorCode};
 pub use session::{default_data_dir, ForgeTarget, GateReport, LocalStores, Session};

@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::signatures::KeychainSource;
 use crate::ApiError;
+use crate::ErrorCode;
 
 const KEY_ACCOUNT: &str = "offline-cache-key";
 
@@ -78,8 +79,9 @@ impl Offline {
             }
         }
         let mut key = [0u8; 32];
-        getrandom::fill(&mut key)
-            .map_err(|e| ApiError::new("cache.unavailable", format!("no randomness: {e}")))?;
+        getrandom::fill(&mut key).map_err(|e| {
+            ApiError::new(ErrorCode::CacheUnavailable, format!("no randomness: {e}"))
+        })?;
         keychain.set(KEY_ACCOUNT, &key)?;
         Ok(Secret::new(key))
     }
@@ -90,7 +92,7 @@ impl Offline {
             let key = Self::key(self.keychain()?.as_ref())?;
             if let Some(dir) = self.path.parent() {
                 std::fs::create_dir_all(dir)
-                    .map_err(|e| ApiError::new("cache.unavailable", e.to_string()))?;
+                    .map_err(|e| ApiError::new(ErrorCode::CacheUnavailable, e.to_string()))?;
             }
             *guard = Some(Cache::open(&self.path, &key)?);
         }
@@ -154,7 +156,7 @@ impl Offline {
 /// The error to show when offline and nothing was kept.
 pub fn not_cached(online: ApiError, what: &str) -> ApiError {
     ApiError::new(
-        &online.code,
+        online.code,
         format!(
             "{} — and {what} was never synced on this device, so it cannot be shown offline.",
             online.message

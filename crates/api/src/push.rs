@@ -19,6 +19,7 @@ use serde::Serialize;
 
 use crate::contract::ChangeRequestRef;
 use crate::signatures::Signatures;
+use crate::ErrorCode;
 use crate::{review, ApiError};
 
 /// Marks our comment; only a comment by the signer's own account that carries
@@ -137,7 +138,7 @@ async fn push_one(
     let repo: RepoId = repo_name.parse()?;
     if signed.is_empty() {
         return Err(ApiError::new(
-            "push.no_records",
+            ErrorCode::PushNoRecords,
             "no readable records for this change request",
         ));
     }
@@ -223,7 +224,7 @@ async fn store_in_ref(
 ) -> Result<(), ApiError> {
     let name = review::records_ref(number);
     let bytes = serde_json::to_vec_pretty(&Bundle::new(envelopes.to_vec()))
-        .map_err(|e| ApiError::new("internal", e.to_string()))?;
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
     let current = forge
         .read_ref_file(repo, &name, review::RECORDS_FILE)
         .await?;

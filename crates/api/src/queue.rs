@@ -8,9 +8,11 @@ use countersign_forge::{ChangeRequestSummary, Forge, RepoId};
 use tokio::task::JoinSet;
 
 use crate::contract::{
-    ChangeRequestDetail, ChangeRequestRef, ChangedFile, Person, Queue, QueueItem, RepoProblem, Risk,
+    ChangeRequestDetail, ChangeRequestRef, ChangedFile, Person, Queue, QueueItem, RepoProblem,
+    RiskClass,
 };
 use crate::ApiError;
+use crate::ErrorCode;
 
 pub async fn load(forge: Arc<dyn Forge>) -> Result<Queue, ApiError> {
     let repos = forge.repositories().await?;
@@ -26,7 +28,8 @@ pub async fn load(forge: Arc<dyn Forge>) -> Result<Queue, ApiError> {
     let mut problems = Vec::new();
     let mut loaded_any = false;
     while let Some(joined) = tasks.join_next().await {
-        let (repo, result) = joined.map_err(|e| ApiError::new("internal", e.to_string()))?;
+        let (repo, result) =
+            joined.map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
         match result {
             Ok(list) => {
                 loaded_any = true;
@@ -118,14 +121,14 @@ fn now() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-fn risk_from_labels(labels: &[String]) -> Risk {
-    let mut risk = Risk::Unassessed;
+fn risk_from_labels(labels: &[String]) -> RiskClass {
+    let mut risk = RiskClass::Unassessed;
     for label in labels {
         // The highest stated class wins, so a second, lower label cannot hide a high one.
         risk = match (label.as_str(), risk) {
-            ("risk:high", _) => Risk::High,
-            ("risk:medium", Risk::Unassessed | Risk::Low) => Risk::Medium,
-            ("risk:low", Risk::Unassessed) => Risk::Low,
+            ("risk:high", _) => RiskClass::High,
+            ("risk:medium", RiskClass::Unassessed | RiskClass::Low) => RiskClass::Medium,
+            ("risk:low", RiskClass::Unassessed) => RiskClass::Low,
             _ => risk,
         };
     }
@@ -157,19 +160,19 @@ mod tests {
     #[test]
     fn the_highest_risk_label_wins() {
         let labels = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(risk_from_labels(&labels(&["docs"])), Risk::Unassessed);
-        assert_eq!(risk_from_labels(&labels(&["risk:low"])), Risk::Low);
+        assert_eq!(risk_from_labels(&labels(&["docs"])), RiskClass::Unassessed);
+        assert_eq!(risk_from_labels(&labels(&["risk:low"])), RiskClass::Low);
         assert_eq!(
             risk_from_labels(&labels(&["risk:high", "risk:low"])),
-            Risk::High
+            RiskClass::High
         );
         assert_eq!(
             risk_from_labels(&labels(&["risk:low", "risk:medium"])),
-            Risk::Medium
+            RiskClass::Medium
         );
         assert_eq!(
             risk_from_labels(&labels(&["risk:medium", "risk:low"])),
-            Risk::Medium
+            RiskClass::Medium
         );
     }
 }

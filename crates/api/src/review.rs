@@ -11,17 +11,19 @@ use countersign_policy::evaluate::{
     CheckState as PolicyCheck, EvidenceFacts, Standing, TestTotals,
 };
 use countersign_policy::risk::{find_assessment, AssessmentError, FoundAssessment};
-use countersign_policy::{evaluate, Change, Evaluation, Policy, Verdict};
+use countersign_policy::{evaluate, Change, Evaluation, Policy};
 use countersign_signing::dsse::Envelope;
 use countersign_signing::verify::Bundle;
 use countersign_signing::EvidenceFile;
 
 use crate::contract::{
     AssessmentView, ChangeRequestDetail, ChangeRequestRef, CheckView, EvidenceCheckView,
-    EvidenceView, ForgeReviewView, PolicyView, RequirementView, Review, SignatureView, TestsView,
+    EvidenceView, ForgeReviewView, PolicyView, RequirementView, Review, RiskClass, SignatureView,
+    Standing as StandingView, TestsView, Verdict,
 };
 use crate::push::COMMENT_MARKER;
 use crate::verification::sha256_hex;
+use crate::ErrorCode;
 use crate::{queue, ApiError};
 
 pub const POLICY_PATH: &str = ".countersign/policy.toml";
@@ -114,8 +116,12 @@ pub async fn gather(forge: &dyn Forge, request: ChangeRequestRef) -> Result<Gath
             .download_artifact(&repo, &artifact, &dest, MAX_ARTIFACT_BYTES)
             .await;
         let read = downloaded.map_err(ApiError::from).and_then(|_| {
-            std::fs::read(&dest)
-                .map_err(|e| ApiError::new("io", format!("cannot read {}: {e}", dest.display())))
+            std::fs::read(&dest).map_err(|e| {
+                ApiError::new(
+                    ErrorCode::Io,
+                    format!("cannot read {}: {e}", dest.display()),
+                )
+            })
         });
         let _ = std::fs::remove_file(&dest);
         match read {
@@ -177,7 +183,7 @@ pub async fn forge_records(
     {
         let bundle = Bundle::parse(&bytes).map_err(|e| {
             ApiError::new(
-                "records.malformed",
+                ErrorCode::RecordsMalformed,
                 format!("refs/{} holds no readable bundle: {e}", records_ref(number)),
             )
         })?;
@@ -317,16 +323,16 @@ pub fn view(g: &Gathered, forge_host: &str, me: Option<u64>, records: &[Envelope
     let (risk_class, rules, requirements, signatures, evidence_checks, verdict, status_line) =
         match &evaluation {
             Err(why) => (
-                "unassessed".to_owned(),
+                RiskClass::Unassessed,
                 Vec::new(),
                 Vec::new(),
                 Vec::new(),
                 Vec::new(),
-                "blocked".to_owned(),
+                Verdict::Blocked,
                 blocked_line(why),
             ),
             Ok(e) => (
-                e.risk_class.to_string(),
+                e.risk_class.into(),
                 e.rules.clone(),
                 e.requirements
                     .iter()
@@ -345,19 +351,19 @@ pub fn view(g: &Gathered, forge_host: &str, me: Option<u64>, records: &[Envelope
                     .iter()
                     .map(|s| {
                         let (standing, why) = match &s.standing {
-                            Standing::Counted => ("counted", None),
-                            Standing::Rejects => ("rejects", None),
-                            Standing::NotNeeded => ("not_needed", None),
-                            Standing::Stale(w) => ("stale", Some(w.clone())),
-                            Standing::Refused(w) => ("refused", Some(w.clone())),
-                            Standing::Invalid(w) => ("invalid", Some(w.clone())),
+                            Standing::Counted => (StandingView::Counted, None),
+                            Standing::Rejects => (StandingView::Rejects, None),
+                            Standing::NotNeeded => (StandingView::NotNeeded, None),
+                            Standing::Stale(w) => (StandingView::Stale, Some(w.clone())),
+                            Standing::Refused(w) => (StandingView::Refused, Some(w.clone())),
+                            Standing::Invalid(w) => (StandingView::Invalid, Some(w.clone())),
                         };
                         SignatureView {
                             printed_name: s.printed_name.clone(),
                             role: s.role.clone(),
                             meaning: s.meaning.map(meaning_view),
                             signed_at: s.signed_at.clone(),
-                            standing: standing.to_owned(),
+                            standing,
                             why,
                         }
                     })
@@ -370,7 +376,7 @@ pub fn view(g: &Gathered, forge_host: &str, me: Option<u64>, records: &[Envelope
                         detail: c.detail.clone(),
                     })
                     .collect(),
-                verdict_name(&e.verdict).to_owned(),
+                (&e.verdict).into(),
                 e.status_line(),
             ),
         };
@@ -446,10 +452,7 @@ pub fn view(g: &Gathered, forge_host: &str, me: Option<u64>, records: &[Envelope
             .iter()
             .map(|c| CheckView {
                 name: c.name.clone(),
-                state: serde_json::to_value(c.state)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
+                state: c.state.into(),
             })
             .collect(),
         rules,
@@ -471,16 +474,6 @@ pub fn view(g: &Gathered, forge_host: &str, me: Option<u64>, records: &[Envelope
             .collect(),
         synced_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         offline: false,
-    }
-}
-
-pub fn verdict_name(v: &Verdict) -> &'static str {
-    match v {
-        Verdict::Approved => "approved",
-        Verdict::Pending => "pending",
-        Verdict::Rejected => "rejected",
-        Verdict::Failed => "failed",
-        Verdict::Blocked(_) => "blocked",
     }
 }
 

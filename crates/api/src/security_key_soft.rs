@@ -15,6 +15,7 @@ use webauthn_rs::prelude::{
 
 use crate::security_key::{origin, SecurityKeyDevice};
 use crate::ApiError;
+use crate::ErrorCode;
 
 pub struct SoftSecurityKey(Mutex<SoftPasskey>);
 
@@ -33,7 +34,7 @@ fn needs_pin(pin: Option<&Secret<String>>) -> Result<(), ApiError> {
     match pin {
         Some(p) if !p.expose().is_empty() => Ok(()),
         _ => Err(ApiError::new(
-            "signing.security_key",
+            ErrorCode::SigningSecurityKey,
             "the security key needs its PIN",
         )),
     }
@@ -50,7 +51,12 @@ impl SecurityKeyDevice for SoftSecurityKey {
             .lock()
             .unwrap()
             .do_registration(origin(), options)
-            .map_err(|e| ApiError::new("signing.security_key", format!("registration: {e:?}")))
+            .map_err(|e| {
+                ApiError::new(
+                    ErrorCode::SigningSecurityKey,
+                    format!("registration: {e:?}"),
+                )
+            })
     }
 
     fn assert(
@@ -63,6 +69,11 @@ impl SecurityKeyDevice for SoftSecurityKey {
             .lock()
             .unwrap()
             .do_authentication(origin(), options)
-            .map_err(|e| ApiError::new("signing.security_key", format!("confirmation: {e:?}")))
+            .map_err(|e| {
+                ApiError::new(
+                    ErrorCode::SigningSecurityKey,
+                    format!("confirmation: {e:?}"),
+                )
+            })
     }
 }

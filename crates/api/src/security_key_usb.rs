@@ -15,6 +15,7 @@ use webauthn_rs::prelude::{
 
 use crate::security_key::{origin, SecurityKeyDevice};
 use crate::ApiError;
+use crate::ErrorCode;
 
 /// Answers the key's PIN request with the PIN the signer typed.
 #[derive(Debug)]
@@ -35,7 +36,7 @@ impl UiCallback for Pin {
 }
 
 fn failed(what: &str, e: impl std::fmt::Debug) -> ApiError {
-    ApiError::new("signing.security_key", format!("{what}: {e:?}"))
+    ApiError::new(ErrorCode::SigningSecurityKey, format!("{what}: {e:?}"))
 }
 
 pub struct UsbSecurityKey;
@@ -57,13 +58,16 @@ impl UsbSecurityKey {
             .into_iter()
             .next()
             .ok_or_else(|| {
-                ApiError::new("signing.security_key", "no security key is plugged in")
+                ApiError::new(
+                    ErrorCode::SigningSecurityKey,
+                    "no security key is plugged in",
+                )
             })?;
         let mut authenticator = runtime
             .block_on(CtapAuthenticator::new(token, &ui))
             .ok_or_else(|| {
                 ApiError::new(
-                    "signing.security_key",
+                    ErrorCode::SigningSecurityKey,
                     "the security key does not speak CTAP2",
                 )
             })?;

@@ -9,15 +9,17 @@ use url::Url;
 
 use crate::contract::{
     AddSigner, AppInfo, AuditFilter, AuditTrail, ChangeRequestDetail, ChangeRequestRef,
-    DeviceFlowRequest, DevicePoll, DeviceStart, EnrolRequest, Enrolment, Outbox, OutboxRow, Person,
-    PolicyCheck, PolicyDraft, PolicyText, ProposePolicy, ProposedPolicy, PushOutcome, Queue,
-    RepoRef, Review, SecurityKeyRequest, SettingsView, SignRequest, SignatureDraft,
-    SignaturePreview, SignedRecord, SignerStatus, SyncOutcome, TokenRequest,
+    DeviceFlowRequest, DevicePoll, DevicePollState, DeviceStart, EnrolRequest, Enrolment, Outbox,
+    OutboxRow, OutboxState, Person, PolicyCheck, PolicyDraft, PolicyText, ProposePolicy,
+    ProposedPolicy, PushOutcome, Queue, RepoRef, Review, SecurityKeyRequest, SettingsView,
+    SignRequest, SignatureDraft, SignaturePreview, SignedRecord, SignerStatus, SyncOutcome,
+    TokenRequest, Verdict,
 };
 use countersign_ledger::cache::Kind;
 
 use crate::settings::ForgeSettings;
 use crate::signatures::{KeychainSource, Signatures};
+use crate::ErrorCode;
 use crate::{queue, ApiError};
 
 /// What the gate found for one change request.
@@ -100,7 +102,7 @@ impl Session {
             ForgeTarget::EmbeddedSandbox => {
                 let running = RunningSandbox::start(0, Seed::Demo).await.map_err(|e| {
                     ApiError::new(
-                        "sandbox.start_failed",
+                        ErrorCode::SandboxStartFailed,
                         format!("cannot start the sandbox forge: {e}"),
                     )
                 })?;
@@ -196,7 +198,7 @@ impl Session {
         let loaded = match prefetched {
             Some(task) => task
                 .await
-                .unwrap_or_else(|e| Err(ApiError::new("internal", e.to_string()))),
+                .unwrap_or_else(|e| Err(ApiError::new(ErrorCode::Internal, e.to_string()))),
             None => queue::load(self.forge.clone()).await,
         };
         match loaded {
@@ -346,7 +348,7 @@ impl Session {
         let queue = self.load_queue().await?;
         if queue.offline {
             return Err(ApiError::new(
-                "forge.unreachable",
+                ErrorCode::ForgeUnreachable,
                 "the forge cannot be reached: nothing new to sync",
             ));
         }
@@ -394,7 +396,7 @@ impl Session {
             crate::review::forge_records(self.forge.as_ref(), &gathered.repo, number).await?;
         let review = crate::review::view(&gathered, self.forge.host(), None, &records);
         Ok(GateReport {
-            approved: review.verdict == "approved",
+            approved: review.verdict == Verdict::Approved,
             records_from: source.to_owned(),
             records: records.len(),
             review,
@@ -461,7 +463,7 @@ impl Session {
     /// error the settings screen can explain.
     pub async fn from_settings(data_dir: PathBuf) -> Result<Self, ApiError> {
         let settings = crate::settings::load(&data_dir)?;
-        let target = if settings.kind == "sandbox" {
+        let target = if settings.kind == crate::settings::ForgeKind::Sandbox {
             ForgeTarget::EmbeddedSandbox
         } else {
             let keychain = countersign_keychain::OsKeychain::open()?;
@@ -506,13 +508,13 @@ impl Session {
         let mut guard = self.device.lock().await;
         let pending = guard.as_mut().ok_or_else(|| {
             ApiError::new(
-                "accounts.no_device_flow",
+                ErrorCode::AccountsNoDeviceFlow,
                 "start signing in with the forge first",
             )
         })?;
         let keychain = self.signatures.keychain()?;
         let poll = crate::accounts::device_poll(pending, keychain.as_ref()).await?;
-        if poll.state != "pending" {
+        if poll.state != DevicePollState::Pending {
             *guard = None;
         }
         Ok(poll)
@@ -540,10 +542,10 @@ impl Session {
 
     async fn add_to_sandbox_roster_json(&self, record_json: &str) -> Result<(), ApiError> {
         let record: serde_json::Value = serde_json::from_str(record_json)
-            .map_err(|e| ApiError::new("internal", e.to_string()))?;
+            .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
         let url = Url::parse(&self.info.forge_url)
             .and_then(|u| u.join("_sandbox/roster"))
-            .map_err(|e| ApiError::new("internal", e.to_string()))?;
+            .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
         let body = serde_json::json!({
             "user_id": record["forge"]["user_id"],
             "public_key": record["public_key"],
@@ -556,13 +558,13 @@ impl Session {
             .await
             .map_err(|e| {
                 ApiError::new(
-                    "sandbox.roster",
+                    ErrorCode::SandboxRoster,
                     format!("the sandbox did not take the key: {e}"),
                 )
             })?;
         if !response.status().is_success() {
             return Err(ApiError::new(
-                "sandbox.roster",
+                ErrorCode::SandboxRoster,
                 format!("the sandbox refused the key: {}", response.status()),
             ));
         }
@@ -589,7 +591,7 @@ impl Session {
             .await?;
         if self.info.sandbox {
             let record = serde_json::to_string(&enrolment)
-                .map_err(|e| ApiError::new("internal", e.to_string()))?;
+                .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
             self.add_to_sandbox_roster_json(&record).await?;
         }
         self.signer_status().await
@@ -624,8 +626,8 @@ impl Session {
                     number: u32::try_from(i.number).unwrap_or(u32::MAX),
                     target: i.target,
                     state: match i.state {
-                        countersign_ledger::PushState::Pending => "pending".into(),
-                        countersign_ledger::PushState::Pushed => "pushed".into(),
+                        countersign_ledger::PushState::Pending => OutboxState::Pending,
+                        countersign_ledger::PushState::Pushed => OutboxState::Pushed,
                     },
                     attempts: i.attempts,
                     last_error: i.last_error,

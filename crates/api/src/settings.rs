@@ -9,16 +9,27 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use url::Url;
 
+use crate::ErrorCode;
 use crate::{ApiError, ForgeTarget};
 
 pub const GITHUB_API: &str = "https://api.github.com/";
 pub const GITHUB_WEB: &str = "https://github.com/";
 
+/// The kinds of forge the app can work with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ForgeKind {
+    /// The built-in demo forge.
+    Sandbox,
+    /// github.com or GitHub Enterprise Server.
+    #[serde(rename = "github")]
+    GitHub,
+}
+
 /// Which forge, where, and which repositories to watch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ForgeSettings {
-    /// `sandbox` (the built-in demo forge) or `github` (github.com or GitHub Enterprise Server).
-    pub kind: String,
+    pub kind: ForgeKind,
     /// REST root, e.g. `https://api.github.com/` or `https://ghe.example/api/v3/`.
     pub api_url: String,
     /// Web root, for the OAuth device flow: `https://github.com/` or `https://ghe.example/`.
@@ -32,7 +43,7 @@ pub struct ForgeSettings {
 impl Default for ForgeSettings {
     fn default() -> Self {
         Self {
-            kind: "sandbox".into(),
+            kind: ForgeKind::Sandbox,
             api_url: GITHUB_API.into(),
             web_url: GITHUB_WEB.into(),
             oauth_client_id: String::new(),
@@ -52,12 +63,12 @@ pub fn load(data_dir: &Path) -> Result<ForgeSettings, ApiError> {
     match std::fs::read(&path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ForgeSettings::default()),
         Err(e) => Err(ApiError::new(
-            "settings.unreadable",
+            ErrorCode::SettingsUnreadable,
             format!("cannot read {}: {e}", path.display()),
         )),
         Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
             ApiError::new(
-                "settings.unreadable",
+                ErrorCode::SettingsUnreadable,
                 format!("{} is damaged: {e}", path.display()),
             )
         }),
@@ -66,12 +77,6 @@ pub fn load(data_dir: &Path) -> Result<ForgeSettings, ApiError> {
 
 /// Check every field; URLs must be http(s) and repositories `owner/name`.
 pub fn validate(s: &ForgeSettings) -> Result<(), ApiError> {
-    if !matches!(s.kind.as_str(), "sandbox" | "github") {
-        return Err(ApiError::invalid_input(format!(
-            "forge kind must be sandbox or github, not {:?}",
-            s.kind
-        )));
-    }
     for (name, value) in [("API URL", &s.api_url), ("web URL", &s.web_url)] {
         let url = Url::parse(value).map_err(|e| {
             ApiError::invalid_input(format!("the {name} {value:?} is not a URL: {e}"))
@@ -91,12 +96,12 @@ pub fn validate(s: &ForgeSettings) -> Result<(), ApiError> {
 /// Write atomically (a crash leaves the old file or the new one, never half).
 pub fn save(data_dir: &Path, s: &ForgeSettings) -> Result<(), ApiError> {
     validate(s)?;
-    let io = |e: std::io::Error| ApiError::new("settings.unwritable", e.to_string());
+    let io = |e: std::io::Error| ApiError::new(ErrorCode::SettingsUnwritable, e.to_string());
     std::fs::create_dir_all(data_dir).map_err(io)?;
     let path = path_in(data_dir);
     let tmp = path.with_extension("json.tmp");
-    let bytes =
-        serde_json::to_vec_pretty(s).map_err(|e| ApiError::new("internal", e.to_string()))?;
+    let bytes = serde_json::to_vec_pretty(s)
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
     std::fs::write(&tmp, bytes).map_err(io)?;
     std::fs::rename(&tmp, &path).map_err(io)
 }
@@ -104,8 +109,8 @@ pub fn save(data_dir: &Path, s: &ForgeSettings) -> Result<(), ApiError> {
 /// The target the settings describe, with the token from the keychain.
 pub fn target(s: &ForgeSettings, keychain: &dyn SecretStore) -> Result<ForgeTarget, ApiError> {
     validate(s)?;
-    match s.kind.as_str() {
-        "github" => {
+    match s.kind {
+        ForgeKind::GitHub => {
             let repos = s
                 .repos
                 .iter()
@@ -114,6 +119,6 @@ pub fn target(s: &ForgeSettings, keychain: &dyn SecretStore) -> Result<ForgeTarg
             let api = Url::parse(&s.api_url).map_err(|e| ApiError::invalid_input(e.to_string()))?;
             crate::accounts::github_target(api, repos, keychain)
         }
-        _ => Ok(ForgeTarget::EmbeddedSandbox),
+        ForgeKind::Sandbox => Ok(ForgeTarget::EmbeddedSandbox),
     }
 }

@@ -31,24 +31,25 @@ use crate::contract::{
 };
 use crate::verification::sha256_hex;
 use crate::ApiError;
+use crate::ErrorCode;
 
 const MIN_PASSWORD_CHARS: usize = 12;
 
 impl From<SigningError> for ApiError {
     fn from(e: SigningError) -> Self {
-        ApiError::new(e.code(), e.to_string())
+        ApiError::new(ErrorCode::of(e.code()), e.to_string())
     }
 }
 
 impl From<LedgerError> for ApiError {
     fn from(e: LedgerError) -> Self {
-        ApiError::new(e.code(), e.to_string())
+        ApiError::new(ErrorCode::of(e.code()), e.to_string())
     }
 }
 
 impl From<KeychainError> for ApiError {
     fn from(e: KeychainError) -> Self {
-        ApiError::new(e.code(), e.to_string())
+        ApiError::new(ErrorCode::of(e.code()), e.to_string())
     }
 }
 
@@ -148,15 +149,15 @@ impl Signatures {
     fn device(&self) -> Result<Arc<dyn crate::security_key::SecurityKeyDevice>, ApiError> {
         self.device.lock().unwrap().clone().ok_or_else(|| {
             ApiError::new(
-                "signing.no_security_key_reader",
+                ErrorCode::SigningNoSecurityKeyReader,
                 "this build of Countersign cannot reach a security key",
             )
         })
     }
 
     fn save(&self, identity: &ForgeIdentity, stored: &StoredSigner) -> Result<(), ApiError> {
-        let bytes =
-            serde_json::to_vec(stored).map_err(|e| ApiError::new("internal", e.to_string()))?;
+        let bytes = serde_json::to_vec(stored)
+            .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
         self.keychain()?.set(&account(identity), &bytes)?;
         Ok(())
     }
@@ -170,7 +171,10 @@ impl Signatures {
     ) -> Result<EnrolmentRecord, ApiError> {
         let (_, identity) = Self::identity(forge).await?;
         let mut stored = self.load(&identity)?.ok_or_else(|| {
-            ApiError::new("signing.not_enrolled", "enrol before adding a security key")
+            ApiError::new(
+                ErrorCode::SigningNotEnrolled,
+                "enrol before adding a security key",
+            )
         })?;
         let (options, state) = countersign_signing::fido2::start_registration(
             identity.user_id,
@@ -180,7 +184,7 @@ impl Signatures {
         let device = self.device()?;
         let response = tokio::task::spawn_blocking(move || device.register(options, pin.as_ref()))
             .await
-            .map_err(|e| ApiError::new("internal", e.to_string()))??;
+            .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))??;
         let key = countersign_signing::fido2::finish_registration(&response, &state)?;
         let credential = key.credential_id.clone();
         stored.enrolment.security_keys.push(key);
@@ -207,7 +211,7 @@ impl Signatures {
             if let Some(dir) = self.ledger_path.parent() {
                 std::fs::create_dir_all(dir).map_err(|e| {
                     ApiError::new(
-                        "ledger.unavailable",
+                        ErrorCode::LedgerUnavailable,
                         format!("cannot create {}: {e}", dir.display()),
                     )
                 })?;
@@ -326,7 +330,7 @@ impl Signatures {
             .map(Some)
             .map_err(|e| {
                 ApiError::new(
-                    "signing.bad_key",
+                    ErrorCode::SigningBadKey,
                     format!("the keychain entry for this signer is damaged: {e}"),
                 )
             })
@@ -380,7 +384,7 @@ impl Signatures {
         }
         if !request.acknowledged {
             return Err(ApiError::new(
-                "signing.acknowledgement_required",
+                ErrorCode::SigningAcknowledgementRequired,
                 "enrolment needs your acknowledgement that the electronic signature is legally binding",
             ));
         }
@@ -392,7 +396,7 @@ impl Signatures {
         let (_, identity) = Self::identity(forge).await?;
         if self.load(&identity)?.is_some() {
             return Err(ApiError::new(
-                "signing.already_enrolled",
+                ErrorCode::SigningAlreadyEnrolled,
                 "this forge identity already has a signing key on this device; revoke it before enrolling again",
             ));
         }
@@ -403,8 +407,8 @@ impl Signatures {
             sealed,
             enrolment: enrolment.clone(),
         };
-        let bytes =
-            serde_json::to_vec(&stored).map_err(|e| ApiError::new("internal", e.to_string()))?;
+        let bytes = serde_json::to_vec(&stored)
+            .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
         // The trail must be writable before the key exists, so that no key is ever unrecorded.
         self.with_ledger(|_| Ok(()))?;
         self.keychain()?.set(&account(&identity), &bytes)?;
@@ -423,7 +427,7 @@ impl Signatures {
             key_id: enrolment.key_id.clone(),
             acknowledgement: acknowledgement_for(&printed_name),
             record_json: serde_json::to_string_pretty(&enrolment)
-                .map_err(|e| ApiError::new("internal", e.to_string()))?,
+                .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?,
         })
     }
 
@@ -443,7 +447,7 @@ impl Signatures {
         let (user, identity) = Self::identity(forge).await?;
         let stored = self.load(&identity)?.ok_or_else(|| {
             ApiError::new(
-                "signing.not_enrolled",
+                ErrorCode::SigningNotEnrolled,
                 "enrol this device before signing (Settings → Signature)",
             )
         })?;
@@ -495,7 +499,7 @@ impl Signatures {
             authentication: if draft.use_security_key {
                 let key = stored.enrolment.security_keys.first().ok_or_else(|| {
                     ApiError::new(
-                        "signing.no_security_key",
+                        ErrorCode::SigningNoSecurityKey,
                         "no security key is registered for this signer",
                     )
                 })?;
@@ -579,7 +583,7 @@ impl Signatures {
                 || diff != Some(&request.seen.diff_sha256)
             {
                 return Err(ApiError::new(
-                    "signing.changed_since_preview",
+                    ErrorCode::SigningChangedSincePreview,
                     "the change request changed after you reviewed it (a new commit or a different diff): review it again before signing",
                 ));
             }
@@ -607,7 +611,10 @@ impl Signatures {
                     .first()
                     .cloned()
                     .ok_or_else(|| {
-                        ApiError::new("signing.no_security_key", "no security key is registered")
+                        ApiError::new(
+                            ErrorCode::SigningNoSecurityKey,
+                            "no security key is registered",
+                        )
                     })?;
                 let options = countersign_signing::fido2::request(&challenge, &key)?;
                 let device = self.device()?;
@@ -615,12 +622,12 @@ impl Signatures {
                 let asserted =
                     tokio::task::spawn_blocking(move || device.assert(options, pin.as_ref()))
                         .await
-                        .map_err(|e| ApiError::new("internal", e.to_string()))?
+                        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?
                         .and_then(|c| {
                             let a = countersign_signing::fido2::assertion_of(&c);
                             countersign_signing::fido2::check(&a, &key, &challenge)
                                 .map(|_| a)
-                                .map_err(|why| ApiError::new("signing.security_key", why))
+                                .map_err(|why| ApiError::new(ErrorCode::SigningSecurityKey, why))
                         });
                 match asserted {
                     Ok(assertion) => approval.with_assertion(assertion)?,
@@ -655,8 +662,8 @@ impl Signatures {
         self.record_auth_events(&identity, &events)?;
         let envelope = sign(&approval, proof?)?;
         let statement = approval.preview().statement;
-        let envelope_bytes =
-            serde_json::to_vec(&envelope).map_err(|e| ApiError::new("internal", e.to_string()))?;
+        let envelope_bytes = serde_json::to_vec(&envelope)
+            .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
         let cr = &statement.predicate.change_request;
         let kind = if statement.predicate.meaning == countersign_signing::Meaning::Rejection {
             EventKind::Reject
@@ -705,7 +712,7 @@ impl Signatures {
             key_id: stored.enrolment.key_id.clone(),
             manifestation: manifestation(&statement.predicate),
             envelope_json: serde_json::to_string_pretty(&envelope)
-                .map_err(|e| ApiError::new("internal", e.to_string()))?,
+                .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?,
         };
         tracing::info!(user_id = user.id, repo = %statement.predicate.change_request.repo,
             number = statement.predicate.change_request.number, meaning = %statement.predicate.meaning, "record signed");

@@ -8,6 +8,7 @@ use countersign_forge::Forge;
 use tokio::task::JoinSet;
 
 use crate::contract::{ChangeRequestDetail, ChangeRequestRef, Queue};
+use crate::ErrorCode;
 use crate::{queue, ApiError};
 
 pub struct Synced {
@@ -34,7 +35,8 @@ pub async fn sync(forge: Arc<dyn Forge>) -> Result<Synced, ApiError> {
     let mut details = Vec::new();
     let mut problems = Vec::new();
     while let Some(joined) = tasks.join_next().await {
-        let (name, result) = joined.map_err(|e| ApiError::new("internal", e.to_string()))?;
+        let (name, result) =
+            joined.map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
         match result {
             Ok(d) => details.push(d),
             Err(e) => problems.push(format!("{name}: {}", e.message)),

@@ -8,6 +8,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::ApiError;
+use crate::ErrorCode;
 
 /// One signature's outcome, for people and for machines.
 #[derive(Debug, Clone, Serialize)]
@@ -40,11 +41,12 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 pub fn verify_offline(input: VerifyInput) -> Result<VerifyOutcome, ApiError> {
-    let bundle = Bundle::parse(&input.bundle).map_err(|e| ApiError::new("verify.bad_bundle", e))?;
+    let bundle =
+        Bundle::parse(&input.bundle).map_err(|e| ApiError::new(ErrorCode::VerifyBadBundle, e))?;
     let keys: Vec<TrustedKey> = match &input.keys {
         Some(bytes) => serde_json::from_slice(bytes).map_err(|e| {
             ApiError::new(
-                "verify.bad_keys",
+                ErrorCode::VerifyBadKeys,
                 format!("the keys file is not a list of trusted keys: {e}"),
             )
         })?,

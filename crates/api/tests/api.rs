@@ -1,6 +1,6 @@
 //! The use cases, headless, against the sandbox forge over real HTTP.
 
-use countersign_api::contract::{self, ChangeRequestRef, Risk};
+use countersign_api::contract::{self, ChangeRequestRef, RiskClass};
 use countersign_api::{ForgeTarget, Session};
 use countersign_forge_sandbox::{RunningSandbox, Seed};
 use url::Url;
@@ -24,7 +24,7 @@ async fn the_queue_lists_the_sandbox_pull_requests_newest_first() {
     let numbers: Vec<u32> = queue.items.iter().map(|i| i.number).collect();
     assert_eq!(numbers, vec![45, 43, 42, 44]);
     let rate = queue.items.iter().find(|i| i.number == 42).unwrap();
-    assert_eq!(rate.risk, Risk::High);
+    assert_eq!(rate.risk, RiskClass::High);
     assert_eq!(rate.repo, "acme-medical/infusion-pump-firmware");
     assert_eq!(rate.author.login, "alice-dev");
     assert_eq!(rate.author.id, 5001);
@@ -127,20 +127,30 @@ async fn a_missing_change_request_is_not_found() {
     assert_eq!(err.code, "forge.invalid_input");
 }
 
-/// The committed TypeScript must be what the Rust contract generates.
+/// A committed file must be what the Rust declarations generate.
 /// `UPDATE_CONTRACT=1 cargo test -p countersign-api` rewrites it.
-#[test]
-fn the_committed_typescript_contract_is_current() {
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/ipc/contract.ts");
-    let generated = contract::typescript();
+fn assert_generated_file_is_current(relative: &str, generated: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);
     if std::env::var_os("UPDATE_CONTRACT").is_some() {
-        std::fs::write(&path, &generated).unwrap();
+        std::fs::write(&path, generated).unwrap();
     }
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == generated,
-        "ui/src/ipc/contract.ts is stale: run UPDATE_CONTRACT=1 cargo test -p countersign-api"
+        "{relative} is stale: run UPDATE_CONTRACT=1 cargo test -p countersign-api"
+    );
+}
+
+#[test]
+fn the_committed_typescript_contract_is_current() {
+    assert_generated_file_is_current("../../ui/src/ipc/contract.ts", &contract::typescript());
+}
+
+#[test]
+fn the_committed_error_codes_are_current() {
+    assert_generated_file_is_current(
+        "../../docs/errors.md",
+        &countersign_api::ErrorCode::markdown(),
     );
 }
 

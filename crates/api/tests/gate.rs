@@ -7,9 +7,11 @@ use std::io::Write;
 use std::sync::Arc;
 
 use countersign_api::contract::{
-    ChangeRequestRef, EnrolRequest, Meaning, Review, SeenContent, SignRequest, SignatureDraft,
+    ChangeRequestRef, DevicePollState, EnrolRequest, Meaning, Review, RiskClass, SeenContent,
+    SignRequest, SignatureDraft, Standing, Verdict,
 };
 use countersign_api::signatures::KeychainSource;
+use countersign_api::ErrorCode;
 use countersign_api::{ForgeTarget, LocalStores, Session};
 use countersign_forge_sandbox::{RunningSandbox, Seed};
 use countersign_keychain::MemoryStore;
@@ -155,11 +157,11 @@ fn statements_in_ref(sandbox: &RunningSandbox, number: u64) -> Vec<serde_json::V
         .collect()
 }
 
-fn standing(review: &Review) -> Vec<(String, String)> {
+fn standing(review: &Review) -> Vec<(String, Standing)> {
     review
         .signatures
         .iter()
-        .map(|s| (s.printed_name.clone(), s.standing.clone()))
+        .map(|s| (s.printed_name.clone(), s.standing))
         .collect()
 }
 
@@ -180,7 +182,7 @@ async fn quorum_in_order_turns_the_status_green_and_the_gate_agrees() {
     );
     let g = gate(&sandbox, 42).await;
     assert!(!g.approved);
-    assert_eq!(g.review.signatures[0].standing, "refused");
+    assert_eq!(g.review.signatures[0].standing, Standing::Refused);
     assert!(g.review.signatures[0]
         .why
         .as_deref()
@@ -206,8 +208,8 @@ async fn quorum_in_order_turns_the_status_green_and_the_gate_agrees() {
     assert!(g.approved, "{:?}", g.review);
     assert_eq!(g.records_from, "ref");
     assert_eq!(g.records, 3);
-    assert_eq!(g.review.risk_class, "high");
-    assert_eq!(g.review.verdict, "approved");
+    assert_eq!(g.review.risk_class, RiskClass::High);
+    assert_eq!(g.review.verdict, Verdict::Approved);
     // Exactly one comment and one ref for the change request.
     let store = sandbox.store();
     let st = store.read().unwrap();
@@ -283,7 +285,7 @@ async fn the_author_cannot_approve_their_own_change() {
     let g = gate(&sandbox, 43).await;
     assert!(!g.approved);
     let s = &g.review.signatures[0];
-    assert_eq!(s.standing, "refused");
+    assert_eq!(s.standing, Standing::Refused);
     assert!(s.why.as_deref().unwrap().contains("authored"), "{s:?}");
     assert_eq!(
         status_of(&sandbox, 43),
@@ -330,7 +332,7 @@ async fn a_signer_the_change_adds_to_the_roster_gains_nothing() {
     mallory.sign(&sandbox, 43, "qa", Meaning::Approval).await;
     let g = gate(&sandbox, 43).await;
     assert!(!g.approved);
-    assert_eq!(g.review.signatures[0].standing, "refused");
+    assert_eq!(g.review.signatures[0].standing, Standing::Refused);
     assert!(g.review.signatures[0]
         .why
         .as_deref()
@@ -365,7 +367,7 @@ async fn a_new_commit_makes_the_approval_stale() {
     assert!(!g.approved);
     assert_eq!(
         standing(&g.review),
-        [("Bob Okafor".to_owned(), "stale".to_owned())]
+        [("Bob Okafor".to_owned(), Standing::Stale)]
     );
     assert!(g.review.signatures[0]
         .why
@@ -416,7 +418,7 @@ async fn records_survive_edits_and_deletion_but_an_edited_envelope_fails() {
     }
     let g = gate(&sandbox, 43).await;
     assert!(!g.approved);
-    assert_eq!(g.review.verdict, "failed");
+    assert_eq!(g.review.verdict, Verdict::Failed);
     assert!(
         g.review
             .status_line
@@ -455,7 +457,7 @@ async fn a_bad_policy_blocks_with_its_line_and_column() {
     }
     bob.sign(&sandbox, 43, "qa", Meaning::Approval).await;
     let review = bob.session.review_change_request(cr(43)).await.unwrap();
-    assert_eq!(review.verdict, "blocked");
+    assert_eq!(review.verdict, Verdict::Blocked);
     let error = review.policy.error.clone().unwrap();
     assert!(
         error.contains("line") && error.contains("column"),
@@ -508,7 +510,7 @@ async fn hostile_evidence_archives_are_refused_and_block_the_change() {
         }
         become_(&sandbox, "bob-qa");
         let review = bob.session.review_change_request(cr(43)).await.unwrap();
-        assert_eq!(review.verdict, "blocked", "{review:?}");
+        assert_eq!(review.verdict, Verdict::Blocked, "{review:?}");
         assert_eq!(review.evidence_problems.len(), 1);
         let problem = &review.evidence_problems[0];
         assert!(
@@ -609,7 +611,7 @@ async fn an_administrator_adds_a_signer_and_proposes_the_policy_for_review() {
         .review_change_request(cr(proposed.number))
         .await
         .unwrap();
-    assert_eq!(review.verdict, "pending");
+    assert_eq!(review.verdict, Verdict::Pending);
     assert_eq!(
         review.policy.digest, draft.digest,
         "judged by the base policy, not the proposed one"
@@ -711,10 +713,13 @@ async fn settings_and_the_device_flow_keep_the_token_in_the_keychain_only() {
     )
     .await
     .unwrap();
-    assert_eq!(s.settings().await.unwrap().settings.kind, "sandbox");
+    assert_eq!(
+        s.settings().await.unwrap().settings.kind,
+        countersign_api::settings::ForgeKind::Sandbox
+    );
 
     let mut wanted = ForgeSettings {
-        kind: "github".into(),
+        kind: countersign_api::settings::ForgeKind::GitHub,
         api_url: sandbox.api_base(),
         web_url: sandbox.api_base(),
         oauth_client_id: "Iv1.countersign-test".into(),
@@ -749,7 +754,10 @@ async fn settings_and_the_device_flow_keep_the_token_in_the_keychain_only() {
         .await
         .unwrap();
     assert!(start.user_code.starts_with("CSGN-"));
-    assert_eq!(s.poll_device_flow().await.unwrap().state, "pending");
+    assert_eq!(
+        s.poll_device_flow().await.unwrap().state,
+        DevicePollState::Pending
+    );
     let approved = reqwest::Client::new()
         .post(format!("{}login/device", sandbox.api_base()))
         .form(&[("user_code", start.user_code.as_str())])
@@ -758,7 +766,7 @@ async fn settings_and_the_device_flow_keep_the_token_in_the_keychain_only() {
         .unwrap();
     assert!(approved.status().is_success());
     let done = s.poll_device_flow().await.unwrap();
-    assert_eq!(done.state, "approved");
+    assert_eq!(done.state, DevicePollState::Approved);
     assert_eq!(done.person.unwrap().id, 5002);
     assert!(s.settings().await.unwrap().token_stored);
 
@@ -798,7 +806,7 @@ async fn what_was_synced_reads_offline_and_what_was_not_says_so() {
         .contains("+pub const MAX_RATE_ML_H: f64 = 1200.0;"));
     let review = bob.session.review_change_request(cr(42)).await.unwrap();
     assert!(review.offline);
-    assert_eq!(review.risk_class, "high");
+    assert_eq!(review.risk_class, RiskClass::High);
     assert!(review.assessment.is_some());
     assert_eq!(review.tests.as_ref().map(|t| t.passed), Some(4));
 
@@ -844,7 +852,9 @@ impl countersign_api::security_key::SecurityKeyDevice for SoftKey {
             .lock()
             .unwrap()
             .do_registration(countersign_api::security_key::origin(), options)
-            .map_err(|e| countersign_api::ApiError::new("signing.security_key", format!("{e:?}")))
+            .map_err(|e| {
+                countersign_api::ApiError::new(ErrorCode::SigningSecurityKey, format!("{e:?}"))
+            })
     }
 
     fn assert(
@@ -856,7 +866,7 @@ impl countersign_api::security_key::SecurityKeyDevice for SoftKey {
         // The second field: whether the PIN is accepted.
         if !self.1 || pin.is_none() {
             return Err(countersign_api::ApiError::new(
-                "signing.security_key",
+                ErrorCode::SigningSecurityKey,
                 "PIN refused by the key",
             ));
         }
@@ -864,7 +874,9 @@ impl countersign_api::security_key::SecurityKeyDevice for SoftKey {
             .lock()
             .unwrap()
             .do_authentication(countersign_api::security_key::origin(), options)
-            .map_err(|e| countersign_api::ApiError::new("signing.security_key", format!("{e:?}")))
+            .map_err(|e| {
+                countersign_api::ApiError::new(ErrorCode::SigningSecurityKey, format!("{e:?}"))
+            })
     }
 }
 

@@ -11,6 +11,7 @@ use countersign_api::contract::{
 };
 use countersign_api::verification::BUNDLE_MEDIA_TYPE;
 use countersign_api::verification::{verify_offline, VerifyInput, VerifyOutcome};
+use countersign_api::ErrorCode;
 use countersign_api::{ApiError, ForgeTarget, Session};
 use countersign_forge_sandbox::{RunningSandbox, Seed};
 use countersign_secret::Secret;
@@ -235,7 +236,7 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
             };
             let sandbox = RunningSandbox::start(port, seed)
                 .await
-                .map_err(|e| ApiError::new("sandbox.start_failed", e.to_string()))?;
+                .map_err(|e| ApiError::new(ErrorCode::SandboxStartFailed, e.to_string()))?;
             // Scripts read this line to learn the port.
             println!("sandbox forge listening on {}", sandbox.api_base());
             tokio::select! {
@@ -377,7 +378,7 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
             println!("{}", signed.manifestation);
             if let Some(out) = out {
                 let envelope: serde_json::Value = serde_json::from_str(&signed.envelope_json)
-                    .map_err(|e| ApiError::new("internal", e.to_string()))?;
+                    .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
                 let bundle =
                     serde_json::json!({ "mediaType": BUNDLE_MEDIA_TYPE, "envelopes": [envelope] });
                 write(&out, bundle.to_string().as_bytes())?;
@@ -531,7 +532,7 @@ fn print_gate(repo: &str, pr: u32, report: &countersign_api::GateReport) {
             s.printed_name,
             s.role,
             s.signed_at,
-            s.standing.to_uppercase(),
+            s.standing.to_string().to_uppercase(),
             s.why
                 .as_deref()
                 .map(|w| format!(" — {w}"))
@@ -572,14 +573,18 @@ fn print_gate(repo: &str, pr: u32, report: &countersign_api::GateReport) {
 
 fn print_json<T: serde::Serialize>(value: &T) -> Result<ExitCode, ApiError> {
     let text = serde_json::to_string_pretty(value)
-        .map_err(|e| ApiError::new("internal", e.to_string()))?;
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
     println!("{text}");
     Ok(ExitCode::SUCCESS)
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<(), ApiError> {
-    std::fs::write(path, bytes)
-        .map_err(|e| ApiError::new("io", format!("cannot write {}: {e}", path.display())))
+    std::fs::write(path, bytes).map_err(|e| {
+        ApiError::new(
+            ErrorCode::Io,
+            format!("cannot write {}: {e}", path.display()),
+        )
+    })
 }
 
 /// The password comes only from standard input, never from an argument,
@@ -593,15 +598,19 @@ fn read_password(from_stdin: bool) -> Result<Secret<String>, ApiError> {
     let mut line = String::new();
     std::io::stdin()
         .read_line(&mut line)
-        .map_err(|e| ApiError::new("io", format!("cannot read the password: {e}")))?;
+        .map_err(|e| ApiError::new(ErrorCode::Io, format!("cannot read the password: {e}")))?;
     let password = Secret::new(line.trim_end_matches(['\n', '\r']).to_owned());
     line.clear();
     Ok(password)
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, ApiError> {
-    std::fs::read(path)
-        .map_err(|e| ApiError::new("io", format!("cannot read {}: {e}", path.display())))
+    std::fs::read(path).map_err(|e| {
+        ApiError::new(
+            ErrorCode::Io,
+            format!("cannot read {}: {e}", path.display()),
+        )
+    })
 }
 
 fn evidence_arg(arg: &str) -> Result<(String, Vec<u8>), ApiError> {

@@ -7,7 +7,7 @@ export type AddSigner = { text: string, role: string,
  */
 record_json: string, };
 
-export type ApiError = { code: string, message: string, };
+export type ApiError = { code: ErrorCode, message: string, };
 
 export type AppInfo = { version: string, 
 /**
@@ -77,23 +77,19 @@ export type ChangedFile = { path: string, previous_path: string | null, status: 
  */
 patch_available: boolean, };
 
-export type CheckView = { name: string, 
-/**
- * `success`, `pending`, `failure` or `neutral`.
- */
-state: string, };
+export type CheckState = "success" | "pending" | "failure" | "neutral";
+
+export type CheckView = { name: string, state: CheckState, };
 
 export type DeviceFlowRequest = { web_url: string, api_url: string, client_id: string, };
 
-export type DevicePoll = { 
-/**
- * `pending`, `approved`, `denied` or `expired`.
- */
-state: string, person: Person | null, 
+export type DevicePoll = { state: DevicePollState, person: Person | null, 
 /**
  * Wait this long before the next poll.
  */
 interval_seconds: number, };
+
+export type DevicePollState = "pending" | "approved" | "denied" | "expired";
 
 export type DeviceStart = { user_code: string, verification_uri: string, interval_seconds: number, expires_in_seconds: number, };
 
@@ -123,17 +119,15 @@ kind: string,
  */
 summary: string, };
 
+export type ForgeKind = "sandbox" | "github";
+
 export type ForgeReviewView = { reviewer: string, state: string, body: string, 
 /**
  * Left on the current head commit.
  */
 on_head: boolean, };
 
-export type ForgeSettings = { 
-/**
- * `sandbox` (the built-in demo forge) or `github` (github.com or GitHub Enterprise Server).
- */
-kind: string, 
+export type ForgeSettings = { kind: ForgeKind, 
 /**
  * REST root, e.g. `https://api.github.com/` or `https://ghe.example/api/v3/`.
  */
@@ -155,11 +149,9 @@ export type Meaning = "authorship" | "review" | "approval" | "responsibility" | 
 
 export type Outbox = { items: Array<OutboxRow>, };
 
-export type OutboxRow = { repo: string, number: number, target: string, 
-/**
- * `pending` or `pushed`.
- */
-state: string, attempts: number, last_error: string | null, };
+export type OutboxRow = { repo: string, number: number, target: string, state: OutboxState, attempts: number, last_error: string | null, };
+
+export type OutboxState = "pending" | "pushed";
 
 export type Person = { 
 /**
@@ -213,7 +205,7 @@ export type QueueItem = {
 /**
  * `owner/name`.
  */
-repo: string, number: number, title: string, author: Person, risk: Risk, labels: Array<string>, draft: boolean, head_sha: string, 
+repo: string, number: number, title: string, author: Person, risk: RiskClass, labels: Array<string>, draft: boolean, head_sha: string, 
 /**
  * RFC 3339, UTC.
  */
@@ -231,9 +223,9 @@ may_sign_now: boolean, };
 
 export type Review = { change_request: ChangeRequestRef, head_sha: string, policy: PolicyView, 
 /**
- * `high`, `medium`, `low` or `unassessed`, computed by the policy's risk classes.
+ * Computed by the policy's risk classes; `unassessed` when it cannot be applied.
  */
-risk_class: string, assessment: AssessmentView | null, assessment_error: string | null, evidence: Array<EvidenceView>, 
+risk_class: RiskClass, assessment: AssessmentView | null, assessment_error: string | null, evidence: Array<EvidenceView>, 
 /**
  * Evidence that was refused (unsafe archive, malformed report), naming the file.
  */
@@ -241,11 +233,7 @@ evidence_problems: Array<string>, tests: TestsView | null, coverage_percent: num
 /**
  * SARIF findings as `[level, count]`.
  */
-findings: Array<[string, number]>, checks: Array<CheckView>, rules: Array<string>, requirements: Array<RequirementView>, signatures: Array<SignatureView>, evidence_checks: Array<EvidenceCheckView>, 
-/**
- * `approved`, `pending`, `rejected`, `failed` or `blocked`.
- */
-verdict: string, 
+findings: Array<[string, number]>, checks: Array<CheckView>, rules: Array<string>, requirements: Array<RequirementView>, signatures: Array<SignatureView>, evidence_checks: Array<EvidenceCheckView>, verdict: Verdict, 
 /**
  * Exactly what the forge status says (at most 140 characters).
  */
@@ -263,7 +251,7 @@ synced_at: string,
  */
 offline: boolean, };
 
-export type Risk = "high" | "medium" | "low" | "unassessed";
+export type RiskClass = "high" | "medium" | "low" | "unassessed";
 
 export type RosterMember = { printed_name: string, login: string, user_id: number, keys: number, };
 
@@ -311,11 +299,7 @@ record_digest: string,
  */
 meaning_statement: string, };
 
-export type SignatureView = { printed_name: string, role: string, meaning: Meaning | null, signed_at: string, 
-/**
- * `counted`, `rejects`, `not_needed`, `stale`, `refused` or `invalid`.
- */
-standing: string, why: string | null, };
+export type SignatureView = { printed_name: string, role: string, meaning: Meaning | null, signed_at: string, standing: Standing, why: string | null, };
 
 export type SignedRecord = { key_id: string, 
 /**
@@ -349,6 +333,8 @@ security_keys: number,
  */
 security_key_support: boolean, };
 
+export type Standing = "counted" | "rejects" | "not_needed" | "stale" | "refused" | "invalid";
+
 export type SyncOutcome = { change_requests: number, 
 /**
  * `owner/name#n: why` for each that could not be fetched.
@@ -358,6 +344,71 @@ problems: Array<string>, synced_at: string, };
 export type TestsView = { passed: number, failed: number, skipped: number, failing: Array<string>, };
 
 export type TokenRequest = { api_url: string, token: string, };
+
+export type Verdict = "approved" | "pending" | "rejected" | "failed" | "blocked";
+
+export type ErrorCode = "accounts.no_device_flow" | "admin.already_in_role" | "admin.bad_enrolment_record" | "admin.unknown_role" | "audit.bad_export" | "cache.unavailable" | "evidence.malformed" | "evidence.too_large" | "evidence.unsafe_entry" | "forge.conflict" | "forge.contract_violation" | "forge.forbidden" | "forge.http_status" | "forge.invalid_input" | "forge.not_found" | "forge.not_signed_in" | "forge.rate_limited" | "forge.too_large" | "forge.unauthorized" | "forge.unreachable" | "internal" | "invalid_input" | "io" | "ipc" | "keychain.error" | "keychain.locked" | "keychain.unavailable" | "ledger.append_only" | "ledger.corrupt" | "ledger.disk_full" | "ledger.invalid" | "ledger.locked" | "ledger.not_found" | "ledger.read_only" | "ledger.sqlite" | "ledger.unavailable" | "policy.invalid" | "push.no_records" | "records.malformed" | "sandbox.roster" | "sandbox.start_failed" | "settings.unreadable" | "settings.unwritable" | "signing.acknowledgement_required" | "signing.already_enrolled" | "signing.bad_key" | "signing.bad_password" | "signing.changed_since_preview" | "signing.invalid_request" | "signing.keychain" | "signing.locked_out" | "signing.no_security_key" | "signing.no_security_key_reader" | "signing.not_enrolled" | "signing.reauth_required" | "signing.security_key" | "verify.bad_bundle" | "verify.bad_keys";
+
+export const ErrorCodes = {
+  AccountsNoDeviceFlow: "accounts.no_device_flow",
+  AdminAlreadyInRole: "admin.already_in_role",
+  AdminBadEnrolmentRecord: "admin.bad_enrolment_record",
+  AdminUnknownRole: "admin.unknown_role",
+  AuditBadExport: "audit.bad_export",
+  CacheUnavailable: "cache.unavailable",
+  EvidenceMalformed: "evidence.malformed",
+  EvidenceTooLarge: "evidence.too_large",
+  EvidenceUnsafeEntry: "evidence.unsafe_entry",
+  ForgeConflict: "forge.conflict",
+  ForgeContractViolation: "forge.contract_violation",
+  ForgeForbidden: "forge.forbidden",
+  ForgeHttpStatus: "forge.http_status",
+  ForgeInvalidInput: "forge.invalid_input",
+  ForgeNotFound: "forge.not_found",
+  ForgeNotSignedIn: "forge.not_signed_in",
+  ForgeRateLimited: "forge.rate_limited",
+  ForgeTooLarge: "forge.too_large",
+  ForgeUnauthorized: "forge.unauthorized",
+  ForgeUnreachable: "forge.unreachable",
+  Internal: "internal",
+  InvalidInput: "invalid_input",
+  Io: "io",
+  Ipc: "ipc",
+  KeychainError: "keychain.error",
+  KeychainLocked: "keychain.locked",
+  KeychainUnavailable: "keychain.unavailable",
+  LedgerAppendOnly: "ledger.append_only",
+  LedgerCorrupt: "ledger.corrupt",
+  LedgerDiskFull: "ledger.disk_full",
+  LedgerInvalid: "ledger.invalid",
+  LedgerLocked: "ledger.locked",
+  LedgerNotFound: "ledger.not_found",
+  LedgerReadOnly: "ledger.read_only",
+  LedgerSqlite: "ledger.sqlite",
+  LedgerUnavailable: "ledger.unavailable",
+  PolicyInvalid: "policy.invalid",
+  PushNoRecords: "push.no_records",
+  RecordsMalformed: "records.malformed",
+  SandboxRoster: "sandbox.roster",
+  SandboxStartFailed: "sandbox.start_failed",
+  SettingsUnreadable: "settings.unreadable",
+  SettingsUnwritable: "settings.unwritable",
+  SigningAcknowledgementRequired: "signing.acknowledgement_required",
+  SigningAlreadyEnrolled: "signing.already_enrolled",
+  SigningBadKey: "signing.bad_key",
+  SigningBadPassword: "signing.bad_password",
+  SigningChangedSincePreview: "signing.changed_since_preview",
+  SigningInvalidRequest: "signing.invalid_request",
+  SigningKeychain: "signing.keychain",
+  SigningLockedOut: "signing.locked_out",
+  SigningNoSecurityKey: "signing.no_security_key",
+  SigningNoSecurityKeyReader: "signing.no_security_key_reader",
+  SigningNotEnrolled: "signing.not_enrolled",
+  SigningReauthRequired: "signing.reauth_required",
+  SigningSecurityKey: "signing.security_key",
+  VerifyBadBundle: "verify.bad_bundle",
+  VerifyBadKeys: "verify.bad_keys",
+} as const satisfies Record<string, ErrorCode>;
 
 /** Each command's `[request, response]`; `null` means it takes nothing. */
 export type Commands = {

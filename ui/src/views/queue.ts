@@ -1,16 +1,17 @@
 import { call } from "../backend";
-import type { ApiError, Queue, QueueItem, Risk } from "../ipc/contract";
+import type { ApiError, Queue, QueueItem, RiskClass } from "../ipc/contract";
+import { ErrorCodes } from "../ipc/contract";
 import { el, replaceChildren } from "../dom";
 import { age, exactUtc } from "../format";
 
-const RISK_TEXT: Record<Risk, string> = {
+const RISK_TEXT: Record<RiskClass, string> = {
   high: "High risk",
   medium: "Medium risk",
   low: "Low risk",
   unassessed: "Unassessed",
 };
 
-export function riskBadge(risk: Risk): HTMLElement {
+export function riskBadge(risk: RiskClass): HTMLElement {
   return el("span", { class: `risk risk-${risk}`, "data-testid": "risk" }, RISK_TEXT[risk]);
 }
 
@@ -108,7 +109,7 @@ export function queueView(onOpen: (item: QueueItem) => void): QueueView {
       replaceChildren(list, ...problems, ...rows);
     },
     failed(error, retry) {
-      if (error.code === "forge.rate_limited") {
+      if (error.code === ErrorCodes.ForgeRateLimited) {
         // A state, not an error loop: say when, and try again once by ourselves.
         replaceChildren(
           list,

@@ -4,9 +4,9 @@
 
 import { el, replaceChildren } from "../dom";
 import { exactUtc, shortSha } from "../format";
-import type { ApiError, Review, SignatureView } from "../ipc/contract";
+import type { ApiError, Review, SignatureView, Standing, Verdict } from "../ipc/contract";
 
-const VERDICT_TEXT: Record<string, string> = {
+const VERDICT_TEXT: Record<Verdict, string> = {
   approved: "Approved under the policy",
   pending: "Waiting for signatures or evidence",
   rejected: "Rejected",
@@ -14,7 +14,7 @@ const VERDICT_TEXT: Record<string, string> = {
   blocked: "Blocked by policy",
 };
 
-const STANDING_TEXT: Record<string, string> = {
+const STANDING_TEXT: Record<Standing, string> = {
   counted: "counts",
   rejects: "rejects the change",
   not_needed: "valid, not needed",
@@ -29,7 +29,7 @@ function signatureRow(s: SignatureView): HTMLElement {
     { class: `signature standing-${s.standing}`, "data-testid": "signature-row", "data-standing": s.standing },
     el("strong", {}, s.printed_name || "unreadable record"),
     ` as ${s.role || "?"}${s.meaning ? ` (${s.meaning})` : ""} · ${s.signed_at ? exactUtc(s.signed_at) : "no time"} · `,
-    el("span", { class: "standing" }, STANDING_TEXT[s.standing] ?? s.standing),
+    el("span", { class: "standing" }, STANDING_TEXT[s.standing]),
     s.why ? el("div", { class: "muted why" }, s.why) : null,
   );
 }
@@ -120,7 +120,7 @@ export function reviewView(): ReviewView {
         el(
           "div",
           { class: `verdict verdict-${r.verdict}`, "data-testid": "review-verdict", "data-verdict": r.verdict, role: "status" },
-          el("strong", {}, VERDICT_TEXT[r.verdict] ?? r.verdict),
+          el("strong", {}, VERDICT_TEXT[r.verdict]),
           el("div", { class: "mono", "data-testid": "status-line" }, r.status_line),
           r.offline ? el("div", { class: "muted", "data-testid": "review-offline" }, `Offline copy of the review computed at ${exactUtc(r.synced_at)}: signatures made since are not shown.`) : null,
         ),

@@ -4,7 +4,12 @@
 
 import { call } from "../backend";
 import { el, replaceChildren } from "../dom";
-import type { ApiError, ForgeSettings, SettingsView } from "../ipc/contract";
+import type { ApiError, ForgeKind, ForgeSettings, SettingsView } from "../ipc/contract";
+
+const FORGE_KINDS: Record<ForgeKind, string> = {
+  sandbox: "Sandbox (demo data)",
+  github: "GitHub or GitHub Enterprise Server",
+};
 
 function errorBox(e: ApiError): HTMLElement {
   return el("p", { class: "state error", role: "alert", "data-testid": "settings-error", "data-code": e.code }, e.message);
@@ -26,14 +31,14 @@ export function settingsView(): HTMLElement {
 
 function form(view: SettingsView): HTMLElement {
   const s = view.settings;
-  const kind = el("select", { "data-testid": "settings-kind" }, el("option", { value: "sandbox" }, "Sandbox (demo data)"), el("option", { value: "github" }, "GitHub or GitHub Enterprise Server"));
+  const kind = el("select", { "data-testid": "settings-kind" }, ...(Object.keys(FORGE_KINDS) as ForgeKind[]).map((k) => el("option", { value: k }, FORGE_KINDS[k])));
   kind.value = s.kind;
   const apiUrl = el("input", { type: "url", "data-testid": "settings-api-url", value: s.api_url });
   const webUrl = el("input", { type: "url", "data-testid": "settings-web-url", value: s.web_url });
   const clientId = el("input", { type: "text", "data-testid": "settings-client-id", value: s.oauth_client_id });
   const repos = el("textarea", { rows: "4", "data-testid": "settings-repos", placeholder: "owner/repository, one per line" }, s.repos.join("\n"));
   const current = (): ForgeSettings => ({
-    kind: kind.value,
+    kind: (Object.keys(FORGE_KINDS) as ForgeKind[]).find((k) => k === kind.value) ?? "sandbox",
     api_url: apiUrl.value.trim(),
     web_url: webUrl.value.trim(),
     oauth_client_id: clientId.value.trim(),

@@ -6,6 +6,7 @@ import { call } from "../backend";
 import { el, replaceChildren } from "../dom";
 import { exactUtc } from "../format";
 import type { ApiError, ChangeRequestDetail, Meaning, Review, SignatureDraft, SignerStatus } from "../ipc/contract";
+import { ErrorCodes } from "../ipc/contract";
 
 const MEANINGS: { value: Meaning; label: string }[] = [
   { value: "review", label: "Review — I have reviewed this change" },
@@ -20,7 +21,7 @@ function field(label: string, control: HTMLElement, hint?: string): HTMLElement 
 }
 
 function errorBox(e: ApiError): HTMLElement {
-  const locked = e.code === "signing.locked_out";
+  const locked = e.code === ErrorCodes.SigningLockedOut;
   return el(
     "div",
     { class: "state error", role: "alert", "data-testid": locked ? "lockout" : "sign-error", "data-code": e.code },
@@ -185,7 +186,7 @@ function signForm(detail: ChangeRequestDetail, status: SignerStatus, roles: stri
           );
         } catch (e) {
           replaceChildren(outcome, errorBox(e as ApiError));
-          signButton.disabled = (e as ApiError).code === "signing.locked_out";
+          signButton.disabled = (e as ApiError).code === ErrorCodes.SigningLockedOut;
         } finally {
           password.value = "";
         }
@@ -203,7 +204,7 @@ function signForm(detail: ChangeRequestDetail, status: SignerStatus, roles: stri
     { class: "sign-form" },
     el("h2", {}, "Electronic signature"),
     el("p", { class: "muted" }, `Signing as ${status.printed_name ?? status.identity.login} · key ${status.fingerprint ?? ""}`),
-    status.locked_until ? errorBox({ code: "signing.locked_out", message: `Locked until ${exactUtc(status.locked_until)}.` }) : null,
+    status.locked_until ? errorBox({ code: ErrorCodes.SigningLockedOut, message: `Locked until ${exactUtc(status.locked_until)}.` }) : null,
     field("Meaning", meaning),
     field("Role", role),
     field("Reason", reason),
