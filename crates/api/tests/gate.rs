@@ -7,8 +7,8 @@ use std::io::Write;
 use std::sync::Arc;
 
 use countersign_api::contract::{
-    ChangeRequestRef, DevicePollState, EnrolRequest, Meaning, Review, RiskClass, SeenContent,
-    SignRequest, SignatureDraft, Standing, Verdict,
+    DevicePollState, Meaning, RiskClass, SeenContent, SignRequest, SignatureDraft, Standing,
+    Verdict,
 };
 use countersign_api::signatures::KeychainSource;
 use countersign_api::ErrorCode;
@@ -18,152 +18,8 @@ use countersign_keychain::MemoryStore;
 use countersign_secret::Secret;
 use url::Url;
 
-const REPO: &str = "acme-medical/infusion-pump-firmware";
-const PASSWORD: &str = "correct horse battery staple";
-
-/// One person's device: their own keychain and ledger. The sandbox serves
-/// whoever is its current viewer, so each step first becomes that person.
-struct Device {
-    login: &'static str,
-    session: Session,
-}
-
-async fn device(sandbox: &RunningSandbox, login: &'static str, printed_name: &str) -> Device {
-    become_(sandbox, login);
-    let dir = std::env::temp_dir().join(format!(
-        "countersign-gate-{login}-{}-{}",
-        std::process::id(),
-        sandbox.addr().port()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    let local = LocalStores {
-        keychain: KeychainSource::Given(Arc::new(MemoryStore::default())),
-        ledger: dir.join("ledger.sqlite"),
-    };
-    let api_base = Url::parse(&sandbox.api_base()).unwrap();
-    let session = Session::start_with(ForgeTarget::Sandbox { api_base }, local)
-        .await
-        .unwrap();
-    session
-        .enrol(EnrolRequest {
-            printed_name: printed_name.into(),
-            password: Secret::from(PASSWORD),
-            acknowledged: true,
-        })
-        .await
-        .unwrap();
-    Device { login, session }
-}
-
-fn become_(sandbox: &RunningSandbox, login: &str) {
-    sandbox.store().write().unwrap().viewer = login.to_owned();
-}
-
-fn cr(number: u32) -> ChangeRequestRef {
-    ChangeRequestRef {
-        repo: REPO.into(),
-        number,
-    }
-}
-
-impl Device {
-    async fn sign(&self, sandbox: &RunningSandbox, number: u32, role: &str, meaning: Meaning) {
-        become_(sandbox, self.login);
-        let draft = SignatureDraft {
-            change_request: cr(number),
-            meaning,
-            reason: "Reviewed the diff, RA and test evidence".into(),
-            role: role.into(),
-            use_security_key: false,
-        };
-        let preview = self.session.preview_signature(draft.clone()).await.unwrap();
-        self.session
-            .sign_change_request(SignRequest {
-                draft,
-                seen: SeenContent {
-                    head_sha: preview.head_sha,
-                    diff_sha256: preview.diff_sha256,
-                },
-                password: Secret::from(PASSWORD),
-                security_key_pin: None,
-            })
-            .await
-            .unwrap();
-        let pushed = self.session.push_outbox().await.unwrap();
-        assert_eq!(pushed.failed, 0, "{:?}", pushed.errors);
-    }
-}
-
-/// The latest `countersign/approval` status of a pull request's head.
-fn status_of(sandbox: &RunningSandbox, number: u64) -> (String, String) {
-    let store = sandbox.store();
-    let st = store.read().unwrap();
-    let repo = &st.repos[0];
-    let head = &repo.pull(number).unwrap().head_sha;
-    let s = repo
-        .statuses
-        .iter()
-        .rev()
-        .find(|(sha, s)| sha == head && s.context == "countersign/approval")
-        .map(|(_, s)| s.clone())
-        .expect("a countersign/approval status");
-    assert!(s.description.chars().count() <= 140, "{}", s.description);
-    (s.state, s.description)
-}
-
-async fn gate(sandbox: &RunningSandbox, number: u32) -> countersign_api::GateReport {
-    // The gate runs anywhere with a read token: a fresh session, no enrolment.
-    let api_base = Url::parse(&sandbox.api_base()).unwrap();
-    let dir = std::env::temp_dir().join(format!("countersign-gate-ci-{}", std::process::id()));
-    let local = LocalStores {
-        keychain: KeychainSource::Given(Arc::new(MemoryStore::default())),
-        ledger: dir.join("ledger.sqlite"),
-    };
-    let s = Session::start_with(ForgeTarget::Sandbox { api_base }, local)
-        .await
-        .unwrap();
-    s.gate(cr(number)).await.unwrap()
-}
-
-/// The statements in `refs/countersign/pr-<n>`, read from the sandbox's objects.
-fn statements_in_ref(sandbox: &RunningSandbox, number: u64) -> Vec<serde_json::Value> {
-    use countersign_forge_sandbox::GitObject;
-    let store = sandbox.store();
-    let st = store.read().unwrap();
-    let git = &st.repos[0].git;
-    let commit = &git.refs[&format!("refs/countersign/pr-{number}")];
-    let Some(GitObject::Commit { tree, .. }) = git.objects.get(commit) else {
-        panic!("the ref names no commit")
-    };
-    let Some(GitObject::Tree(entries)) = git.objects.get(tree) else {
-        panic!("no tree")
-    };
-    let blob = &entries.iter().find(|e| e.0 == "records.json").unwrap().3;
-    let Some(GitObject::Blob(bytes)) = git.objects.get(blob) else {
-        panic!("no blob")
-    };
-    let bundle: serde_json::Value = serde_json::from_slice(bytes).unwrap();
-    bundle["envelopes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            use base64::Engine;
-            let payload = base64::engine::general_purpose::STANDARD
-                .decode(e["payload"].as_str().unwrap())
-                .unwrap();
-            serde_json::from_slice(&payload).unwrap()
-        })
-        .collect()
-}
-
-fn standing(review: &Review) -> Vec<(String, Standing)> {
-    review
-        .signatures
-        .iter()
-        .map(|s| (s.printed_name.clone(), s.standing))
-        .collect()
-}
+mod kit;
+use kit::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quorum_in_order_turns_the_status_green_and_the_gate_agrees() {
