@@ -322,6 +322,7 @@ async fn pull_files(
     let items = pr
         .files
         .iter()
+        .take(store.files_list_cap)
         .map(|f| render::file(&store, repo, pr, f))
         .collect();
     paginated(

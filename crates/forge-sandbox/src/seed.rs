@@ -158,6 +158,9 @@ fn hours_ago(now: DateTime<Utc>, h: i64) -> DateTime<Utc> {
     now - Duration::hours(h)
 }
 
+/// `GET /pulls/{n}/files` stops here on GitHub, whatever the pull request holds.
+pub const GITHUB_FILES_LIST_CAP: usize = 3000;
+
 fn file(path: &str, old: Option<&str>, new: Option<&str>) -> FileChange {
     FileChange {
         path: path.to_owned(),
@@ -405,6 +408,7 @@ pub fn demo(base_url: String) -> Store {
         diff_limit_files: None,
         device_codes: Vec::new(),
         patch_limit_bytes: None,
+        files_list_cap: GITHUB_FILES_LIST_CAP,
         requests: 0,
         not_modified: 0,
     }

@@ -174,6 +174,9 @@ pub struct Store {
     /// Device-flow codes handed out: (device code, user code, approved).
     pub device_codes: Vec<(String, String, bool)>,
     pub patch_limit_bytes: Option<usize>,
+    /// GitHub lists at most 3,000 files of a pull request (its
+    /// `changed_files` keeps the true count); shrink it to test the cap.
+    pub files_list_cap: usize,
     /// Requests served so far, and how many of them were answered 304.
     pub requests: u64,
     pub not_modified: u64,

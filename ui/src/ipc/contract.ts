@@ -347,7 +347,7 @@ export type TokenRequest = { api_url: string, token: string, };
 
 export type Verdict = "approved" | "pending" | "rejected" | "failed" | "blocked";
 
-export type ErrorCode = "accounts.no_device_flow" | "admin.already_in_role" | "admin.bad_enrolment_record" | "admin.unknown_role" | "audit.bad_export" | "cache.unavailable" | "evidence.malformed" | "evidence.too_large" | "evidence.unsafe_entry" | "forge.conflict" | "forge.contract_violation" | "forge.forbidden" | "forge.http_status" | "forge.invalid_input" | "forge.not_found" | "forge.not_signed_in" | "forge.rate_limited" | "forge.too_large" | "forge.unauthorized" | "forge.unreachable" | "internal" | "invalid_input" | "io" | "ipc" | "keychain.error" | "keychain.locked" | "keychain.unavailable" | "ledger.append_only" | "ledger.corrupt" | "ledger.disk_full" | "ledger.invalid" | "ledger.locked" | "ledger.not_found" | "ledger.read_only" | "ledger.sqlite" | "ledger.unavailable" | "policy.invalid" | "push.no_records" | "records.malformed" | "sandbox.roster" | "sandbox.start_failed" | "settings.unreadable" | "settings.unwritable" | "signing.acknowledgement_required" | "signing.already_enrolled" | "signing.bad_key" | "signing.bad_password" | "signing.changed_since_preview" | "signing.invalid_request" | "signing.keychain" | "signing.locked_out" | "signing.no_security_key" | "signing.no_security_key_reader" | "signing.not_enrolled" | "signing.reauth_required" | "signing.security_key" | "verify.bad_bundle" | "verify.bad_keys";
+export type ErrorCode = "accounts.no_device_flow" | "admin.already_in_role" | "admin.bad_enrolment_record" | "admin.unknown_role" | "audit.bad_export" | "cache.unavailable" | "evidence.malformed" | "evidence.too_large" | "evidence.unsafe_entry" | "forge.conflict" | "forge.contract_violation" | "forge.forbidden" | "forge.http_status" | "forge.invalid_input" | "forge.not_found" | "forge.not_signed_in" | "forge.rate_limited" | "forge.too_large" | "forge.unauthorized" | "forge.unreachable" | "internal" | "invalid_input" | "io" | "ipc" | "keychain.error" | "keychain.locked" | "keychain.unavailable" | "ledger.append_only" | "ledger.corrupt" | "ledger.disk_full" | "ledger.invalid" | "ledger.locked" | "ledger.not_found" | "ledger.read_only" | "ledger.sqlite" | "ledger.unavailable" | "policy.invalid" | "push.no_records" | "records.malformed" | "sandbox.roster" | "sandbox.start_failed" | "settings.unreadable" | "settings.unwritable" | "signing.acknowledgement_required" | "signing.already_enrolled" | "signing.bad_key" | "signing.bad_password" | "signing.changed_since_preview" | "signing.incomplete_change" | "signing.invalid_request" | "signing.keychain" | "signing.locked_out" | "signing.no_security_key" | "signing.no_security_key_reader" | "signing.not_enrolled" | "signing.reauth_required" | "signing.security_key" | "verify.bad_bundle" | "verify.bad_keys";
 
 export const ErrorCodes = {
   AccountsNoDeviceFlow: "accounts.no_device_flow",
@@ -398,6 +398,7 @@ export const ErrorCodes = {
   SigningBadKey: "signing.bad_key",
   SigningBadPassword: "signing.bad_password",
   SigningChangedSincePreview: "signing.changed_since_preview",
+  SigningIncompleteChange: "signing.incomplete_change",
   SigningInvalidRequest: "signing.invalid_request",
   SigningKeychain: "signing.keychain",
   SigningLockedOut: "signing.locked_out",

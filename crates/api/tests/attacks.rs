@@ -1,0 +1,163 @@
+//! Attacks on the gate, one test each, written before their defences (issue
+//! "A record counts only for the change it names…"). Each plays someone who
+//! can write to the forge — the change's author, a committer, anyone with push
+//! access — and wants `countersign/approval` green without the approvals the
+//! policy asks for. `docs/threat-model.md` lists them: attack → defence → test.
+
+use countersign_api::contract::{Meaning, RiskClass, Standing, Verdict};
+use countersign_api::ErrorCode;
+use countersign_forge_sandbox::{FileChange, RunningSandbox, Seed};
+
+mod kit;
+use kit::*;
+
+/// #42 approved by QA and Clinical Safety, as the policy asks.
+async fn approved_42(sandbox: &RunningSandbox) {
+    let bob = device(sandbox, "bob-qa", "Bob Okafor").await;
+    let carol = device(sandbox, "carol-clinical", "Dr. Carol Weiss").await;
+    bob.sign(sandbox, 42, "qa", Meaning::Approval).await;
+    carol
+        .sign(sandbox, 42, "clinical-safety", Meaning::Responsibility)
+        .await;
+    let g = gate(sandbox, 42).await;
+    assert!(g.approved, "{:?}", g.review);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_copied_to_a_twin_change_request_do_not_count_for_it() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    approved_42(&sandbox).await;
+
+    // The attacker opens #4242 with #42's head and base (same commits, same
+    // diff, same CI runs), then copies #42's records ref and comment onto it.
+    {
+        let store = sandbox.store();
+        let mut st = store.write().unwrap();
+        let repo = &mut st.repos[0];
+        let mut twin = repo.pull(42).unwrap().clone();
+        twin.number = 4242;
+        twin.id += 1_000_000;
+        repo.pulls.push(twin);
+        let records = repo.git.refs["refs/countersign/pr-42"].clone();
+        repo.git
+            .refs
+            .insert("refs/countersign/pr-4242".into(), records);
+        let mut comment = repo
+            .comments
+            .iter()
+            .find(|c| c.issue == 42)
+            .unwrap()
+            .clone();
+        comment.issue = 4242;
+        comment.id += 1_000_000;
+        repo.comments.push(comment);
+    }
+    let g = gate(&sandbox, 4242).await;
+    assert!(!g.approved);
+    assert_ne!(g.review.verdict, Verdict::Approved);
+    assert_eq!(g.review.signatures.len(), 2);
+    for s in &g.review.signatures {
+        assert_eq!(s.standing, Standing::Invalid, "{s:?}");
+        assert!(
+            s.why.as_deref().unwrap().contains(
+                "signed for acme-medical/infusion-pump-firmware#42, this is acme-medical/infusion-pump-firmware#4242"
+            ),
+            "{s:?}"
+        );
+    }
+    // #42 itself is untouched.
+    assert!(gate(&sandbox, 42).await.approved);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retargeting_a_change_to_another_base_branch_makes_its_signatures_stale() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    approved_42(&sandbox).await;
+
+    // Same base commit (a release branch cut at main's tip), other branch.
+    {
+        let store = sandbox.store();
+        let mut st = store.write().unwrap();
+        let pr = st.repos[0]
+            .pulls
+            .iter_mut()
+            .find(|p| p.number == 42)
+            .unwrap();
+        pr.base_ref = "release/2.0".into();
+    }
+    let g = gate(&sandbox, 42).await;
+    assert!(!g.approved);
+    assert_eq!(
+        standing(&g.review),
+        [
+            ("Bob Okafor".to_owned(), Standing::Stale),
+            ("Dr. Carol Weiss".to_owned(), Standing::Stale)
+        ]
+    );
+    assert!(g.review.signatures[0]
+        .why
+        .as_deref()
+        .unwrap()
+        .contains("the change now targets release/2.0"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renaming_dosing_code_out_of_its_folder_keeps_the_dosing_rule() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    // #44 is a low-risk docs change; its author moves the rate code out of
+    // `firmware/src/dosing/` (and edits it) to dodge the dosing rule.
+    {
+        let store = sandbox.store();
+        let mut st = store.write().unwrap();
+        let repo = &mut st.repos[0];
+        let rate =
+            String::from_utf8(repo.base_files["firmware/src/dosing/rate.rs"].clone()).unwrap();
+        let pr = repo.pulls.iter_mut().find(|p| p.number == 44).unwrap();
+        pr.files.push(FileChange {
+            path: "misc/rate.rs".into(),
+            previous_path: Some("firmware/src/dosing/rate.rs".into()),
+            new: Some(rate.replace("min(", "max(") + "\n// moved\n"),
+            old: Some(rate),
+        });
+    }
+    let g = gate(&sandbox, 44).await;
+    assert_eq!(g.review.risk_class, RiskClass::High, "{:?}", g.review);
+    assert!(
+        g.review
+            .rules
+            .iter()
+            .any(|r| r == "safety-critical dosing code"),
+        "{:?}",
+        g.review.rules
+    );
+    assert!(!g.approved);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_whose_file_list_the_forge_capped_cannot_be_signed_and_fails_the_gate() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
+    // GitHub lists 3,000 files at most; here the cap is 1 and #42 has more.
+    sandbox.store().write().unwrap().files_list_cap = 1;
+
+    become_(&sandbox, "bob-qa");
+    let draft = countersign_api::contract::SignatureDraft {
+        change_request: cr(42),
+        meaning: Meaning::Approval,
+        reason: "Reviewed what the forge listed".into(),
+        role: "qa".into(),
+        use_security_key: false,
+    };
+    let refused = bob.session.preview_signature(draft).await.unwrap_err();
+    assert_eq!(refused.code, ErrorCode::SigningIncompleteChange);
+    assert!(refused.message.contains("listed 1 of the"), "{refused:?}");
+
+    let g = gate(&sandbox, 42).await;
+    assert!(!g.approved);
+    assert_eq!(g.review.verdict, Verdict::Blocked);
+    assert!(
+        g.review.status_line.contains("incomplete"),
+        "{}",
+        g.review.status_line
+    );
+}
