@@ -60,6 +60,7 @@ fn our_envelope() -> Envelope {
             forge: "github.com".into(),
             repo: "acme-medical/infusion-pump-firmware".into(),
             number: 42,
+            base_ref: Some("main".into()),
             base_sha: "1".repeat(40),
             head_sha: "2".repeat(40),
         },

@@ -256,15 +256,32 @@ pub fn change_of(g: &Gathered, forge_host: &str) -> Change {
     contributors.dedup();
     Change {
         forge_host: forge_host.to_owned(),
+        change_request: countersign_signing::statement::ChangeRequestRef {
+            forge: forge_host.to_owned(),
+            repo: g.detail.item.repo.clone(),
+            number: u64::from(g.detail.item.number),
+            base_ref: Some(g.detail.base_ref.clone()),
+            base_sha: g.detail.base_sha.clone(),
+            head_sha: g.detail.item.head_sha.clone(),
+        },
         author_id: g.detail.item.author.id,
         contributor_ids: contributors,
-        changed_paths: g.detail.files.iter().map(|f| f.path.clone()).collect(),
+        // A rename or copy is judged by where the file was as well as where
+        // it went: moving dosing code out of its folder keeps its rules.
+        changed_paths: g
+            .detail
+            .files
+            .iter()
+            .flat_map(|f| std::iter::once(&f.path).chain(f.previous_path.as_ref()))
+            .cloned()
+            .collect(),
         labels: g.detail.item.labels.clone(),
         head_sha: g.detail.item.head_sha.clone(),
         diff_sha256: g.diff_sha256(),
         evidence_files: g.evidence_digests(),
         evidence: facts(g),
         evidence_problems: g.evidence_problems.clone(),
+        incomplete: g.detail.missing.clone(),
         assessment: g.assessment.clone(),
     }
 }

@@ -460,6 +460,16 @@ impl Signatures {
         )
         .await?;
         let cr = &gathered.detail;
+        // Rules cannot see what the forge did not deliver: no signature over it.
+        if !cr.missing.is_empty() {
+            return Err(ApiError::new(
+                ErrorCode::SigningIncompleteChange,
+                format!(
+                    "the change is incomplete and cannot be signed: {}",
+                    cr.missing.join("; ")
+                ),
+            ));
+        }
         let signed_at = Local::now().fixed_offset();
         let (size, head) = self.with_ledger(|l| Ok(l.head()?))?;
         let request = ApprovalRequest::validate(ApprovalDraft {
@@ -483,6 +493,7 @@ impl Signatures {
                 forge: forge.host().to_owned(),
                 repo: cr.item.repo.clone(),
                 number: u64::from(cr.item.number),
+                base_ref: Some(cr.base_ref.clone()),
                 base_sha: cr.base_sha.clone(),
                 head_sha: cr.item.head_sha.clone(),
             },

@@ -53,6 +53,8 @@ pub fn verify_offline(input: VerifyInput) -> Result<VerifyOutcome, ApiError> {
         None => Vec::new(),
     };
     let expect = Expectations {
+        // Offline, the verifier names only what it holds: commit, diff, evidence.
+        change_request: None,
         commit: input.commit.map(|c| c.to_ascii_lowercase()),
         diff_sha256: input.diff.as_deref().map(sha256_hex),
         evidence: (!input.evidence.is_empty()).then(|| {

@@ -24,6 +24,9 @@ pub const STATUS_MAX_CHARS: usize = 140;
 #[derive(Debug, Clone)]
 pub struct Change {
     pub forge_host: String,
+    /// The change request judged: forge, repository, number, base branch and
+    /// commit, head. A record signed for any other does not count.
+    pub change_request: countersign_signing::statement::ChangeRequestRef,
     pub author_id: u64,
     /// Forge user ids of every commit author and committer that has one.
     pub contributor_ids: Vec<u64>,
@@ -36,6 +39,10 @@ pub struct Change {
     pub evidence: EvidenceFacts,
     /// Evidence files that were refused (unsafe or malformed), each naming the file.
     pub evidence_problems: Vec<String>,
+    /// What of the change the forge did not deliver (files past its list
+    /// cap, patches that could not be rebuilt): rules cannot see it, so the
+    /// change cannot be approved.
+    pub incomplete: Vec<String>,
     pub assessment: Result<Option<FoundAssessment>, AssessmentError>,
 }
 
@@ -146,6 +153,7 @@ fn is_stale(f: &Finding) -> bool {
     matches!(
         f,
         Finding::CommitMismatch { .. }
+            | Finding::BaseMismatch { .. }
             | Finding::DiffMismatch { .. }
             | Finding::EvidenceMismatch { .. }
             | Finding::EvidenceMissing(_)
@@ -172,6 +180,7 @@ pub fn evaluate(policy: &Policy, change: &Change, records: &[Envelope]) -> Evalu
 
     let keys = policy.trusted_keys();
     let expect = Expectations {
+        change_request: Some(change.change_request.clone()),
         commit: Some(change.head_sha.clone()),
         diff_sha256: Some(change.diff_sha256.clone()),
         evidence: Some(change.evidence_files.clone()),
@@ -369,6 +378,10 @@ pub fn evaluate(policy: &Policy, change: &Change, records: &[Envelope]) -> Evalu
     let evidence = evidence_checks(policy, &change.evidence);
     let needs_assessment = rules.iter().any(|r| r.needs_risk_assessment);
     let blocked = match (&change.assessment, needs_assessment) {
+        _ if !change.incomplete.is_empty() => Some(format!(
+            "the change is incomplete: {}",
+            change.incomplete.join("; ")
+        )),
         (Err(e), _) => Some(format!("the risk assessment cannot be read: {e}")),
         (Ok(None), true) => Some(format!(
             "a {risk_class}-risk change needs a risk assessment and has none"

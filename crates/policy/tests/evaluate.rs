@@ -120,6 +120,7 @@ fn record(s: Signing) -> Envelope {
             forge: "github.com".into(),
             repo: "acme-medical/infusion-pump-firmware".into(),
             number: 42,
+            base_ref: Some("main".into()),
             base_sha: BASE.into(),
             head_sha: s.head.into(),
         },
@@ -175,6 +176,14 @@ fn good_evidence() -> EvidenceFacts {
 fn dosing_change() -> Change {
     Change {
         forge_host: "github.com".into(),
+        change_request: ChangeRequestRef {
+            forge: "github.com".into(),
+            repo: "acme-medical/infusion-pump-firmware".into(),
+            number: 42,
+            base_ref: Some("main".into()),
+            base_sha: BASE.into(),
+            head_sha: HEAD.into(),
+        },
         author_id: ALICE.0,
         contributor_ids: vec![ALICE.0],
         changed_paths: vec!["firmware/src/dosing/rate.rs".into()],
@@ -184,6 +193,7 @@ fn dosing_change() -> Change {
         evidence_files: evidence_files(),
         evidence: good_evidence(),
         evidence_problems: Vec::new(),
+        incomplete: Vec::new(),
         assessment: find_assessment(ASSESSMENT),
     }
 }

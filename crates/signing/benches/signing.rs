@@ -54,6 +54,7 @@ fn main() {
             forge: "github.com".into(),
             repo: "acme-medical/infusion-pump-firmware".into(),
             number: 42,
+            base_ref: Some("main".into()),
             base_sha: "1".repeat(40),
             head_sha: "2".repeat(40),
         },

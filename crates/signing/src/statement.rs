@@ -116,8 +116,23 @@ pub struct ChangeRequestRef {
     pub forge: String,
     pub repo: String,
     pub number: u64,
+    /// The branch the change targets. Records made before it was signed
+    /// lack it; they are bound to the base by `base_sha` alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_ref: Option<String>,
     pub base_sha: String,
     pub head_sha: String,
+}
+
+impl ChangeRequestRef {
+    /// `owner/name#n`, with the forge when `other` is on another forge.
+    pub fn name_beside(&self, other: &ChangeRequestRef) -> String {
+        if self.forge.eq_ignore_ascii_case(&other.forge) {
+            format!("{}#{}", self.repo, self.number)
+        } else {
+            format!("{}/{}#{}", self.forge, self.repo, self.number)
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

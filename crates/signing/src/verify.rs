@@ -71,6 +71,10 @@ pub struct TrustedKey {
 /// What the verifier holds and wants the records to match.
 #[derive(Debug, Clone, Default)]
 pub struct Expectations {
+    /// The change request being judged: a record signed for any other one
+    /// (forge, repository, number) is invalid; one signed against another
+    /// base (branch or commit) is stale.
+    pub change_request: Option<crate::statement::ChangeRequestRef>,
     pub commit: Option<String>,
     pub diff_sha256: Option<String>,
     /// When given, the evidence subjects must be exactly these.
@@ -104,6 +108,16 @@ pub enum Finding {
     SignedAtInvalid(String),
     ReasonMissing,
     SubjectMissing(String),
+    /// Signed for another change request: it cannot count for this one.
+    WrongChangeRequest {
+        signed_for: String,
+        this_is: String,
+    },
+    /// Signed when the change targeted another base (retargeted since).
+    BaseMismatch {
+        signed: String,
+        now: String,
+    },
     CommitMismatch {
         expected: String,
         found: String,
@@ -156,6 +170,8 @@ impl std::fmt::Display for Finding {
             Self::SignedAtInvalid(t) => write!(f, "the signing time {t:?} is not RFC 3339"),
             Self::ReasonMissing => write!(f, "the signature has no reason"),
             Self::SubjectMissing(n) => write!(f, "the statement has no {n} subject"),
+            Self::WrongChangeRequest { signed_for, this_is } => write!(f, "signed for {signed_for}, this is {this_is}"),
+            Self::BaseMismatch { signed, now } => write!(f, "signed against the base {signed}, the change now targets {now}"),
             Self::CommitMismatch { expected, found } => write!(f, "signed commit {found}, expected {expected}"),
             Self::HeadShaDisagrees { subject, change_request } => {
                 write!(f, "commit subject {subject} differs from the change request's head {change_request}")
@@ -380,6 +396,38 @@ pub fn verify_envelope(
         .collect()
 }
 
+/// The record names the change request being judged, on its current base.
+fn check_change_request(
+    signed: &crate::statement::ChangeRequestRef,
+    expected: &crate::statement::ChangeRequestRef,
+) -> Option<Finding> {
+    let same_change = signed.forge.eq_ignore_ascii_case(&expected.forge)
+        && signed.repo.eq_ignore_ascii_case(&expected.repo)
+        && signed.number == expected.number;
+    if !same_change {
+        return Some(Finding::WrongChangeRequest {
+            signed_for: signed.name_beside(expected),
+            this_is: expected.name_beside(signed),
+        });
+    }
+    let base = |c: &crate::statement::ChangeRequestRef, with_ref: bool| match &c.base_ref {
+        Some(r) if with_ref => format!("{r} at {}", c.base_sha),
+        _ => c.base_sha.clone(),
+    };
+    // A record without a base branch (made before it was signed) is bound by
+    // the base commit alone.
+    let ref_differs =
+        matches!((&signed.base_ref, &expected.base_ref), (Some(a), Some(b)) if a != b);
+    if ref_differs || !signed.base_sha.eq_ignore_ascii_case(&expected.base_sha) {
+        let with_ref = signed.base_ref.is_some() && expected.base_ref.is_some();
+        return Some(Finding::BaseMismatch {
+            signed: base(signed, with_ref),
+            now: base(expected, with_ref),
+        });
+    }
+    None
+}
+
 fn check_statement(s: &Statement, expect: &Expectations) -> Vec<Finding> {
     let mut findings = Vec::new();
     if s.statement_type != STATEMENT_TYPE {
@@ -394,6 +442,9 @@ fn check_statement(s: &Statement, expect: &Expectations) -> Vec<Finding> {
     }
     if p.reason.trim().is_empty() {
         findings.push(Finding::ReasonMissing);
+    }
+    if let Some(expected) = &expect.change_request {
+        findings.extend(check_change_request(&p.change_request, expected));
     }
     let commit = s.subject.iter().find_map(|sub| sub.digest.get("gitCommit"));
     match commit {

@@ -61,6 +61,7 @@ fn request(key: &SignerKey, sk: &SecurityKey, reason: &str, minute: i64) -> Appr
             forge: "github.com".into(),
             repo: "acme-medical/infusion-pump-firmware".into(),
             number: 42,
+            base_ref: Some("main".into()),
             base_sha: "18ef27fdd1c0ffee0123456789abcdef01234567".into(),
             head_sha: HEAD.into(),
         },

@@ -48,6 +48,7 @@ fn draft(key: &PublicKey) -> ApprovalDraft {
             forge: "github.com".into(),
             repo: "acme-medical/infusion-pump-firmware".into(),
             number: 42,
+            base_ref: Some("main".into()),
             base_sha: BASE.into(),
             head_sha: HEAD.into(),
         },
@@ -114,6 +115,7 @@ fn sign_draft(s: &Signer, d: ApprovalDraft) -> countersign_signing::dsse::Envelo
 
 fn expect_all() -> Expectations {
     Expectations {
+        change_request: None,
         commit: Some(HEAD.into()),
         diff_sha256: Some(DIFF.into()),
         evidence: Some(vec![EvidenceFile {
@@ -197,15 +199,81 @@ fn every_single_bit_flip_of_the_envelope_is_rejected() {
 }
 
 #[test]
-fn a_record_cannot_be_moved_to_another_commit_diff_or_evidence() {
+fn a_record_cannot_be_moved_to_another_change_request_base_commit_diff_or_evidence() {
     let s = signer(3);
     let bundle = Bundle::new(vec![sign_draft(&s, draft(&s.key))]);
     let keys = [s.trusted.clone()];
     let other = "0".repeat(40);
     type IsExpected = fn(&Finding) -> bool;
+    let this = || ChangeRequestRef {
+        forge: "github.com".into(),
+        repo: "acme-medical/infusion-pump-firmware".into(),
+        number: 42,
+        base_ref: Some("main".into()),
+        base_sha: BASE.into(),
+        head_sha: HEAD.into(),
+    };
     let cases: Vec<(Expectations, IsExpected)> = vec![
         (
             Expectations {
+                change_request: Some(ChangeRequestRef {
+                    number: 41,
+                    ..this()
+                }),
+                ..expect_all()
+            },
+            |f| {
+                matches!(f, Finding::WrongChangeRequest { .. })
+                    && f.to_string()
+                        == "signed for acme-medical/infusion-pump-firmware#42, this is acme-medical/infusion-pump-firmware#41"
+            },
+        ),
+        (
+            Expectations {
+                change_request: Some(ChangeRequestRef {
+                    repo: "acme-medical/infusion-pump-docs".into(),
+                    ..this()
+                }),
+                ..expect_all()
+            },
+            |f| matches!(f, Finding::WrongChangeRequest { .. }),
+        ),
+        (
+            Expectations {
+                change_request: Some(ChangeRequestRef {
+                    forge: "ghe.example".into(),
+                    ..this()
+                }),
+                ..expect_all()
+            },
+            |f| {
+                f.to_string()
+                    .contains("github.com/acme-medical/infusion-pump-firmware#42")
+            },
+        ),
+        (
+            Expectations {
+                change_request: Some(ChangeRequestRef {
+                    base_ref: Some("release/2.0".into()),
+                    ..this()
+                }),
+                ..expect_all()
+            },
+            |f| matches!(f, Finding::BaseMismatch { .. }),
+        ),
+        (
+            Expectations {
+                change_request: Some(ChangeRequestRef {
+                    base_sha: "9".repeat(40),
+                    ..this()
+                }),
+                ..expect_all()
+            },
+            |f| matches!(f, Finding::BaseMismatch { .. }),
+        ),
+        (
+            Expectations {
+                change_request: None,
                 commit: Some(other.clone()),
                 ..expect_all()
             },
@@ -252,6 +320,11 @@ fn a_record_cannot_be_moved_to_another_commit_diff_or_evidence() {
             |f| matches!(f, Finding::EvidenceMissing(_)),
         ),
     ];
+    let exact = Expectations {
+        change_request: Some(this()),
+        ..expect_all()
+    };
+    assert!(verify_bundle(&bundle, &keys, &exact).holds());
     for (expect, is_expected) in cases {
         let report = verify_bundle(&bundle, &keys, &expect);
         assert!(!report.holds());
