@@ -276,7 +276,6 @@ pub fn change_of(g: &Gathered, forge_host: &str) -> Change {
             .cloned()
             .collect(),
         labels: g.detail.item.labels.clone(),
-        head_sha: g.detail.item.head_sha.clone(),
         diff_sha256: g.diff_sha256(),
         evidence_files: g.evidence_digests(),
         evidence: facts(g),

@@ -32,7 +32,6 @@ pub struct Change {
     pub contributor_ids: Vec<u64>,
     pub changed_paths: Vec<String>,
     pub labels: Vec<String>,
-    pub head_sha: String,
     pub diff_sha256: String,
     /// The evidence files and digests a current signature must cover.
     pub evidence_files: Vec<EvidenceFile>,
@@ -181,7 +180,7 @@ pub fn evaluate(policy: &Policy, change: &Change, records: &[Envelope]) -> Evalu
     let keys = policy.trusted_keys();
     let expect = Expectations {
         change_request: Some(change.change_request.clone()),
-        commit: Some(change.head_sha.clone()),
+        commit: Some(change.change_request.head_sha.clone()),
         diff_sha256: Some(change.diff_sha256.clone()),
         evidence: Some(change.evidence_files.clone()),
     };

@@ -188,7 +188,6 @@ fn dosing_change() -> Change {
         contributor_ids: vec![ALICE.0],
         changed_paths: vec!["firmware/src/dosing/rate.rs".into()],
         labels: vec![],
-        head_sha: HEAD.into(),
         diff_sha256: DIFF.into(),
         evidence_files: evidence_files(),
         evidence: good_evidence(),
@@ -333,7 +332,7 @@ fn a_new_commit_or_changed_evidence_makes_signatures_stale() {
         )),
     ];
     let mut pushed = dosing_change();
-    pushed.head_sha = NEW_HEAD.into();
+    pushed.change_request.head_sha = NEW_HEAD.into();
     let e = evaluate(&policy, &pushed, &records);
     assert!(e
         .signatures
