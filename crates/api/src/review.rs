@@ -255,7 +255,6 @@ pub fn change_of(g: &Gathered, forge_host: &str) -> Change {
     contributors.sort_unstable();
     contributors.dedup();
     Change {
-        forge_host: forge_host.to_owned(),
         change_request: countersign_signing::statement::ChangeRequestRef {
             forge: forge_host.to_owned(),
             repo: g.detail.item.repo.clone(),

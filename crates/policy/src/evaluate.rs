@@ -23,7 +23,6 @@ pub const STATUS_MAX_CHARS: usize = 140;
 /// What is known about the change, gathered from the forge by the caller.
 #[derive(Debug, Clone)]
 pub struct Change {
-    pub forge_host: String,
     /// The change request judged: forge, repository, number, base branch and
     /// commit, head. A record signed for any other does not count.
     pub change_request: countersign_signing::statement::ChangeRequestRef,

@@ -116,14 +116,7 @@ fn record(s: Signing) -> Envelope {
         reason: "Checked the controls against HIL-17".into(),
         signed_at: s.at,
         forge_clock: None,
-        change_request: ChangeRequestRef {
-            forge: "github.com".into(),
-            repo: "acme-medical/infusion-pump-firmware".into(),
-            number: 42,
-            base_ref: Some("main".into()),
-            base_sha: BASE.into(),
-            head_sha: s.head.into(),
-        },
+        change_request: pr_42(s.head),
         diff_sha256: DIFF.into(),
         evidence: evidence_files(),
         policy_digest: None,
@@ -173,17 +166,21 @@ fn good_evidence() -> EvidenceFacts {
     }
 }
 
+/// The change request every record here is signed for, at `head`.
+fn pr_42(head: &str) -> ChangeRequestRef {
+    ChangeRequestRef {
+        forge: "github.com".into(),
+        repo: "acme-medical/infusion-pump-firmware".into(),
+        number: 42,
+        base_ref: Some("main".into()),
+        base_sha: BASE.into(),
+        head_sha: head.into(),
+    }
+}
+
 fn dosing_change() -> Change {
     Change {
-        forge_host: "github.com".into(),
-        change_request: ChangeRequestRef {
-            forge: "github.com".into(),
-            repo: "acme-medical/infusion-pump-firmware".into(),
-            number: 42,
-            base_ref: Some("main".into()),
-            base_sha: BASE.into(),
-            head_sha: HEAD.into(),
-        },
+        change_request: pr_42(HEAD),
         author_id: ALICE.0,
         contributor_ids: vec![ALICE.0],
         changed_paths: vec!["firmware/src/dosing/rate.rs".into()],

@@ -205,14 +205,7 @@ fn a_record_cannot_be_moved_to_another_change_request_base_commit_diff_or_eviden
     let keys = [s.trusted.clone()];
     let other = "0".repeat(40);
     type IsExpected = fn(&Finding) -> bool;
-    let this = || ChangeRequestRef {
-        forge: "github.com".into(),
-        repo: "acme-medical/infusion-pump-firmware".into(),
-        number: 42,
-        base_ref: Some("main".into()),
-        base_sha: BASE.into(),
-        head_sha: HEAD.into(),
-    };
+    let this = || draft(&s.key).change_request;
     let cases: Vec<(Expectations, IsExpected)> = vec![
         (
             Expectations {
