@@ -6,7 +6,7 @@
 
 use countersign_api::contract::{Meaning, RiskClass, Standing, Verdict};
 use countersign_api::ErrorCode;
-use countersign_forge_sandbox::{FileChange, RunningSandbox, Seed};
+use countersign_forge_sandbox::{Commit, FileChange, RunningSandbox, Seed};
 
 mod kit;
 use kit::*;
@@ -160,4 +160,160 @@ async fn a_change_whose_file_list_the_forge_capped_cannot_be_signed_and_fails_th
         "{}",
         g.review.status_line
     );
+}
+
+/// Adds `commit` to the commits the forge lists for pull request `number`.
+fn add_commit(sandbox: &RunningSandbox, number: u64, commit: Commit) {
+    let store = sandbox.store();
+    let mut st = store.write().unwrap();
+    let pr = st.repos[0]
+        .pulls
+        .iter_mut()
+        .find(|p| p.number == number)
+        .unwrap();
+    pr.commits.push(commit);
+}
+
+fn commit(sha_seed: &str, author: &str, email: Option<&str>, message: &str) -> Commit {
+    Commit {
+        sha: countersign_forge_sandbox::object_id(&[sha_seed]),
+        message: message.into(),
+        author: author.into(),
+        date: chrono::Utc::now(),
+        author_email: email.map(str::to_owned),
+        committer: None,
+        committer_email: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_whose_commit_list_the_forge_capped_cannot_be_signed_and_fails_the_gate() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
+    // GitHub lists 250 commits at most; here the cap is 1 and #42 has more:
+    // the authors of the others are unknown, so separation of duties cannot
+    // be judged.
+    sandbox.store().write().unwrap().commits_list_cap = 1;
+
+    become_(&sandbox, "bob-qa");
+    let draft = countersign_api::contract::SignatureDraft {
+        change_request: cr(42),
+        meaning: Meaning::Approval,
+        reason: "Reviewed what the forge listed".into(),
+        role: "qa".into(),
+        use_security_key: false,
+    };
+    let refused = bob.session.preview_signature(draft).await.unwrap_err();
+    assert_eq!(refused.code, ErrorCode::SigningIncompleteChange);
+    assert!(
+        refused.message.contains("listed 1 of the 2 commits"),
+        "{refused:?}"
+    );
+
+    let g = gate(&sandbox, 42).await;
+    assert_eq!(g.review.verdict, Verdict::Blocked);
+    assert!(
+        g.review.status_line.contains("commits"),
+        "{}",
+        g.review.status_line
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_qa_member_committing_under_an_unlinked_email_cannot_review_the_change() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    // Bob (QA) pushes a commit to alice's #42 from a machine whose git
+    // e-mail no forge account has; the roster lists that e-mail as his.
+    add_commit(
+        &sandbox,
+        42,
+        commit(
+            "bob-unlinked",
+            "bob-laptop",
+            Some("Bob.Okafor@acme-medical.example"),
+            "dosing: tidy",
+        ),
+    );
+    approved_by_qa_and_clinical_safety(&sandbox).await;
+    let g = gate(&sandbox, 42).await;
+    assert!(!g.approved, "{:?}", g.review);
+    let bob = &g.review.signatures[0];
+    assert_eq!(bob.printed_name, "Bob Okafor");
+    assert_eq!(bob.standing, Standing::Refused, "{bob:?}");
+    assert!(
+        bob.why
+            .as_deref()
+            .unwrap()
+            .contains("contributed to this change"),
+        "{bob:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_qa_member_named_as_co_author_cannot_review_the_change() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    add_commit(
+        &sandbox,
+        42,
+        commit(
+            "co-authored",
+            "alice-dev",
+            None,
+            "dosing: pair on the clamp\n\nCo-authored-by: Bob Okafor <bob.okafor@acme-medical.example>\n",
+        ),
+    );
+    approved_by_qa_and_clinical_safety(&sandbox).await;
+    let g = gate(&sandbox, 42).await;
+    assert!(!g.approved, "{:?}", g.review);
+    let bob = &g.review.signatures[0];
+    assert_eq!(bob.standing, Standing::Refused, "{bob:?}");
+    assert!(bob.why.as_deref().unwrap().contains("co-author"), "{bob:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_contributor_nobody_can_name_blocks_a_high_risk_change() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    add_commit(
+        &sandbox,
+        42,
+        commit(
+            "stranger",
+            "somebody",
+            Some("build@ci-box.example"),
+            "dosing: regenerate tables",
+        ),
+    );
+    approved_by_qa_and_clinical_safety(&sandbox).await;
+    let g = gate(&sandbox, 42).await;
+    assert!(!g.approved);
+    assert_eq!(g.review.verdict, Verdict::Blocked, "{:?}", g.review);
+    assert!(
+        g.review.status_line.contains("build@ci-box.example"),
+        "{}",
+        g.review.status_line
+    );
+
+    // A low-risk change lets the policy's default allow an unknown contributor.
+    add_commit(
+        &sandbox,
+        44,
+        commit(
+            "stranger-44",
+            "somebody",
+            Some("build@ci-box.example"),
+            "docs: typo",
+        ),
+    );
+    let g = gate(&sandbox, 44).await;
+    assert_ne!(g.review.verdict, Verdict::Blocked, "{:?}", g.review);
+}
+
+/// Bob (QA) then Carol (Clinical Safety) sign #42.
+async fn approved_by_qa_and_clinical_safety(sandbox: &RunningSandbox) {
+    let bob = device(sandbox, "bob-qa", "Bob Okafor").await;
+    let carol = device(sandbox, "carol-clinical", "Dr. Carol Weiss").await;
+    bob.sign(sandbox, 42, "qa", Meaning::Approval).await;
+    carol
+        .sign(sandbox, 42, "clinical-safety", Meaning::Responsibility)
+        .await;
 }

@@ -404,11 +404,25 @@ pub fn unified_diff(pr: &PullRequest) -> String {
 pub fn commit(store: &Store, repo: &Repo, c: &crate::store::Commit, parent: &str) -> Value {
     let base = &store.base_url;
     let full = repo.full_name();
-    let name = store
-        .user(&c.author)
-        .map(|u| u.name.clone())
-        .unwrap_or_else(|| c.author.clone());
-    let person = json!({"name": name, "email": format!("{}@users.noreply.example", c.author), "date": ts(c.date)});
+    // As GitHub: the git identity is whatever the commit says; the account
+    // links are the forge's, `null` when no account has that e-mail.
+    let person = |login: &str, email: &Option<String>| {
+        let user = store.user(login);
+        let name = user.map_or_else(|| login.to_owned(), |u| u.name.clone());
+        let email = email.clone().unwrap_or_else(|| match user {
+            Some(u) => format!("{}+{}@users.noreply.github.com", u.id, u.login),
+            None => format!("{login}@unknown.example"),
+        });
+        (
+            json!({"name": name, "email": email, "date": ts(c.date)}),
+            user.map_or(Value::Null, |u| simple_user(store, &u.login)),
+        )
+    };
+    let (author, author_account) = person(&c.author, &c.author_email);
+    let (committer, committer_account) = match &c.committer {
+        Some(login) => person(login, &c.committer_email),
+        None => person(&c.author, &c.author_email),
+    };
     json!({
         "url": format!("{base}/repos/{full}/commits/{}", c.sha),
         "sha": c.sha,
@@ -417,15 +431,15 @@ pub fn commit(store: &Store, repo: &Repo, c: &crate::store::Commit, parent: &str
         "comments_url": format!("{base}/repos/{full}/commits/{}/comments", c.sha),
         "commit": {
             "url": format!("{base}/repos/{full}/git/commits/{}", c.sha),
-            "author": person,
-            "committer": person,
+            "author": author,
+            "committer": committer,
             "message": c.message,
             "comment_count": 0,
             "tree": {"sha": object_id(&[&c.sha, "tree"]), "url": format!("{base}/repos/{full}/git/trees/{}", object_id(&[&c.sha, "tree"]))},
             "verification": {"verified": false, "reason": "unsigned", "signature": null, "payload": null, "verified_at": null}
         },
-        "author": simple_user(store, &c.author),
-        "committer": simple_user(store, &c.author),
+        "author": author_account,
+        "committer": committer_account,
         "parents": [{"sha": parent, "url": format!("{base}/repos/{full}/commits/{parent}"), "html_url": format!("{base}/{full}/commit/{parent}")}]
     })
 }

@@ -349,6 +349,7 @@ async fn pull_commits(
     let items = pr
         .commits
         .iter()
+        .take(store.commits_list_cap)
         .map(|c| {
             let v = render::commit(&store, repo, c, &parent);
             parent = c.sha.clone();

@@ -160,6 +160,8 @@ fn hours_ago(now: DateTime<Utc>, h: i64) -> DateTime<Utc> {
 
 /// `GET /pulls/{n}/files` stops here on GitHub, whatever the pull request holds.
 pub const GITHUB_FILES_LIST_CAP: usize = 3000;
+/// `GET /pulls/{n}/commits` stops here on GitHub.
+pub const GITHUB_COMMITS_LIST_CAP: usize = 250;
 
 fn file(path: &str, old: Option<&str>, new: Option<&str>) -> FileChange {
     FileChange {
@@ -198,6 +200,9 @@ fn pull(spec: PullSpec<'_>, base_sha: &str, now: DateTime<Utc>) -> PullRequest {
                 message: (*message).to_owned(),
                 author: spec.author.to_owned(),
                 date: created_at + Duration::minutes(10 * i as i64),
+                author_email: None,
+                committer: None,
+                committer_email: None,
             }
         })
         .collect();
@@ -409,6 +414,7 @@ pub fn demo(base_url: String) -> Store {
         device_codes: Vec::new(),
         patch_limit_bytes: None,
         files_list_cap: GITHUB_FILES_LIST_CAP,
+        commits_list_cap: GITHUB_COMMITS_LIST_CAP,
         requests: 0,
         not_modified: 0,
     }

@@ -30,8 +30,15 @@ pub struct FileChange {
 pub struct Commit {
     pub sha: String,
     pub message: String,
+    /// The author's login; one no user has leaves the commit unlinked
+    /// (`author: null`, as GitHub answers for an e-mail it cannot match).
     pub author: String,
     pub date: DateTime<Utc>,
+    /// The e-mail written in the commit; `None`: the login's no-reply address.
+    pub author_email: Option<String>,
+    /// Who committed it, when not the author (login, and e-mail as above).
+    pub committer: Option<String>,
+    pub committer_email: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -177,6 +184,9 @@ pub struct Store {
     /// GitHub lists at most 3,000 files of a pull request (its
     /// `changed_files` keeps the true count); shrink it to test the cap.
     pub files_list_cap: usize,
+    /// GitHub lists at most 250 commits of a pull request (its `commits`
+    /// keeps the true count); shrink it to test the cap.
+    pub commits_list_cap: usize,
     /// Requests served so far, and how many of them were answered 304.
     pub requests: u64,
     pub not_modified: u64,

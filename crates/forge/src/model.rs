@@ -145,6 +145,9 @@ pub struct CommitInfo {
     /// `None` when the commit's e-mail matches no forge account.
     pub author: Option<ForgeUser>,
     pub committer: Option<ForgeUser>,
+    /// The e-mail addresses written in the commit: claims, not proof.
+    pub author_email: Option<String>,
+    pub committer_email: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -208,6 +208,18 @@ impl From<Status> for crate::CommitStatus {
 #[derive(Deserialize)]
 pub(super) struct PullCommitDetail {
     message: String,
+    #[serde(default)]
+    author: Option<GitPerson>,
+    #[serde(default)]
+    committer: Option<GitPerson>,
+}
+
+/// The identity written in the commit (anyone can write any), as opposed to
+/// the account the forge links.
+#[derive(Deserialize)]
+pub(super) struct GitPerson {
+    #[serde(default)]
+    email: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -225,6 +237,8 @@ impl From<PullCommit> for crate::CommitInfo {
     fn from(c: PullCommit) -> Self {
         crate::CommitInfo {
             sha: c.sha,
+            author_email: c.commit.author.and_then(|p| p.email),
+            committer_email: c.commit.committer.and_then(|p| p.email),
             message: c.commit.message,
             author: c.author.map(Into::into),
             committer: c.committer.map(Into::into),
