@@ -235,6 +235,9 @@ pub struct ChangeRequestDetail {
     pub offline: bool,
     pub additions: u32,
     pub deletions: u32,
+    /// How many commits the forge counts in the change (its list may hold fewer).
+    #[serde(default)]
+    pub commits: u32,
 }
 
 /// The policy at the base commit, as found.
@@ -342,6 +345,10 @@ pub struct Review {
     pub evidence: Vec<EvidenceView>,
     /// Evidence that was refused (unsafe archive, malformed report), naming the file.
     pub evidence_problems: Vec<String>,
+    /// Commit authors, committers and co-authors that neither the forge nor
+    /// the roster can name (e-mail, part, commit).
+    #[serde(default)]
+    pub unknown_contributors: Vec<String>,
     pub tests: Option<TestsView>,
     pub coverage_percent: Option<f64>,
     /// SARIF findings as `[level, count]`.

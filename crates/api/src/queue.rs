@@ -110,6 +110,7 @@ pub async fn open(
         offline: false,
         additions: clamp(cr.additions),
         deletions: clamp(cr.deletions),
+        commits: clamp(cr.commits),
     })
 }
 

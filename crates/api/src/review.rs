@@ -98,6 +98,15 @@ pub async fn gather(forge: &dyn Forge, request: ChangeRequestRef) -> Result<Gath
         }
     };
     let assessment = find_assessment(&detail.body);
+    let mut detail = detail;
+    // Separation of duties cannot be judged on commits the forge did not list.
+    if (commits.len() as u64) < u64::from(detail.commits) {
+        detail.missing.push(format!(
+            "the forge listed {} of the {} commits; the others' authors are not known",
+            commits.len(),
+            detail.commits
+        ));
+    }
 
     let mut evidence = Vec::new();
     let mut evidence_problems = Vec::new();
@@ -245,15 +254,31 @@ fn facts(g: &Gathered) -> EvidenceFacts {
 
 /// The change as the policy sees it.
 pub fn change_of(g: &Gathered, forge_host: &str) -> Change {
-    let mut contributors: Vec<u64> = g
-        .commits
-        .iter()
-        .flat_map(|c| [c.author.as_ref(), c.committer.as_ref()])
-        .flatten()
-        .map(|u| u.id)
-        .collect();
-    contributors.sort_unstable();
-    contributors.dedup();
+    use countersign_policy::{Contributor, Part};
+    let mut contributors = Vec::new();
+    for c in &g.commits {
+        let mut add = |user_id: Option<u64>, email: Option<&String>, part| {
+            contributors.push(Contributor {
+                user_id,
+                email: email.cloned(),
+                part,
+                commit: c.sha.clone(),
+            })
+        };
+        add(
+            c.author.as_ref().map(|u| u.id),
+            c.author_email.as_ref(),
+            Part::Author,
+        );
+        add(
+            c.committer.as_ref().map(|u| u.id),
+            c.committer_email.as_ref(),
+            Part::Committer,
+        );
+        for email in countersign_policy::contributors::co_authors(&c.message) {
+            add(None, Some(&email), Part::CoAuthor);
+        }
+    }
     Change {
         change_request: countersign_signing::statement::ChangeRequestRef {
             forge: forge_host.to_owned(),
@@ -264,7 +289,7 @@ pub fn change_of(g: &Gathered, forge_host: &str) -> Change {
             head_sha: g.detail.item.head_sha.clone(),
         },
         author_id: g.detail.item.author.id,
-        contributor_ids: contributors,
+        contributors,
         // A rename or copy is judged by where the file was as well as where
         // it went: moving dosing code out of its folder keeps its rules.
         changed_paths: g
@@ -446,6 +471,10 @@ pub fn view(g: &Gathered, forge_host: &str, me: Option<u64>, records: &[Envelope
             })
             .collect(),
         evidence_problems: g.evidence_problems.clone(),
+        unknown_contributors: evaluation
+            .as_ref()
+            .map(|e| e.unknown_contributors.clone())
+            .unwrap_or_default(),
         tests: overview.tests.map(|t| TestsView {
             passed: t.passed,
             failed: t.failed + t.errored,

@@ -142,7 +142,13 @@ async fn the_author_cannot_approve_their_own_change() {
     assert!(!g.approved);
     let s = &g.review.signatures[0];
     assert_eq!(s.standing, Standing::Refused);
-    assert!(s.why.as_deref().unwrap().contains("authored"), "{s:?}");
+    assert!(
+        s.why
+            .as_deref()
+            .unwrap()
+            .contains("contributed to this change (opened it)"),
+        "{s:?}"
+    );
     assert_eq!(
         status_of(&sandbox, 43),
         ("pending".into(), "0/1 — waiting for QA".into())

@@ -428,6 +428,16 @@ pub fn policy_toml(keys: &[RosterKey]) -> String {
         let mut m = format!(
             "[[roles.members]]\nforge = \"127.0.0.1\"\nuser_id = {user_id}\nlogin = \"{login}\"\nprinted_name = \"{name}\"\n"
         );
+        // The work address each person commits under (unlinked on the forge).
+        let first = name
+            .trim_start_matches("Dr. ")
+            .split(' ')
+            .collect::<Vec<_>>()
+            .join(".");
+        m.push_str(&format!(
+            "emails = [\"{}@acme-medical.example\"]\n",
+            first.to_lowercase()
+        ));
         for k in keys.iter().filter(|k| k.user_id == user_id) {
             m.push_str(&format!(
                 "[[roles.members.keys]]\npublic_key = \"{}\"\nvalid_from = \"{}\"\n",

@@ -14,6 +14,7 @@ use countersign_signing::statement::Statement;
 use countersign_signing::verify::{verify_envelope, Expectations, Finding};
 use countersign_signing::{EvidenceFile, Meaning};
 
+use crate::contributors::Contributor;
 use crate::risk::{AssessmentError, FoundAssessment, RiskClass};
 use crate::Policy;
 
@@ -26,9 +27,10 @@ pub struct Change {
     /// The change request judged: forge, repository, number, base branch and
     /// commit, head. A record signed for any other does not count.
     pub change_request: countersign_signing::statement::ChangeRequestRef,
+    /// Who opened the change request.
     pub author_id: u64,
-    /// Forge user ids of every commit author and committer that has one.
-    pub contributor_ids: Vec<u64>,
+    /// Every commit's author and committer, and every co-author a trailer names.
+    pub contributors: Vec<Contributor>,
     pub changed_paths: Vec<String>,
     pub labels: Vec<String>,
     pub diff_sha256: String,
@@ -144,6 +146,8 @@ pub struct Evaluation {
     pub requirements: Vec<RequirementState>,
     pub signatures: Vec<SignatureState>,
     pub evidence: Vec<EvidenceCheck>,
+    /// Contributors neither the forge nor the roster can name.
+    pub unknown_contributors: Vec<String>,
     pub verdict: Verdict,
 }
 
@@ -175,6 +179,19 @@ pub fn evaluate(policy: &Policy, change: &Change, records: &[Envelope]) -> Evalu
     let labels: Vec<&str> = change.labels.iter().map(String::as_str).collect();
     let risk_class = policy.risk_class(&paths, &labels);
     let rules = policy.rules_for(&paths, &labels, &risk_class.to_string());
+
+    let host = change.change_request.forge.as_str();
+    let people: Vec<(Vec<u64>, &Contributor)> = change
+        .contributors
+        .iter()
+        .map(|c| (policy.people_behind(host, c), c))
+        .collect();
+    let mut unknown: Vec<String> = people
+        .iter()
+        .filter(|(ids, _)| ids.is_empty())
+        .map(|(_, c)| c.to_string())
+        .collect();
+    unknown.dedup();
 
     let keys = policy.trusted_keys();
     let expect = Expectations {
@@ -274,11 +291,17 @@ pub fn evaluate(policy: &Policy, change: &Change, records: &[Envelope]) -> Evalu
             ));
             continue;
         }
-        if policy.author_cannot_sign
-            && (user == change.author_id || change.contributor_ids.contains(&user))
-        {
+        let part = if user == change.author_id {
+            Some("opened it".to_owned())
+        } else {
+            people
+                .iter()
+                .find(|(ids, _)| ids.contains(&user))
+                .map(|(_, c)| c.to_string())
+        };
+        if let (true, Some(part)) = (policy.author_cannot_sign, part) {
             c.state.standing = Standing::Refused(format!(
-                "{} authored or committed this change and cannot sign it",
+                "{} contributed to this change ({part}) and cannot sign it",
                 p.signer.printed_name
             ));
             continue;
@@ -380,6 +403,17 @@ pub fn evaluate(policy: &Policy, change: &Change, records: &[Envelope]) -> Evalu
             "the change is incomplete: {}",
             change.incomplete.join("; ")
         )),
+        _ if !unknown.is_empty() && policy.blocks_unknown_contributors(risk_class) => {
+            Some(format!(
+                "contributors nobody can name: {} (unknown_contributors = \"block\"{})",
+                unknown.join(", "),
+                if policy.unknown_contributors.is_none() {
+                    ", the default for high-risk changes"
+                } else {
+                    ""
+                }
+            ))
+        }
         (Err(e), _) => Some(format!("the risk assessment cannot be read: {e}")),
         (Ok(None), true) => Some(format!(
             "a {risk_class}-risk change needs a risk assessment and has none"
@@ -409,6 +443,7 @@ pub fn evaluate(policy: &Policy, change: &Change, records: &[Envelope]) -> Evalu
         requirements,
         signatures: candidates.into_iter().map(|c| c.state).collect(),
         evidence,
+        unknown_contributors: unknown,
         verdict,
     }
 }

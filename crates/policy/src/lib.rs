@@ -7,14 +7,17 @@
 //! and column of the problem: the change is then blocked by policy, never
 //! approved.
 
+pub mod contributors;
 pub mod evaluate;
 mod model;
 mod parse;
 pub mod risk;
 pub mod roster;
 
+pub use contributors::{Contributor, Part};
 pub use evaluate::{evaluate, Change, Evaluation, Verdict};
 pub use model::{
     Evidence, Key, Member, Policy, Requirement, RiskClassRule, Role, Rule, SessionSettings,
+    UnknownContributors,
 };
 pub use parse::{parse, PolicyError};

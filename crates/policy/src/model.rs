@@ -19,6 +19,19 @@ pub struct Policy {
     pub session: SessionSettings,
     pub author_cannot_sign: bool,
     pub one_role_per_person: bool,
+    /// What a contributor nobody can name does to a change; `None`: block a
+    /// high-risk change, allow the others.
+    pub unknown_contributors: Option<UnknownContributors>,
+}
+
+/// What to do with a commit author, committer or co-author that the forge
+/// links to no account and whose e-mail no roster member lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnknownContributors {
+    /// The change is blocked: separation of duties cannot be judged.
+    Block,
+    /// The change may be approved; the contributor is still shown.
+    Allow,
 }
 
 /// Raises a change to `class` when any changed path matches or it carries any label.
@@ -43,6 +56,9 @@ pub struct Member {
     pub user_id: u64,
     pub login: String,
     pub printed_name: String,
+    /// The member's commit e-mail addresses: an unlinked commit written
+    /// under one of them counts as theirs.
+    pub emails: Vec<String>,
     pub keys: Vec<Key>,
 }
 
@@ -128,6 +144,15 @@ impl Policy {
             .map(|c| c.class)
             .max()
             .unwrap_or(self.risk_default)
+    }
+
+    /// Whether a contributor nobody can name blocks a change of `class`.
+    pub fn blocks_unknown_contributors(&self, class: RiskClass) -> bool {
+        match self.unknown_contributors {
+            Some(UnknownContributors::Block) => true,
+            Some(UnknownContributors::Allow) => false,
+            None => class == RiskClass::High,
+        }
     }
 
     /// Every enrolled key of every member, as the signature verifier wants them.

@@ -10,6 +10,7 @@ use toml::Spanned;
 
 use crate::model::{
     Evidence, Key, Member, Policy, Requirement, RiskClassRule, Role, Rule, SessionSettings,
+    UnknownContributors,
 };
 use crate::risk::RiskClass;
 
@@ -96,6 +97,8 @@ struct RawMember {
     login: String,
     printed_name: String,
     #[serde(default)]
+    emails: Vec<Spanned<String>>,
+    #[serde(default)]
     keys: Vec<RawKey>,
 }
 
@@ -166,6 +169,8 @@ struct RawSeparation {
     author_cannot_sign: bool,
     #[serde(default = "yes")]
     one_role_per_person: bool,
+    #[serde(default)]
+    unknown_contributors: Option<Spanned<String>>,
 }
 
 fn yes() -> bool {
@@ -275,11 +280,24 @@ pub fn parse(text: &str) -> Result<Policy, PolicyError> {
                     security_keys,
                 });
             }
+            let mut emails = Vec::new();
+            for e in m.emails {
+                let email = e.get_ref().trim();
+                if !email.contains('@') || email.contains(char::is_whitespace) {
+                    return Err(at(
+                        text,
+                        e.span(),
+                        format!("{email:?} is not an e-mail address"),
+                    ));
+                }
+                emails.push(email.to_owned());
+            }
             members.push(Member {
                 forge: m.forge,
                 user_id: m.user_id,
                 login: m.login,
                 printed_name: m.printed_name,
+                emails,
                 keys,
             });
         }
@@ -399,7 +417,22 @@ pub fn parse(text: &str) -> Result<Policy, PolicyError> {
     let separation = raw.separation_of_duties.unwrap_or(RawSeparation {
         author_cannot_sign: true,
         one_role_per_person: true,
+        unknown_contributors: None,
     });
+    let unknown_contributors = match &separation.unknown_contributors {
+        None => None,
+        Some(v) => Some(match v.get_ref().as_str() {
+            "block" => UnknownContributors::Block,
+            "allow" => UnknownContributors::Allow,
+            other => {
+                return Err(at(
+                    text,
+                    v.span(),
+                    format!("unknown_contributors is \"block\" or \"allow\", not {other:?}"),
+                ))
+            }
+        }),
+    };
     let (risk_default, risk_classes) = match raw.risk {
         None => (RiskClass::Unassessed, Vec::new()),
         Some(r) => {
@@ -434,5 +467,6 @@ pub fn parse(text: &str) -> Result<Policy, PolicyError> {
         session,
         author_cannot_sign: separation.author_cannot_sign,
         one_role_per_person: separation.one_role_per_person,
+        unknown_contributors,
     })
 }

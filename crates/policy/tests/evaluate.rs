@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
 use countersign_policy::evaluate::{CheckState, EvidenceFacts, Standing, TestTotals};
 use countersign_policy::risk::{find_assessment, RiskClass};
-use countersign_policy::{evaluate, parse, Change, Policy, Verdict};
+use countersign_policy::{evaluate, parse, Change, Contributor, Part, Policy, Verdict};
 use countersign_secret::Secret;
 use countersign_signing::dsse::Envelope;
 use countersign_signing::keys::SignerKey;
@@ -182,7 +182,12 @@ fn dosing_change() -> Change {
     Change {
         change_request: pr_42(HEAD),
         author_id: ALICE.0,
-        contributor_ids: vec![ALICE.0],
+        contributors: vec![countersign_policy::Contributor {
+            user_id: Some(ALICE.0),
+            email: None,
+            part: countersign_policy::Part::Author,
+            commit: HEAD.into(),
+        }],
         changed_paths: vec!["firmware/src/dosing/rate.rs".into()],
         labels: vec![],
         diff_sha256: DIFF.into(),
@@ -262,11 +267,99 @@ fn the_author_cannot_sign_their_own_change() {
         &[record(signing(ALICE, "qa", Meaning::Approval, 0))],
     );
     assert!(
-        matches!(&e.signatures[0].standing, Standing::Refused(why) if why.contains("authored")),
+        matches!(&e.signatures[0].standing, Standing::Refused(why) if why.contains("contributed to this change (opened it)")),
         "{:?}",
         e.signatures
     );
     assert_eq!(e.requirements[0].signed_by, Vec::<String>::new());
+}
+
+fn contributor(user_id: Option<u64>, email: &str, part: Part) -> Contributor {
+    Contributor {
+        user_id,
+        email: Some(email.into()),
+        part,
+        commit: NEW_HEAD.into(),
+    }
+}
+
+#[test]
+fn contributors_count_by_account_by_roster_email_and_by_no_reply_address() {
+    let policy = parse(&policy_text(&[]).replace(
+        "printed_name = \"Bob Okafor\"\n",
+        "printed_name = \"Bob Okafor\"\nemails = [\"bob@acme.example\"]\n",
+    ))
+    .unwrap();
+    let bob_signs = [record(signing(BOB, "qa", Meaning::Approval, 0))];
+    for (who, part) in [
+        (
+            contributor(Some(BOB.0), "x@elsewhere.example", Part::Committer),
+            "committer of 4f7709a",
+        ),
+        (
+            contributor(None, "BOB@acme.example", Part::Author),
+            "author of 4f7709a",
+        ),
+        (
+            contributor(None, "5002+bob-qa@users.noreply.github.com", Part::CoAuthor),
+            "co-author of 4f7709a",
+        ),
+    ] {
+        let mut change = dosing_change();
+        change.contributors.push(who.clone());
+        let e = evaluate(&policy, &change, &bob_signs);
+        assert!(
+            matches!(&e.signatures[0].standing, Standing::Refused(why) if why.contains(part)),
+            "{who:?}: {:?}",
+            e.signatures
+        );
+        assert!(e.unknown_contributors.is_empty());
+    }
+}
+
+#[test]
+fn the_policy_decides_what_an_unknown_contributor_does() {
+    let stranger = contributor(None, "build@ci.example", Part::Author);
+    let mut change = dosing_change();
+    change.contributors.push(stranger);
+    let signed = [
+        record(signing(BOB, "qa", Meaning::Approval, 0)),
+        record(signing(
+            CAROL,
+            "clinical-safety",
+            Meaning::Responsibility,
+            5,
+        )),
+    ];
+    let blocked = |text: &str| {
+        let e = evaluate(&parse(text).unwrap(), &change, &signed);
+        assert_eq!(
+            e.unknown_contributors,
+            ["build@ci.example (author of 4f7709a)"]
+        );
+        matches!(&e.verdict, Verdict::Blocked(why) if why.contains("build@ci.example"))
+    };
+    // Default: block on a high-risk change.
+    assert!(blocked(&policy_text(&[])));
+    let with = |v: &str| {
+        policy_text(&[]).replace(
+            "[[roles]]\nname = \"qa\"",
+            &format!(
+                "[separation_of_duties]\nunknown_contributors = \"{v}\"\n[[roles]]\nname = \"qa\""
+            ),
+        )
+    };
+    assert!(!blocked(&with("allow")));
+    assert!(blocked(&with("block")));
+    let bad = parse(&with("maybe")).unwrap_err();
+    assert!(bad.message.contains("\"block\" or \"allow\""), "{bad}");
+
+    // Default on a low-risk change: allowed, still reported.
+    let mut docs = change.clone();
+    docs.changed_paths = vec!["docs/readme.md".into()];
+    let e = evaluate(&base_policy(), &docs, &[]);
+    assert!(!matches!(e.verdict, Verdict::Blocked(_)), "{:?}", e.verdict);
+    assert_eq!(e.unknown_contributors.len(), 1);
 }
 
 #[test]

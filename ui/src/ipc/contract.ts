@@ -66,7 +66,11 @@ synced_at: string,
 /**
  * True when this is the copy kept for offline reading.
  */
-offline: boolean, additions: number, deletions: number, };
+offline: boolean, additions: number, deletions: number, 
+/**
+ * How many commits the forge counts in the change (its list may hold fewer).
+ */
+commits: number, };
 
 export type ChangeRequestRef = { repo: string, number: number, };
 
@@ -229,7 +233,12 @@ risk_class: RiskClass, assessment: AssessmentView | null, assessment_error: stri
 /**
  * Evidence that was refused (unsafe archive, malformed report), naming the file.
  */
-evidence_problems: Array<string>, tests: TestsView | null, coverage_percent: number | null, 
+evidence_problems: Array<string>, 
+/**
+ * Commit authors, committers and co-authors that neither the forge nor
+ * the roster can name (e-mail, part, commit).
+ */
+unknown_contributors: Array<string>, tests: TestsView | null, coverage_percent: number | null, 
 /**
  * SARIF findings as `[level, count]`.
  */

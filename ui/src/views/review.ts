@@ -147,6 +147,13 @@ export function reviewView(): ReviewView {
                 ),
               ),
             ),
+        r.unknown_contributors.length === 0
+          ? null
+          : el(
+              "p",
+              { class: "state warning", "data-testid": "unknown-contributors" },
+              `Contributors neither the forge nor the roster can name (separation of duties cannot be checked for them): ${r.unknown_contributors.join(", ")}`,
+            ),
         r.signatures.length === 0
           ? el("p", { class: "muted" }, "No signatures yet.")
           : el("ul", { class: "signatures" }, ...r.signatures.map(signatureRow)),
