@@ -317,3 +317,115 @@ async fn approved_by_qa_and_clinical_safety(sandbox: &RunningSandbox) {
         .sign(sandbox, 42, "clinical-safety", Meaning::Responsibility)
         .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_printed_name_edited_in_the_local_enrolment_gives_an_invalid_record() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    // The roster at the base names user 5002 "Bob Okafor"; his device's
+    // enrolment (a local file he can edit) says otherwise.
+    let bob = device(&sandbox, "bob-qa", "Robert Okafor, MD (Head of QA)").await;
+    bob.sign(&sandbox, 44, "qa", Meaning::Approval).await;
+    let g = gate(&sandbox, 44).await;
+    assert!(!g.approved);
+    assert_eq!(g.review.verdict, Verdict::Failed);
+    let s = &g.review.signatures[0];
+    // Every rendering names the signer as the roster does.
+    assert_eq!(s.printed_name, "Bob Okafor");
+    assert_eq!(s.standing, Standing::Invalid, "{s:?}");
+    let why = s.why.as_deref().unwrap();
+    assert!(
+        why.contains("Robert Okafor, MD (Head of QA)") && why.contains("roster"),
+        "{why}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signature_from_a_machine_whose_clock_is_two_hours_fast_is_refused() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    // The forge's clock runs two hours behind this machine's: as far as the
+    // record can tell, the signer's clock was set two hours ahead.
+    sandbox.store().write().unwrap().clock_offset = chrono::Duration::hours(-2);
+    let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
+    bob.sign(&sandbox, 44, "qa", Meaning::Approval).await;
+    let statement = &statements_in_ref(&sandbox, 44)[0];
+    let skew = statement["predicate"]["forge_clock"]["skew_seconds"]
+        .as_i64()
+        .unwrap();
+    assert!((7195..=7205).contains(&skew), "{skew}");
+
+    let g = gate(&sandbox, 44).await;
+    assert!(!g.approved);
+    let s = &g.review.signatures[0];
+    assert_eq!(s.standing, Standing::Refused, "{s:?}");
+    assert!(
+        s.why.as_deref().unwrap().contains("max_clock_skew"),
+        "{s:?}"
+    );
+}
+
+/// The policy at the base commit, changed by `edit` and put at the tip of
+/// the base branch (a later commit on main).
+fn edit_policy_at_tip(
+    sandbox: &RunningSandbox,
+    edit: impl FnOnce(String, &[(u64, String)]) -> String,
+) {
+    let store = sandbox.store();
+    let mut st = store.write().unwrap();
+    let repo = &mut st.repos[0];
+    let path = ".countersign/policy.toml";
+    let policy = String::from_utf8(repo.base_files[path].clone()).unwrap();
+    let keys: Vec<(u64, String)> = repo
+        .roster_keys
+        .iter()
+        .map(|k| (k.user_id, k.public_key.clone()))
+        .collect();
+    let edited = edit(policy.clone(), &keys);
+    assert_ne!(edited, policy);
+    let mut tip = repo.base_files.clone();
+    tip.insert(path.into(), edited.into_bytes());
+    repo.tip_files = Some(tip);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_revoked_on_the_base_branch_tip_no_longer_counts_for_open_changes() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let before = chrono::Utc::now() - chrono::Duration::seconds(1);
+    approved_42(&sandbox).await;
+
+    // Bob's laptop was stolen: an administrator revokes his key on main,
+    // from before the theft. #42 was opened from an older main.
+    edit_policy_at_tip(&sandbox, |policy, keys| {
+        let bob = &keys.iter().find(|k| k.0 == 5002).unwrap().1;
+        policy.replace(
+            &format!("public_key = \"{bob}\"\n"),
+            &format!(
+                "public_key = \"{bob}\"\nrevoked_at = \"{}\"\n",
+                before.to_rfc3339()
+            ),
+        )
+    });
+    let g = gate(&sandbox, 42).await;
+    assert!(!g.approved);
+    let bob = &g.review.signatures[0];
+    assert_eq!(bob.standing, Standing::Refused, "{bob:?}");
+    assert!(bob.why.as_deref().unwrap().contains("revoked"), "{bob:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_removed_from_a_role_on_the_base_branch_tip_no_longer_counts() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    approved_42(&sandbox).await;
+    // Carol left Clinical Safety; main's roster no longer lists her there.
+    edit_policy_at_tip(&sandbox, |policy, _| {
+        policy.replace("user_id = 5003\n", "user_id = 5999\n")
+    });
+    let g = gate(&sandbox, 42).await;
+    assert!(!g.approved);
+    let carol = &g.review.signatures[1];
+    assert_eq!(carol.printed_name, "Dr. Carol Weiss");
+    assert_eq!(carol.standing, Standing::Refused, "{carol:?}");
+    assert!(
+        carol.why.as_deref().unwrap().contains("tip of main"),
+        "{carol:?}"
+    );
+}

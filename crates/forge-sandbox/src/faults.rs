@@ -86,18 +86,25 @@ pub async fn apply(
     next: Next,
 ) -> Response {
     let path = request.uri().path().to_owned();
-    let (fault, latency) = {
+    let (fault, latency, offset) = {
         let mut s = store.write().unwrap();
         s.requests += 1;
-        (s.take_fault(&path), s.latency)
+        (s.take_fault(&path), s.latency, s.clock_offset)
     };
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
     let Some(fault) = fault else {
-        let response = next.run(request).await;
+        let mut response = next.run(request).await;
         if response.status() == StatusCode::NOT_MODIFIED {
             store.write().unwrap().not_modified += 1;
+        }
+        // The forge's clock, as GitHub sends it (IMF-fixdate).
+        let date = (chrono::Utc::now() + offset)
+            .format("%a, %d %b %Y %H:%M:%S GMT")
+            .to_string();
+        if let Ok(v) = header::HeaderValue::from_str(&date) {
+            response.headers_mut().insert(header::DATE, v);
         }
         return response;
     };

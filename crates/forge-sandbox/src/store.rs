@@ -98,6 +98,9 @@ pub struct Repo {
     pub comments: Vec<Comment>,
     /// The files of the default branch at the base commit every pull request starts from.
     pub base_files: BTreeMap<String, Vec<u8>>,
+    /// The files at the tip of the base branch once it has moved past the
+    /// pull requests' base commit (`None`: the tip is the base commit).
+    pub tip_files: Option<BTreeMap<String, Vec<u8>>>,
     /// Objects and refs written through the Git Data API.
     pub git: GitStore,
     pub workflow_runs: Vec<WorkflowRun>,
@@ -174,6 +177,9 @@ pub struct Store {
     pub faults: Vec<crate::FaultRule>,
     /// Added to every request, to measure clients as over a real network.
     pub latency: std::time::Duration,
+    /// Added to the sandbox's clock in its `Date` header: a client whose
+    /// clock is wrong sees this much skew (negative: the client is fast).
+    pub clock_offset: chrono::Duration,
     /// GitHub's limits, shrunk for tests: a pull request with more files than
     /// this gets 406 for its unified diff; a file patch longer than
     /// `patch_limit_bytes` is left out of the files list.
@@ -231,8 +237,13 @@ impl Repo {
     /// changes on top when `git_ref` is its head.
     pub fn file_at(&self, path: &str, git_ref: &str) -> Option<Vec<u8>> {
         let base = self.pulls.first().map(|p| p.base_sha.as_str());
-        if git_ref == self.default_branch || Some(git_ref) == base {
+        if Some(git_ref) == base {
             return self.base_files.get(path).cloned();
+        }
+        // A branch name: the default branch, or any branch a pull request targets.
+        if git_ref == self.default_branch || self.pulls.iter().any(|p| p.base_ref == git_ref) {
+            let tip = self.tip_files.as_ref().unwrap_or(&self.base_files);
+            return tip.get(path).cloned();
         }
         let pr = self
             .pulls
