@@ -74,8 +74,9 @@ pub async fn gather(forge: &dyn Forge, request: ChangeRequestRef) -> Result<Gath
     let number = u64::from(request.number);
     let detail = queue::open(forge, request).await?;
     let head = detail.item.head_sha.clone();
-    let (policy_bytes, checks, commits, artifacts, reviews) = tokio::try_join!(
+    let (policy_bytes, tip_policy_bytes, checks, commits, artifacts, reviews) = tokio::try_join!(
         forge.file_at(&repo, POLICY_PATH, &detail.base_sha),
+        forge.file_at(&repo, POLICY_PATH, &detail.base_ref),
         forge.checks(&repo, &head),
         forge.commits(&repo, number),
         forge.artifacts(&repo, &head),
@@ -97,6 +98,23 @@ pub async fn gather(forge: &dyn Forge, request: ChangeRequestRef) -> Result<Gath
             (Some(digest), parsed)
         }
     };
+    // What the protected branch has withdrawn since the base (revoked keys,
+    // people out of a role) applies to open changes too; if its tip cannot
+    // be read, that cannot be known, and the change is blocked.
+    let base_ref = &detail.base_ref;
+    let policy = policy.and_then(|mut policy| {
+        let bytes = tip_policy_bytes.ok_or_else(|| {
+            format!("{POLICY_PATH} does not exist at the tip of {base_ref}, so revocations made there cannot be known")
+        })?;
+        let tip = std::str::from_utf8(&bytes)
+            .map_err(|_| format!("{POLICY_PATH} at the tip of {base_ref} is not UTF-8 text"))
+            .and_then(|text| {
+                countersign_policy::parse(text)
+                    .map_err(|e| format!("at the tip of {base_ref}, {e}"))
+            })?;
+        policy.restrict_to_tip(&tip, base_ref);
+        Ok(policy)
+    });
     let assessment = find_assessment(&detail.body);
     let mut detail = detail;
     // Separation of duties cannot be judged on commits the forge did not list.

@@ -429,3 +429,32 @@ async fn a_member_removed_from_a_role_on_the_base_branch_tip_no_longer_counts() 
         "{carol:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_into_a_branch_the_policy_does_not_protect_is_blocked() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    // Anyone with push access can create a branch and open a change into
+    // it; whatever policy that branch holds, it is not the protected one.
+    {
+        let store = sandbox.store();
+        let mut st = store.write().unwrap();
+        let pr = st.repos[0]
+            .pulls
+            .iter_mut()
+            .find(|p| p.number == 44)
+            .unwrap();
+        pr.base_ref = "mallory/landing".into();
+    }
+    let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
+    bob.sign(&sandbox, 44, "qa", Meaning::Approval).await;
+    let g = gate(&sandbox, 44).await;
+    assert!(!g.approved);
+    assert_eq!(g.review.verdict, Verdict::Blocked, "{:?}", g.review);
+    assert!(
+        g.review
+            .status_line
+            .contains("mallory/landing is not a branch the policy protects"),
+        "{}",
+        g.review.status_line
+    );
+}

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, FixedOffset};
 use countersign_signing::dsse::Envelope;
 use countersign_signing::statement::Statement;
-use countersign_signing::verify::{verify_envelope, Expectations, Finding};
+use countersign_signing::verify::{forge_anchored_time, verify_envelope, Expectations, Finding};
 use countersign_signing::{EvidenceFile, Meaning};
 
 use crate::contributors::Contributor;
@@ -211,11 +211,18 @@ pub fn evaluate(policy: &Policy, change: &Change, records: &[Envelope]) -> Evalu
                 .filter(|f| !is_stale(f) && !is_refusal(f))
                 .map(ToString::to_string)
                 .collect();
-            let refused: Vec<String> = report
-                .findings
-                .iter()
-                .filter(|f| is_refusal(f))
-                .map(ToString::to_string)
+            // A wrong clock comes first: it is why the key's validity and the
+            // signing order cannot be judged on this record's time.
+            let refused: Vec<String> = p
+                .and_then(|p| clock_refusal(policy, p))
+                .into_iter()
+                .chain(
+                    report
+                        .findings
+                        .iter()
+                        .filter(|f| is_refusal(f))
+                        .map(ToString::to_string),
+                )
                 .collect();
             let stale: Vec<String> = report
                 .findings
@@ -232,10 +239,18 @@ pub fn evaluate(policy: &Policy, change: &Change, records: &[Envelope]) -> Evalu
             } else {
                 Standing::NotNeeded
             };
+            // Every rendering names the signer as the roster does; a record
+            // whose own name differs is invalid (the verifier says so).
+            let roster_name = keys
+                .iter()
+                .find(|k| k.public_key.key_id() == report.key_id)
+                .map(|k| k.printed_name.clone());
             Candidate {
                 state: SignatureState {
                     key_id: report.key_id.clone(),
-                    printed_name: p.map(|p| p.signer.printed_name.clone()).unwrap_or_default(),
+                    printed_name: roster_name
+                        .or_else(|| p.map(|p| p.signer.printed_name.clone()))
+                        .unwrap_or_default(),
                     user_id: p.map(|p| p.signer.forge.user_id),
                     role: p.map(|p| p.signer.role.clone()).unwrap_or_default(),
                     meaning: p.map(|p| p.meaning),
@@ -243,12 +258,12 @@ pub fn evaluate(policy: &Policy, change: &Change, records: &[Envelope]) -> Evalu
                     manifestation: report.manifestation.clone(),
                     standing,
                 },
-                at: p.and_then(|p| DateTime::parse_from_rfc3339(&p.signed_at).ok()),
+                at: p.and_then(forge_anchored_time),
                 statement: report.statement,
             }
         })
         .collect();
-    // Order is judged by signing time; ties keep the records' order.
+    // Order is judged by the forge-anchored signing time; ties keep the records' order.
     candidates.sort_by_key(|c| c.at);
 
     let mut requirements: Vec<RequirementState> = rules
@@ -284,10 +299,19 @@ pub fn evaluate(policy: &Policy, change: &Change, records: &[Envelope]) -> Evalu
         };
         let p = &statement.predicate;
         let user = p.signer.forge.user_id;
+        let name = &c.state.printed_name;
+        if policy.was_removed_at_tip(&p.signer.role, &p.signer.forge.host, user) {
+            c.state.standing = Standing::Refused(format!(
+                "{name} was removed from {:?} at the tip of {}",
+                p.signer.role,
+                policy.tip_of.as_deref().unwrap_or("the base branch")
+            ));
+            continue;
+        }
         if !policy.is_member(&p.signer.role, &p.signer.forge.host, user) {
             c.state.standing = Standing::Refused(format!(
-                "{} is not a member of {:?} in the policy at the base commit",
-                p.signer.printed_name, p.signer.role
+                "{name} is not a member of {:?} in the policy at the base commit",
+                p.signer.role
             ));
             continue;
         }
@@ -301,8 +325,7 @@ pub fn evaluate(policy: &Policy, change: &Change, records: &[Envelope]) -> Evalu
         };
         if let (true, Some(part)) = (policy.author_cannot_sign, part) {
             c.state.standing = Standing::Refused(format!(
-                "{} contributed to this change ({part}) and cannot sign it",
-                p.signer.printed_name
+                "{name} contributed to this change ({part}) and cannot sign it"
             ));
             continue;
         }
@@ -310,8 +333,7 @@ pub fn evaluate(policy: &Policy, change: &Change, records: &[Envelope]) -> Evalu
             if let Some(other) = role_of_person.get(&user) {
                 if other != &p.signer.role {
                     c.state.standing = Standing::Refused(format!(
-                        "{} already counts as {other}; one person counts for one role",
-                        p.signer.printed_name
+                        "{name} already counts as {other}; one person counts for one role"
                     ));
                     continue;
                 }
@@ -371,7 +393,7 @@ pub fn evaluate(policy: &Policy, change: &Change, records: &[Envelope]) -> Evalu
                 continue;
             }
             people.push(user);
-            req.signed_by.push(p.signer.printed_name.clone());
+            req.signed_by.push(name.clone());
             counted = true;
         }
         if counted {
@@ -445,6 +467,35 @@ pub fn evaluate(policy: &Policy, change: &Change, records: &[Envelope]) -> Evalu
         evidence,
         unknown_contributors: unknown,
         verdict,
+    }
+}
+
+/// Why a record's signing time cannot be trusted, if it cannot: it carries no
+/// measurement of the forge's clock, or the signer's clock was further from
+/// the forge's than the policy's `max_clock_skew`.
+fn clock_refusal(policy: &Policy, p: &countersign_signing::statement::Approval) -> Option<String> {
+    let max = policy.gate.max_clock_skew.num_seconds();
+    match &p.forge_clock {
+        None => Some(
+            "the record carries no reading of the forge's clock, so its signing time cannot be judged"
+                .to_owned(),
+        ),
+        Some(c) if c.skew_seconds.unsigned_abs() > max.unsigned_abs() => Some(format!(
+            "signed on a clock {} {} the forge's; max_clock_skew is {}",
+            seconds_in_words(c.skew_seconds.unsigned_abs()),
+            if c.skew_seconds > 0 { "ahead of" } else { "behind" },
+            seconds_in_words(max.unsigned_abs())
+        )),
+        Some(_) => None,
+    }
+}
+
+/// `2 h 0 min`, `5 min`, `42 s`.
+pub fn seconds_in_words(s: u64) -> String {
+    match s {
+        0..=119 => format!("{s} s"),
+        120..=7199 => format!("{} min", s / 60),
+        _ => format!("{} h {} min", s / 3600, (s % 3600) / 60),
     }
 }
 

@@ -17,7 +17,7 @@ pub mod roster;
 pub use contributors::{Contributor, Part};
 pub use evaluate::{evaluate, Change, Evaluation, Verdict};
 pub use model::{
-    Evidence, Key, Member, Policy, Requirement, RiskClassRule, Role, Rule, SessionSettings,
-    UnknownContributors,
+    Evidence, GateSettings, Key, Member, Policy, Requirement, RiskClassRule, Role, Rule,
+    SessionSettings, UnknownContributors,
 };
 pub use parse::{parse, PolicyError};

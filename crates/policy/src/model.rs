@@ -22,6 +22,30 @@ pub struct Policy {
     /// What a contributor nobody can name does to a change; `None`: block a
     /// high-risk change, allow the others.
     pub unknown_contributors: Option<UnknownContributors>,
+    pub gate: GateSettings,
+    /// Role memberships the base branch's tip no longer has (role, forge,
+    /// user id): see [`Policy::restrict_to_tip`].
+    pub removed_at_tip: Vec<(String, String, u64)>,
+    /// The branch whose tip restricted this policy, when one did.
+    pub tip_of: Option<String>,
+}
+
+/// `[gate]`: what the gate holds records and changes to.
+#[derive(Debug, Clone)]
+pub struct GateSettings {
+    /// How far a record's `signed_at` may be from the forge's clock.
+    pub max_clock_skew: chrono::Duration,
+    /// Base branches (globs) the gate accepts changes to; `None`: not set.
+    pub protected_branches: Option<(Vec<String>, GlobSet)>,
+}
+
+impl Default for GateSettings {
+    fn default() -> Self {
+        Self {
+            max_clock_skew: chrono::Duration::minutes(5),
+            protected_branches: None,
+        }
+    }
 }
 
 /// What to do with a commit author, committer or co-author that the forge
@@ -146,6 +170,57 @@ impl Policy {
             .unwrap_or(self.risk_default)
     }
 
+    /// Apply what the base branch's current tip took away since the base
+    /// commit: keys revoked (or expiring) earlier there, and role
+    /// memberships it no longer lists. Additions at the tip grant nothing:
+    /// an open change is judged by the base, less what was withdrawn since.
+    pub fn restrict_to_tip(&mut self, tip: &Policy, branch: &str) {
+        let earlier =
+            |a: Option<DateTime<FixedOffset>>, b: Option<DateTime<FixedOffset>>| match (a, b) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        let tip_keys: Vec<(&Member, &Key)> = tip
+            .roles
+            .iter()
+            .flat_map(|r| r.members.iter())
+            .flat_map(|m| m.keys.iter().map(move |k| (m, k)))
+            .collect();
+        for role in &mut self.roles {
+            let at_tip = tip.role(&role.name);
+            for m in &role.members {
+                let still = at_tip.is_some_and(|r| {
+                    r.members
+                        .iter()
+                        .any(|t| t.user_id == m.user_id && t.forge == m.forge)
+                });
+                if !still {
+                    self.removed_at_tip
+                        .push((role.name.clone(), m.forge.clone(), m.user_id));
+                }
+            }
+            for m in &mut role.members {
+                for k in &mut m.keys {
+                    for (owner, t) in &tip_keys {
+                        if owner.user_id == m.user_id && t.public_key == k.public_key {
+                            k.revoked_at = earlier(k.revoked_at, t.revoked_at);
+                            k.valid_until = earlier(k.valid_until, t.valid_until);
+                        }
+                    }
+                }
+            }
+        }
+        self.tip_of = Some(branch.to_owned());
+    }
+
+    /// Whether `user_id` on `host` was a member of `role` at the base and
+    /// the tip of the base branch no longer lists them there.
+    pub fn was_removed_at_tip(&self, role: &str, host: &str, user_id: u64) -> bool {
+        self.removed_at_tip
+            .iter()
+            .any(|(r, f, id)| r == role && f == host && *id == user_id)
+    }
+
     /// Whether a contributor nobody can name blocks a change of `class`.
     pub fn blocks_unknown_contributors(&self, class: RiskClass) -> bool {
         match self.unknown_contributors {
@@ -180,13 +255,15 @@ impl Policy {
         keys
     }
 
-    /// Whether `user_id` on `host` is a member of `role`.
+    /// Whether `user_id` on `host` is a member of `role` (at the base, and
+    /// still at the tip when a tip restricted this policy).
     pub fn is_member(&self, role: &str, host: &str, user_id: u64) -> bool {
-        self.role(role).is_some_and(|r| {
-            r.members
-                .iter()
-                .any(|m| m.user_id == user_id && m.forge == host)
-        })
+        !self.was_removed_at_tip(role, host, user_id)
+            && self.role(role).is_some_and(|r| {
+                r.members
+                    .iter()
+                    .any(|m| m.user_id == user_id && m.forge == host)
+            })
     }
 
     /// The name people read for a role: its description when it has one.

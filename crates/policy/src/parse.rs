@@ -9,8 +9,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::model::{
-    Evidence, Key, Member, Policy, Requirement, RiskClassRule, Role, Rule, SessionSettings,
-    UnknownContributors,
+    Evidence, GateSettings, Key, Member, Policy, Requirement, RiskClassRule, Role, Rule,
+    SessionSettings, UnknownContributors,
 };
 use crate::risk::RiskClass;
 
@@ -50,6 +50,18 @@ struct RawPolicy {
     separation_of_duties: Option<RawSeparation>,
     #[serde(default)]
     risk: Option<RawRisk>,
+    #[serde(default)]
+    gate: Option<RawGate>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGate {
+    /// Seconds, or a string such as `"5m"`, `"90s"`, `"1h"`.
+    #[serde(default)]
+    max_clock_skew: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    protected_branches: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Deserialize)]
@@ -211,6 +223,29 @@ fn time(
             .map(Some)
             .map_err(|e| at(text, v.span(), format!("not an RFC 3339 time: {e}"))),
     }
+}
+
+/// A non-negative duration: whole seconds, or a number with `s`, `m` or `h`.
+/// Written by hand: three units do not warrant another dependency.
+fn duration(v: &toml::Value) -> Option<chrono::Duration> {
+    let seconds = match v {
+        toml::Value::Integer(n) => *n,
+        toml::Value::String(s) => {
+            let s = s.trim();
+            let unit = s.chars().last()?;
+            let n: i64 = s[..s.len() - unit.len_utf8()].trim().parse().ok()?;
+            n.checked_mul(match unit {
+                's' => 1,
+                'm' => 60,
+                'h' => 3600,
+                _ => return None,
+            })?
+        }
+        _ => return None,
+    };
+    (0..=86_400 * 7)
+        .contains(&seconds)
+        .then(|| chrono::Duration::seconds(seconds))
 }
 
 /// Parse and validate a policy file.
@@ -458,6 +493,23 @@ pub fn parse(text: &str) -> Result<Policy, PolicyError> {
             (default, classes)
         }
     };
+    let mut gate = GateSettings::default();
+    if let Some(g) = raw.gate {
+        if let Some(v) = &g.max_clock_skew {
+            gate.max_clock_skew = duration(v.get_ref()).ok_or_else(|| {
+                at(
+                    text,
+                    v.span(),
+                    "max_clock_skew is seconds (300) or a duration such as \"5m\", \"90s\", \"1h\"",
+                )
+            })?;
+        }
+        if let Some(branches) = g.protected_branches {
+            let names = branches.iter().map(|b| b.get_ref().clone()).collect();
+            let set = globs(text, &branches)?.unwrap_or_else(GlobSet::empty);
+            gate.protected_branches = Some((names, set));
+        }
+    }
     Ok(Policy {
         risk_default,
         risk_classes,
@@ -468,5 +520,8 @@ pub fn parse(text: &str) -> Result<Policy, PolicyError> {
         author_cannot_sign: separation.author_cannot_sign,
         one_role_per_person: separation.one_role_per_person,
         unknown_contributors,
+        gate,
+        removed_at_tip: Vec::new(),
+        tip_of: None,
     })
 }

@@ -12,7 +12,7 @@ use countersign_secret::Secret;
 use countersign_signing::dsse::Envelope;
 use countersign_signing::keys::SignerKey;
 use countersign_signing::reauth::{Reauthenticator, VerifiedIdentity};
-use countersign_signing::statement::{AuthMethod, ChangeRequestRef, ForgeIdentity};
+use countersign_signing::statement::{AuthMethod, ChangeRequestRef, ForgeClock, ForgeIdentity};
 use countersign_signing::vault::{seal, KdfParams};
 use countersign_signing::{sign, ApprovalDraft, ApprovalRequest, EvidenceFile, Meaning};
 
@@ -97,6 +97,8 @@ struct Signing {
     meaning: Meaning,
     at: DateTime<FixedOffset>,
     head: &'static str,
+    /// The signer's clock minus the forge's, as the app measured it.
+    skew_seconds: i64,
 }
 
 fn record(s: Signing) -> Envelope {
@@ -115,7 +117,10 @@ fn record(s: Signing) -> Envelope {
         allowed_meanings: None,
         reason: "Checked the controls against HIL-17".into(),
         signed_at: s.at,
-        forge_clock: None,
+        forge_clock: Some(ForgeClock {
+            server_time: s.at.to_rfc3339(),
+            skew_seconds: s.skew_seconds,
+        }),
         change_request: pr_42(s.head),
         diff_sha256: DIFF.into(),
         evidence: evidence_files(),
@@ -150,6 +155,7 @@ fn signing(who: Person, role: &'static str, meaning: Meaning, minute: i64) -> Si
         meaning,
         at: t(minute),
         head: HEAD,
+        skew_seconds: 0,
     }
 }
 
@@ -616,4 +622,107 @@ fn the_status_line_never_exceeds_140_characters() {
         line.starts_with("Approved: Dr. Maximiliane") && line.ends_with('…'),
         "{line}"
     );
+}
+
+#[test]
+fn signing_times_are_judged_on_the_forge_clock() {
+    let policy = base_policy();
+    let change = dosing_change();
+    // Carol's clock is 10 minutes fast: refused under the default 5 minutes.
+    let fast = Signing {
+        skew_seconds: 600,
+        ..signing(CAROL, "clinical-safety", Meaning::Responsibility, 20)
+    };
+    let bob = record(signing(BOB, "qa", Meaning::Approval, 10));
+    let e = evaluate(&policy, &change, &[bob.clone(), record(fast)]);
+    assert!(
+        matches!(&e.signatures[1].standing, Standing::Refused(why) if why.contains("10 min ahead of the forge's; max_clock_skew is 5 min")),
+        "{:?}",
+        e.signatures
+    );
+    // A policy may allow more; then order is judged on the forge's time:
+    // Carol's local 14:20 was 14:10 at the forge, so QA at 14:15 came later.
+    let lenient = parse(&policy_text(&[]).replace(
+        "[[roles]]\nname = \"qa\"",
+        "[gate]\nmax_clock_skew = \"15m\"\n[[roles]]\nname = \"qa\"",
+    ))
+    .unwrap();
+    let carol = Signing {
+        skew_seconds: 600,
+        ..signing(CAROL, "clinical-safety", Meaning::Responsibility, 20)
+    };
+    let bob_later = record(signing(BOB, "qa", Meaning::Approval, 15));
+    let e = evaluate(&lenient, &change, &[bob_later, record(carol)]);
+    assert_eq!(e.signatures[0].printed_name, "Dr. Carol Weiss");
+    assert!(
+        matches!(&e.signatures[0].standing, Standing::Refused(why) if why.contains("order")),
+        "{:?}",
+        e.signatures
+    );
+    assert!(parse(&policy_text(&[]).replace(
+        "[[roles]]\nname = \"qa\"",
+        "[gate]\nmax_clock_skew = \"soon\"\n[[roles]]\nname = \"qa\"",
+    ))
+    .unwrap_err()
+    .message
+    .contains("max_clock_skew"));
+}
+
+#[test]
+fn the_base_branch_tip_can_take_away_but_never_grant() {
+    let change = dosing_change();
+    let signed = [
+        record(signing(BOB, "qa", Meaning::Approval, 10)),
+        record(signing(
+            CAROL,
+            "clinical-safety",
+            Meaning::Responsibility,
+            20,
+        )),
+    ];
+    // At the tip: Bob's key revoked from minute 5, Carol out of her role,
+    // Eve added to QA.
+    let tip_text = policy_text(&[EVE])
+        .replace(
+            &format!("public_key = \"{}\"\n", key_b64(BOB)),
+            &format!(
+                "public_key = \"{}\"\nrevoked_at = \"{}\"\n",
+                key_b64(BOB),
+                t(5).to_rfc3339()
+            ),
+        )
+        .replace("user_id = 5003\n", "user_id = 5999\n");
+    let tip = parse(&tip_text).unwrap();
+    let mut policy = base_policy();
+    policy.restrict_to_tip(&tip, "main");
+    let mut eve_signs = signed.to_vec();
+    eve_signs.push(record(signing(EVE, "qa", Meaning::Approval, 12)));
+    let e = evaluate(&policy, &change, &eve_signs);
+    assert_eq!(e.verdict, Verdict::Pending);
+    let why = |i: usize| match &e.signatures[i].standing {
+        Standing::Refused(w) => w.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert!(why(0).contains("revoked"), "{}", why(0));
+    assert!(why(1).contains("not among the trusted keys"), "{}", why(1));
+    assert!(
+        why(2).contains("removed from \"clinical-safety\" at the tip of main"),
+        "{}",
+        why(2)
+    );
+}
+
+#[test]
+fn signatures_carry_the_rosters_printed_name() {
+    let policy = base_policy();
+    let mut renamed = signing(BOB, "qa", Meaning::Approval, 10);
+    renamed.who.2 = "B. Okafor, Head of QA";
+    let e = evaluate(&policy, &dosing_change(), &[record(renamed)]);
+    assert_eq!(e.signatures[0].printed_name, "Bob Okafor");
+    assert!(
+        matches!(&e.signatures[0].standing, Standing::Invalid(why) if why.contains("\"B. Okafor, Head of QA\"")),
+        "{:?}",
+        e.signatures
+    );
+    assert_eq!(e.verdict, Verdict::Failed);
 }

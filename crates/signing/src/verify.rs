@@ -106,6 +106,11 @@ pub enum Finding {
         why: String,
     },
     SignedAtInvalid(String),
+    /// The record's printed name is not the roster's name for the key's owner.
+    PrintedNameDiffers {
+        record: String,
+        roster: String,
+    },
     ReasonMissing,
     SubjectMissing(String),
     /// Signed for another change request: it cannot count for this one.
@@ -168,6 +173,7 @@ impl std::fmt::Display for Finding {
             ),
             Self::KeyNotValid { key_id, signed_at, why } => write!(f, "key {key_id} was not valid at {signed_at}: {why}"),
             Self::SignedAtInvalid(t) => write!(f, "the signing time {t:?} is not RFC 3339"),
+            Self::PrintedNameDiffers { record, roster } => write!(f, "the record names its signer {record:?}; the roster names the key's owner {roster:?}"),
             Self::ReasonMissing => write!(f, "the signature has no reason"),
             Self::SubjectMissing(n) => write!(f, "the statement has no {n} subject"),
             Self::WrongChangeRequest { signed_for, this_is } => write!(f, "signed for {signed_for}, this is {this_is}"),
@@ -231,6 +237,15 @@ impl Report {
 
 fn parse_time(s: &str) -> Option<DateTime<FixedOffset>> {
     DateTime::parse_from_rfc3339(s).ok()
+}
+
+/// When the record was signed by the forge's clock: the signer's `signed_at`
+/// less the skew the app measured against the forge. Key validity and signing
+/// order are judged on this time, so a signer's wrong clock moves nothing.
+pub fn forge_anchored_time(p: &crate::statement::Approval) -> Option<DateTime<FixedOffset>> {
+    let at = parse_time(&p.signed_at)?;
+    let skew = p.forge_clock.as_ref().map_or(0, |c| c.skew_seconds);
+    at.checked_sub_signed(chrono::Duration::try_seconds(skew)?)
 }
 
 fn key_validity(key: &TrustedKey, signed_at: &DateTime<FixedOffset>) -> Option<String> {
@@ -353,7 +368,13 @@ pub fn verify_envelope(
                                 statement_signer: p.signer.forge.user_id,
                             });
                         }
-                        if let Some(at) = parse_time(&p.signed_at) {
+                        if key.printed_name != p.signer.printed_name {
+                            findings.push(Finding::PrintedNameDiffers {
+                                record: p.signer.printed_name.clone(),
+                                roster: key.printed_name.clone(),
+                            });
+                        }
+                        if let Some(at) = forge_anchored_time(p) {
                             if let Some(why) = key_validity(key, &at) {
                                 findings.push(Finding::KeyNotValid {
                                     key_id: sig.keyid.clone(),

@@ -1,0 +1,139 @@
+//! The example gate workflow (`docs/examples/countersign-gate.yml`), read as
+//! YAML and its gate step run against the sandbox, so the example cannot
+//! drift from the CLI or from the trigger rules the gate depends on.
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use countersign_forge_sandbox::{RunningSandbox, Seed, SANDBOX_TOKEN};
+use countersign_tests::workspace_binary;
+use serde_norway::Value;
+
+const WORKFLOW: &str = include_str!("../../docs/examples/countersign-gate.yml");
+
+fn workflow() -> Value {
+    serde_norway::from_str(WORKFLOW).expect("the example workflow is YAML")
+}
+
+fn steps(w: &Value) -> Vec<&Value> {
+    w["jobs"]
+        .as_mapping()
+        .expect("jobs")
+        .values()
+        .flat_map(|job| job["steps"].as_sequence().into_iter().flatten())
+        .collect()
+}
+
+#[test]
+fn the_workflow_comes_from_the_base_branch_and_never_runs_the_change() {
+    let w = workflow();
+    let on = &w["on"];
+    // `pull_request` runs the workflow file of the change itself: the change
+    // could edit the gate away.
+    assert!(on.get("pull_request").is_none(), "{on:?}");
+    let types: Vec<&str> = on["pull_request_target"]["types"]
+        .as_sequence()
+        .expect("pull_request_target types")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for t in [
+        "opened",
+        "synchronize",
+        "reopened",
+        "edited",
+        "labeled",
+        "unlabeled",
+    ] {
+        assert!(
+            types.contains(&t),
+            "pull_request_target misses {t}: {types:?}"
+        );
+    }
+    assert!(on.get("status").is_some() && on.get("issue_comment").is_some());
+    for step in steps(&w) {
+        let uses = step["uses"].as_str().unwrap_or_default();
+        assert!(
+            !uses.contains("checkout"),
+            "the gate must not check out the change: {uses}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_workflows_gate_step_runs_against_the_sandbox() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let w = workflow();
+    let step = steps(&w)
+        .into_iter()
+        .find(|s| {
+            s["run"]
+                .as_str()
+                .is_some_and(|r| r.contains("countersign verify"))
+        })
+        .expect("a step that runs countersign verify")
+        .clone();
+    let script = step["run"].as_str().unwrap().to_owned();
+
+    // The runner's working directory holds the downloaded `countersign`.
+    let dir = std::env::temp_dir().join(format!("countersign-gate-wf-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::os::unix::fs::symlink(workspace_binary("countersign"), dir.join("countersign")).unwrap();
+
+    // What GitHub Actions would put in the environment for a
+    // `pull_request_target` event on #44.
+    let expressions = BTreeMap::from([
+        ("github.token", SANDBOX_TOKEN.to_owned()),
+        ("github.event.pull_request.number", "44".to_owned()),
+    ]);
+    let mut env = BTreeMap::new();
+    for (k, v) in step["env"].as_mapping().into_iter().flatten() {
+        let mut value = v.as_str().unwrap_or_default().to_owned();
+        // `${{ a || b }}`: the first expression the event defines.
+        while let Some(start) = value.find("${{") {
+            let end = value[start..].find("}}").expect("closed expression") + start;
+            let inner = &value[start + 3..end];
+            let resolved = inner
+                .split("||")
+                .map(str::trim)
+                .find_map(|e| expressions.get(e).cloned())
+                .unwrap_or_default();
+            value.replace_range(start..end + 2, &resolved);
+        }
+        env.insert(k.as_str().unwrap().to_owned(), value);
+    }
+    let api_base = sandbox.api_base();
+    let cwd = dir.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("bash")
+            .args(["-e", "-c", &script])
+            .current_dir(&cwd)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", &cwd)
+            .env("GITHUB_API_URL", api_base)
+            .env("GITHUB_REPOSITORY", "acme-medical/infusion-pump-firmware")
+            .env("GITHUB_EVENT_NAME", "pull_request_target")
+            .envs(env)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // It reached the sandbox and judged #44: not approved (exit 1), not a
+    // usage error (exit 2).
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(
+        stdout.contains("acme-medical/infusion-pump-firmware#44 at"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("NOT APPROVED"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
