@@ -74,9 +74,10 @@ pub async fn gather(forge: &dyn Forge, request: ChangeRequestRef) -> Result<Gath
     let number = u64::from(request.number);
     let detail = queue::open(forge, request).await?;
     let head = detail.item.head_sha.clone();
-    let (policy_bytes, tip_policy_bytes, checks, commits, artifacts, reviews) = tokio::try_join!(
+    let (policy_bytes, tip_policy_bytes, default_branch, checks, commits, artifacts, reviews) = tokio::try_join!(
         forge.file_at(&repo, POLICY_PATH, &detail.base_sha),
         forge.file_at(&repo, POLICY_PATH, &detail.base_ref),
+        forge.default_branch(&repo),
         forge.checks(&repo, &head),
         forge.commits(&repo, number),
         forge.artifacts(&repo, &head),
@@ -102,6 +103,7 @@ pub async fn gather(forge: &dyn Forge, request: ChangeRequestRef) -> Result<Gath
     // people out of a role) applies to open changes too; if its tip cannot
     // be read, that cannot be known, and the change is blocked.
     let base_ref = &detail.base_ref;
+    let tip_policy_bytes_copy = tip_policy_bytes.clone();
     let policy = policy.and_then(|mut policy| {
         let bytes = tip_policy_bytes.ok_or_else(|| {
             format!("{POLICY_PATH} does not exist at the tip of {base_ref}, so revocations made there cannot be known")
@@ -114,6 +116,38 @@ pub async fn gather(forge: &dyn Forge, request: ChangeRequestRef) -> Result<Gath
             })?;
         policy.restrict_to_tip(&tip, base_ref);
         Ok(policy)
+    });
+    // Which branches are protected is read from the default branch's tip,
+    // never from the base: anyone who can push a branch can write a policy
+    // on it, protecting itself.
+    let anchor = if *base_ref == default_branch {
+        tip_policy_bytes_copy
+    } else {
+        forge.file_at(&repo, POLICY_PATH, &default_branch).await?
+    };
+    let policy = policy.and_then(|policy| {
+        let protected = match anchor.as_deref().map(std::str::from_utf8) {
+            None => None,
+            Some(Ok(text)) => Some(countersign_policy::parse(text).map_err(|e| {
+                format!("at the tip of {default_branch}, {e}")
+            })?),
+            Some(Err(_)) => {
+                return Err(format!(
+                    "{POLICY_PATH} at the tip of {default_branch} is not UTF-8 text"
+                ))
+            }
+        }
+        .map_or_else(
+            || *base_ref == default_branch,
+            |p| p.protects(base_ref, &default_branch),
+        );
+        if protected {
+            Ok(policy)
+        } else {
+            Err(format!(
+                "{base_ref} is not a branch the policy protects ([gate] protected_branches on {default_branch})"
+            ))
+        }
     });
     let assessment = find_assessment(&detail.body);
     let mut detail = detail;

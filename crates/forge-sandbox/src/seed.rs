@@ -459,6 +459,7 @@ pub fn policy_toml(keys: &[RosterKey]) -> String {
          [[risk.classes]]\nclass = \"high\"\npaths = [\"firmware/src/dosing/**\"]\nlabels = [\"safety-critical\"]\n\n\
          [[risk.classes]]\nclass = \"medium\"\npaths = [\"ui/**\"]\n\n\
          [separation_of_duties]\nauthor_cannot_sign = true\none_role_per_person = true\n\n\
+         [gate]\nprotected_branches = [\"main\", \"release/*\"]\n\n\
          [[roles]]\nname = \"qa\"\ndescription = \"QA\"\n",
     );
     t.push_str(&member(5002, "bob-qa", "Bob Okafor"));

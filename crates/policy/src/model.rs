@@ -221,6 +221,15 @@ impl Policy {
             .any(|(r, f, id)| r == role && f == host && *id == user_id)
     }
 
+    /// Whether the gate accepts changes into `branch`: one that
+    /// `[gate] protected_branches` names, else only the default branch.
+    pub fn protects(&self, branch: &str, default_branch: &str) -> bool {
+        match &self.gate.protected_branches {
+            Some((_, globs)) => globs.is_match(branch),
+            None => branch == default_branch,
+        }
+    }
+
     /// Whether a contributor nobody can name blocks a change of `class`.
     pub fn blocks_unknown_contributors(&self, class: RiskClass) -> bool {
         match self.unknown_contributors {
