@@ -458,3 +458,89 @@ async fn a_change_into_a_branch_the_policy_does_not_protect_is_blocked() {
         g.review.status_line
     );
 }
+
+fn edit_pull(
+    sandbox: &RunningSandbox,
+    number: u64,
+    edit: impl FnOnce(&mut countersign_forge_sandbox::PullRequest),
+) {
+    let store = sandbox.store();
+    let mut st = store.write().unwrap();
+    let pr = st.repos[0]
+        .pulls
+        .iter_mut()
+        .find(|p| p.number == number)
+        .unwrap();
+    edit(pr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn editing_the_risk_assessment_after_approval_makes_the_signatures_stale() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    approved_42(&sandbox).await;
+    // The author rewrites the hazard analysis the approvers signed under.
+    edit_pull(&sandbox, 42, |pr| {
+        pr.body = pr
+            .body
+            .replace("severity = \"critical\"", "severity = \"serious\"");
+    });
+    let g = gate(&sandbox, 42).await;
+    assert!(!g.approved);
+    assert_eq!(
+        standing(&g.review),
+        [
+            ("Bob Okafor".to_owned(), Standing::Stale),
+            ("Dr. Carol Weiss".to_owned(), Standing::Stale)
+        ]
+    );
+    assert!(
+        g.review.signatures[0]
+            .why
+            .as_deref()
+            .unwrap()
+            .contains("risk assessment"),
+        "{:?}",
+        g.review.signatures[0]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_the_label_that_raised_the_risk_class_does_not_lower_the_requirements() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    // #43 (user-facing text) is labelled safety-critical: high risk, QA then
+    // Clinical Safety.
+    edit_pull(&sandbox, 43, |pr| pr.labels.push("safety-critical".into()));
+    let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
+    bob.sign(&sandbox, 43, "qa", Meaning::Approval).await;
+    let g = gate(&sandbox, 43).await;
+    assert_eq!(g.review.risk_class, RiskClass::High);
+    assert!(!g.approved);
+
+    // The author drops the label, which makes QA's earlier signature stale…
+    edit_pull(&sandbox, 43, |pr| {
+        pr.labels.retain(|l| l != "safety-critical")
+    });
+    let g = gate(&sandbox, 43).await;
+    assert!(!g.approved);
+    assert_eq!(g.review.signatures[0].standing, Standing::Stale);
+    assert!(
+        g.review.signatures[0]
+            .why
+            .as_deref()
+            .unwrap()
+            .contains("labels"),
+        "{:?}",
+        g.review.signatures[0]
+    );
+    // …and asks QA to sign again under the lower class: the requirements in
+    // force when QA first signed still apply.
+    bob.sign(&sandbox, 43, "qa", Meaning::Approval).await;
+    let g = gate(&sandbox, 43).await;
+    assert!(!g.approved, "{:?}", g.review);
+    assert_eq!(g.review.risk_class, RiskClass::High);
+    assert!(
+        g.review.status_line.contains("waiting for Clinical Safety"),
+        "{}",
+        g.review.status_line
+    );
+}
