@@ -68,6 +68,8 @@ fn our_envelope() -> Envelope {
         evidence: Vec::new(),
         policy_digest: None,
         risk_assessment_digest: None,
+        risk_class: None,
+        labels: None,
         authentication: AuthMethod::Password,
         audit_head: None,
         app_version: "test".into(),

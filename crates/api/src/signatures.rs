@@ -470,6 +470,16 @@ impl Signatures {
                 ),
             ));
         }
+        // The rules this signature is made under: the risk class (never below
+        // what earlier records on the forge were signed under) and the labels
+        // the policy reads.
+        let (on_forge, _) =
+            crate::review::forge_records(forge, &gathered.repo, u64::from(cr.item.number)).await?;
+        let (risk_class, labels) =
+            match crate::review::evaluate_change(&gathered, forge.host(), &on_forge) {
+                Ok(e) => (Some(e.risk_class.to_string()), Some(e.labels_read)),
+                Err(_) => (None, None),
+            };
         let signed_at = Local::now().fixed_offset();
         let (size, head) = self.with_ledger(|l| Ok(l.head()?))?;
         let request = ApprovalRequest::validate(ApprovalDraft {
@@ -507,6 +517,8 @@ impl Signatures {
                 .as_ref()
                 .ok()
                 .and_then(|a| a.as_ref().map(|f| f.digest.clone())),
+            risk_class,
+            labels,
             authentication: if draft.use_security_key {
                 let key = stored.enrolment.security_keys.first().ok_or_else(|| {
                     ApiError::new(

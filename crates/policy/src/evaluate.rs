@@ -148,6 +148,8 @@ pub struct Evaluation {
     pub evidence: Vec<EvidenceCheck>,
     /// Contributors neither the forge nor the roster can name.
     pub unknown_contributors: Vec<String>,
+    /// The change's labels that the policy reads: what a signature made now binds.
+    pub labels_read: Vec<String>,
     pub verdict: Verdict,
 }
 
@@ -169,6 +171,8 @@ fn is_refusal(f: &Finding) -> bool {
 
 struct Candidate {
     state: SignatureState,
+    /// Signed with a key the roster does not hold: it may not pin the risk class.
+    unknown_key: bool,
     statement: Option<Statement>,
     at: Option<DateTime<FixedOffset>>,
 }
@@ -177,8 +181,12 @@ struct Candidate {
 pub fn evaluate(policy: &Policy, change: &Change, records: &[Envelope]) -> Evaluation {
     let paths: Vec<&str> = change.changed_paths.iter().map(String::as_str).collect();
     let labels: Vec<&str> = change.labels.iter().map(String::as_str).collect();
-    let risk_class = policy.risk_class(&paths, &labels);
-    let rules = policy.rules_for(&paths, &labels, &risk_class.to_string());
+    let computed_class = policy.risk_class(&paths, &labels);
+    let labels_read = policy.labels_read(&labels);
+    let assessment_digest = match &change.assessment {
+        Ok(Some(found)) => Some(found.digest.clone()),
+        _ => None,
+    };
 
     let host = change.change_request.forge.as_str();
     let people: Vec<(Vec<u64>, &Contributor)> = change
@@ -246,6 +254,10 @@ pub fn evaluate(policy: &Policy, change: &Change, records: &[Envelope]) -> Evalu
                 .find(|k| k.public_key.key_id() == report.key_id)
                 .map(|k| k.printed_name.clone());
             Candidate {
+                unknown_key: report
+                    .findings
+                    .iter()
+                    .any(|f| matches!(f, Finding::UnknownKey(_))),
                 state: SignatureState {
                     key_id: report.key_id.clone(),
                     printed_name: roster_name
@@ -265,6 +277,60 @@ pub fn evaluate(policy: &Policy, change: &Change, records: &[Envelope]) -> Evalu
         .collect();
     // Order is judged by the forge-anchored signing time; ties keep the records' order.
     candidates.sort_by_key(|c| c.at);
+
+    // Requirements never drop below those in force when a roster member
+    // signed this change: dropping a label cannot lower them.
+    let risk_class = candidates
+        .iter()
+        .filter(|c| !matches!(c.state.standing, Standing::Invalid(_)) && !c.unknown_key)
+        .filter_map(|c| {
+            c.statement
+                .as_ref()?
+                .predicate
+                .risk_class
+                .as_ref()?
+                .parse()
+                .ok()
+        })
+        .fold(computed_class, RiskClass::max);
+    let rules = policy.rules_for(&paths, &labels, &risk_class.to_string());
+    for c in &mut candidates {
+        let Some(p) = c.statement.as_ref().map(|s| &s.predicate) else {
+            continue;
+        };
+        let mut stale = Vec::new();
+        if p.risk_assessment_digest != assessment_digest {
+            stale.push(format!(
+                "signed on the risk assessment {}, the description now holds {}",
+                p.risk_assessment_digest.as_deref().unwrap_or("(none)"),
+                assessment_digest.as_deref().unwrap_or("none")
+            ));
+        }
+        if let Some(signed) = p.labels.as_ref().filter(|l| **l != labels_read) {
+            stale.push(format!(
+                "signed when the labels the policy reads were [{}], now [{}]",
+                signed.join(", "),
+                labels_read.join(", ")
+            ));
+        }
+        if let Some(signed) = p
+            .risk_class
+            .as_ref()
+            .filter(|c| **c != risk_class.to_string())
+        {
+            stale.push(format!(
+                "signed as a {signed}-risk change, it is now {risk_class}-risk"
+            ));
+        }
+        if stale.is_empty() {
+            continue;
+        }
+        c.state.standing = match &c.state.standing {
+            Standing::NotNeeded => Standing::Stale(stale.join("; ")),
+            Standing::Stale(why) => Standing::Stale(format!("{why}; {}", stale.join("; "))),
+            other => other.clone(),
+        };
+    }
 
     let mut requirements: Vec<RequirementState> = rules
         .iter()
@@ -466,6 +532,7 @@ pub fn evaluate(policy: &Policy, change: &Change, records: &[Envelope]) -> Evalu
         signatures: candidates.into_iter().map(|c| c.state).collect(),
         evidence,
         unknown_contributors: unknown,
+        labels_read,
         verdict,
     }
 }

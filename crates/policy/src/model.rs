@@ -239,6 +239,24 @@ impl Policy {
         }
     }
 
+    /// The labels of `labels` that the policy reads (a risk class or a rule
+    /// names them), sorted: what a signature binds.
+    pub fn labels_read(&self, labels: &[&str]) -> Vec<String> {
+        let mut read: Vec<String> = labels
+            .iter()
+            .filter(|l| {
+                self.risk_classes
+                    .iter()
+                    .any(|c| c.labels.iter().any(|r| r == *l))
+                    || self.rules.iter().any(|r| r.labels.iter().any(|x| x == *l))
+            })
+            .map(|l| (*l).to_owned())
+            .collect();
+        read.sort();
+        read.dedup();
+        read
+    }
+
     /// Every enrolled key of every member, as the signature verifier wants them.
     pub fn trusted_keys(&self) -> Vec<TrustedKey> {
         let mut keys = Vec::new();

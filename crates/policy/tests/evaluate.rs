@@ -99,6 +99,8 @@ struct Signing {
     head: &'static str,
     /// The signer's clock minus the forge's, as the app measured it.
     skew_seconds: i64,
+    /// The risk class the signer's app bound, if any.
+    risk_class: Option<&'static str>,
 }
 
 fn record(s: Signing) -> Envelope {
@@ -125,7 +127,12 @@ fn record(s: Signing) -> Envelope {
         diff_sha256: DIFF.into(),
         evidence: evidence_files(),
         policy_digest: None,
-        risk_assessment_digest: None,
+        // Signed on the assessment the change carries.
+        risk_assessment_digest: find_assessment(ASSESSMENT)
+            .unwrap()
+            .map(|found| found.digest),
+        risk_class: s.risk_class.map(str::to_owned),
+        labels: None,
         authentication: AuthMethod::Password,
         audit_head: None,
         app_version: "test".into(),
@@ -156,6 +163,7 @@ fn signing(who: Person, role: &'static str, meaning: Meaning, minute: i64) -> Si
         at: t(minute),
         head: HEAD,
         skew_seconds: 0,
+        risk_class: None,
     }
 }
 
@@ -725,4 +733,26 @@ fn signatures_carry_the_rosters_printed_name() {
         e.signatures
     );
     assert_eq!(e.verdict, Verdict::Failed);
+}
+
+#[test]
+fn a_recorded_risk_class_is_a_floor_only_when_a_roster_key_signed_it() {
+    let policy = base_policy();
+    let mut docs = dosing_change();
+    docs.changed_paths = vec!["docs/readme.md".into()];
+    // Bob signed when the change was high-risk; it is low-risk now.
+    let high = Signing {
+        risk_class: Some("high"),
+        ..signing(BOB, "qa", Meaning::Approval, 0)
+    };
+    let e = evaluate(&policy, &docs, &[record(high)]);
+    assert_eq!(e.risk_class, RiskClass::High);
+    assert!(e.rules.contains(&"dosing".to_owned()), "{:?}", e.rules);
+    // Eve is in no role of the base roster: her record pins nothing.
+    let eve = Signing {
+        risk_class: Some("high"),
+        ..signing(EVE, "qa", Meaning::Approval, 0)
+    };
+    let e = evaluate(&policy, &docs, &[record(eve)]);
+    assert_eq!(e.risk_class, RiskClass::Low);
 }

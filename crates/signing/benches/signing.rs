@@ -67,6 +67,8 @@ fn main() {
             .collect(),
         policy_digest: Some(format!("sha256:{}", "5".repeat(64))),
         risk_assessment_digest: None,
+        risk_class: None,
+        labels: None,
         authentication: AuthMethod::Password,
         audit_head: None,
         app_version: "bench".into(),

@@ -46,6 +46,9 @@ pub struct ApprovalDraft {
     pub evidence: Vec<EvidenceFile>,
     pub policy_digest: Option<String>,
     pub risk_assessment_digest: Option<String>,
+    /// The risk class and the labels the rules read, when signed.
+    pub risk_class: Option<String>,
+    pub labels: Option<Vec<String>>,
     pub authentication: AuthMethod,
     pub audit_head: Option<String>,
     pub app_version: String,
@@ -200,6 +203,8 @@ impl ApprovalRequest {
                 change_request: draft.change_request,
                 policy_digest: draft.policy_digest,
                 risk_assessment_digest: draft.risk_assessment_digest,
+                risk_class: draft.risk_class,
+                labels: draft.labels,
                 authentication: draft.authentication,
                 audit_head: draft.audit_head,
                 app: App {

@@ -184,6 +184,14 @@ pub struct Approval {
     pub policy_digest: Option<String>,
     /// `sha256:<hex>` of the risk assessment shown to the signer.
     pub risk_assessment_digest: Option<String>,
+    /// The risk class the policy gave the change when it was signed: the
+    /// gate never applies lower requirements to the change afterwards.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk_class: Option<String>,
+    /// The change's labels that the policy reads (risk classes, rules), as
+    /// they were when signed; another set later makes the signature stale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<Vec<String>>,
     pub authentication: AuthMethod,
     /// Head of the signer's local audit trail when signing: a witness on the forge.
     pub audit_head: Option<String>,

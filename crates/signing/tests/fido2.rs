@@ -69,6 +69,8 @@ fn request(key: &SignerKey, sk: &SecurityKey, reason: &str, minute: i64) -> Appr
         evidence: Vec::new(),
         policy_digest: None,
         risk_assessment_digest: None,
+        risk_class: None,
+        labels: None,
         authentication: AuthMethod::Fido2 {
             assertion: Fido2Assertion {
                 credential_id: sk.credential_id.clone(),

@@ -59,6 +59,8 @@ fn draft(key: &PublicKey) -> ApprovalDraft {
         }],
         policy_digest: None,
         risk_assessment_digest: None,
+        risk_class: None,
+        labels: None,
         authentication: AuthMethod::Password,
         audit_head: None,
         app_version: "0.1.0".into(),
