@@ -470,14 +470,11 @@ impl Signatures {
                 ),
             ));
         }
-        // The rules this signature is made under: the risk class (never below
-        // what earlier records on the forge were signed under) and the labels
-        // the policy reads.
-        let (on_forge, _) =
-            crate::review::forge_records(forge, &gathered.repo, u64::from(cr.item.number)).await?;
+        // What the rules were evaluated on: the class the change's paths and
+        // labels give it, and the labels the policy reads.
         let (risk_class, labels) =
-            match crate::review::evaluate_change(&gathered, forge.host(), &on_forge) {
-                Ok(e) => (Some(e.risk_class.to_string()), Some(e.labels_read)),
+            match crate::review::evaluate_change(&gathered, forge.host(), &[]) {
+                Ok(e) => (Some(e.class_of_change.to_string()), Some(e.labels_read)),
                 Err(_) => (None, None),
             };
         let signed_at = Local::now().fixed_offset();

@@ -148,8 +148,10 @@ pub struct Evaluation {
     pub evidence: Vec<EvidenceCheck>,
     /// Contributors neither the forge nor the roster can name.
     pub unknown_contributors: Vec<String>,
-    /// The change's labels that the policy reads: what a signature made now binds.
+    /// The change's labels that the policy reads, and the class its paths and
+    /// labels give it (before any floor): what a signature made now binds.
     pub labels_read: Vec<String>,
+    pub class_of_change: RiskClass,
     pub verdict: Verdict,
 }
 
@@ -313,13 +315,16 @@ pub fn evaluate(policy: &Policy, change: &Change, records: &[Envelope]) -> Evalu
                 labels_read.join(", ")
             ));
         }
+        // Against the class the change itself has now, not the floor other
+        // records set: a record's standing depends on it, the change and the
+        // policy alone.
         if let Some(signed) = p
             .risk_class
             .as_ref()
-            .filter(|c| **c != risk_class.to_string())
+            .filter(|c| **c != computed_class.to_string())
         {
             stale.push(format!(
-                "signed as a {signed}-risk change, it is now {risk_class}-risk"
+                "signed as a {signed}-risk change, it is now {computed_class}-risk"
             ));
         }
         if stale.is_empty() {
@@ -533,6 +538,7 @@ pub fn evaluate(policy: &Policy, change: &Change, records: &[Envelope]) -> Evalu
         evidence,
         unknown_contributors: unknown,
         labels_read,
+        class_of_change: computed_class,
         verdict,
     }
 }
