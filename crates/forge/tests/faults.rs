@@ -98,12 +98,35 @@ async fn rate_limits_are_a_state_with_a_time_and_are_not_hammered() {
     }
     assert_eq!(requests, 1, "no retry into a rate limit");
     let (result, requests, _) =
-        with_fault(Fault::SecondaryRateLimit { retry_after: 30 }, None).await;
+        with_fault(Fault::SecondaryRateLimit { retry_after: 61 }, None).await;
     assert!(
         matches!(result, Err(ForgeError::RateLimited { .. })),
         "{result:?}"
     );
     assert_eq!(requests, 1);
+}
+
+/// A gate must not go red on a limit it could have waited out: up to 60 s
+/// (`Retry-After` or `X-RateLimit-Reset`) is waited, then the request retried.
+#[tokio::test]
+async fn a_short_rate_limit_is_waited_out_and_retried() {
+    for fault in [
+        Fault::SecondaryRateLimit { retry_after: 1 },
+        Fault::PrimaryRateLimit { reset_in: 2 },
+    ] {
+        let (result, requests, elapsed) = with_fault(fault.clone(), Some(1)).await;
+        assert_eq!(result.unwrap(), 4, "{fault:?}");
+        assert_eq!(requests, 2, "{fault:?}: one limited, one answered");
+        assert!(elapsed >= Duration::from_millis(900), "{fault:?}: {elapsed:?}");
+    }
+    // Still limited after the wait: a typed error, not a loop.
+    let (result, requests, _) =
+        with_fault(Fault::SecondaryRateLimit { retry_after: 1 }, None).await;
+    assert!(
+        matches!(result, Err(ForgeError::RateLimited { .. })),
+        "{result:?}"
+    );
+    assert_eq!(requests, 2);
 }
 
 #[tokio::test]
