@@ -157,6 +157,7 @@ impl GitHubForge {
         let endpoint = url.path().to_owned();
         let key = (url.to_string(), accept);
         let mut attempt = 0;
+        let mut waited_for_limit = false;
         loop {
             attempt += 1;
             match self.get_once(&url, accept, &key, &endpoint).await {
@@ -164,6 +165,18 @@ impl GitHubForge {
                     let delay = backoff(attempt);
                     tracing::warn!(%endpoint, attempt, ?delay, error = %e, "retrying GET");
                     tokio::time::sleep(delay).await;
+                }
+                // A short limit is waited out once, so a gate run does not go
+                // red on it; a long one is the caller's to report.
+                Err(ForgeError::RateLimited { until }) if !waited_for_limit => {
+                    let wait = (until - Utc::now()).to_std().unwrap_or_default();
+                    if wait > MAX_RATE_LIMIT_WAIT {
+                        return Err(ForgeError::RateLimited { until });
+                    }
+                    waited_for_limit = true;
+                    tracing::warn!(%endpoint, ?wait, "rate limited: waiting, then retrying");
+                    // The reset time has one-second resolution.
+                    tokio::time::sleep(wait + Duration::from_millis(500)).await;
                 }
                 other => return other,
             }
@@ -974,6 +987,9 @@ fn network(endpoint: &str, e: &reqwest::Error) -> ForgeError {
         detail,
     }
 }
+
+/// The longest rate limit a request waits out before it reports the limit.
+const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(60);
 
 fn retryable(e: &ForgeError) -> bool {
     match e {
