@@ -544,3 +544,31 @@ async fn removing_the_label_that_raised_the_risk_class_does_not_lower_the_requir
         g.review.status_line
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forge_reached_over_plain_http_is_refused_unless_it_is_this_machine() {
+    // Anyone on the network path could rewrite records, statuses and the
+    // policy on their way in: only https, except on loopback.
+    for url in ["http://forge.acme-medical.example/api/v3/", "http://10.0.0.7/"] {
+        let local = countersign_api::LocalStores {
+            keychain: countersign_api::signatures::KeychainSource::Given(std::sync::Arc::new(
+                countersign_keychain::MemoryStore::default(),
+            )),
+            ledger: std::env::temp_dir().join(format!("countersign-http-{}", std::process::id())),
+        };
+        let target = countersign_api::ForgeTarget::GitHub {
+            api_base: url::Url::parse(url).unwrap(),
+            token: Some(countersign_secret::Secret::from("t")),
+            repos: Vec::new(),
+        };
+        let refused = countersign_api::Session::start_with(target, local)
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("{url} was accepted"));
+        assert_eq!(refused.code, ErrorCode::InvalidInput, "{refused:?}");
+        assert!(refused.message.contains("https://"), "{refused:?}");
+    }
+    // The sandbox on loopback stays reachable over http.
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    assert!(!gate(&sandbox, 44).await.approved);
+}
