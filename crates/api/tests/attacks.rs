@@ -549,7 +549,10 @@ async fn removing_the_label_that_raised_the_risk_class_does_not_lower_the_requir
 async fn a_forge_reached_over_plain_http_is_refused_unless_it_is_this_machine() {
     // Anyone on the network path could rewrite records, statuses and the
     // policy on their way in: only https, except on loopback.
-    for url in ["http://forge.acme-medical.example/api/v3/", "http://10.0.0.7/"] {
+    for url in [
+        "http://forge.acme-medical.example/api/v3/",
+        "http://10.0.0.7/",
+    ] {
         let local = countersign_api::LocalStores {
             keychain: countersign_api::signatures::KeychainSource::Given(std::sync::Arc::new(
                 countersign_keychain::MemoryStore::default(),
@@ -565,7 +568,7 @@ async fn a_forge_reached_over_plain_http_is_refused_unless_it_is_this_machine() 
             .await
             .err()
             .unwrap_or_else(|| panic!("{url} was accepted"));
-        assert_eq!(refused.code, ErrorCode::InvalidInput, "{refused:?}");
+        assert_eq!(refused.code, ErrorCode::ForgeInvalidInput, "{refused:?}");
         assert!(refused.message.contains("https://"), "{refused:?}");
     }
     // The sandbox on loopback stays reachable over http.

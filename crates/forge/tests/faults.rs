@@ -117,7 +117,10 @@ async fn a_short_rate_limit_is_waited_out_and_retried() {
         let (result, requests, elapsed) = with_fault(fault.clone(), Some(1)).await;
         assert_eq!(result.unwrap(), 4, "{fault:?}");
         assert_eq!(requests, 2, "{fault:?}: one limited, one answered");
-        assert!(elapsed >= Duration::from_millis(900), "{fault:?}: {elapsed:?}");
+        assert!(
+            elapsed >= Duration::from_millis(900),
+            "{fault:?}: {elapsed:?}"
+        );
     }
     // Still limited after the wait: a typed error, not a loop.
     let (result, requests, _) =

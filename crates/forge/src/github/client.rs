@@ -80,6 +80,13 @@ impl GitHubForge {
                 "unsupported URL scheme in {api_base}"
             )));
         }
+        // Anyone on the path could rewrite records, statuses and the policy
+        // in flight: plain http only to this machine (a sandbox, a tunnel).
+        if api_base.scheme() == "http" && !is_loopback(&api_base) {
+            return Err(ForgeError::InvalidInput(format!(
+                "refusing {api_base}: a forge is reached over https:// (plain http:// only on this machine's loopback)"
+            )));
+        }
         let host = api_base.host_str().unwrap_or("forge").to_owned();
         let mut headers = HeaderMap::new();
         headers.insert(
@@ -985,6 +992,15 @@ fn network(endpoint: &str, e: &reqwest::Error) -> ForgeError {
     ForgeError::Network {
         endpoint: endpoint.to_owned(),
         detail,
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
     }
 }
 
