@@ -252,7 +252,7 @@ async fn enrol_then_sign_in_the_window_with_the_real_keychain() {
             .await?;
         app.wait_for_text(
             "[data-testid=status-line]",
-            "Approved: Bob Okafor (qa, approval)",
+            "Approved 1/1 (user-facing text): Bob Okafor",
         )
         .await?;
         {
@@ -269,7 +269,7 @@ async fn enrol_then_sign_in_the_window_with_the_real_keychain() {
             assert_eq!(statuses[0].1.state, "success");
             assert_eq!(
                 statuses[0].1.description,
-                "Approved: Bob Okafor (qa, approval)"
+                "Approved 1/1 (user-facing text): Bob Okafor"
             );
             assert!(s.repos[0].git.refs.contains_key("refs/countersign/pr-43"));
         }
@@ -548,7 +548,7 @@ async fn a_security_key_confirms_a_signature_in_the_window() {
             .await?;
         app.wait_for_text(
             "[data-testid=status-line]",
-            "Approved: Bob Okafor (qa, approval)",
+            "Approved 1/1 (user-facing text): Bob Okafor",
         )
         .await?;
         // The gate checks the key's assertion against the roster, offline from the window.

@@ -229,7 +229,7 @@ async fn the_gate_opens_only_when_the_policy_is_satisfied() {
     assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
     assert!(stdout.contains("gate-closed-before"), "{stdout}");
     assert!(
-        stdout.contains("Status: Approved: Bob Okafor (qa, approval)"),
+        stdout.contains("Status: Approved 1/1 (user-facing text): Bob Okafor"),
         "{stdout}"
     );
     assert!(

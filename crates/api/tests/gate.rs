@@ -58,7 +58,7 @@ async fn quorum_in_order_turns_the_status_green_and_the_gate_agrees() {
     assert_eq!(state, "success");
     assert_eq!(
         text,
-        "Approved: Bob Okafor (qa, approval), Dr. Carol Weiss (clinical-safety, responsibility)"
+        "Approved 2/2 (safety-critical dosing code): Bob Okafor, Dr. Carol Weiss"
     );
     let g = gate(&sandbox, 42).await;
     assert!(g.approved, "{:?}", g.review);
