@@ -630,19 +630,48 @@ pub fn cut(text: &str, max: usize) -> String {
 }
 
 impl Evaluation {
+    /// `Approved 6/6 (release): A. Featherstonehaugh, B. Okafor, +4`: the
+    /// count and the rules first, then as many whole names as fit.
+    fn approved_line(&self) -> String {
+        let needed: u32 = self.requirements.iter().map(|r| r.needed).sum();
+        let head = cut(
+            &format!("Approved {needed}/{needed} ({}): ", self.rules.join(", ")),
+            STATUS_MAX_CHARS / 2,
+        );
+        let mut names: Vec<&str> = Vec::new();
+        for s in &self.signatures {
+            if s.standing == Standing::Counted && !names.contains(&s.printed_name.as_str()) {
+                names.push(&s.printed_name);
+            }
+        }
+        let width = |shown: usize| {
+            let rest = names.len() - shown;
+            let listed: usize = names[..shown].iter().map(|n| n.chars().count()).sum();
+            let separators = 2 * shown.saturating_sub(1);
+            let more = if rest > 0 {
+                format!(", +{rest}").chars().count() - usize::from(shown == 0) * 2
+            } else {
+                0
+            };
+            head.chars().count() + listed + separators + more
+        };
+        let shown = (0..=names.len())
+            .rev()
+            .find(|&n| width(n) <= STATUS_MAX_CHARS)
+            .unwrap_or(0);
+        let mut line = head + &names[..shown].join(", ");
+        match (names.len() - shown, shown) {
+            (0, _) => {}
+            (rest, 0) => line.push_str(&format!("+{rest}")),
+            (rest, _) => line.push_str(&format!(", +{rest}")),
+        }
+        line
+    }
+
     /// The forge status line, at most [`STATUS_MAX_CHARS`] characters.
     pub fn status_line(&self) -> String {
         let line = match &self.verdict {
-            Verdict::Approved => {
-                let mut names = Vec::new();
-                for s in &self.signatures {
-                    if s.standing == Standing::Counted {
-                        let meaning = s.meaning.map(|m| m.to_string()).unwrap_or_default();
-                        names.push(format!("{} ({}, {meaning})", s.printed_name, s.role));
-                    }
-                }
-                format!("Approved: {}", names.join(", "))
-            }
+            Verdict::Approved => return self.approved_line(),
             Verdict::Failed => {
                 let bad = self
                     .signatures

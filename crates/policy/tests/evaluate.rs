@@ -429,7 +429,10 @@ fn the_status_line_never_exceeds_140_characters() {
     let shown: Vec<&str> = shown.split(", ").collect();
     assert!(!shown.is_empty());
     for name in &shown {
-        assert!(long.iter().any(|p| p.2 == *name), "cut name {name:?} in {line}");
+        assert!(
+            long.iter().any(|p| p.2 == *name),
+            "cut name {name:?} in {line}"
+        );
     }
     assert_eq!(shown.len() + more.parse::<usize>().unwrap(), 10, "{line}");
 }
