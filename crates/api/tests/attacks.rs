@@ -575,3 +575,157 @@ async fn a_forge_reached_over_plain_http_is_refused_unless_it_is_this_machine() 
     let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
     assert!(!gate(&sandbox, 44).await.approved);
 }
+
+/// #44 signed by QA: with its evidence as CI made it, this approves.
+async fn signed_44(sandbox: &RunningSandbox) -> countersign_api::GateReport {
+    let bob = device(sandbox, "bob-qa", "Bob Okafor").await;
+    bob.sign(sandbox, 44, "qa", Meaning::Approval).await;
+    gate(sandbox, 44).await
+}
+
+fn edit_repo(sandbox: &RunningSandbox, edit: impl FnOnce(&mut countersign_forge_sandbox::Repo)) {
+    let store = sandbox.store();
+    let mut st = store.write().unwrap();
+    edit(&mut st.repos[0]);
+}
+
+const CI: &str = ".github/workflows/ci.yml";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evidence_from_a_workflow_the_change_adds_does_not_count() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    // The change brings its own workflow, which uploads whatever "test
+    // results" its author likes.
+    edit_repo(&sandbox, |repo| {
+        let pr = repo.pulls.iter_mut().find(|p| p.number == 44).unwrap();
+        pr.files.push(FileChange {
+            path: ".github/workflows/fake.yml".into(),
+            previous_path: None,
+            old: None,
+            new: Some("name: fake\non: pull_request\n".into()),
+        });
+        let head = pr.head_sha.clone();
+        let run = repo
+            .workflow_runs
+            .iter_mut()
+            .find(|r| r.head_sha == head)
+            .unwrap();
+        run.path = ".github/workflows/fake.yml".into();
+    });
+    let g = signed_44(&sandbox).await;
+    assert!(!g.approved, "{:?}", g.review);
+    assert!(g.review.tests.is_none(), "{:?}", g.review.tests);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evidence_from_a_workflow_the_change_edits_does_not_count() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    // The named workflow, edited by the change to ignore failing tests.
+    edit_repo(&sandbox, |repo| {
+        let ci = String::from_utf8(repo.base_files[CI].clone()).unwrap();
+        let pr = repo.pulls.iter_mut().find(|p| p.number == 44).unwrap();
+        pr.files.push(FileChange {
+            path: CI.into(),
+            previous_path: None,
+            new: Some(ci.replace(
+                "runs-on: ubuntu-latest",
+                "runs-on: ubuntu-latest\n    continue-on-error: true",
+            )),
+            old: Some(ci),
+        });
+    });
+    let g = signed_44(&sandbox).await;
+    assert!(!g.approved, "{:?}", g.review);
+    assert!(g.review.tests.is_none(), "{:?}", g.review.tests);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn of_two_runs_with_the_same_artifact_the_newest_completed_one_counts() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    // #44 was run twice: an older run whose tests failed, the newest that
+    // passed; and a rerun still in progress.
+    edit_repo(&sandbox, |repo| {
+        let failing = repo
+            .workflow_runs
+            .iter()
+            .find(|r| r.id == 30_045)
+            .unwrap()
+            .artifacts[0]
+            .clone();
+        let head = repo.pull(44).unwrap().head_sha.clone();
+        let newest = repo
+            .workflow_runs
+            .iter()
+            .find(|r| r.head_sha == head)
+            .unwrap()
+            .clone();
+        let mut older = newest.clone();
+        older.id = 31_044;
+        older.created_at = newest.created_at - chrono::Duration::hours(1);
+        older.artifacts = vec![countersign_forge_sandbox::Artifact {
+            id: 41_044,
+            ..failing.clone()
+        }];
+        let mut running = newest.clone();
+        running.id = 32_044;
+        running.status = "in_progress".into();
+        running.created_at = newest.created_at + chrono::Duration::hours(1);
+        running.artifacts = vec![countersign_forge_sandbox::Artifact {
+            id: 42_044,
+            ..failing
+        }];
+        repo.workflow_runs.insert(0, older);
+        repo.workflow_runs.push(running);
+    });
+    let g = signed_44(&sandbox).await;
+    assert_eq!(
+        g.review.tests.as_ref().map(|t| (t.passed, t.failed)),
+        Some((4, 0)),
+        "{:?}",
+        g.review.evidence
+    );
+    assert!(g.approved, "{:?}", g.review);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_required_check_counts_only_from_the_app_the_policy_names() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    // "build" is reported by an app anyone could install, not by CI.
+    edit_repo(&sandbox, |repo| {
+        let pr = repo.pulls.iter_mut().find(|p| p.number == 44).unwrap();
+        for run in &mut pr.check_runs {
+            run.app = Some("mallory-ci".into());
+        }
+    });
+    let g = signed_44(&sandbox).await;
+    assert!(!g.approved, "{:?}", g.review);
+    assert!(
+        g.review
+            .evidence_checks
+            .iter()
+            .any(|c| c.what == "check build" && !c.met),
+        "{:?}",
+        g.review.evidence_checks
+    );
+
+    // Nor does a commit status of that name, which anyone with write access sets.
+    edit_repo(&sandbox, |repo| {
+        let head = repo.pull(44).unwrap().head_sha.clone();
+        let pr = repo.pulls.iter_mut().find(|p| p.number == 44).unwrap();
+        pr.check_runs.clear();
+        repo.statuses.push((
+            head,
+            countersign_forge_sandbox::CommitStatus {
+                id: 77,
+                context: "build".into(),
+                state: "success".into(),
+                description: "Build passed".into(),
+                target_url: None,
+                creator: "outside-contributor".into(),
+                created_at: chrono::Utc::now(),
+            },
+        ));
+    });
+    let g = gate(&sandbox, 44).await;
+    assert!(!g.approved, "{:?}", g.review);
+}

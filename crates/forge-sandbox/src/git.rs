@@ -533,12 +533,12 @@ fn run_json(store: &Store, repo: &Repo, run: &crate::store::WorkflowRun) -> Valu
         "node_id": format!("WFR_{}", run.id),
         "head_branch": run.head_branch,
         "head_sha": run.head_sha,
-        "path": ".github/workflows/ci.yml",
+        "path": run.path,
         "display_title": message,
         "run_number": run.id - 30_000,
         "event": "pull_request",
-        "status": "completed",
-        "conclusion": run.conclusion,
+        "status": run.status,
+        "conclusion": (run.status == "completed").then_some(&run.conclusion),
         "workflow_id": 30_000,
         "url": api,
         "html_url": format!("{base}/{full}/actions/runs/{}", run.id),
@@ -589,9 +589,13 @@ async fn runs(
         .filter(|r| q.get("head_sha").is_none_or(|sha| &r.head_sha == sha))
         .map(|r| run_json(&store, repo, r))
         .collect();
-    json_ok(
+    crate::routes::paginated_in(
         &headers,
-        &json!({"total_count": runs.len(), "workflow_runs": runs}),
+        &store.base_url,
+        &format!("/repos/{}/actions/runs", repo.full_name()),
+        &q,
+        runs,
+        Some("workflow_runs"),
     )
 }
 
@@ -629,6 +633,7 @@ async fn run_artifacts(
     State(store): State<Shared>,
     headers: HeaderMap,
     Path((owner, repo, id)): Path<(String, String, u64)>,
+    Query(q): Params,
 ) -> Response {
     let store = store.read().unwrap();
     if let Err(r) = reader(&store, &headers) {
@@ -646,9 +651,13 @@ async fn run_artifacts(
         .iter()
         .map(|a| artifact_json(&store, repo, run, a))
         .collect();
-    json_ok(
+    crate::routes::paginated_in(
         &headers,
-        &json!({"total_count": list.len(), "artifacts": list}),
+        &store.base_url,
+        &format!("/repos/{}/actions/runs/{id}/artifacts", repo.full_name()),
+        &q,
+        list,
+        Some("artifacts"),
     )
 }
 

@@ -489,6 +489,28 @@ pub fn status(store: &Store, repo: &Repo, s: &crate::store::CommitStatus) -> Val
     })
 }
 
+/// A GitHub App as check runs name their creator.
+fn app(store: &Store, slug: &str) -> Value {
+    let base = &store.base_url;
+    let id = crate::store::object_id(&[slug])[..6]
+        .chars()
+        .fold(0u64, |n, c| n * 16 + u64::from(c.to_digit(16).unwrap_or(0)));
+    json!({
+        "id": id,
+        "slug": slug,
+        "node_id": format!("A_{id}"),
+        "owner": simple_user(store, slug),
+        "name": slug,
+        "description": null,
+        "external_url": format!("{base}/apps/{slug}"),
+        "html_url": format!("{base}/apps/{slug}"),
+        "created_at": "2018-07-30T09:30:17Z",
+        "updated_at": "2024-04-10T20:33:16Z",
+        "permissions": {"checks": "write", "metadata": "read"},
+        "events": ["check_run"]
+    })
+}
+
 pub fn check_runs(store: &Store, repo: &Repo, pr: &PullRequest) -> Value {
     let base = &store.base_url;
     let runs: Vec<Value> = pr
@@ -510,7 +532,7 @@ pub fn check_runs(store: &Store, repo: &Repo, pr: &PullRequest) -> Value {
                 "output": {"title": r.name, "summary": format!("{} {}", r.name, r.conclusion), "text": null, "annotations_count": 0, "annotations_url": format!("{base}/repos/{}/check-runs/{}/annotations", repo.full_name(), r.id)},
                 "name": r.name,
                 "check_suite": {"id": r.id},
-                "app": null,
+                "app": r.app.as_deref().map_or(Value::Null, |slug| app(store, slug)),
                 "pull_requests": []
             })
         })

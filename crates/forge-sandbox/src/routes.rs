@@ -171,6 +171,20 @@ pub(crate) fn paginated(
     q: &HashMap<String, String>,
     items: Vec<Value>,
 ) -> Response {
+    paginated_in(request, base_url, path, q, items, None)
+}
+
+/// A page of `items`, as a bare array or, with `key`, wrapped as GitHub's
+/// Actions endpoints answer: `{"total_count": n, key: [...]}`.
+pub(crate) fn paginated_in(
+    request: &HeaderMap,
+    base_url: &str,
+    path: &str,
+    q: &HashMap<String, String>,
+    items: Vec<Value>,
+    key: Option<&str>,
+) -> Response {
+    let total = items.len();
     let per_page: usize = q
         .get("per_page")
         .and_then(|v| v.parse().ok())
@@ -201,10 +215,14 @@ pub(crate) fn paginated(
         links.push(at(page - 1, "prev"));
     }
     let link = (!links.is_empty()).then(|| links.join(", "));
+    let body = match key {
+        None => Value::Array(slice),
+        Some(key) => serde_json::json!({"total_count": total, key: slice}),
+    };
     respond(
         request,
         "application/json; charset=utf-8",
-        Value::Array(slice).to_string(),
+        body.to_string(),
         link,
     )
 }

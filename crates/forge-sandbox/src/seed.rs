@@ -218,6 +218,7 @@ fn pull(spec: PullSpec<'_>, base_sha: &str, now: DateTime<Utc>) -> PullRequest {
         .map(|(i, (name, conclusion))| CheckRun {
             id: spec.number * 1000 + i as u64,
             name: (*name).to_owned(),
+            app: Some("github-actions".to_owned()),
             conclusion: (*conclusion).to_owned(),
             started_at: updated_at + Duration::minutes(1),
             completed_at: updated_at + Duration::minutes(6),
@@ -402,6 +403,8 @@ pub fn demo(base_url: String) -> Store {
     );
     repo.base_files
         .insert("README.md".into(), README_BEFORE.as_bytes().to_vec());
+    repo.base_files
+        .insert(CI_WORKFLOW.into(), CI_YML.as_bytes().to_vec());
     refresh_policy(&mut repo);
     repo.workflow_runs = repo.pulls.iter().map(ci_run).collect();
     Store {
@@ -538,6 +541,10 @@ fn zip_of(entries: &[(&str, String)]) -> Vec<u8> {
 
 /// A CI run for a pull request's head with a `test-reports` artifact: JUnit
 /// results and LCOV coverage that agree with its check runs.
+/// The workflow whose runs carry the test evidence.
+pub const CI_WORKFLOW: &str = ".github/workflows/ci.yml";
+const CI_YML: &str = "name: ci\non: pull_request\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: cargo test --workspace -- -Z unstable-options --format junit > junit.xml\n      - uses: actions/upload-artifact@v4\n        with: { name: test-reports, path: junit.xml }\n";
+
 fn ci_run(pr: &PullRequest) -> WorkflowRun {
     let failing = pr.check_runs.iter().any(|c| c.conclusion == "failure");
     let mut cases = String::new();
@@ -562,6 +569,8 @@ fn ci_run(pr: &PullRequest) -> WorkflowRun {
     WorkflowRun {
         id: 30_000 + pr.number,
         name: "ci".into(),
+        path: CI_WORKFLOW.into(),
+        status: "completed".into(),
         head_sha: pr.head_sha.clone(),
         head_branch: pr.head_ref.clone(),
         conclusion: if failing { "failure" } else { "success" }.into(),

@@ -56,6 +56,8 @@ pub struct CommitStatus {
 pub struct CheckRun {
     pub id: u64,
     pub name: String,
+    /// The slug of the GitHub App that created it; `None`: no app.
+    pub app: Option<String>,
     pub conclusion: String,
     pub started_at: DateTime<Utc>,
     pub completed_at: DateTime<Utc>,
@@ -149,6 +151,10 @@ pub struct Artifact {
 pub struct WorkflowRun {
     pub id: u64,
     pub name: String,
+    /// The workflow file, e.g. `.github/workflows/ci.yml`.
+    pub path: String,
+    /// `queued`, `in_progress` or `completed`.
+    pub status: String,
     pub head_sha: String,
     pub head_branch: String,
     pub conclusion: String,
