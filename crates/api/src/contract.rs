@@ -290,6 +290,9 @@ pub struct TestsView {
 pub struct CheckView {
     pub name: String,
     pub state: CheckState,
+    /// Who reported it: `check run by github-actions`, `commit status`…
+    #[serde(default)]
+    pub reported_by: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -345,6 +348,10 @@ pub struct Review {
     pub evidence: Vec<EvidenceView>,
     /// Evidence that was refused (unsafe archive, malformed report), naming the file.
     pub evidence_problems: Vec<String>,
+    /// CI artifacts that do not count as evidence, and why (not from a
+    /// workflow the policy names, a workflow the change edits, superseded).
+    #[serde(default)]
+    pub evidence_ignored: Vec<String>,
     /// Commit authors, committers and co-authors that neither the forge nor
     /// the roster can name (e-mail, part, commit).
     #[serde(default)]

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod audit;
+mod ci_evidence;
 mod commands;
 pub mod contract;
 mod error;

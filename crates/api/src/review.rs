@@ -3,12 +3,12 @@
 //! evidence (checks, CI artifacts), the commits' people — and the records
 //! gathered from this device, the `refs/countersign/` ref and the comment.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use countersign_evidence::{Limits, Overview, Summary};
-use countersign_forge::{Check, CheckState, CommitInfo, Forge, ForgeReview, RepoId};
+use countersign_forge::{Check, CheckSource, CheckState, CommitInfo, Forge, ForgeReview, RepoId};
 use countersign_policy::evaluate::{
-    CheckState as PolicyCheck, EvidenceFacts, Standing, TestTotals,
+    CheckFact, CheckState as PolicyCheck, EvidenceFacts, Standing, TestTotals,
 };
 use countersign_policy::risk::{find_assessment, AssessmentError, FoundAssessment};
 use countersign_policy::{evaluate, Change, Evaluation, Policy};
@@ -46,6 +46,8 @@ pub struct Gathered {
     pub assessment: Result<Option<FoundAssessment>, AssessmentError>,
     pub evidence: Vec<countersign_evidence::EvidenceFile>,
     pub evidence_problems: Vec<String>,
+    /// CI artifacts that do not count, and why.
+    pub evidence_ignored: Vec<String>,
     pub checks: Vec<Check>,
     pub commits: Vec<CommitInfo>,
     pub reviews: Vec<ForgeReview>,
@@ -160,9 +162,18 @@ pub async fn gather(forge: &dyn Forge, request: ChangeRequestRef) -> Result<Gath
         ));
     }
 
+    let chosen = crate::ci_evidence::choose(
+        forge,
+        &repo,
+        &detail.base_sha,
+        &head,
+        policy.as_ref().ok(),
+        artifacts,
+    )
+    .await?;
     let mut evidence = Vec::new();
     let mut evidence_problems = Vec::new();
-    for artifact in artifacts {
+    for artifact in chosen.counted {
         let file_name = format!("{}.zip", artifact.name);
         // Unique per download: two reviews at once (or two forges with the
         // same artifact ids) must never share, and so clobber, a file.
@@ -204,6 +215,7 @@ pub async fn gather(forge: &dyn Forge, request: ChangeRequestRef) -> Result<Gath
         assessment,
         evidence,
         evidence_problems,
+        evidence_ignored: chosen.ignored,
         checks,
         commits,
         reviews,
@@ -279,16 +291,21 @@ pub fn merge(sets: impl IntoIterator<Item = Vec<Envelope>>) -> Vec<Envelope> {
 }
 
 fn facts(g: &Gathered) -> EvidenceFacts {
-    let checks: BTreeMap<String, PolicyCheck> = g
+    let checks = g
         .checks
         .iter()
-        .map(|c| {
-            let state = match c.state {
+        .map(|c| CheckFact {
+            name: c.name.clone(),
+            app: match &c.source {
+                CheckSource::CheckRun { app } => app.clone(),
+                CheckSource::Status => None,
+            },
+            is_status: c.source == CheckSource::Status,
+            state: match c.state {
                 CheckState::Success => PolicyCheck::Success,
                 CheckState::Pending => PolicyCheck::Pending,
                 CheckState::Failure | CheckState::Neutral => PolicyCheck::Failure,
-            };
-            (c.name.clone(), state)
+            },
         })
         .collect();
     let overview = Overview::of(g.evidence.iter().map(|e| &e.summary));
@@ -523,6 +540,7 @@ pub fn view(g: &Gathered, forge_host: &str, me: Option<u64>, records: &[Envelope
             })
             .collect(),
         evidence_problems: g.evidence_problems.clone(),
+        evidence_ignored: g.evidence_ignored.clone(),
         unknown_contributors: evaluation
             .as_ref()
             .map(|e| e.unknown_contributors.clone())
@@ -549,6 +567,11 @@ pub fn view(g: &Gathered, forge_host: &str, me: Option<u64>, records: &[Envelope
             .map(|c| CheckView {
                 name: c.name.clone(),
                 state: c.state.into(),
+                reported_by: match &c.source {
+                    CheckSource::CheckRun { app: Some(app) } => format!("check run by {app}"),
+                    CheckSource::CheckRun { app: None } => "check run".to_owned(),
+                    CheckSource::Status => "commit status".to_owned(),
+                },
             })
             .collect(),
         rules,

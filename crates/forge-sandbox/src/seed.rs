@@ -479,7 +479,7 @@ pub fn policy_toml(keys: &[RosterKey]) -> String {
          require = [{ role = \"qa\", signatures = 1, meanings = [\"approval\"] }]\n\n\
          [[rules]]\nname = \"everything else\"\nrisk = [\"low\"]\n\
          require = [{ role = \"qa\", signatures = 1, meanings = [\"approval\"] }]\n\n\
-         [evidence]\nchecks = [\"build\"]\njunit = true\nmin_coverage = 80.0\n",
+         [evidence]\nchecks = [\"build\"]\njunit = true\nmin_coverage = 80.0\nworkflows = [\".github/workflows/ci.yml\"]\n",
     );
     t
 }

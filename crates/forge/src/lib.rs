@@ -23,8 +23,8 @@ impl ForgeClock {
 }
 
 pub use model::{
-    Artifact, ChangeRequest, ChangeRequestSummary, ChangedFile, Check, CheckState, Comment,
-    CommitInfo, CommitStatus, FileStatus, ForgeReview, ForgeUser, RepoId, StatusState,
+    Artifact, ChangeRequest, ChangeRequestSummary, ChangedFile, Check, CheckSource, CheckState,
+    Comment, CommitInfo, CommitStatus, FileStatus, ForgeReview, ForgeUser, RepoId, StatusState,
 };
 
 /// What the use cases need from a forge. Implementations translate their

@@ -179,6 +179,18 @@ pub struct Check {
     pub state: CheckState,
     /// Where a person can read more, when the forge says.
     pub url: Option<String>,
+    /// Who reported it: a check run by an app, or a commit status (which
+    /// anyone with write access can set).
+    pub source: CheckSource,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckSource {
+    /// A check run, with the slug of the app that created it when it has one.
+    CheckRun { app: Option<String> },
+    /// A commit status (its name is the status context).
+    Status,
 }
 
 /// A CI artifact (a zip) produced for a commit.
@@ -189,6 +201,11 @@ pub struct Artifact {
     pub size_bytes: u64,
     pub expired: bool,
     pub run_id: u64,
+    /// The workflow file of the run that made it, e.g. `.github/workflows/ci.yml`.
+    pub workflow_path: Option<String>,
+    /// Whether that run has completed, and when it was created.
+    pub run_completed: bool,
+    pub run_created_at: Option<DateTime<Utc>>,
 }
 
 #[cfg(test)]

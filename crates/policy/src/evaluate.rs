@@ -6,7 +6,7 @@
 //! roster of the policy at the base SHA, so a change that adds its author to a
 //! role gains nothing. What then counts is decided here, in signing order.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use chrono::{DateTime, FixedOffset};
 use countersign_signing::dsse::Envelope;
@@ -16,7 +16,7 @@ use countersign_signing::{EvidenceFile, Meaning};
 
 use crate::contributors::Contributor;
 use crate::risk::{AssessmentError, FoundAssessment, RiskClass};
-use crate::Policy;
+use crate::{CheckFrom, Policy};
 
 /// GitHub cuts a commit status description at 140 characters.
 pub const STATUS_MAX_CHARS: usize = 140;
@@ -49,12 +49,23 @@ pub struct Change {
 /// Evidence as parsed by the caller, reduced to what the policy asks about.
 #[derive(Debug, Clone, Default)]
 pub struct EvidenceFacts {
-    /// Check runs and statuses of the head SHA by name; `true` = green.
-    pub checks: BTreeMap<String, CheckState>,
+    /// Check runs and statuses of the head SHA, each with who reported it.
+    pub checks: Vec<CheckFact>,
     /// Summed over every JUnit file; `None` when there is none.
     pub junit: Option<TestTotals>,
     /// Line coverage over every coverage file; `None` when there is none.
     pub coverage_percent: Option<f64>,
+}
+
+/// One check run or commit status of the head commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckFact {
+    pub name: String,
+    /// The app that created a check run; `None` for a status or an app-less run.
+    pub app: Option<String>,
+    /// A commit status rather than a check run.
+    pub is_status: bool,
+    pub state: CheckState,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -574,15 +585,22 @@ pub fn seconds_in_words(s: u64) -> String {
 
 fn evidence_checks(policy: &Policy, facts: &EvidenceFacts) -> Vec<EvidenceCheck> {
     let mut out = Vec::new();
-    for name in &policy.evidence.checks {
-        let (met, detail) = match facts.checks.get(name) {
+    for required in &policy.evidence.checks {
+        let reported = facts.checks.iter().find(|c| {
+            c.name == required.name
+                && match &required.from {
+                    CheckFrom::App(app) => !c.is_status && c.app.as_deref() == Some(app.as_str()),
+                    CheckFrom::Status => c.is_status,
+                }
+        });
+        let (met, detail) = match reported.map(|c| c.state) {
             Some(CheckState::Success) => (true, "green".to_owned()),
             Some(CheckState::Pending) => (false, "still running".to_owned()),
             Some(CheckState::Failure) => (false, "failed".to_owned()),
             None => (false, "has not reported".to_owned()),
         };
         out.push(EvidenceCheck {
-            what: format!("check {name}"),
+            what: required.to_string(),
             met,
             detail,
         });

@@ -17,7 +17,7 @@ pub mod roster;
 pub use contributors::{Contributor, Part};
 pub use evaluate::{evaluate, Change, Evaluation, Verdict};
 pub use model::{
-    Evidence, GateSettings, Key, Member, Policy, Requirement, RiskClassRule, Role, Rule,
-    SessionSettings, UnknownContributors,
+    CheckFrom, Evidence, GateSettings, Key, Member, Policy, RequiredCheck, Requirement,
+    RiskClassRule, Role, Rule, SessionSettings, UnknownContributors, DEFAULT_CHECK_APP,
 };
 pub use parse::{parse, PolicyError};

@@ -117,9 +117,41 @@ pub struct Rule {
 
 #[derive(Debug, Default)]
 pub struct Evidence {
-    pub checks: Vec<String>,
+    pub checks: Vec<RequiredCheck>,
     pub junit_required: bool,
     pub min_coverage: Option<f64>,
+    /// The workflow files whose runs' artifacts count as evidence; `None`:
+    /// the policy names none, so no artifact counts.
+    pub workflows: Option<Vec<String>>,
+}
+
+/// A check that must be green, and who may report it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequiredCheck {
+    pub name: String,
+    pub from: CheckFrom,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckFrom {
+    /// A check run created by this app (its slug, e.g. `github-actions`).
+    App(String),
+    /// A commit status with this context: only when the policy says so,
+    /// since anyone with write access can set one.
+    Status,
+}
+
+/// The app a check named by a bare string must come from.
+pub const DEFAULT_CHECK_APP: &str = "github-actions";
+
+impl std::fmt::Display for RequiredCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.from {
+            CheckFrom::App(app) if app == DEFAULT_CHECK_APP => write!(f, "check {}", self.name),
+            CheckFrom::App(app) => write!(f, "check {} from {app}", self.name),
+            CheckFrom::Status => write!(f, "status {}", self.name),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]

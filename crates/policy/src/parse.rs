@@ -9,8 +9,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::model::{
-    Evidence, GateSettings, Key, Member, Policy, Requirement, RiskClassRule, Role, Rule,
-    SessionSettings, UnknownContributors,
+    CheckFrom, Evidence, GateSettings, Key, Member, Policy, RequiredCheck, Requirement,
+    RiskClassRule, Role, Rule, SessionSettings, UnknownContributors, DEFAULT_CHECK_APP,
 };
 use crate::risk::RiskClass;
 
@@ -167,11 +167,32 @@ struct RawRule {
 #[serde(deny_unknown_fields)]
 struct RawEvidence {
     #[serde(default)]
-    checks: Vec<String>,
+    checks: Vec<Spanned<RawCheck>>,
     #[serde(default)]
     junit: bool,
     #[serde(default)]
     min_coverage: Option<Spanned<f64>>,
+    #[serde(default)]
+    workflows: Option<Vec<Spanned<String>>>,
+}
+
+/// `"build"`, `{ name = "build", app = "github-actions" }` or `{ context = "ci/jenkins" }`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawCheck {
+    Name(String),
+    Table(RawCheckTable),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCheckTable {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    app: Option<String>,
+    #[serde(default)]
+    context: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -423,10 +444,62 @@ pub fn parse(text: &str) -> Result<Policy, PolicyError> {
                     return Err(at(text, c.span(), "coverage is a percentage from 0 to 100"));
                 }
             }
+            let mut checks = Vec::new();
+            for c in &e.checks {
+                let bad = || {
+                    at(
+                        text,
+                        c.span(),
+                        "a check is \"name\", { name = \"…\", app = \"…\" } or { context = \"…\" }",
+                    )
+                };
+                let (name, from) = match c.get_ref() {
+                    RawCheck::Name(n) => (n.clone(), CheckFrom::App(DEFAULT_CHECK_APP.into())),
+                    RawCheck::Table(RawCheckTable {
+                        name: Some(n),
+                        app,
+                        context: None,
+                    }) => (
+                        n.clone(),
+                        CheckFrom::App(app.clone().unwrap_or_else(|| DEFAULT_CHECK_APP.into())),
+                    ),
+                    RawCheck::Table(RawCheckTable {
+                        name: None,
+                        app: None,
+                        context: Some(ctx),
+                    }) => (ctx.clone(), CheckFrom::Status),
+                    RawCheck::Table(_) => return Err(bad()),
+                };
+                if name.trim().is_empty() {
+                    return Err(bad());
+                }
+                checks.push(RequiredCheck { name, from });
+            }
+            let workflows = match e.workflows {
+                None => None,
+                Some(list) => {
+                    let mut paths = Vec::new();
+                    for w in list {
+                        let path = w.get_ref();
+                        if !path.starts_with(".github/workflows/")
+                            || !(path.ends_with(".yml") || path.ends_with(".yaml"))
+                        {
+                            return Err(at(
+                                text,
+                                w.span(),
+                                "a workflow is a file under .github/workflows/ ending in .yml or .yaml",
+                            ));
+                        }
+                        paths.push(path.clone());
+                    }
+                    Some(paths)
+                }
+            };
             Evidence {
-                checks: e.checks,
+                checks,
                 junit_required: e.junit,
                 min_coverage: e.min_coverage.map(Spanned::into_inner),
+                workflows,
             }
         }
     };

@@ -83,7 +83,11 @@ patch_available: boolean, };
 
 export type CheckState = "success" | "pending" | "failure" | "neutral";
 
-export type CheckView = { name: string, state: CheckState, };
+export type CheckView = { name: string, state: CheckState, 
+/**
+ * Who reported it: `check run by github-actions`, `commit status`…
+ */
+reported_by: string, };
 
 export type DeviceFlowRequest = { web_url: string, api_url: string, client_id: string, };
 
@@ -234,6 +238,11 @@ risk_class: RiskClass, assessment: AssessmentView | null, assessment_error: stri
  * Evidence that was refused (unsafe archive, malformed report), naming the file.
  */
 evidence_problems: Array<string>, 
+/**
+ * CI artifacts that do not count as evidence, and why (not from a
+ * workflow the policy names, a workflow the change edits, superseded).
+ */
+evidence_ignored: Array<string>, 
 /**
  * Commit authors, committers and co-authors that neither the forge nor
  * the roster can name (e-mail, part, commit).

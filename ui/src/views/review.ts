@@ -84,9 +84,10 @@ function evidenceBlock(r: Review): HTMLElement {
       el("dt", {}, "Findings"),
       el("dd", {}, r.findings.length === 0 ? "no SARIF report" : r.findings.map(([l, n]) => `${n} ${l}`).join(", ")),
       el("dt", {}, "Checks"),
-      el("dd", {}, r.checks.length === 0 ? "none reported" : r.checks.map((c) => `${c.name}: ${c.state}`).join(", ")),
+      el("dd", {}, r.checks.length === 0 ? "none reported" : r.checks.map((c) => `${c.name}: ${c.state} (${c.reported_by})`).join(", ")),
     ),
     ...r.evidence_problems.map((p) => el("p", { class: "state error", role: "alert", "data-testid": "evidence-problem" }, p)),
+    ...r.evidence_ignored.map((p) => el("p", { class: "muted", "data-testid": "evidence-ignored" }, `Not counted: ${p}`)),
     el(
       "ul",
       { class: "evidence-files" },

@@ -160,6 +160,42 @@ impl GitHubForge {
         Ok(items)
     }
 
+    /// Every page of a list that GitHub wraps in an object (`{"total_count":
+    /// n, key: [...]}`, as the Actions endpoints answer).
+    async fn get_all_in<T: DeserializeOwned>(
+        &self,
+        url: Url,
+        key: &str,
+    ) -> Result<Vec<T>, ForgeError> {
+        let mut items = Vec::new();
+        let mut next = Some(url);
+        let mut pages = 0;
+        while let Some(url) = next.take() {
+            pages += 1;
+            if pages > MAX_PAGES {
+                return Err(ForgeError::Contract {
+                    endpoint: url.path().to_owned(),
+                    detail: format!("more than {MAX_PAGES} pages"),
+                });
+            }
+            let page = self.get(url, JSON).await?;
+            let mut wrapped: serde_json::Map<String, serde_json::Value> =
+                decode(&page.endpoint, &page.body)?;
+            let list = wrapped.remove(key).ok_or_else(|| ForgeError::Contract {
+                endpoint: page.endpoint.clone(),
+                detail: format!("missing field `{key}`"),
+            })?;
+            let mut batch: Vec<T> =
+                serde_json::from_value(list).map_err(|e| ForgeError::Contract {
+                    endpoint: page.endpoint.clone(),
+                    detail: e.to_string(),
+                })?;
+            items.append(&mut batch);
+            next = page.next;
+        }
+        Ok(items)
+    }
+
     async fn get(&self, url: Url, accept: &'static str) -> Result<Page, ForgeError> {
         let endpoint = url.path().to_owned();
         let key = (url.to_string(), accept);
@@ -553,21 +589,24 @@ impl Forge for GitHubForge {
             "repos/{}/{}/commits/{sha}/check-runs?per_page=100",
             repo.owner, repo.name
         ));
-        let runs: wire::CheckRuns = self.get_json(url).await?;
+        let check_runs: Vec<wire::CheckRun> = self.get_all_in(url, "check_runs").await?;
         let url = self.url(&format!(
             "repos/{}/{}/commits/{sha}/status?per_page=100",
             repo.owner, repo.name
         ));
         let combined: wire::CombinedStatus = self.get_json(url).await?;
-        // Newest first on GitHub: the first of each name is the one that counts.
+        // Newest first on GitHub: the first of each name from each source
+        // (an app's check runs, the commit statuses) is the one that counts.
         let mut checks: Vec<crate::Check> = Vec::new();
-        for check in runs
-            .check_runs
+        for check in check_runs
             .into_iter()
             .map(crate::Check::from)
             .chain(combined.statuses.into_iter().map(crate::Check::from))
         {
-            if !checks.iter().any(|c| c.name == check.name) {
+            if !checks
+                .iter()
+                .any(|c| c.name == check.name && c.source == check.source)
+            {
                 checks.push(check);
             }
         }
@@ -616,15 +655,15 @@ impl Forge for GitHubForge {
             "repos/{}/{}/actions/runs?head_sha={sha}&per_page=100",
             repo.owner, repo.name
         ));
-        let runs: wire::WorkflowRuns = self.get_json(url).await?;
+        let runs: Vec<wire::WorkflowRun> = self.get_all_in(url, "workflow_runs").await?;
         let mut out = Vec::new();
-        for run in runs.workflow_runs {
+        for run in runs {
             let url = self.url(&format!(
                 "repos/{}/{}/actions/runs/{}/artifacts?per_page=100",
                 repo.owner, repo.name, run.id
             ));
-            let list: wire::Artifacts = self.get_json(url).await?;
-            out.extend(list.artifacts.into_iter().map(|a| a.into_artifact(run.id)));
+            let list: Vec<wire::Artifact> = self.get_all_in(url, "artifacts").await?;
+            out.extend(list.into_iter().map(|a| a.into_artifact(&run)));
         }
         Ok(out)
     }

@@ -254,11 +254,14 @@ pub(super) struct CheckRun {
     conclusion: Option<String>,
     #[serde(default)]
     html_url: Option<String>,
+    #[serde(default)]
+    app: Option<App>,
 }
 
 #[derive(Deserialize)]
-pub(super) struct CheckRuns {
-    pub(super) check_runs: Vec<CheckRun>,
+pub(super) struct App {
+    #[serde(default)]
+    slug: Option<String>,
 }
 
 impl From<CheckRun> for crate::Check {
@@ -274,6 +277,9 @@ impl From<CheckRun> for crate::Check {
             name: r.name,
             state,
             url: r.html_url,
+            source: crate::CheckSource::CheckRun {
+                app: r.app.and_then(|a| a.slug),
+            },
         }
     }
 }
@@ -289,6 +295,7 @@ impl From<Status> for crate::Check {
                 StatusState::Failure | StatusState::Error => CheckState::Failure,
             },
             url: s.target_url,
+            source: crate::CheckSource::Status,
         }
     }
 }
@@ -308,11 +315,12 @@ pub(super) struct ContentFile {
 #[derive(Deserialize)]
 pub(super) struct WorkflowRun {
     pub(super) id: u64,
-}
-
-#[derive(Deserialize)]
-pub(super) struct WorkflowRuns {
-    pub(super) workflow_runs: Vec<WorkflowRun>,
+    #[serde(default)]
+    path: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    created_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Deserialize)]
@@ -323,19 +331,17 @@ pub(super) struct Artifact {
     expired: bool,
 }
 
-#[derive(Deserialize)]
-pub(super) struct Artifacts {
-    pub(super) artifacts: Vec<Artifact>,
-}
-
 impl Artifact {
-    pub(super) fn into_artifact(self, run_id: u64) -> crate::Artifact {
+    pub(super) fn into_artifact(self, run: &WorkflowRun) -> crate::Artifact {
         crate::Artifact {
             id: self.id,
             name: self.name,
             size_bytes: self.size_in_bytes,
             expired: self.expired,
-            run_id,
+            run_id: run.id,
+            workflow_path: run.path.clone(),
+            run_completed: run.status.as_deref() == Some("completed"),
+            run_created_at: run.created_at,
         }
     }
 }
