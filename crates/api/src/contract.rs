@@ -314,6 +314,9 @@ pub struct SignatureView {
     pub role: String,
     pub meaning: Option<Meaning>,
     pub signed_at: String,
+    /// The signer's clock minus the forge's when signing, in seconds.
+    #[serde(default)]
+    pub clock_skew_seconds: Option<i64>,
     pub standing: Standing,
     pub why: Option<String>,
 }
@@ -695,6 +698,10 @@ pub struct SignaturePreview {
     pub record_digest: String,
     /// The manifestation the record will carry, with the time of signing left to fill.
     pub meaning_statement: String,
+    /// This computer's clock minus the forge's, as last measured.
+    pub clock_skew_seconds: Option<i64>,
+    /// Said before signing when the skew is over a minute.
+    pub clock_warning: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -472,6 +472,7 @@ pub fn view(g: &Gathered, forge_host: &str, me: Option<u64>, records: &[Envelope
                             role: s.role.clone(),
                             meaning: s.meaning.map(meaning_view),
                             signed_at: s.signed_at.clone(),
+                            clock_skew_seconds: s.clock_skew_seconds,
                             standing,
                             why,
                         }

@@ -576,6 +576,16 @@ impl Signatures {
                 .collect(),
             record_digest: preview.digest_hex(),
             meaning_statement: statement.predicate.meaning.statement().to_owned(),
+            clock_skew_seconds: statement
+                .predicate
+                .forge_clock
+                .as_ref()
+                .map(|c| c.skew_seconds),
+            clock_warning: statement
+                .predicate
+                .forge_clock
+                .as_ref()
+                .and_then(|c| clock_warning(c.skew_seconds)),
         })
     }
 
@@ -747,4 +757,29 @@ fn log_auth_event(event: &AuthEvent) {
         }
         _ => tracing::warn!(?event, "authentication"),
     }
+}
+
+/// What to tell a signer whose clock is more than a minute off the forge's:
+/// the record carries the skew, and the gate refuses it past the policy's
+/// `max_clock_skew`.
+pub fn clock_warning(skew_seconds: i64) -> Option<String> {
+    (skew_seconds.unsigned_abs() > 60).then(|| {
+        format!(
+            "This computer's clock is {} the forge's. The record will carry that difference; the gate refuses a signature whose clock is off by more than the policy's max_clock_skew (5 min unless the policy says otherwise). Set the clock right before signing.",
+            clock_difference(skew_seconds)
+        )
+    })
+}
+
+/// `2 h 0 min ahead of`, `90 s behind`: a clock against the forge's.
+pub fn clock_difference(skew_seconds: i64) -> String {
+    format!(
+        "{} {}",
+        countersign_policy::evaluate::seconds_in_words(skew_seconds.unsigned_abs()),
+        if skew_seconds > 0 {
+            "ahead of"
+        } else {
+            "behind"
+        }
+    )
 }

@@ -346,6 +346,25 @@ async fn a_signature_from_a_machine_whose_clock_is_two_hours_fast_is_refused() {
     // record can tell, the signer's clock was set two hours ahead.
     sandbox.store().write().unwrap().clock_offset = chrono::Duration::hours(-2);
     let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
+    // The signer is told before signing.
+    let preview = bob
+        .session
+        .preview_signature(countersign_api::contract::SignatureDraft {
+            change_request: cr(44),
+            meaning: Meaning::Approval,
+            reason: "Checked".into(),
+            role: "qa".into(),
+            use_security_key: false,
+        })
+        .await
+        .unwrap();
+    assert!(
+        preview
+            .clock_warning
+            .as_deref()
+            .is_some_and(|w| w.contains("2 h 0 min ahead of the forge's")),
+        "{preview:?}"
+    );
     bob.sign(&sandbox, 44, "qa", Meaning::Approval).await;
     let statement = &statements_in_ref(&sandbox, 44)[0];
     let skew = statement["predicate"]["forge_clock"]["skew_seconds"]
@@ -361,6 +380,7 @@ async fn a_signature_from_a_machine_whose_clock_is_two_hours_fast_is_refused() {
         s.why.as_deref().unwrap().contains("max_clock_skew"),
         "{s:?}"
     );
+    assert!(s.clock_skew_seconds.is_some_and(|k| k > 7000), "{s:?}");
 }
 
 /// The policy at the base commit, changed by `edit` and put at the tip of

@@ -363,6 +363,9 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
                 "Signing commit {} with diff sha256 {}",
                 preview.head_sha, preview.diff_sha256
             );
+            if let Some(warning) = &preview.clock_warning {
+                eprintln!("Warning: {warning}");
+            }
             let seen = SeenContent {
                 head_sha: preview.head_sha,
                 diff_sha256: preview.diff_sha256,
@@ -538,6 +541,14 @@ fn print_gate(repo: &str, pr: u32, report: &countersign_api::GateReport) {
                 .map(|w| format!(" — {w}"))
                 .unwrap_or_default()
         );
+        // A measured skew over a minute is worth a reader's attention even
+        // when it is within the policy's bound.
+        if let Some(skew) = s.clock_skew_seconds.filter(|k| k.unsigned_abs() > 60) {
+            println!(
+                "    clock: the signer's was {} the forge's",
+                countersign_api::signatures::clock_difference(skew)
+            );
+        }
     }
     for q in &r.requirements {
         println!(

@@ -109,6 +109,8 @@ pub struct SignatureState {
     pub role: String,
     pub meaning: Option<Meaning>,
     pub signed_at: String,
+    /// The signer's clock minus the forge's when signing, as the record says.
+    pub clock_skew_seconds: Option<i64>,
     pub manifestation: Option<String>,
     pub standing: Standing,
 }
@@ -280,6 +282,9 @@ pub fn evaluate(policy: &Policy, change: &Change, records: &[Envelope]) -> Evalu
                     role: p.map(|p| p.signer.role.clone()).unwrap_or_default(),
                     meaning: p.map(|p| p.meaning),
                     signed_at: p.map(|p| p.signed_at.clone()).unwrap_or_default(),
+                    clock_skew_seconds: p
+                        .and_then(|p| p.forge_clock.as_ref())
+                        .map(|c| c.skew_seconds),
                     manifestation: report.manifestation.clone(),
                     standing,
                 },

@@ -315,9 +315,21 @@ record_digest: string,
 /**
  * The manifestation the record will carry, with the time of signing left to fill.
  */
-meaning_statement: string, };
+meaning_statement: string, 
+/**
+ * This computer's clock minus the forge's, as last measured.
+ */
+clock_skew_seconds: bigint | null, 
+/**
+ * Said before signing when the skew is over a minute.
+ */
+clock_warning: string | null, };
 
-export type SignatureView = { printed_name: string, role: string, meaning: Meaning | null, signed_at: string, standing: Standing, why: string | null, };
+export type SignatureView = { printed_name: string, role: string, meaning: Meaning | null, signed_at: string, 
+/**
+ * The signer's clock minus the forge's when signing, in seconds.
+ */
+clock_skew_seconds: bigint | null, standing: Standing, why: string | null, };
 
 export type SignedRecord = { key_id: string, 
 /**

@@ -149,6 +149,7 @@ function signForm(detail: ChangeRequestDetail, status: SignerStatus, roles: stri
           el("dt", {}, "Record digest"),
           el("dd", { class: "mono" }, preview.record_digest),
         ),
+        preview.clock_warning === null ? null : el("p", { class: "state warning", role: "alert", "data-testid": "clock-warning" }, preview.clock_warning),
         field("Signing password", password, "Re-enter it for every signature."),
         useKey.checked ? field("Security key PIN", pin, "Then touch the key when it blinks: it confirms this very record.") : null,
         signButton,
