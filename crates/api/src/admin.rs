@@ -141,9 +141,9 @@ pub async fn propose(
             body: &body,
         })
         .await?;
-    signatures.with_ledger(|l| {
-        l.append(
-            &AuditEvent::now(
+    signatures
+        .record(
+            AuditEvent::now(
                 EventKind::SettingsChange,
                 format!("{}/{}/{}", forge.host(), me.id, me.login),
                 format!("{}:{POLICY_PATH}", request.repo),
@@ -151,9 +151,8 @@ pub async fn propose(
             .change(before.clone(), Some(after.clone()))
             .reason(reason.to_owned())
             .detail(format!("proposed as #{} from {branch}", created.number)),
-        )?;
-        Ok(())
-    })?;
+        )
+        .map(|_| ())?;
     Ok(ProposedPolicy {
         number: u32::try_from(created.number).unwrap_or(u32::MAX),
         branch,

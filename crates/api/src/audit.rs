@@ -176,6 +176,7 @@ pub fn trail(ledger: &Ledger, filter: &AuditFilter, limit: usize) -> Result<Audi
             actor: e.actor,
             at_utc: e.at_utc,
             local_offset: e.local_offset,
+            forge_time: e.forge_time,
             object: e.object,
             old_value: e.old_value,
             new_value: e.new_value,

@@ -762,6 +762,9 @@ pub struct AuditRow {
     pub actor: String,
     pub at_utc: String,
     pub local_offset: String,
+    /// The forge's time when the entry was made, when it was known.
+    #[serde(default)]
+    pub forge_time: Option<String>,
     pub object: String,
     pub old_value: Option<String>,
     pub new_value: Option<String>,

@@ -108,11 +108,12 @@ pub(crate) async fn push_pending(
                     Ok(url) => (EventKind::Push, Ok(url.as_str())),
                     Err(e) => (EventKind::PushFailed, Err(e.message.as_str())),
                 };
-                let event =
+                let event = signatures.with_forge_time(
                     AuditEvent::now(kind, actor.clone(), object.clone()).detail(match &outcome {
                         Ok(url) => format!("record {id} → {url}"),
                         Err(e) => format!("record {id}: {}", e.message),
-                    });
+                    }),
+                );
                 l.record_push(*id, &target, result, &event)?;
             }
             Ok(())

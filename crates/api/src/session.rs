@@ -156,8 +156,10 @@ impl Session {
         if let Some(soft) = crate::security_key_soft::SoftSecurityKey::from_env() {
             signatures.set_security_key_device(Arc::new(soft));
         }
+        let forge: Arc<dyn Forge> = Arc::new(forge);
+        signatures.set_forge(forge.clone());
         Ok(Self {
-            forge: Arc::new(forge),
+            forge,
             info,
             offline: Arc::new(crate::offline::Offline::new(
                 data_dir.join("cache.sqlite"),
@@ -322,9 +324,9 @@ impl Session {
             return Ok(());
         }
         let who = self.info.forge_url.trim_end_matches('/').to_owned();
-        self.signatures.with_ledger(|l| {
-            l.append(
-                &countersign_ledger::AuditEvent::now(
+        self.signatures
+            .record(
+                countersign_ledger::AuditEvent::now(
                     countersign_ledger::EventKind::PolicySeen,
                     format!("reviewer@{who}"),
                     format!(
@@ -337,9 +339,8 @@ impl Session {
                     Ok(_) => "policy read from the base commit".to_owned(),
                     Err(e) => format!("policy refused: {e}"),
                 }),
-            )?;
-            Ok(())
-        })
+            )
+            .map(|_| ())
     }
 
     /// Fetch every change request of the queue with its review, and keep all
@@ -366,9 +367,9 @@ impl Session {
         }
         // Done means kept: every write reaches the cache before this returns.
         self.offline.flush().await;
-        self.signatures.with_ledger(|l| {
-            l.append(
-                &countersign_ledger::AuditEvent::now(
+        self.signatures
+            .record(
+                countersign_ledger::AuditEvent::now(
                     countersign_ledger::EventKind::Sync,
                     "local user".to_owned(),
                     self.info.forge_url.clone(),
@@ -377,9 +378,8 @@ impl Session {
                     "{count} change requests kept for offline reading; {} not kept",
                     problems.len()
                 )),
-            )?;
-            Ok(())
-        })?;
+            )
+            .map(|_| ())?;
         Ok(SyncOutcome {
             change_requests: count,
             problems,
@@ -444,17 +444,16 @@ impl Session {
         let before = crate::settings::load(&self.data_dir).ok();
         crate::settings::save(&self.data_dir, &settings)?;
         let json = |s: &ForgeSettings| serde_json::to_string(s).unwrap_or_default();
-        self.signatures.with_ledger(|l| {
-            l.append(
-                &countersign_ledger::AuditEvent::now(
+        self.signatures
+            .record(
+                countersign_ledger::AuditEvent::now(
                     countersign_ledger::EventKind::SettingsChange,
                     "local user".to_owned(),
                     "forge settings",
                 )
                 .change(before.as_ref().map(json), Some(json(&settings))),
-            )?;
-            Ok(())
-        })?;
+            )
+            .map(|_| ())?;
         self.settings_view()
     }
 

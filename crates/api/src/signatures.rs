@@ -90,6 +90,7 @@ pub struct Signatures {
     ledger: Mutex<Option<Ledger>>,
     kdf: KdfParams,
     device: Mutex<Option<Arc<dyn crate::security_key::SecurityKeyDevice>>>,
+    forge: Mutex<Option<Arc<dyn Forge>>>,
 }
 
 fn actor(identity: &ForgeIdentity) -> String {
@@ -119,6 +120,7 @@ impl Signatures {
             ledger: Mutex::new(None),
             kdf: KdfParams::default(),
             device: Mutex::new(None),
+            forge: Mutex::new(None),
         }
     }
 
@@ -222,7 +224,32 @@ impl Signatures {
     }
 
     fn audit(&self, event: AuditEvent) -> Result<u64, ApiError> {
+        self.record(event)
+    }
+
+    /// Append `event` to the audit trail, with the forge's time when known.
+    pub(crate) fn record(&self, event: AuditEvent) -> Result<u64, ApiError> {
+        let event = self.with_forge_time(event);
         self.with_ledger(|l| Ok(l.append(&event)?))
+    }
+
+    /// The forge's clock now, from its last `Date` and how far ours has
+    /// moved since: an inspector can date the entry without trusting this
+    /// machine's clock alone.
+    pub(crate) fn with_forge_time(&self, mut event: AuditEvent) -> AuditEvent {
+        if event.forge_time.is_none() {
+            let clock = self.forge.lock().unwrap().as_ref().and_then(|f| f.clock());
+            event.forge_time = clock.map(|c| {
+                (c.server_time + (Utc::now() - c.local_time))
+                    .to_rfc3339_opts(SecondsFormat::Secs, true)
+            });
+        }
+        event
+    }
+
+    /// The forge whose clock dates audit entries.
+    pub(crate) fn set_forge(&self, forge: Arc<dyn Forge>) {
+        *self.forge.lock().unwrap() = Some(forge);
     }
 
     /// Bring back failures and lockouts of the last window from the trail.
@@ -710,6 +737,7 @@ impl Signatures {
             "{} as {}",
             statement.predicate.meaning, statement.predicate.signer.role
         ));
+        let event = self.with_forge_time(event);
         // Acknowledged only after the record and its audit entry commit together.
         self.with_ledger(|l| {
             let (record_id, _) = l.append_record(

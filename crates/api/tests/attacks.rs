@@ -381,6 +381,26 @@ async fn a_signature_from_a_machine_whose_clock_is_two_hours_fast_is_refused() {
         "{s:?}"
     );
     assert!(s.clock_skew_seconds.is_some_and(|k| k > 7000), "{s:?}");
+
+    // The audit trail dates the signature by the forge's clock too.
+    let trail = bob
+        .session
+        .audit_trail(countersign_api::contract::AuditFilter {
+            object: None,
+            actor: None,
+            kind: Some("sign".into()),
+            since: None,
+        })
+        .await
+        .unwrap();
+    let row = &trail.rows[0];
+    let at = |t: &str| chrono::DateTime::parse_from_rfc3339(t).unwrap();
+    let forge_time = row.forge_time.as_deref().expect("the forge's time");
+    let behind = at(&row.at_utc) - at(forge_time);
+    assert!(
+        (behind.num_seconds() - 7200).abs() < 10,
+        "{row:?}: the forge's clock is two hours behind"
+    );
 }
 
 /// The policy at the base commit, changed by `edit` and put at the tip of

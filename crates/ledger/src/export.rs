@@ -122,7 +122,10 @@ pub fn html_report(export: &Export, verdict: &Result<(u64, [u8; 32]), Break>) ->
         rows.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=h>{}</td></tr>\n",
             e.seq,
-            escape(&cell(&|ev| format!("{} ({})", ev.at_utc, ev.local_offset))),
+            escape(&cell(&|ev| match &ev.forge_time {
+                Some(forge) => format!("{} ({}); forge {forge}", ev.at_utc, ev.local_offset),
+                None => format!("{} ({})", ev.at_utc, ev.local_offset),
+            })),
             escape(&cell(&|ev| serde_json::to_value(ev.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())),
             escape(&cell(&|ev| ev.actor.clone())),
             escape(&cell(&|ev| ev.object.clone())),

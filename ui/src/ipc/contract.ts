@@ -41,7 +41,11 @@ kind: string | null,
  */
 since: string | null, };
 
-export type AuditRow = { seq: number, kind: string, actor: string, at_utc: string, local_offset: string, object: string, old_value: string | null, new_value: string | null, reason: string | null, detail: string | null, };
+export type AuditRow = { seq: number, kind: string, actor: string, at_utc: string, local_offset: string, 
+/**
+ * The forge's time when the entry was made, when it was known.
+ */
+forge_time: string | null, object: string, old_value: string | null, new_value: string | null, reason: string | null, detail: string | null, };
 
 export type AuditTrail = { rows: Array<AuditRow>, check: AuditCheck, };
 

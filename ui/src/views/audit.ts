@@ -33,7 +33,7 @@ function trailTable(trail: AuditTrail): HTMLElement {
           "tr",
           { "data-testid": "audit-row", "data-kind": r.kind },
           el("td", {}, String(r.seq)),
-          el("td", { title: `local offset ${r.local_offset}` }, exactUtc(r.at_utc)),
+          el("td", { title: `local offset ${r.local_offset}${r.forge_time === null ? "" : `; forge time ${r.forge_time}`}` }, exactUtc(r.at_utc)),
           el("td", {}, r.kind),
           el("td", {}, r.actor),
           el("td", {}, r.object),
