@@ -150,6 +150,8 @@ error_codes! {
     SigningNoSecurityKeyReader = "signing.no_security_key_reader",
     /// This device has no signing key for the forge identity: enrol first.
     SigningNotEnrolled = "signing.not_enrolled",
+    /// The policy requires this signer's registered security key for the role: sign with it.
+    SigningSecurityKeyRequired = "signing.security_key_required",
     /// Signing needs a fresh re-authentication.
     SigningReauthRequired = "signing.reauth_required",
     /// The security key refused, timed out or gave an assertion that does not check.

@@ -952,3 +952,65 @@ async fn locking_or_suspending_the_machine_ends_the_signing_session() {
         ]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_with_a_security_key_must_use_it_when_the_policy_says_so() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
+    bob.session.set_security_key_device(Arc::new(SoftKey(
+        std::sync::Mutex::new(webauthn_authenticator_rs::softpasskey::SoftPasskey::new(
+            true,
+        )),
+        true,
+    )));
+    become_(&sandbox, "bob-qa");
+    bob.session
+        .register_security_key(countersign_api::contract::SecurityKeyRequest {
+            pin: Some(Secret::from("123456")),
+        })
+        .await
+        .unwrap();
+    // Signed with the password alone while the policy allowed it.
+    bob.sign(&sandbox, 43, "qa", Meaning::Approval).await;
+    assert!(gate(&sandbox, 43).await.approved);
+
+    // The policy now requires QA members who have a key to use it.
+    {
+        let store = sandbox.store();
+        let mut st = store.write().unwrap();
+        let repo = &mut st.repos[0];
+        let path = ".countersign/policy.toml";
+        let text = String::from_utf8(repo.base_files[path].clone()).unwrap();
+        let required = text.replace(
+            "name = \"qa\"\ndescription = \"QA\"\n",
+            "name = \"qa\"\ndescription = \"QA\"\nrequire_security_key = true\n",
+        );
+        assert_ne!(required, text);
+        repo.base_files.insert(path.into(), required.into_bytes());
+        countersign_forge_sandbox::sync_base_objects(repo);
+    }
+    let g = gate(&sandbox, 43).await;
+    assert!(!g.approved);
+    let s = &g.review.signatures[0];
+    assert_eq!(s.standing, Standing::Refused, "{s:?}");
+    assert!(s.why.as_deref().unwrap().contains("security key"), "{s:?}");
+
+    // And the app will not make a password-only signature for that role.
+    become_(&sandbox, "bob-qa");
+    let refused = bob
+        .session
+        .preview_signature(SignatureDraft {
+            change_request: cr(43),
+            meaning: Meaning::Approval,
+            reason: "UT-9 passed".into(),
+            role: "qa".into(),
+            use_security_key: false,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused.code,
+        ErrorCode::SigningSecurityKeyRequired,
+        "{refused:?}"
+    );
+}

@@ -20,7 +20,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub use faults::{Fault, FaultRule};
-pub use seed::refresh_policy;
+pub use seed::{refresh_policy, sync_base_objects};
 pub use store::{
     object_id, Artifact, Commit, CommitStatus, FileChange, GitObject, GitStore, PullRequest, Repo,
     RosterKey, Store, WorkflowRun, SANDBOX_TOKEN,
