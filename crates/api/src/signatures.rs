@@ -487,6 +487,20 @@ impl Signatures {
         )
         .await?;
         let cr = &gathered.detail;
+        if let Ok(policy) = &gathered.policy {
+            if policy.requires_security_key(&draft.role)
+                && !stored.enrolment.security_keys.is_empty()
+                && !draft.use_security_key
+            {
+                return Err(ApiError::new(
+                    ErrorCode::SigningSecurityKeyRequired,
+                    format!(
+                        "the policy requires your registered security key to sign as {}: sign with it",
+                        draft.role
+                    ),
+                ));
+            }
+        }
         // Rules cannot see what the forge did not deliver: no signature over it.
         if !cr.missing.is_empty() {
             return Err(ApiError::new(

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, FixedOffset};
 use countersign_signing::dsse::Envelope;
-use countersign_signing::statement::Statement;
+use countersign_signing::statement::{AuthMethod, Statement};
 use countersign_signing::verify::{forge_anchored_time, verify_envelope, Expectations, Finding};
 use countersign_signing::{EvidenceFile, Meaning};
 
@@ -186,6 +186,8 @@ fn is_refusal(f: &Finding) -> bool {
 
 struct Candidate {
     state: SignatureState,
+    /// The roster registers a security key with the signing key.
+    roster_has_security_key: bool,
     /// Signed with a key the roster does not hold: it may not pin the risk class.
     unknown_key: bool,
     statement: Option<Statement>,
@@ -264,11 +266,10 @@ pub fn evaluate(policy: &Policy, change: &Change, records: &[Envelope]) -> Evalu
             };
             // Every rendering names the signer as the roster does; a record
             // whose own name differs is invalid (the verifier says so).
-            let roster_name = keys
-                .iter()
-                .find(|k| k.public_key.key_id() == report.key_id)
-                .map(|k| k.printed_name.clone());
+            let roster_key = keys.iter().find(|k| k.public_key.key_id() == report.key_id);
+            let roster_name = roster_key.map(|k| k.printed_name.clone());
             Candidate {
+                roster_has_security_key: roster_key.is_some_and(|k| !k.security_keys.is_empty()),
                 unknown_key: report
                     .findings
                     .iter()
@@ -398,6 +399,16 @@ pub fn evaluate(policy: &Policy, change: &Change, records: &[Envelope]) -> Evalu
         if !policy.is_member(&p.signer.role, &p.signer.forge.host, user) {
             c.state.standing = Standing::Refused(format!(
                 "{name} is not a member of {:?} in the policy at the base commit",
+                p.signer.role
+            ));
+            continue;
+        }
+        if c.roster_has_security_key
+            && policy.requires_security_key(&p.signer.role)
+            && !matches!(p.authentication, AuthMethod::Fido2 { .. })
+        {
+            c.state.standing = Standing::Refused(format!(
+                "{name} has a registered security key, which the policy requires for {:?}; this record was signed with the password alone",
                 p.signer.role
             ));
             continue;

@@ -71,6 +71,8 @@ pub struct Role {
     pub name: String,
     pub description: String,
     pub members: Vec<Member>,
+    /// Members with a registered security key must sign this role with it.
+    pub require_security_key: bool,
 }
 
 /// A person, by forge identity; the numeric user id is what counts.
@@ -159,6 +161,8 @@ pub struct SessionSettings {
     pub idle_timeout_minutes: u32,
     pub max_failures: u32,
     pub lockout_minutes: u32,
+    /// Members with a registered security key must sign every role with it.
+    pub require_security_key: bool,
 }
 
 impl Default for SessionSettings {
@@ -167,6 +171,7 @@ impl Default for SessionSettings {
             idle_timeout_minutes: 15,
             max_failures: 3,
             lockout_minutes: 15,
+            require_security_key: false,
         }
     }
 }
@@ -260,6 +265,11 @@ impl Policy {
             Some((_, globs)) => globs.is_match(branch),
             None => branch == default_branch,
         }
+    }
+
+    /// Whether a member who has a registered security key must sign `role` with it.
+    pub fn requires_security_key(&self, role: &str) -> bool {
+        self.session.require_security_key || self.role(role).is_some_and(|r| r.require_security_key)
     }
 
     /// Whether a contributor nobody can name blocks a change of `class`.

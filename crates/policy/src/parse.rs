@@ -89,6 +89,8 @@ struct RawSession {
     idle_timeout_minutes: Spanned<u32>,
     max_failures: Spanned<u32>,
     lockout_minutes: Spanned<u32>,
+    #[serde(default)]
+    require_security_key: bool,
 }
 
 #[derive(Deserialize)]
@@ -97,6 +99,8 @@ struct RawRole {
     name: Spanned<String>,
     #[serde(default)]
     description: String,
+    #[serde(default)]
+    require_security_key: bool,
     #[serde(default)]
     members: Vec<RawMember>,
 }
@@ -361,6 +365,7 @@ pub fn parse(text: &str) -> Result<Policy, PolicyError> {
             name,
             description: r.description,
             members,
+            require_security_key: r.require_security_key,
         });
     }
 
@@ -519,6 +524,7 @@ pub fn parse(text: &str) -> Result<Policy, PolicyError> {
                 idle_timeout_minutes: s.idle_timeout_minutes.into_inner(),
                 max_failures: s.max_failures.into_inner(),
                 lockout_minutes: s.lockout_minutes.into_inner(),
+                require_security_key: s.require_security_key,
             }
         }
     };
