@@ -128,9 +128,15 @@ impl Session {
                 repos,
             } => (api_base, token, repos, false, None),
         };
+        let data_dir = local
+            .ledger
+            .parent()
+            .map(PathBuf::from)
+            .unwrap_or_else(default_data_dir);
         let mut config = GitHubConfig::new(api_base.clone());
         config.token = token;
         config.repos = repos;
+        config.disk_cache = http_cache(&local.keychain, &data_dir);
         // The client is the same one that talks to github.com: the sandbox gets no shortcut.
         let forge = GitHubForge::new(config)?;
         let info = AppInfo {
@@ -144,11 +150,6 @@ impl Session {
             sandbox,
         };
         tracing::info!(forge = %info.forge_url, sandbox, "session started");
-        let data_dir = local
-            .ledger
-            .parent()
-            .map(PathBuf::from)
-            .unwrap_or_else(default_data_dir);
         let signatures = Signatures::new(local.keychain.clone(), local.ledger.clone());
         #[cfg(feature = "usb")]
         signatures.set_security_key_device(Arc::new(crate::security_key_usb::UsbSecurityKey));
@@ -644,4 +645,37 @@ impl Session {
             errors: r.errors,
         })
     }
+}
+
+/// The keychain entry holding the key that vouches for the HTTP cache on disk.
+const HTTP_CACHE_KEY: &str = "http-cache-key";
+
+/// The conditional-request cache in `dir`, its entries authenticated with a
+/// key from the keychain; none (memory only) when there is no keychain.
+fn http_cache(
+    keychain: &crate::signatures::KeychainSource,
+    dir: &std::path::Path,
+) -> Option<countersign_forge::github::DiskCache> {
+    use crate::signatures::KeychainSource;
+    let store: Arc<dyn countersign_keychain::SecretStore> = match keychain {
+        KeychainSource::Given(store) => store.clone(),
+        KeychainSource::Os => Arc::new(countersign_keychain::OsKeychain::open().ok()?),
+    };
+    let key = match store.get(HTTP_CACHE_KEY) {
+        Ok(Some(key)) if key.expose().len() == 32 => key,
+        Ok(_) => {
+            let mut fresh = vec![0u8; 32];
+            getrandom::fill(&mut fresh).ok()?;
+            store.set(HTTP_CACHE_KEY, &fresh).ok()?;
+            Secret::new(fresh)
+        }
+        Err(e) => {
+            tracing::info!(error = %e, "no keychain for the HTTP cache key: caching in memory only");
+            return None;
+        }
+    };
+    Some(countersign_forge::github::DiskCache {
+        path: dir.join("http-cache.json"),
+        key,
+    })
 }

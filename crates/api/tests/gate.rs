@@ -1014,3 +1014,51 @@ async fn a_member_with_a_security_key_must_use_it_when_the_policy_says_so() {
         "{refused:?}"
     );
 }
+
+/// A gate (or queue) run on the same machine reuses the answers kept on disk
+/// by the last run, revalidated with ETags; an entry planted in that file is
+/// not believed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_gate_run_is_answered_by_304s_and_a_planted_cache_entry_is_dropped() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let dir = std::env::temp_dir().join(format!("countersign-http-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let keychain = Arc::new(MemoryStore::default());
+    let run = || async {
+        let local = LocalStores {
+            keychain: KeychainSource::Given(keychain.clone()),
+            ledger: dir.join("ledger.sqlite"),
+        };
+        let target = ForgeTarget::Sandbox {
+            api_base: Url::parse(&sandbox.api_base()).unwrap(),
+        };
+        let session = Session::start_with(target, local).await.unwrap();
+        let before = sandbox.store().read().unwrap().not_modified;
+        let report = session.gate(cr(44)).await.unwrap();
+        drop(session);
+        let after = sandbox.store().read().unwrap().not_modified;
+        (report, after - before)
+    };
+    let (first, revalidated) = run().await;
+    assert_eq!(revalidated, 0, "nothing cached yet");
+    assert!(dir.join("http-cache.json").exists());
+    let (second, revalidated) = run().await;
+    assert!(revalidated >= 5, "{revalidated} answers were 304s");
+    assert_eq!(first.review.status_line, second.review.status_line);
+
+    // Someone with the file but not the keychain rewrites what was cached.
+    let path = dir.join("http-cache.json");
+    let mut entries: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    for e in &mut entries {
+        let body = b64.decode(e["body"].as_str().unwrap()).unwrap();
+        let planted = String::from_utf8_lossy(&body).replace("Document", "Approved:") + " ";
+        e["body"] = b64.encode(planted).into();
+    }
+    std::fs::write(&path, serde_json::to_vec(&entries).unwrap()).unwrap();
+    let (third, revalidated) = run().await;
+    assert_eq!(revalidated, 0, "planted entries are not used");
+    assert_eq!(third.review.status_line, first.review.status_line);
+}

@@ -2,6 +2,8 @@
 
 mod client;
 pub mod device_flow;
+mod disk_cache;
 mod wire;
 
 pub use client::{GitHubConfig, GitHubForge};
+pub use disk_cache::DiskCache;

@@ -19,6 +19,8 @@ use crate::{
 
 const JSON: &str = "application/vnd.github+json";
 const DIFF: &str = "application/vnd.github.diff";
+/// Every media type a cached answer may have been asked for.
+pub(super) const ACCEPTS: [&str; 2] = [JSON, DIFF];
 const API_VERSION: &str = "2022-11-28";
 /// GitHub's own ceiling; also what keeps a hostile server from streaming forever.
 const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
@@ -36,6 +38,8 @@ pub struct GitHubConfig {
     pub repos: Vec<RepoId>,
     pub timeout: Duration,
     pub max_concurrency: usize,
+    /// Keep conditional-request answers on disk between runs.
+    pub disk_cache: Option<super::DiskCache>,
 }
 
 impl GitHubConfig {
@@ -46,14 +50,15 @@ impl GitHubConfig {
             repos: Vec::new(),
             timeout: Duration::from_secs(20),
             max_concurrency: 8,
+            disk_cache: None,
         }
     }
 }
 
-struct Cached {
-    etag: String,
-    body: Vec<u8>,
-    next: Option<Url>,
+pub(super) struct Cached {
+    pub(super) etag: String,
+    pub(super) body: Vec<u8>,
+    pub(super) next: Option<Url>,
 }
 
 pub struct GitHubForge {
@@ -65,6 +70,7 @@ pub struct GitHubForge {
     slots: Semaphore,
     // Keyed by URL and media type: a 304 re-uses the stored body and costs no rate limit.
     cache: Mutex<HashMap<(String, &'static str), Cached>>,
+    disk_cache: Option<super::DiskCache>,
     clock: Mutex<Option<ForgeClock>>,
 }
 
@@ -103,6 +109,11 @@ impl GitHubForge {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| ForgeError::InvalidInput(format!("HTTP client: {e}")))?;
+        let cached = config
+            .disk_cache
+            .as_ref()
+            .map(|c| super::disk_cache::load(c, &api_base))
+            .unwrap_or_default();
         Ok(Self {
             api_base,
             host,
@@ -110,9 +121,20 @@ impl GitHubForge {
             repos: config.repos,
             http,
             slots: Semaphore::new(config.max_concurrency.max(1)),
-            cache: Mutex::new(HashMap::new()),
+            cache: Mutex::new(cached),
+            disk_cache: config.disk_cache,
             clock: Mutex::new(None),
         })
+    }
+
+    /// Write the conditional-request cache to disk, when one is configured.
+    pub fn persist_cache(&self) {
+        if let Some(disk) = &self.disk_cache {
+            let entries = self.cache.lock().unwrap();
+            if let Err(e) = super::disk_cache::save(disk, &entries) {
+                tracing::warn!(error = %e, path = %disk.path.display(), "cannot write the HTTP cache");
+            }
+        }
     }
 
     fn url(&self, path: &str) -> Url {
@@ -1031,6 +1053,12 @@ fn network(endpoint: &str, e: &reqwest::Error) -> ForgeError {
     ForgeError::Network {
         endpoint: endpoint.to_owned(),
         detail,
+    }
+}
+
+impl Drop for GitHubForge {
+    fn drop(&mut self) {
+        self.persist_cache();
     }
 }
 
