@@ -238,6 +238,10 @@ pub struct ChangeRequestDetail {
     /// How many commits the forge counts in the change (its list may hold fewer).
     #[serde(default)]
     pub commits: u32,
+    /// The forge's numeric id of the repository, when it says.
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub repo_id: Option<u64>,
 }
 
 /// The policy at the base commit, as found.

@@ -111,6 +111,7 @@ pub async fn open(
         additions: clamp(cr.additions),
         deletions: clamp(cr.deletions),
         commits: clamp(cr.commits),
+        repo_id: cr.repo_id,
     })
 }
 

@@ -351,6 +351,7 @@ pub fn change_of(g: &Gathered, forge_host: &str) -> Change {
     Change {
         change_request: countersign_signing::statement::ChangeRequestRef {
             forge: forge_host.to_owned(),
+            repo_id: g.detail.repo_id,
             repo: g.detail.item.repo.clone(),
             number: u64::from(g.detail.item.number),
             base_ref: Some(g.detail.base_ref.clone()),

@@ -539,6 +539,7 @@ impl Signatures {
                 }),
             change_request: SignedChange {
                 forge: forge.host().to_owned(),
+                repo_id: cr.repo_id,
                 repo: cr.item.repo.clone(),
                 number: u64::from(cr.item.number),
                 base_ref: Some(cr.base_ref.clone()),

@@ -769,3 +769,21 @@ async fn a_required_check_counts_only_from_the_app_the_policy_names() {
     let g = gate(&sandbox, 44).await;
     assert!(!g.approved, "{:?}", g.review);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_of_a_deleted_repository_do_not_count_for_one_created_again_under_its_name() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    approved_42(&sandbox).await;
+    // The repository is deleted and created again under the same name (a
+    // new id), with the old refs, comments and pull request pushed back.
+    edit_repo(&sandbox, |repo| repo.id = 700_999);
+    let g = gate(&sandbox, 42).await;
+    assert!(!g.approved);
+    for s in &g.review.signatures {
+        assert_eq!(s.standing, Standing::Invalid, "{s:?}");
+        assert!(
+            s.why.as_deref().unwrap().contains("repository id 700001"),
+            "{s:?}"
+        );
+    }
+}

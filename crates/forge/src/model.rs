@@ -80,6 +80,8 @@ pub struct ChangeRequest {
     pub summary: ChangeRequestSummary,
     pub body: String,
     pub web_url: String,
+    /// The forge's numeric id of the repository, when it says.
+    pub repo_id: Option<u64>,
     pub commits: u64,
     pub changed_files: u64,
     pub additions: u64,

@@ -52,6 +52,7 @@ fn main() {
         forge_clock: None,
         change_request: ChangeRequestRef {
             forge: "github.com".into(),
+            repo_id: None,
             repo: "acme-medical/infusion-pump-firmware".into(),
             number: 42,
             base_ref: Some("main".into()),

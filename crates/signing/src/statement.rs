@@ -114,6 +114,11 @@ pub struct Signer {
 #[serde(deny_unknown_fields)]
 pub struct ChangeRequestRef {
     pub forge: String,
+    /// The forge's numeric id of the repository: a repository deleted and
+    /// created again under the same name is another one. Records made before
+    /// it was signed lack it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repo_id: Option<u64>,
     pub repo: String,
     pub number: u64,
     /// The branch the change targets. Records made before it was signed

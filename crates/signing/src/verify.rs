@@ -431,6 +431,16 @@ fn check_change_request(
             this_is: expected.name_beside(signed),
         });
     }
+    // Same name, another repository (deleted and created again): when both
+    // sides know the id, it must agree.
+    if let (Some(a), Some(b)) = (signed.repo_id, expected.repo_id) {
+        if a != b {
+            return Some(Finding::WrongChangeRequest {
+                signed_for: format!("{} (repository id {a})", signed.name_beside(expected)),
+                this_is: format!("{} (repository id {b})", expected.name_beside(signed)),
+            });
+        }
+    }
     let base = |c: &crate::statement::ChangeRequestRef, with_ref: bool| match &c.base_ref {
         Some(r) if with_ref => format!("{r} at {}", c.base_sha),
         _ => c.base_sha.clone(),

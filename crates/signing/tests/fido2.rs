@@ -59,6 +59,7 @@ fn request(key: &SignerKey, sk: &SecurityKey, reason: &str, minute: i64) -> Appr
         forge_clock: None,
         change_request: ChangeRequestRef {
             forge: "github.com".into(),
+            repo_id: None,
             repo: "acme-medical/infusion-pump-firmware".into(),
             number: 42,
             base_ref: Some("main".into()),

@@ -46,6 +46,7 @@ fn draft(key: &PublicKey) -> ApprovalDraft {
         forge_clock: None,
         change_request: ChangeRequestRef {
             forge: "github.com".into(),
+            repo_id: None,
             repo: "acme-medical/infusion-pump-firmware".into(),
             number: 42,
             base_ref: Some("main".into()),
@@ -237,6 +238,7 @@ fn a_record_cannot_be_moved_to_another_change_request_base_commit_diff_or_eviden
             Expectations {
                 change_request: Some(ChangeRequestRef {
                     forge: "ghe.example".into(),
+                    repo_id: None,
                     ..this()
                 }),
                 ..expect_all()

@@ -74,7 +74,11 @@ offline: boolean, additions: number, deletions: number,
 /**
  * How many commits the forge counts in the change (its list may hold fewer).
  */
-commits: number, };
+commits: number, 
+/**
+ * The forge's numeric id of the repository, when it says.
+ */
+repo_id: number | null, };
 
 export type ChangeRequestRef = { repo: string, number: number, };
 

@@ -36,6 +36,13 @@ pub(super) struct GitRef {
     #[serde(rename = "ref")]
     name: String,
     sha: String,
+    #[serde(default)]
+    repo: Option<RepoRef>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct RepoRef {
+    id: u64,
 }
 
 #[derive(Deserialize)]
@@ -75,6 +82,7 @@ impl Pull {
             summary,
             body: rest.body.unwrap_or_default(),
             web_url: rest.html_url,
+            repo_id: rest.repo_id,
             commits: rest.commits.unwrap_or(0),
             changed_files: rest.changed_files.unwrap_or(0),
             additions: rest.additions.unwrap_or(0),
@@ -83,6 +91,7 @@ impl Pull {
     }
 
     fn split(self, repo: &RepoId) -> (ChangeRequestSummary, PullRest) {
+        let repo_id = self.base.repo.as_ref().map(|r| r.id);
         let summary = ChangeRequestSummary {
             repo: repo.clone(),
             number: self.number,
@@ -97,6 +106,7 @@ impl Pull {
             updated_at: self.updated_at,
         };
         let rest = PullRest {
+            repo_id,
             body: self.body,
             html_url: self.html_url,
             commits: self.commits,
@@ -109,6 +119,7 @@ impl Pull {
 }
 
 struct PullRest {
+    repo_id: Option<u64>,
     body: Option<String>,
     html_url: String,
     commits: Option<u64>,
