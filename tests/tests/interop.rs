@@ -58,6 +58,7 @@ fn our_envelope() -> Envelope {
         forge_clock: None,
         change_request: ChangeRequestRef {
             forge: "github.com".into(),
+            repo_id: None,
             repo: "acme-medical/infusion-pump-firmware".into(),
             number: 42,
             base_ref: Some("main".into()),
