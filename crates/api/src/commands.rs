@@ -39,7 +39,7 @@ macro_rules! for_each_command {
             add_signer($crate::contract::AddSigner) => $crate::contract::PolicyCheck;
             propose_policy($crate::contract::ProposePolicy) => $crate::contract::ProposedPolicy;
             settings => $crate::contract::SettingsView;
-            save_settings($crate::settings::ForgeSettings) => $crate::contract::SettingsView [reconnects];
+            save_settings($crate::contract::ForgeSettings) => $crate::contract::SettingsView [reconnects];
             store_token($crate::contract::TokenRequest) => $crate::contract::Person;
             start_device_flow($crate::contract::DeviceFlowRequest) => $crate::contract::DeviceStart;
             poll_device_flow => $crate::contract::DevicePoll;

@@ -465,7 +465,7 @@ pub struct ProposedPolicy {
 /// What the settings screen shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct SettingsView {
-    pub settings: crate::settings::ForgeSettings,
+    pub settings: ForgeSettings,
     /// A token for `api_url` is in the OS keychain (never shown).
     pub token_stored: bool,
     /// The forge this window is connected to now.
@@ -572,7 +572,7 @@ pub fn typescript() -> String {
             CheckState::decl(&cfg),
             DevicePollState::decl(&cfg),
             OutboxState::decl(&cfg),
-            crate::settings::ForgeKind::decl(&cfg),
+            ForgeKind::decl(&cfg),
             Person::decl(&cfg),
             QueueItem::decl(&cfg),
             RepoProblem::decl(&cfg),
@@ -593,7 +593,7 @@ pub fn typescript() -> String {
             EvidenceCheckView::decl(&cfg),
             PolicyProblem::decl(&cfg),
             ForgeReviewView::decl(&cfg),
-            crate::settings::ForgeSettings::decl(&cfg),
+            ForgeSettings::decl(&cfg),
             RosterMember::decl(&cfg),
             RosterRole::decl(&cfg),
             PolicyCheck::decl(&cfg),
@@ -812,4 +812,44 @@ pub struct PushOutcome {
     pub pushed: u32,
     pub failed: u32,
     pub errors: Vec<String>,
+}
+
+pub const GITHUB_API: &str = "https://api.github.com/";
+pub const GITHUB_WEB: &str = "https://github.com/";
+
+/// The kinds of forge the app can work with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ForgeKind {
+    /// The built-in demo forge.
+    Sandbox,
+    /// github.com or GitHub Enterprise Server.
+    #[serde(rename = "github")]
+    GitHub,
+}
+
+/// Which forge, where, and which repositories to watch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ForgeSettings {
+    pub kind: ForgeKind,
+    /// REST root, e.g. `https://api.github.com/` or `https://ghe.example/api/v3/`.
+    pub api_url: String,
+    /// Web root, for the OAuth device flow: `https://github.com/` or `https://ghe.example/`.
+    pub web_url: String,
+    /// The OAuth app's client id for the device flow (public; no secret is needed).
+    pub oauth_client_id: String,
+    /// `owner/name` to watch; empty: the account's most recently pushed repositories.
+    pub repos: Vec<String>,
+}
+
+impl Default for ForgeSettings {
+    fn default() -> Self {
+        Self {
+            kind: ForgeKind::Sandbox,
+            api_url: GITHUB_API.into(),
+            web_url: GITHUB_WEB.into(),
+            oauth_client_id: String::new(),
+            repos: Vec::new(),
+        }
+    }
 }

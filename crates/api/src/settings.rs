@@ -5,52 +5,13 @@
 use std::path::{Path, PathBuf};
 
 use countersign_keychain::SecretStore;
-use serde::{Deserialize, Serialize};
-use ts_rs::TS;
 use url::Url;
 
 use crate::ErrorCode;
 use crate::{ApiError, ForgeTarget};
 
-pub const GITHUB_API: &str = "https://api.github.com/";
-pub const GITHUB_WEB: &str = "https://github.com/";
-
-/// The kinds of forge the app can work with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum ForgeKind {
-    /// The built-in demo forge.
-    Sandbox,
-    /// github.com or GitHub Enterprise Server.
-    #[serde(rename = "github")]
-    GitHub,
-}
-
-/// Which forge, where, and which repositories to watch.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct ForgeSettings {
-    pub kind: ForgeKind,
-    /// REST root, e.g. `https://api.github.com/` or `https://ghe.example/api/v3/`.
-    pub api_url: String,
-    /// Web root, for the OAuth device flow: `https://github.com/` or `https://ghe.example/`.
-    pub web_url: String,
-    /// The OAuth app's client id for the device flow (public; no secret is needed).
-    pub oauth_client_id: String,
-    /// `owner/name` to watch; empty: the account's most recently pushed repositories.
-    pub repos: Vec<String>,
-}
-
-impl Default for ForgeSettings {
-    fn default() -> Self {
-        Self {
-            kind: ForgeKind::Sandbox,
-            api_url: GITHUB_API.into(),
-            web_url: GITHUB_WEB.into(),
-            oauth_client_id: String::new(),
-            repos: Vec::new(),
-        }
-    }
-}
+// The settings are part of the IPC contract; they are declared there.
+pub use crate::contract::{ForgeKind, ForgeSettings, GITHUB_API, GITHUB_WEB};
 
 pub fn path_in(data_dir: &Path) -> PathBuf {
     data_dir.join("settings.json")
