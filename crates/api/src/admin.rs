@@ -12,8 +12,8 @@ use crate::contract::{
     AddSigner, PolicyCheck, PolicyDraft, PolicyProblem, ProposePolicy, ProposedPolicy,
     RosterMember, RosterRole,
 };
-use crate::review::POLICY_PATH;
 use crate::signatures::Signatures;
+use crate::snapshot::POLICY_PATH;
 use crate::verification::sha256_hex;
 use crate::ApiError;
 use crate::ErrorCode;

@@ -14,6 +14,7 @@ mod offline;
 pub mod os_session;
 pub mod push;
 mod queue;
+pub mod records_on_forge;
 pub mod review;
 pub mod security_key;
 #[cfg(feature = "software-key")]
@@ -23,6 +24,7 @@ pub mod security_key_usb;
 mod session;
 pub mod settings;
 pub mod signatures;
+pub mod snapshot;
 pub mod sync;
 pub mod verification;
 mod whole_diff;

@@ -18,13 +18,12 @@ use countersign_signing::verify::Bundle;
 use serde::Serialize;
 
 use crate::contract::ChangeRequestRef;
+use crate::records_on_forge::{self, RECORDS_FILE};
 use crate::signatures::Signatures;
 use crate::ErrorCode;
-use crate::{review, ApiError};
+use crate::{review, snapshot, ApiError};
 
-/// Marks our comment; only a comment by the signer's own account that carries
-/// it is ever updated.
-pub const COMMENT_MARKER: &str = "<!-- countersign:records v1 -->";
+pub use crate::records_on_forge::COMMENT_MARKER;
 /// The status context branch protection can require.
 pub const STATUS_CONTEXT: &str = "countersign/approval";
 
@@ -143,7 +142,7 @@ async fn push_one(
             "no readable records for this change request",
         ));
     }
-    let gathered = review::gather(
+    let gathered = snapshot::gather(
         forge,
         ChangeRequestRef {
             repo: repo_name.to_owned(),
@@ -151,13 +150,13 @@ async fn push_one(
         },
     )
     .await?;
-    let (remote, _) = review::forge_records(forge, &repo, number).await?;
+    let (remote, _) = records_on_forge::forge_records(forge, &repo, number).await?;
     // Other signers' records (from their devices) stay; ours join them.
-    let all = review::merge([remote, signed.to_vec()]);
+    let all = records_on_forge::merge([remote, signed.to_vec()]);
 
     store_in_ref(forge, &repo, number, &all).await?;
 
-    let evaluation = review::evaluate_change(&gathered, forge.host(), &all);
+    let evaluation = snapshot::evaluate_change(&gathered, forge.host(), &all);
     let (state, line) = match &evaluation {
         Err(why) => (StatusState::Failure, review::blocked_line(why)),
         Ok(e) => (
@@ -223,18 +222,16 @@ async fn store_in_ref(
     number: u64,
     envelopes: &[Envelope],
 ) -> Result<(), ApiError> {
-    let name = review::records_ref(number);
+    let name = records_on_forge::records_ref(number);
     let bytes = serde_json::to_vec_pretty(&Bundle::new(envelopes.to_vec()))
         .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
-    let current = forge
-        .read_ref_file(repo, &name, review::RECORDS_FILE)
-        .await?;
+    let current = forge.read_ref_file(repo, &name, RECORDS_FILE).await?;
     if current.as_ref().map(|(_, b)| b) == Some(&bytes) {
         return Ok(());
     }
     let message = format!("Countersign records for #{number}");
     match forge
-        .write_ref_file(repo, &name, review::RECORDS_FILE, &bytes, &message)
+        .write_ref_file(repo, &name, RECORDS_FILE, &bytes, &message)
         .await
     {
         Ok(_) => Ok(()),

@@ -279,10 +279,11 @@ impl Session {
         let key = format!("{}#{}", request.repo, request.number);
         let number = u64::from(request.number);
         let repo_name = request.repo.clone();
-        let gathered = crate::review::gather(self.forge.as_ref(), request).await?;
+        let gathered = crate::snapshot::gather(self.forge.as_ref(), request).await?;
         self.note_policy_seen(&repo_name, &gathered)?;
         let (remote, _) =
-            crate::review::forge_records(self.forge.as_ref(), &gathered.repo, number).await?;
+            crate::records_on_forge::forge_records(self.forge.as_ref(), &gathered.repo, number)
+                .await?;
         let local = self.signatures.with_ledger(|l| {
             Ok(l.records()?
                 .into_iter()
@@ -290,7 +291,7 @@ impl Session {
                 .filter_map(|r| serde_json::from_slice(&r.envelope).ok())
                 .collect::<Vec<_>>())
         })?;
-        let records = crate::review::merge([remote, local]);
+        let records = crate::records_on_forge::merge([remote, local]);
         let me = self.forge.current_user().await.ok().map(|u| u.id);
         let review = crate::review::view(&gathered, self.forge.host(), me, &records);
         self.offline
@@ -311,7 +312,7 @@ impl Session {
     fn note_policy_seen(
         &self,
         repo: &str,
-        gathered: &crate::review::Gathered,
+        gathered: &crate::snapshot::Gathered,
     ) -> Result<(), ApiError> {
         let Some(digest) = gathered.policy_digest.clone() else {
             return Ok(());
@@ -392,9 +393,10 @@ impl Session {
     /// the comment when the ref is missing), never this device's ledger.
     pub async fn gate(&self, request: ChangeRequestRef) -> Result<GateReport, ApiError> {
         let number = u64::from(request.number);
-        let gathered = crate::review::gather(self.forge.as_ref(), request).await?;
+        let gathered = crate::snapshot::gather(self.forge.as_ref(), request).await?;
         let (records, source) =
-            crate::review::forge_records(self.forge.as_ref(), &gathered.repo, number).await?;
+            crate::records_on_forge::forge_records(self.forge.as_ref(), &gathered.repo, number)
+                .await?;
         let review = crate::review::view(&gathered, self.forge.host(), None, &records);
         Ok(GateReport {
             approved: review.verdict == Verdict::Approved,

@@ -478,7 +478,7 @@ impl Signatures {
                 "enrol this device before signing (Settings → Signature)",
             )
         })?;
-        let gathered = crate::review::gather(
+        let gathered = crate::snapshot::gather(
             forge,
             ChangeRequestRef {
                 repo: draft.change_request.repo.clone(),
@@ -514,7 +514,7 @@ impl Signatures {
         // What the rules were evaluated on: the class the change's paths and
         // labels give it, and the labels the policy reads.
         let (risk_class, labels) =
-            match crate::review::evaluate_change(&gathered, forge.host(), &[]) {
+            match crate::snapshot::evaluate_change(&gathered, forge.host(), &[]) {
                 Ok(e) => (Some(e.class_of_change.to_string()), Some(e.labels_read)),
                 Err(_) => (None, None),
             };

@@ -1,0 +1,312 @@
+//! One snapshot of a change request: everything a signature covers or the
+//! policy asks about — the change and its whole diff, the policy at the base
+//! (restricted by the protected branch's tip), the risk assessment, the
+//! evidence (checks, CI artifacts), the commits' people — read once from the
+//! forge and judged by sign, push, the review and the gate alike.
+
+use countersign_evidence::{Limits, Overview};
+use countersign_forge::{Check, CheckSource, CheckState, CommitInfo, Forge, ForgeReview, RepoId};
+use countersign_policy::evaluate::{
+    CheckFact, CheckState as PolicyCheck, EvidenceFacts, TestTotals,
+};
+use countersign_policy::risk::{find_assessment, AssessmentError, FoundAssessment};
+use countersign_policy::{evaluate, Change, Evaluation, Policy};
+use countersign_signing::dsse::Envelope;
+use countersign_signing::EvidenceFile;
+
+use crate::contract::{ChangeRequestDetail, ChangeRequestRef};
+use crate::verification::sha256_hex;
+use crate::ErrorCode;
+use crate::{queue, ApiError};
+
+pub const POLICY_PATH: &str = ".countersign/policy.toml";
+/// CI artifacts above this are refused before download.
+const MAX_ARTIFACT_BYTES: u64 = 256 * 1024 * 1024;
+
+/// What was read from the forge for one change request.
+pub struct Gathered {
+    pub detail: ChangeRequestDetail,
+    pub repo: RepoId,
+    pub policy_digest: Option<String>,
+    pub policy: Result<Policy, String>,
+    pub assessment: Result<Option<FoundAssessment>, AssessmentError>,
+    pub evidence: Vec<countersign_evidence::EvidenceFile>,
+    pub evidence_problems: Vec<String>,
+    /// CI artifacts that do not count, and why.
+    pub evidence_ignored: Vec<String>,
+    pub checks: Vec<Check>,
+    pub commits: Vec<CommitInfo>,
+    pub reviews: Vec<ForgeReview>,
+}
+
+impl Gathered {
+    /// The evidence digests a signature made now must cover.
+    pub fn evidence_digests(&self) -> Vec<EvidenceFile> {
+        self.evidence
+            .iter()
+            .map(|e| EvidenceFile {
+                name: e.name.clone(),
+                sha256: e.sha256.clone(),
+            })
+            .collect()
+    }
+
+    pub fn diff_sha256(&self) -> String {
+        sha256_hex(self.detail.diff.as_bytes())
+    }
+}
+
+/// Read the change request, its base policy, assessment, evidence and commits.
+pub async fn gather(forge: &dyn Forge, request: ChangeRequestRef) -> Result<Gathered, ApiError> {
+    let repo: RepoId = request.repo.parse()?;
+    let number = u64::from(request.number);
+    let detail = queue::open(forge, request).await?;
+    let head = detail.item.head_sha.clone();
+    let (policy_bytes, tip_policy_bytes, default_branch, checks, commits, artifacts, reviews) = tokio::try_join!(
+        forge.file_at(&repo, POLICY_PATH, &detail.base_sha),
+        forge.file_at(&repo, POLICY_PATH, &detail.base_ref),
+        forge.default_branch(&repo),
+        forge.checks(&repo, &head),
+        forge.commits(&repo, number),
+        forge.artifacts(&repo, &head),
+        forge.reviews(&repo, number),
+    )?;
+    let (policy_digest, policy) = match policy_bytes {
+        None => (
+            None,
+            Err(format!(
+                "{POLICY_PATH} does not exist at the base commit {}",
+                short(&detail.base_sha)
+            )),
+        ),
+        Some(bytes) => {
+            let digest = format!("sha256:{}", sha256_hex(&bytes));
+            let parsed = std::str::from_utf8(&bytes)
+                .map_err(|_| format!("{POLICY_PATH} is not UTF-8 text"))
+                .and_then(|text| countersign_policy::parse(text).map_err(|e| e.to_string()));
+            (Some(digest), parsed)
+        }
+    };
+    // What the protected branch has withdrawn since the base (revoked keys,
+    // people out of a role) applies to open changes too; if its tip cannot
+    // be read, that cannot be known, and the change is blocked.
+    let base_ref = &detail.base_ref;
+    let tip_policy_bytes_copy = tip_policy_bytes.clone();
+    let policy = policy.and_then(|mut policy| {
+        let bytes = tip_policy_bytes.ok_or_else(|| {
+            format!("{POLICY_PATH} does not exist at the tip of {base_ref}, so revocations made there cannot be known")
+        })?;
+        let tip = std::str::from_utf8(&bytes)
+            .map_err(|_| format!("{POLICY_PATH} at the tip of {base_ref} is not UTF-8 text"))
+            .and_then(|text| {
+                countersign_policy::parse(text)
+                    .map_err(|e| format!("at the tip of {base_ref}, {e}"))
+            })?;
+        policy.restrict_to_tip(&tip, base_ref);
+        Ok(policy)
+    });
+    // Which branches are protected is read from the default branch's tip,
+    // never from the base: anyone who can push a branch can write a policy
+    // on it, protecting itself.
+    let anchor = if *base_ref == default_branch {
+        tip_policy_bytes_copy
+    } else {
+        forge.file_at(&repo, POLICY_PATH, &default_branch).await?
+    };
+    let policy = policy.and_then(|policy| {
+        let protected = match anchor.as_deref().map(std::str::from_utf8) {
+            None => None,
+            Some(Ok(text)) => Some(countersign_policy::parse(text).map_err(|e| {
+                format!("at the tip of {default_branch}, {e}")
+            })?),
+            Some(Err(_)) => {
+                return Err(format!(
+                    "{POLICY_PATH} at the tip of {default_branch} is not UTF-8 text"
+                ))
+            }
+        }
+        .map_or_else(
+            || *base_ref == default_branch,
+            |p| p.protects(base_ref, &default_branch),
+        );
+        if protected {
+            Ok(policy)
+        } else {
+            Err(format!(
+                "{base_ref} is not a branch the policy protects ([gate] protected_branches on {default_branch})"
+            ))
+        }
+    });
+    let assessment = find_assessment(&detail.body);
+    let mut detail = detail;
+    // Separation of duties cannot be judged on commits the forge did not list.
+    if (commits.len() as u64) < u64::from(detail.commits) {
+        detail.missing.push(format!(
+            "the forge listed {} of the {} commits; the others' authors are not known",
+            commits.len(),
+            detail.commits
+        ));
+    }
+
+    let chosen = crate::ci_evidence::choose(
+        forge,
+        &repo,
+        &detail.base_sha,
+        &head,
+        policy.as_ref().ok(),
+        artifacts,
+    )
+    .await?;
+    let mut evidence = Vec::new();
+    let mut evidence_problems = Vec::new();
+    for artifact in chosen.counted {
+        let file_name = format!("{}.zip", artifact.name);
+        // Unique per download: two reviews at once (or two forges with the
+        // same artifact ids) must never share, and so clobber, a file.
+        static DOWNLOADS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = DOWNLOADS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dest = std::env::temp_dir().join(format!(
+            "countersign-{}-{n}-{}.zip",
+            std::process::id(),
+            artifact.id
+        ));
+        let downloaded = forge
+            .download_artifact(&repo, &artifact, &dest, MAX_ARTIFACT_BYTES)
+            .await;
+        let read = downloaded.map_err(ApiError::from).and_then(|_| {
+            std::fs::read(&dest).map_err(|e| {
+                ApiError::new(
+                    ErrorCode::Io,
+                    format!("cannot read {}: {e}", dest.display()),
+                )
+            })
+        });
+        let _ = std::fs::remove_file(&dest);
+        match read {
+            Err(e) => evidence_problems.push(format!("{file_name}: {}", e.message)),
+            Ok(bytes) => {
+                match countersign_evidence::read_artifact(&file_name, &bytes, &Limits::default()) {
+                    Ok(files) => evidence.extend(files),
+                    Err(e) => evidence_problems.push(e.to_string()),
+                }
+            }
+        }
+    }
+    evidence.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(Gathered {
+        detail,
+        repo,
+        policy_digest,
+        policy,
+        assessment,
+        evidence,
+        evidence_problems,
+        evidence_ignored: chosen.ignored,
+        checks,
+        commits,
+        reviews,
+    })
+}
+
+fn short(sha: &str) -> &str {
+    &sha[..sha.len().min(12)]
+}
+
+fn facts(g: &Gathered) -> EvidenceFacts {
+    let checks = g
+        .checks
+        .iter()
+        .map(|c| CheckFact {
+            name: c.name.clone(),
+            app: match &c.source {
+                CheckSource::CheckRun { app } => app.clone(),
+                CheckSource::Status => None,
+            },
+            is_status: c.source == CheckSource::Status,
+            state: match c.state {
+                CheckState::Success => PolicyCheck::Success,
+                CheckState::Pending => PolicyCheck::Pending,
+                CheckState::Failure | CheckState::Neutral => PolicyCheck::Failure,
+            },
+        })
+        .collect();
+    let overview = Overview::of(g.evidence.iter().map(|e| &e.summary));
+    EvidenceFacts {
+        checks,
+        junit: overview.tests.map(|t| TestTotals {
+            passed: t.passed,
+            failed: t.failed + t.errored,
+            skipped: t.skipped,
+            failing: t.failing,
+        }),
+        coverage_percent: overview.coverage.and_then(|c| c.percent()),
+    }
+}
+
+/// The change as the policy sees it.
+pub fn change_of(g: &Gathered, forge_host: &str) -> Change {
+    use countersign_policy::{Contributor, Part};
+    let mut contributors = Vec::new();
+    for c in &g.commits {
+        let mut add = |user_id: Option<u64>, email: Option<&String>, part| {
+            contributors.push(Contributor {
+                user_id,
+                email: email.cloned(),
+                part,
+                commit: c.sha.clone(),
+            })
+        };
+        add(
+            c.author.as_ref().map(|u| u.id),
+            c.author_email.as_ref(),
+            Part::Author,
+        );
+        add(
+            c.committer.as_ref().map(|u| u.id),
+            c.committer_email.as_ref(),
+            Part::Committer,
+        );
+        for email in countersign_policy::contributors::co_authors(&c.message) {
+            add(None, Some(&email), Part::CoAuthor);
+        }
+    }
+    Change {
+        change_request: countersign_signing::statement::ChangeRequestRef {
+            forge: forge_host.to_owned(),
+            repo_id: g.detail.repo_id,
+            repo: g.detail.item.repo.clone(),
+            number: u64::from(g.detail.item.number),
+            base_ref: Some(g.detail.base_ref.clone()),
+            base_sha: g.detail.base_sha.clone(),
+            head_sha: g.detail.item.head_sha.clone(),
+        },
+        author_id: g.detail.item.author.id,
+        contributors,
+        // A rename or copy is judged by where the file was as well as where
+        // it went: moving dosing code out of its folder keeps its rules.
+        changed_paths: g
+            .detail
+            .files
+            .iter()
+            .flat_map(|f| std::iter::once(&f.path).chain(f.previous_path.as_ref()))
+            .cloned()
+            .collect(),
+        labels: g.detail.item.labels.clone(),
+        diff_sha256: g.diff_sha256(),
+        evidence_files: g.evidence_digests(),
+        evidence: facts(g),
+        evidence_problems: g.evidence_problems.clone(),
+        incomplete: g.detail.missing.clone(),
+        assessment: g.assessment.clone(),
+    }
+}
+
+/// Evaluate, or say why the policy cannot be applied.
+pub fn evaluate_change(
+    g: &Gathered,
+    forge_host: &str,
+    records: &[Envelope],
+) -> Result<Evaluation, String> {
+    let policy = g.policy.as_ref().map_err(Clone::clone)?;
+    Ok(evaluate(policy, &change_of(g, forge_host), records))
+}
