@@ -164,3 +164,88 @@ fn leaf_crates_depend_on_no_other_leaf_crate() {
     }
     assert_eq!(found, leaves.len(), "a leaf crate was renamed or removed");
 }
+
+/// The modules of `crates/api` each module names through `crate::`.
+fn api_module_imports() -> HashMap<String, HashSet<String>> {
+    let dir = workspace_root().join("crates/api/src");
+    let modules: HashSet<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.ok()?.file_name().into_string().ok()?;
+            name.strip_suffix(".rs").map(str::to_owned)
+        })
+        .collect();
+    let mut graph = HashMap::new();
+    for m in &modules {
+        let text = std::fs::read_to_string(dir.join(format!("{m}.rs"))).unwrap();
+        let mut uses = HashSet::new();
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find("crate::") {
+            rest = &rest[at + "crate::".len()..];
+            // `crate::a::…`, or each name of `crate::{a, b::c}`.
+            let names: Vec<&str> = if let Some(group) = rest.strip_prefix('{') {
+                let end = group.find('}').unwrap_or(group.len());
+                group[..end].split(',').collect()
+            } else {
+                vec![rest]
+            };
+            for name in names {
+                let name: String = name
+                    .trim()
+                    .chars()
+                    .take_while(|c| c.is_ascii_lowercase() || *c == '_' || c.is_ascii_digit())
+                    .collect();
+                if modules.contains(&name) && &name != m {
+                    uses.insert(name);
+                }
+            }
+        }
+        graph.insert(m.clone(), uses);
+    }
+    graph
+}
+
+/// A cycle of imports among the use-case modules makes every change to one of
+/// them a change to all: there is none.
+#[test]
+fn the_use_case_modules_import_each_other_without_cycles() {
+    let graph = api_module_imports();
+    assert!(
+        graph["push"].contains("snapshot"),
+        "the scan sees imports: {graph:?}"
+    );
+    fn visit(
+        m: &str,
+        graph: &HashMap<String, HashSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut HashSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|p| p == m) {
+            let mut cycle = path[at..].to_vec();
+            cycle.push(m.to_owned());
+            return Some(cycle);
+        }
+        if done.contains(m) {
+            return None;
+        }
+        path.push(m.to_owned());
+        let mut next: Vec<&String> = graph[m].iter().collect();
+        next.sort();
+        for n in next {
+            if let Some(cycle) = visit(n, graph, path, done) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        done.insert(m.to_owned());
+        None
+    }
+    let mut done = HashSet::new();
+    let mut names: Vec<&String> = graph.keys().collect();
+    names.sort();
+    for m in names {
+        if let Some(cycle) = visit(m, &graph, &mut Vec::new(), &mut done) {
+            panic!("import cycle in crates/api: {}", cycle.join(" → "));
+        }
+    }
+}

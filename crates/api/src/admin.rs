@@ -12,9 +12,9 @@ use crate::contract::{
     AddSigner, PolicyCheck, PolicyDraft, PolicyProblem, ProposePolicy, ProposedPolicy,
     RosterMember, RosterRole,
 };
+use crate::digest::sha256_hex;
 use crate::signatures::Signatures;
 use crate::snapshot::POLICY_PATH;
-use crate::verification::sha256_hex;
 use crate::ApiError;
 use crate::ErrorCode;
 

@@ -5,11 +5,14 @@
 pub mod accounts;
 pub mod admin;
 pub mod audit;
+pub mod bundle_check;
 mod ci_evidence;
 mod commands;
 pub mod contract;
+pub mod digest;
 mod error;
 mod error_code;
+pub mod fetch_all;
 mod offline;
 pub mod os_session;
 pub mod push;
@@ -25,8 +28,6 @@ mod session;
 pub mod settings;
 pub mod signatures;
 pub mod snapshot;
-pub mod sync;
-pub mod verification;
 mod whole_diff;
 
 pub use error::{ApiError, ErrorCode};

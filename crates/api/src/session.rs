@@ -180,8 +180,8 @@ impl Session {
     }
 
     /// The queue and every change request in it, for reading offline.
-    pub async fn sync(&self) -> Result<crate::sync::Synced, ApiError> {
-        crate::sync::sync(self.forge.clone()).await
+    pub async fn sync(&self) -> Result<crate::fetch_all::Synced, ApiError> {
+        crate::fetch_all::sync(self.forge.clone()).await
     }
 
     /// Start fetching the queue now, so that the forge's latency overlaps

@@ -29,7 +29,7 @@ use crate::contract::{
     ChangeRequestRef, DigestEntry, EnrolRequest, Enrolment, Meaning, Person, SignRequest,
     SignatureDraft, SignaturePreview, SignedRecord, SignerStatus,
 };
-use crate::verification::sha256_hex;
+use crate::digest::sha256_hex;
 use crate::ApiError;
 use crate::ErrorCode;
 

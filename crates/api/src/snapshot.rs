@@ -15,7 +15,7 @@ use countersign_signing::dsse::Envelope;
 use countersign_signing::EvidenceFile;
 
 use crate::contract::{ChangeRequestDetail, ChangeRequestRef};
-use crate::verification::sha256_hex;
+use crate::digest::sha256_hex;
 use crate::ErrorCode;
 use crate::{queue, ApiError};
 

@@ -6,11 +6,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use countersign_api::audit;
+use countersign_api::bundle_check::BUNDLE_MEDIA_TYPE;
+use countersign_api::bundle_check::{verify_offline, VerifyInput, VerifyOutcome};
 use countersign_api::contract::{
     ChangeRequestRef, EnrolRequest, Meaning, SeenContent, SignRequest, SignatureDraft,
 };
-use countersign_api::verification::BUNDLE_MEDIA_TYPE;
-use countersign_api::verification::{verify_offline, VerifyInput, VerifyOutcome};
 use countersign_api::ErrorCode;
 use countersign_api::{ApiError, ForgeTarget, Session};
 use countersign_forge_sandbox::{RunningSandbox, Seed};

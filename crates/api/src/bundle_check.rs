@@ -5,8 +5,8 @@ pub use countersign_signing::verify::BUNDLE_MEDIA_TYPE;
 use countersign_signing::verify::{verify_bundle, Bundle, Expectations, TrustedKey};
 use countersign_signing::EvidenceFile;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
+use crate::digest::sha256_hex;
 use crate::ApiError;
 use crate::ErrorCode;
 
@@ -34,10 +34,6 @@ pub struct VerifyInput {
     pub diff: Option<Vec<u8>>,
     /// `(name, bytes)`; when any is given the evidence set must match exactly.
     pub evidence: Vec<(String, Vec<u8>)>,
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
 }
 
 pub fn verify_offline(input: VerifyInput) -> Result<VerifyOutcome, ApiError> {

@@ -1,4 +1,4 @@
-//! Sync: the queue and every open change request in it, fetched with the
+//! The queue and every open change request in it, fetched with the
 //! forge client's bounded concurrency. A second sync of unchanged change
 //! requests costs only conditional requests (ETag → 304).
 
