@@ -69,6 +69,8 @@ pub fn add_signer(request: AddSigner) -> Result<PolicyCheck, ApiError> {
                 RosterError::UnknownRole(_) => ErrorCode::AdminUnknownRole,
                 RosterError::AlreadyThere(..) => ErrorCode::AdminAlreadyInRole,
                 RosterError::NotEditable(_) => ErrorCode::PolicyInvalid,
+                // A kind of refusal added later is still a refusal of the edit.
+                _ => ErrorCode::PolicyInvalid,
             };
             ApiError::new(code, e.to_string())
         })

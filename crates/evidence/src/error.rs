@@ -2,24 +2,25 @@ use std::fmt;
 
 /// What is wrong with an evidence file.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Problem {
     /// A `../` or absolute path, or a name that is not valid UTF-8.
     UnsafePath(String),
+    /// An entry that is a symbolic link, which could point outside the archive.
     Symlink(String),
+    /// An encrypted entry: it cannot be read, so it cannot be evidence.
     Encrypted(String),
+    /// Two entries with one name: a reviewer must never wonder which was read.
     Duplicate(String),
-    TooManyEntries {
-        limit: usize,
-    },
-    TooLarge {
-        limit: u64,
-    },
+    /// More entries than the limit allows.
+    TooManyEntries { limit: usize },
+    /// More uncompressed bytes than the limit allows.
+    TooLarge { limit: u64 },
     /// Expands far more than real reports do: a zip bomb.
-    CompressionRatio {
-        ratio: u64,
-        limit: u64,
-    },
+    CompressionRatio { ratio: u64, limit: u64 },
+    /// Not a zip archive the reader can open.
     NotAZip(String),
+    /// A report that does not parse as the format its name says.
     Malformed {
         format: &'static str,
         detail: String,
@@ -52,8 +53,11 @@ impl fmt::Display for Problem {
 /// An evidence file that was refused, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("evidence file {file}: {problem}")]
+#[non_exhaustive]
 pub struct EvidenceError {
+    /// The file, as `<artifact>.zip/<path>` or the name it was given.
     pub file: String,
+    /// What is wrong with it.
     pub problem: Problem,
 }
 

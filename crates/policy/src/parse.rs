@@ -17,9 +17,13 @@ use crate::risk::RiskClass;
 /// Why a policy file was refused, and where (1-based line and column).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("policy.toml line {line}, column {column}: {message}")]
+#[non_exhaustive]
 pub struct PolicyError {
+    /// 1-based line of the problem in the policy file.
     pub line: usize,
+    /// 1-based column, in characters.
     pub column: usize,
+    /// What is wrong there, for the person fixing it.
     pub message: String,
 }
 

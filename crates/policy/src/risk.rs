@@ -140,8 +140,11 @@ pub struct FoundAssessment {
 /// description's first line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("risk assessment, description line {line}: {message}")]
+#[non_exhaustive]
 pub struct AssessmentError {
+    /// 1-based line in the change request's description.
     pub line: usize,
+    /// What is wrong there.
     pub message: String,
 }
 

@@ -26,16 +26,23 @@ pub struct EnrolmentForge {
     pub login: String,
 }
 
+/// Why a signer cannot be added to the roster.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum RosterError {
+    /// The enrolment record (JSON exported by `countersign enrol`) does not parse or verify.
     #[error("the enrolment record is not readable: {0}")]
     BadRecord(String),
+    /// The policy, before or after the edit, does not validate.
     #[error("{0}")]
     Policy(#[from] PolicyError),
+    /// The policy names no such role.
     #[error("the policy has no role {0:?}")]
     UnknownRole(String),
+    /// That key is already in that role.
     #[error("key {0} is already in role {1:?}")]
     AlreadyThere(String, String),
+    /// The policy file's layout cannot be edited in place (e.g. inline tables).
     #[error("the policy text cannot be edited: {0}")]
     NotEditable(String),
 }
