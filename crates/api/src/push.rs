@@ -158,7 +158,7 @@ async fn push_one(
 
     let evaluation = snapshot::evaluate_change(&gathered, forge.host(), &all);
     let (state, line) = match &evaluation {
-        Err(why) => (StatusState::Failure, review::blocked_line(why)),
+        Err(why) => (StatusState::Failure, review::blocked_line(&why.to_string())),
         Ok(e) => (
             match e.verdict {
                 Verdict::Approved => StatusState::Success,

@@ -64,7 +64,7 @@ pub fn view(g: &Gathered, forge_host: &str, me: Option<u64>, records: &[Envelope
                 Vec::new(),
                 Vec::new(),
                 Verdict::Blocked,
-                blocked_line(why),
+                blocked_line(&why.to_string()),
             ),
             Ok(e) => (
                 e.risk_class.into(),
@@ -133,7 +133,7 @@ pub fn view(g: &Gathered, forge_host: &str, me: Option<u64>, records: &[Envelope
         head_sha: g.detail.item.head_sha.clone(),
         policy: PolicyView {
             digest: g.policy_digest.clone(),
-            error: g.policy.as_ref().err().cloned(),
+            error: g.policy.as_ref().err().map(ToString::to_string),
         },
         risk_class,
         assessment: g.assessment.as_ref().ok().and_then(|a| {

@@ -23,12 +23,63 @@ pub const POLICY_PATH: &str = ".countersign/policy.toml";
 /// CI artifacts above this are refused before download.
 const MAX_ARTIFACT_BYTES: u64 = 256 * 1024 * 1024;
 
+/// Where a policy file was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Where {
+    /// The change's base commit (abbreviated).
+    BaseCommit(String),
+    /// The current tip of a branch.
+    TipOf(String),
+}
+
+impl std::fmt::Display for Where {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::BaseCommit(sha) => write!(f, "the base commit {sha}"),
+            Self::TipOf(branch) => write!(f, "the tip of {branch}"),
+        }
+    }
+}
+
+/// Why the policy cannot be applied to a change: it is then blocked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PolicyUnavailable {
+    /// There is no policy file there.
+    #[error("{POLICY_PATH} does not exist at {0}{why}", why = if matches!(.0, Where::TipOf(_)) { ", so revocations made there cannot be known" } else { "" })]
+    Missing(Where),
+    /// The file is not UTF-8 text.
+    #[error("{POLICY_PATH} at {0} is not UTF-8 text")]
+    NotText(Where),
+    /// The file does not parse or validate.
+    #[error("{}{error}", if matches!(at, Where::TipOf(_)) { format!("at {at}, ") } else { String::new() })]
+    Invalid {
+        at: Where,
+        error: countersign_policy::PolicyError,
+    },
+    /// The change targets a branch the policy does not protect.
+    #[error("{branch} is not a branch the policy protects ([gate] protected_branches on {default_branch})")]
+    Unprotected {
+        branch: String,
+        default_branch: String,
+    },
+}
+
+fn read_policy(bytes: Option<&[u8]>, at: &Where) -> Result<Policy, PolicyUnavailable> {
+    let bytes = bytes.ok_or_else(|| PolicyUnavailable::Missing(at.clone()))?;
+    let text = std::str::from_utf8(bytes).map_err(|_| PolicyUnavailable::NotText(at.clone()))?;
+    countersign_policy::parse(text).map_err(|error| PolicyUnavailable::Invalid {
+        at: at.clone(),
+        error,
+    })
+}
+
 /// What was read from the forge for one change request.
 pub struct Gathered {
     pub detail: ChangeRequestDetail,
     pub repo: RepoId,
     pub policy_digest: Option<String>,
-    pub policy: Result<Policy, String>,
+    pub policy: Result<Policy, PolicyUnavailable>,
     pub assessment: Result<Option<FoundAssessment>, AssessmentError>,
     pub evidence: Vec<countersign_evidence::EvidenceFile>,
     pub evidence_problems: Vec<String>,
@@ -71,37 +122,17 @@ pub async fn gather(forge: &dyn Forge, request: ChangeRequestRef) -> Result<Gath
         forge.artifacts(&repo, &head),
         forge.reviews(&repo, number),
     )?;
-    let (policy_digest, policy) = match policy_bytes {
-        None => (
-            None,
-            Err(format!(
-                "{POLICY_PATH} does not exist at the base commit {}",
-                short(&detail.base_sha)
-            )),
-        ),
-        Some(bytes) => {
-            let digest = format!("sha256:{}", sha256_hex(&bytes));
-            let parsed = std::str::from_utf8(&bytes)
-                .map_err(|_| format!("{POLICY_PATH} is not UTF-8 text"))
-                .and_then(|text| countersign_policy::parse(text).map_err(|e| e.to_string()));
-            (Some(digest), parsed)
-        }
-    };
+    let base_ref = &detail.base_ref;
+    let at_base = Where::BaseCommit(short(&detail.base_sha).to_owned());
+    let policy_digest = policy_bytes
+        .as_ref()
+        .map(|b| format!("sha256:{}", sha256_hex(b)));
     // What the protected branch has withdrawn since the base (revoked keys,
     // people out of a role) applies to open changes too; if its tip cannot
     // be read, that cannot be known, and the change is blocked.
-    let base_ref = &detail.base_ref;
-    let tip_policy_bytes_copy = tip_policy_bytes.clone();
-    let policy = policy.and_then(|mut policy| {
-        let bytes = tip_policy_bytes.ok_or_else(|| {
-            format!("{POLICY_PATH} does not exist at the tip of {base_ref}, so revocations made there cannot be known")
-        })?;
-        let tip = std::str::from_utf8(&bytes)
-            .map_err(|_| format!("{POLICY_PATH} at the tip of {base_ref} is not UTF-8 text"))
-            .and_then(|text| {
-                countersign_policy::parse(text)
-                    .map_err(|e| format!("at the tip of {base_ref}, {e}"))
-            })?;
+    let at_tip = Where::TipOf(base_ref.clone());
+    let policy = read_policy(policy_bytes.as_deref(), &at_base).and_then(|mut policy| {
+        let tip = read_policy(tip_policy_bytes.as_deref(), &at_tip)?;
         policy.restrict_to_tip(&tip, base_ref);
         Ok(policy)
     });
@@ -109,32 +140,23 @@ pub async fn gather(forge: &dyn Forge, request: ChangeRequestRef) -> Result<Gath
     // never from the base: anyone who can push a branch can write a policy
     // on it, protecting itself.
     let anchor = if *base_ref == default_branch {
-        tip_policy_bytes_copy
+        tip_policy_bytes
     } else {
         forge.file_at(&repo, POLICY_PATH, &default_branch).await?
     };
     let policy = policy.and_then(|policy| {
-        let protected = match anchor.as_deref().map(std::str::from_utf8) {
-            None => None,
-            Some(Ok(text)) => Some(countersign_policy::parse(text).map_err(|e| {
-                format!("at the tip of {default_branch}, {e}")
-            })?),
-            Some(Err(_)) => {
-                return Err(format!(
-                    "{POLICY_PATH} at the tip of {default_branch} is not UTF-8 text"
-                ))
-            }
-        }
-        .map_or_else(
-            || *base_ref == default_branch,
-            |p| p.protects(base_ref, &default_branch),
-        );
+        let protected = match anchor.as_deref() {
+            None => *base_ref == default_branch,
+            Some(bytes) => read_policy(Some(bytes), &Where::TipOf(default_branch.clone()))?
+                .protects(base_ref, &default_branch),
+        };
         if protected {
             Ok(policy)
         } else {
-            Err(format!(
-                "{base_ref} is not a branch the policy protects ([gate] protected_branches on {default_branch})"
-            ))
+            Err(PolicyUnavailable::Unprotected {
+                branch: base_ref.clone(),
+                default_branch: default_branch.clone(),
+            })
         }
     });
     let assessment = find_assessment(&detail.body);
@@ -302,11 +324,11 @@ pub fn change_of(g: &Gathered, forge_host: &str) -> Change {
 }
 
 /// Evaluate, or say why the policy cannot be applied.
-pub fn evaluate_change(
-    g: &Gathered,
+pub fn evaluate_change<'g>(
+    g: &'g Gathered,
     forge_host: &str,
     records: &[Envelope],
-) -> Result<Evaluation, String> {
-    let policy = g.policy.as_ref().map_err(Clone::clone)?;
+) -> Result<Evaluation, &'g PolicyUnavailable> {
+    let policy = g.policy.as_ref()?;
     Ok(evaluate(policy, &change_of(g, forge_host), records))
 }
