@@ -6,6 +6,8 @@ use countersign_signing::verify::{verify_bundle, Bundle, Expectations, TrustedKe
 use countersign_signing::EvidenceFile;
 use serde::Serialize;
 
+use countersign_signing::dsse::Envelope;
+
 use crate::digest::sha256_hex;
 use crate::ApiError;
 use crate::ErrorCode;
@@ -89,4 +91,18 @@ pub fn verify_offline(input: VerifyInput) -> Result<VerifyOutcome, ApiError> {
             })
             .collect(),
     })
+}
+
+/// A Countersign bundle holding one envelope (as `SignedRecord.envelope_json`
+/// carries it), serialized through the record types so the file is exactly
+/// what `verify --bundle` and other DSSE tools read.
+pub fn bundle_of(envelope_json: &str) -> Result<Vec<u8>, ApiError> {
+    let envelope: Envelope = serde_json::from_str(envelope_json).map_err(|e| {
+        ApiError::new(
+            ErrorCode::VerifyBadBundle,
+            format!("not a DSSE envelope: {e}"),
+        )
+    })?;
+    serde_json::to_vec_pretty(&Bundle::new(vec![envelope]))
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))
 }

@@ -6,8 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use countersign_api::audit;
-use countersign_api::bundle_check::BUNDLE_MEDIA_TYPE;
-use countersign_api::bundle_check::{verify_offline, VerifyInput, VerifyOutcome};
+use countersign_api::bundle_check::{bundle_of, verify_offline, VerifyInput, VerifyOutcome};
 use countersign_api::contract::{
     ChangeRequestRef, EnrolRequest, Meaning, SeenContent, SignRequest, SignatureDraft,
 };
@@ -223,32 +222,14 @@ async fn main() -> ExitCode {
     }
 }
 
+/// One function per subcommand, each a few lines over the use cases.
 async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
     match cli.command {
         Command::Sandbox {
             port,
             no_pull_requests,
-        } => {
-            let seed = if no_pull_requests {
-                Seed::NoPullRequests
-            } else {
-                Seed::Demo
-            };
-            let sandbox = RunningSandbox::start(port, seed)
-                .await
-                .map_err(|e| ApiError::new(ErrorCode::SandboxStartFailed, e.to_string()))?;
-            // Scripts read this line to learn the port.
-            println!("sandbox forge listening on {}", sandbox.api_base());
-            tokio::select! {
-                () = sandbox.wait() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Queue { forge } => {
-            let session = Session::start(forge.target()?).await?;
-            print_json(&session.load_queue().await?)
-        }
+        } => sandbox(port, no_pull_requests).await,
+        Command::Queue { forge } => queue(forge).await,
         Command::Verify {
             forge: Some(forge),
             repo: Some(repo),
@@ -256,26 +237,7 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
             api_url,
             json,
             ..
-        } => {
-            let target = gate_target(&forge, api_url).await?;
-            let session = Session::start(target).await?;
-            let report = session
-                .gate(ChangeRequestRef {
-                    repo: repo.clone(),
-                    number: pr,
-                })
-                .await?;
-            if json {
-                print_json(&report)?;
-            } else {
-                print_gate(&repo, pr, &report);
-            }
-            Ok(if report.approved {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
-        }
+        } => gate(&forge, api_url, repo, pr, json).await,
         Command::Verify {
             bundle,
             commit,
@@ -284,57 +246,14 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
             keys,
             json,
             ..
-        } => {
-            let bundle = bundle.ok_or_else(|| {
-                ApiError::invalid_input("pass --bundle FILE, or --forge with --repo and --pr")
-            })?;
-            let input = VerifyInput {
-                bundle: read(&bundle)?,
-                keys: keys.as_deref().map(read).transpose()?,
-                commit,
-                diff: diff.as_deref().map(read).transpose()?,
-                evidence: evidence
-                    .iter()
-                    .map(|e| evidence_arg(e))
-                    .collect::<Result<_, _>>()?,
-            };
-            let outcome = verify_offline(input)?;
-            if json {
-                print_json(&outcome)?;
-            } else {
-                print_outcome(&outcome);
-            }
-            Ok(if outcome.holds {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
-        }
+        } => verify_bundle(bundle, keys, commit, diff, &evidence, json),
         Command::Enrol {
             forge,
             name,
             password_stdin,
             accept_acknowledgement,
             out,
-        } => {
-            let password = read_password(password_stdin)?;
-            let session = Session::start(forge.target()?).await?;
-            let enrolment = session
-                .enrol(EnrolRequest {
-                    printed_name: name,
-                    password,
-                    acknowledged: accept_acknowledgement,
-                })
-                .await?;
-            println!("{}", enrolment.acknowledgement);
-            println!("Enrolled key {}", enrolment.fingerprint);
-            if let Some(out) = out {
-                write(&out, enrolment.record_json.as_bytes())?;
-            } else {
-                println!("{}", enrolment.record_json);
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        } => enrol(forge, name, password_stdin, accept_acknowledgement, out).await,
         Command::Sign {
             forge,
             repo,
@@ -345,118 +264,253 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
             password_stdin,
             out,
         } => {
-            let meaning: Meaning =
-                serde_json::from_value(serde_json::Value::String(meaning.clone()))
-                    .map_err(|_| ApiError::invalid_input(format!("unknown meaning {meaning:?}")))?;
-            let password = read_password(password_stdin)?;
-            let session = Session::start(forge.target()?).await?;
-            let draft = SignatureDraft {
-                change_request: ChangeRequestRef { repo, number: pr },
-                meaning,
+            let change_request = ChangeRequestRef { repo, number: pr };
+            sign(
+                forge,
+                change_request,
+                &meaning,
                 reason,
                 role,
-                use_security_key: false,
-            };
-            // The CLI's "review" is this line: the commit and diff it signs.
-            let preview = session.preview_signature(draft.clone()).await?;
-            eprintln!(
-                "Signing commit {} with diff sha256 {}",
-                preview.head_sha, preview.diff_sha256
-            );
-            if let Some(warning) = &preview.clock_warning {
-                eprintln!("Warning: {warning}");
-            }
-            let seen = SeenContent {
-                head_sha: preview.head_sha,
-                diff_sha256: preview.diff_sha256,
-            };
-            let signed = session
-                .sign_change_request(SignRequest {
-                    draft,
-                    seen,
-                    password,
-                    security_key_pin: None,
-                })
-                .await?;
-            println!("{}", signed.manifestation);
-            if let Some(out) = out {
-                let envelope: serde_json::Value = serde_json::from_str(&signed.envelope_json)
-                    .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
-                let bundle =
-                    serde_json::json!({ "mediaType": BUNDLE_MEDIA_TYPE, "envelopes": [envelope] });
-                write(&out, bundle.to_string().as_bytes())?;
-            }
-            Ok(ExitCode::SUCCESS)
+                password_stdin,
+                out,
+            )
+            .await
         }
-        Command::Push { forge } => {
-            let session = Session::start(forge.target()?).await?;
-            let report = session.push_outbox().await?;
-            println!("{} pushed, {} still waiting", report.pushed, report.failed);
-            for e in &report.errors {
-                println!("  {e}");
-            }
-            Ok(if report.failed == 0 {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
-        }
+        Command::Push { forge } => push(forge).await,
         Command::Login {
             api_url,
             token_stdin,
-        } => {
-            if !token_stdin {
-                return Err(ApiError::invalid_input(
-                    "pass --token-stdin and write the token to standard input",
-                ));
-            }
-            let token = read_password(true)?;
-            let keychain = countersign_keychain::OsKeychain::open()?;
-            let me = countersign_api::accounts::login(api_url.clone(), token, &keychain).await?;
-            println!("Signed in to {api_url} as @{} (user {})", me.login, me.id);
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Audit { action } => {
-            let default_db = || countersign_api::default_data_dir().join("ledger.sqlite");
-            let verdict = match action {
-                AuditAction::Verify {
-                    export: Some(path), ..
-                } => audit::verify_export_file(&read(&path)?)?,
-                AuditAction::Verify { db, .. } => audit::verify_db(&db.unwrap_or_else(default_db))?,
-                AuditAction::Export { db, out } => {
-                    let actor = format!(
-                        "cli/{}",
-                        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
-                    );
-                    let v = audit::export_to(&db.unwrap_or_else(default_db), &out, &actor)?;
-                    println!(
-                        "Wrote {} and {}",
-                        out.join("audit.json").display(),
-                        out.join("audit.html").display()
-                    );
-                    v
-                }
-            };
-            match &verdict.problem {
-                None => println!(
-                    "Audit trail verified: {} entries, head {}",
-                    verdict.size, verdict.head
-                ),
-                Some(p) => println!("Audit trail BROKEN at {p}"),
-            }
-            Ok(if verdict.holds {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
-        }
+        } => login(api_url, token_stdin).await,
+        Command::Audit { action } => audit_trail(action),
         Command::Show { forge, repo, pr } => {
-            let session = Session::start(forge.target()?).await?;
-            let detail = session
-                .open_change_request(ChangeRequestRef { repo, number: pr })
-                .await?;
-            print_json(&detail)
+            show(forge, ChangeRequestRef { repo, number: pr }).await
         }
+    }
+}
+
+/// `countersign sandbox`: serve the sandbox forge until interrupted.
+async fn sandbox(port: u16, no_pull_requests: bool) -> Result<ExitCode, ApiError> {
+    let seed = if no_pull_requests {
+        Seed::NoPullRequests
+    } else {
+        Seed::Demo
+    };
+    let sandbox = RunningSandbox::start(port, seed)
+        .await
+        .map_err(|e| ApiError::new(ErrorCode::SandboxStartFailed, e.to_string()))?;
+    // Scripts read this line to learn the port.
+    println!("sandbox forge listening on {}", sandbox.api_base());
+    tokio::select! {
+        () = sandbox.wait() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `countersign queue`: the open change requests, as JSON.
+async fn queue(forge: ForgeArgs) -> Result<ExitCode, ApiError> {
+    let session = Session::start(forge.target()?).await?;
+    print_json(&session.load_queue().await?)
+}
+
+/// `countersign verify --forge …`: the gate; exit 0 only when approved.
+async fn gate(
+    forge: &str,
+    api_url: Option<Url>,
+    repo: String,
+    pr: u32,
+    json: bool,
+) -> Result<ExitCode, ApiError> {
+    let session = Session::start(gate_target(forge, api_url).await?).await?;
+    let report = session
+        .gate(ChangeRequestRef {
+            repo: repo.clone(),
+            number: pr,
+        })
+        .await?;
+    if json {
+        print_json(&report)?;
+    } else {
+        print_gate(&repo, pr, &report);
+    }
+    Ok(exit_if(report.approved))
+}
+
+/// `countersign verify --bundle …`: records against what the verifier holds, offline.
+fn verify_bundle(
+    bundle: Option<PathBuf>,
+    keys: Option<PathBuf>,
+    commit: Option<String>,
+    diff: Option<PathBuf>,
+    evidence: &[String],
+    json: bool,
+) -> Result<ExitCode, ApiError> {
+    let bundle = bundle.ok_or_else(|| {
+        ApiError::invalid_input("pass --bundle FILE, or --forge with --repo and --pr")
+    })?;
+    let input = VerifyInput {
+        bundle: read(&bundle)?,
+        keys: keys.as_deref().map(read).transpose()?,
+        commit,
+        diff: diff.as_deref().map(read).transpose()?,
+        evidence: evidence
+            .iter()
+            .map(|e| evidence_arg(e))
+            .collect::<Result<_, _>>()?,
+    };
+    let outcome = verify_offline(input)?;
+    if json {
+        print_json(&outcome)?;
+    } else {
+        print_outcome(&outcome);
+    }
+    Ok(exit_if(outcome.holds))
+}
+
+/// `countersign enrol`: a signing key in the keychain, and its enrolment record.
+async fn enrol(
+    forge: ForgeArgs,
+    name: String,
+    password_stdin: bool,
+    accept_acknowledgement: bool,
+    out: Option<PathBuf>,
+) -> Result<ExitCode, ApiError> {
+    let password = read_password(password_stdin)?;
+    let session = Session::start(forge.target()?).await?;
+    let enrolment = session
+        .enrol(EnrolRequest {
+            printed_name: name,
+            password,
+            acknowledged: accept_acknowledgement,
+        })
+        .await?;
+    println!("{}", enrolment.acknowledgement);
+    println!("Enrolled key {}", enrolment.fingerprint);
+    match out {
+        Some(out) => write(&out, enrolment.record_json.as_bytes())?,
+        None => println!("{}", enrolment.record_json),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `countersign sign`: preview, re-authenticate, sign; optionally write the bundle.
+async fn sign(
+    forge: ForgeArgs,
+    change_request: ChangeRequestRef,
+    meaning: &str,
+    reason: String,
+    role: String,
+    password_stdin: bool,
+    out: Option<PathBuf>,
+) -> Result<ExitCode, ApiError> {
+    let meaning: Meaning = serde_json::from_value(serde_json::Value::String(meaning.to_owned()))
+        .map_err(|_| ApiError::invalid_input(format!("unknown meaning {meaning:?}")))?;
+    let password = read_password(password_stdin)?;
+    let session = Session::start(forge.target()?).await?;
+    let draft = SignatureDraft {
+        change_request,
+        meaning,
+        reason,
+        role,
+        use_security_key: false,
+    };
+    // The CLI's "review" is this line: the commit and diff it signs.
+    let preview = session.preview_signature(draft.clone()).await?;
+    eprintln!(
+        "Signing commit {} with diff sha256 {}",
+        preview.head_sha, preview.diff_sha256
+    );
+    if let Some(warning) = &preview.clock_warning {
+        eprintln!("Warning: {warning}");
+    }
+    let seen = SeenContent {
+        head_sha: preview.head_sha,
+        diff_sha256: preview.diff_sha256,
+    };
+    let signed = session
+        .sign_change_request(SignRequest {
+            draft,
+            seen,
+            password,
+            security_key_pin: None,
+        })
+        .await?;
+    println!("{}", signed.manifestation);
+    if let Some(out) = out {
+        write(&out, &bundle_of(&signed.envelope_json)?)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `countersign push`: send what waits in the outbox.
+async fn push(forge: ForgeArgs) -> Result<ExitCode, ApiError> {
+    let session = Session::start(forge.target()?).await?;
+    let report = session.push_outbox().await?;
+    println!("{} pushed, {} still waiting", report.pushed, report.failed);
+    for e in &report.errors {
+        println!("  {e}");
+    }
+    Ok(exit_if(report.failed == 0))
+}
+
+/// `countersign login`: check a token with the forge, then keep it in the keychain.
+async fn login(api_url: Url, token_stdin: bool) -> Result<ExitCode, ApiError> {
+    if !token_stdin {
+        return Err(ApiError::invalid_input(
+            "pass --token-stdin and write the token to standard input",
+        ));
+    }
+    let token = read_password(true)?;
+    let keychain = countersign_keychain::OsKeychain::open()?;
+    let me = countersign_api::accounts::login(api_url.clone(), token, &keychain).await?;
+    println!("Signed in to {api_url} as @{} (user {})", me.login, me.id);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `countersign audit verify|export`.
+fn audit_trail(action: AuditAction) -> Result<ExitCode, ApiError> {
+    let default_db = || countersign_api::default_data_dir().join("ledger.sqlite");
+    let verdict = match action {
+        AuditAction::Verify {
+            export: Some(path), ..
+        } => audit::verify_export_file(&read(&path)?)?,
+        AuditAction::Verify { db, .. } => audit::verify_db(&db.unwrap_or_else(default_db))?,
+        AuditAction::Export { db, out } => {
+            let actor = format!(
+                "cli/{}",
+                std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+            );
+            let v = audit::export_to(&db.unwrap_or_else(default_db), &out, &actor)?;
+            println!(
+                "Wrote {} and {}",
+                out.join("audit.json").display(),
+                out.join("audit.html").display()
+            );
+            v
+        }
+    };
+    match &verdict.problem {
+        None => println!(
+            "Audit trail verified: {} entries, head {}",
+            verdict.size, verdict.head
+        ),
+        Some(p) => println!("Audit trail BROKEN at {p}"),
+    }
+    Ok(exit_if(verdict.holds))
+}
+
+/// `countersign show`: one change request with its whole diff, as JSON.
+async fn show(forge: ForgeArgs, change_request: ChangeRequestRef) -> Result<ExitCode, ApiError> {
+    let session = Session::start(forge.target()?).await?;
+    print_json(&session.open_change_request(change_request).await?)
+}
+
+/// Success, or the exit code 1 that means "checked, and it does not hold".
+fn exit_if(holds: bool) -> ExitCode {
+    if holds {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
 }
 
