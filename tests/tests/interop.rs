@@ -4,15 +4,11 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use chrono::{FixedOffset, TimeZone, Utc};
-use countersign_secret::Secret;
+use chrono::{FixedOffset, TimeZone};
 use countersign_signing::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE};
 use countersign_signing::keys::SignerKey;
-use countersign_signing::reauth::{Reauthenticator, VerifiedIdentity};
-use countersign_signing::statement::{AuthMethod, ChangeRequestRef, ForgeIdentity};
-use countersign_signing::vault::{seal, KdfParams};
 use countersign_signing::verify::{verify_bundle, Bundle, Expectations, TrustedKey};
-use countersign_signing::{sign, ApprovalDraft, ApprovalRequest, Meaning};
+use countersign_signing::ApprovalDraft;
 use countersign_tests::{target_dir, workspace_root};
 
 const SEED: [u8; 32] = [0x42; 32];
@@ -31,65 +27,18 @@ fn script() -> PathBuf {
     workspace_root().join("tests/interop/dsse_interop.py")
 }
 
-fn identity() -> ForgeIdentity {
-    ForgeIdentity {
-        host: "github.com".into(),
-        user_id: 5002,
-        login: "bob-qa".into(),
-    }
-}
-
 fn our_envelope() -> Envelope {
     let key = SignerKey::from_test_seed(SEED);
-    let password = Secret::from("correct horse battery staple");
-    let sealed = seal(&key, &password, KdfParams::default()).unwrap();
-    let request = ApprovalRequest::validate(ApprovalDraft {
-        printed_name: "Bob Okafor".into(),
-        forge: identity(),
-        role: "QA".into(),
-        signer_key: key.public(),
-        meaning: Meaning::Approval,
-        allowed_meanings: None,
+    let draft = ApprovalDraft {
         reason: "Interoperability check".into(),
         signed_at: FixedOffset::east_opt(0)
             .unwrap()
             .with_ymd_and_hms(2026, 11, 26, 12, 0, 0)
             .unwrap(),
-        forge_clock: None,
-        change_request: ChangeRequestRef {
-            forge: "github.com".into(),
-            repo_id: None,
-            repo: "acme-medical/infusion-pump-firmware".into(),
-            number: 42,
-            base_ref: Some("main".into()),
-            base_sha: "1".repeat(40),
-            head_sha: "2".repeat(40),
-        },
-        diff_sha256: "3".repeat(64),
         evidence: Vec::new(),
-        policy_digest: None,
-        risk_assessment_digest: None,
-        risk_class: None,
-        labels: None,
-        authentication: AuthMethod::Password,
-        audit_head: None,
-        app_version: "test".into(),
-    })
-    .unwrap();
-    let verified = VerifiedIdentity {
-        host: "github.com".into(),
-        user_id: 5002,
-        login: "bob-qa".into(),
+        ..countersign_signing_kit::draft(&key.public())
     };
-    let (proof, _) = Reauthenticator::default().with_password(
-        Utc::now(),
-        Some(&verified),
-        5002,
-        &sealed,
-        &password,
-        request.preview().digest,
-    );
-    sign(&request, proof.unwrap()).unwrap()
+    countersign_signing_kit::sign_with_password(&key, draft)
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -164,7 +113,7 @@ fn we_verify_envelopes_that_securesystemslib_signs() {
     let key = SignerKey::from_test_seed(SEED).public();
     let trusted = TrustedKey {
         printed_name: "Bob Okafor".into(),
-        forge: identity(),
+        forge: countersign_signing_kit::bob(),
         public_key: key,
         valid_from: None,
         valid_until: None,

@@ -4,15 +4,15 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use chrono::{FixedOffset, TimeZone, Utc};
+use chrono::Utc;
 use countersign_secret::Secret;
 use countersign_signing::dsse::IN_TOTO_PAYLOAD_TYPE;
 use countersign_signing::keys::SignerKey;
 use countersign_signing::reauth::{Reauthenticator, VerifiedIdentity};
-use countersign_signing::statement::{AuthMethod, ChangeRequestRef, ForgeIdentity};
+use countersign_signing::statement::ForgeIdentity;
 use countersign_signing::vault::{seal, unseal, KdfParams};
 use countersign_signing::verify::{verify_bundle, Bundle, Expectations, TrustedKey};
-use countersign_signing::{sign, ApprovalDraft, ApprovalRequest, EvidenceFile, Meaning};
+use countersign_signing::{sign, ApprovalDraft, ApprovalRequest, EvidenceFile};
 
 fn per_op(label: &str, iterations: u32, mut f: impl FnMut()) -> Duration {
     f();
@@ -38,28 +38,9 @@ fn main() {
         login: "bob-qa".into(),
     };
     let request = ApprovalRequest::validate(ApprovalDraft {
-        printed_name: "Bob Okafor".into(),
         forge: identity.clone(),
-        role: "QA".into(),
         signer_key: key.public(),
-        meaning: Meaning::Approval,
-        allowed_meanings: None,
         reason: "Benchmark".into(),
-        signed_at: FixedOffset::east_opt(3600)
-            .unwrap()
-            .with_ymd_and_hms(2026, 11, 26, 13, 0, 0)
-            .unwrap(),
-        forge_clock: None,
-        change_request: ChangeRequestRef {
-            forge: "github.com".into(),
-            repo_id: None,
-            repo: "acme-medical/infusion-pump-firmware".into(),
-            number: 42,
-            base_ref: Some("main".into()),
-            base_sha: "1".repeat(40),
-            head_sha: "2".repeat(40),
-        },
-        diff_sha256: "3".repeat(64),
         evidence: (0..10)
             .map(|i| EvidenceFile {
                 name: format!("junit/suite-{i}.xml"),
@@ -67,12 +48,8 @@ fn main() {
             })
             .collect(),
         policy_digest: Some(format!("sha256:{}", "5".repeat(64))),
-        risk_assessment_digest: None,
-        risk_class: None,
-        labels: None,
-        authentication: AuthMethod::Password,
-        audit_head: None,
         app_version: "bench".into(),
+        ..countersign_signing_kit::draft(&key.public())
     })
     .unwrap();
     let preview = request.preview();

@@ -9,27 +9,17 @@ use countersign_signing::dsse::Envelope;
 use countersign_signing::fido2::{self, SecurityKey};
 use countersign_signing::keys::SignerKey;
 use countersign_signing::reauth::{FreshAuth, Reauthenticator, VerifiedIdentity};
-use countersign_signing::statement::{AuthMethod, ChangeRequestRef, Fido2Assertion, ForgeIdentity};
+use countersign_signing::statement::{AuthMethod, Fido2Assertion};
 use countersign_signing::vault::{seal, KdfParams};
 use countersign_signing::verify::{verify_bundle, Bundle, Expectations, Finding};
-use countersign_signing::{sign, ApprovalDraft, ApprovalRequest, Meaning};
+use countersign_signing::{sign, ApprovalDraft, ApprovalRequest};
+use countersign_signing_kit::{bob as identity, PASSWORD};
 use webauthn_authenticator_rs::softpasskey::SoftPasskey;
 use webauthn_authenticator_rs::WebauthnAuthenticator;
 use webauthn_rs::prelude::Url;
 
-const PASSWORD: &str = "infusion-42-safe";
-const HEAD: &str = "3e660899f3d1c0ffee0123456789abcdef012345";
-
 fn origin() -> Url {
     Url::parse(fido2::ORIGIN).unwrap()
-}
-
-fn identity() -> ForgeIdentity {
-    ForgeIdentity {
-        host: "github.com".into(),
-        user_id: 5002,
-        login: "bob-qa".into(),
-    }
 }
 
 fn register(authenticator: &mut SoftPasskey) -> SecurityKey {
@@ -48,30 +38,10 @@ fn at(minute: i64) -> DateTime<FixedOffset> {
 
 fn request(key: &SignerKey, sk: &SecurityKey, reason: &str, minute: i64) -> ApprovalRequest {
     ApprovalRequest::validate(ApprovalDraft {
-        printed_name: "Bob Okafor".into(),
-        forge: identity(),
         role: "qa".into(),
-        signer_key: key.public(),
-        meaning: Meaning::Approval,
-        allowed_meanings: None,
         reason: reason.into(),
         signed_at: at(minute),
-        forge_clock: None,
-        change_request: ChangeRequestRef {
-            forge: "github.com".into(),
-            repo_id: None,
-            repo: "acme-medical/infusion-pump-firmware".into(),
-            number: 42,
-            base_ref: Some("main".into()),
-            base_sha: "18ef27fdd1c0ffee0123456789abcdef01234567".into(),
-            head_sha: HEAD.into(),
-        },
-        diff_sha256: "5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef".into(),
         evidence: Vec::new(),
-        policy_digest: None,
-        risk_assessment_digest: None,
-        risk_class: None,
-        labels: None,
         authentication: AuthMethod::Fido2 {
             assertion: Fido2Assertion {
                 credential_id: sk.credential_id.clone(),
@@ -80,8 +50,7 @@ fn request(key: &SignerKey, sk: &SecurityKey, reason: &str, minute: i64) -> Appr
                 signature: String::new(),
             },
         },
-        audit_head: None,
-        app_version: "test".into(),
+        ..countersign_signing_kit::draft(&key.public())
     })
     .unwrap()
 }

@@ -1,72 +1,19 @@
 //! Signatures end to end: spec vectors, round trips, tampering, transplanting,
 //! and the re-authentication rules.
 
-use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
+use chrono::{Duration, Utc};
 use countersign_secret::Secret;
 use countersign_signing::keys::{PublicKey, SignerKey};
 use countersign_signing::reauth::{AuthEvent, ReauthPolicy, Reauthenticator, VerifiedIdentity};
-use countersign_signing::statement::{AuthMethod, ChangeRequestRef, ForgeIdentity};
+use countersign_signing::statement::ChangeRequestRef;
 use countersign_signing::vault::{seal, KdfParams, SealedKey};
 use countersign_signing::verify::{verify_bundle, Bundle, Expectations, Finding, TrustedKey};
 use countersign_signing::{
     sign, ApprovalDraft, ApprovalRequest, EvidenceFile, Meaning, SigningError,
 };
 
-const HEAD: &str = "3e660899f3d1c0ffee0123456789abcdef012345";
-const BASE: &str = "18ef27fdd1c0ffee0123456789abcdef01234567";
-const DIFF: &str = "5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef";
-const JUNIT: &str = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90";
-const PASSWORD: &str = "infusion-42-safe";
-
-fn signed_at() -> DateTime<FixedOffset> {
-    FixedOffset::east_opt(3600)
-        .unwrap()
-        .with_ymd_and_hms(2026, 11, 26, 13, 5, 9)
-        .unwrap()
-}
-
-fn identity() -> ForgeIdentity {
-    ForgeIdentity {
-        host: "github.com".into(),
-        user_id: 5002,
-        login: "bob-qa".into(),
-    }
-}
-
-fn draft(key: &PublicKey) -> ApprovalDraft {
-    ApprovalDraft {
-        printed_name: "Bob Okafor".into(),
-        forge: identity(),
-        role: "QA".into(),
-        signer_key: *key,
-        meaning: Meaning::Approval,
-        allowed_meanings: None,
-        reason: "Verified RA-042 controls C1 and C2 against HIL-17".into(),
-        signed_at: signed_at(),
-        forge_clock: None,
-        change_request: ChangeRequestRef {
-            forge: "github.com".into(),
-            repo_id: None,
-            repo: "acme-medical/infusion-pump-firmware".into(),
-            number: 42,
-            base_ref: Some("main".into()),
-            base_sha: BASE.into(),
-            head_sha: HEAD.into(),
-        },
-        diff_sha256: DIFF.into(),
-        evidence: vec![EvidenceFile {
-            name: "junit/dosing.xml".into(),
-            sha256: JUNIT.into(),
-        }],
-        policy_digest: None,
-        risk_assessment_digest: None,
-        risk_class: None,
-        labels: None,
-        authentication: AuthMethod::Password,
-        audit_head: None,
-        app_version: "0.1.0".into(),
-    }
-}
+// The approval every test here starts from, shared with the other crates' tests.
+use countersign_signing_kit::{bob as identity, draft, DIFF, HEAD, JUNIT, PASSWORD};
 
 struct Signer {
     key: PublicKey,
