@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use countersign_api::{ApiError, ForgeTarget, LocalStores, Session};
+use countersign_api::target::{self, Wanted};
+use countersign_api::{ApiError, LocalStores, Session};
 use url::Url;
 
 /// The session the window opens on: `--sandbox-url URL` (the end-to-end tests
@@ -12,22 +13,23 @@ pub async fn session(
     args: impl Iterator<Item = String>,
     data_dir: PathBuf,
 ) -> Result<Session, ApiError> {
-    if let Some(target) = target_from_args(args)? {
-        return Session::start_with(target, LocalStores::in_dir(data_dir)).await;
+    if let Some(wanted) = wanted_from_args(args)? {
+        return Session::start_with(target::resolve(wanted)?, LocalStores::in_dir(data_dir)).await;
     }
     match Session::from_settings(data_dir.clone()).await {
         Ok(s) => Ok(s),
         Err(e) => {
             tracing::warn!(code = %e.code, error = %e.message, "the saved forge settings cannot connect; opening the sandbox");
-            Session::start_with(ForgeTarget::EmbeddedSandbox, LocalStores::in_dir(data_dir)).await
+            let sandbox = target::resolve(Wanted::EmbeddedSandbox)?;
+            Session::start_with(sandbox, LocalStores::in_dir(data_dir)).await
         }
     }
 }
 
 /// `--sandbox-url URL`, when given.
-pub fn target_from_args(
+pub fn wanted_from_args(
     mut args: impl Iterator<Item = String>,
-) -> Result<Option<ForgeTarget>, ApiError> {
+) -> Result<Option<Wanted>, ApiError> {
     let mut target = None;
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -37,7 +39,7 @@ pub fn target_from_args(
                     .ok_or_else(|| ApiError::invalid_input("--sandbox-url needs a URL"))?;
                 let api_base = Url::parse(&value)
                     .map_err(|e| ApiError::invalid_input(format!("--sandbox-url {value}: {e}")))?;
-                target = Some(ForgeTarget::Sandbox { api_base });
+                target = Some(Wanted::Sandbox(api_base));
             }
             other => {
                 // WebDriver and desktop launchers may add flags of their own.

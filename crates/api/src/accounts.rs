@@ -2,17 +2,26 @@
 //! OS keychain under the forge's API root.
 
 use countersign_forge::github::{GitHubConfig, GitHubForge};
-use countersign_forge::{Forge, RepoId};
+use countersign_forge::Forge;
 use countersign_keychain::SecretStore;
 use countersign_secret::Secret;
 use url::Url;
 
 use crate::contract::Person;
-use crate::ErrorCode;
-use crate::{ApiError, ForgeTarget};
+use crate::ApiError;
 
-fn account(api_base: &Url) -> String {
+/// The keychain entry of the token for the forge at `api_base`.
+pub(crate) fn account(api_base: &Url) -> String {
     format!("forge-token/{}", api_base.as_str().trim_end_matches('/'))
+}
+
+/// [`login`] into the OS keychain (`countersign login`).
+pub async fn login_to_os_keychain(
+    api_base: Url,
+    token: Secret<String>,
+) -> Result<Person, ApiError> {
+    let keychain = countersign_keychain::OsKeychain::open()?;
+    login(api_base, token, &keychain).await
 }
 
 /// Check `token` with the forge (`GET /user`) and keep it in the keychain.
@@ -31,28 +40,6 @@ pub async fn login(
         id: user.id,
         login: user.login,
         name: user.name,
-    })
-}
-
-/// The GitHub target for `api_base`, with the token from the keychain.
-pub fn github_target(
-    api_base: Url,
-    repos: Vec<RepoId>,
-    keychain: &dyn SecretStore,
-) -> Result<ForgeTarget, ApiError> {
-    let token = keychain.get(&account(&api_base))?.ok_or_else(|| {
-        ApiError::new(ErrorCode::ForgeNotSignedIn, format!("no token for {api_base}: run `countersign login --api-url {api_base} --token-stdin`"))
-    })?;
-    let text = String::from_utf8(token.expose().clone()).map_err(|_| {
-        ApiError::new(
-            ErrorCode::KeychainError,
-            "the stored forge token is not text",
-        )
-    })?;
-    Ok(ForgeTarget::GitHub {
-        api_base,
-        token: Some(Secret::new(text)),
-        repos,
     })
 }
 

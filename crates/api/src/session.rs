@@ -464,13 +464,7 @@ impl Session {
     /// `data_dir`. A GitHub account without a token in the keychain is an
     /// error the settings screen can explain.
     pub async fn from_settings(data_dir: PathBuf) -> Result<Self, ApiError> {
-        let settings = crate::settings::load(&data_dir)?;
-        let target = if settings.kind == crate::settings::ForgeKind::Sandbox {
-            ForgeTarget::EmbeddedSandbox
-        } else {
-            let keychain = countersign_keychain::OsKeychain::open()?;
-            crate::settings::target(&settings, &keychain)?
-        };
+        let target = crate::target::resolve(crate::target::Wanted::Saved(data_dir.clone()))?;
         Self::start_with(target, LocalStores::in_dir(data_dir)).await
     }
 
@@ -479,7 +473,10 @@ impl Session {
         data_dir: &std::path::Path,
         keychain: &dyn countersign_keychain::SecretStore,
     ) -> Result<ForgeTarget, ApiError> {
-        crate::settings::target(&crate::settings::load(data_dir)?, keychain)
+        crate::target::resolve_with(
+            crate::target::Wanted::Saved(data_dir.to_owned()),
+            crate::target::Keychain::Given(keychain),
+        )
     }
 
     pub async fn store_token(&self, request: TokenRequest) -> Result<Person, ApiError> {

@@ -4,11 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use countersign_keychain::SecretStore;
 use url::Url;
 
+use crate::ApiError;
 use crate::ErrorCode;
-use crate::{ApiError, ForgeTarget};
 
 // The settings are part of the IPC contract; they are declared there.
 pub use crate::contract::{ForgeKind, ForgeSettings, GITHUB_API, GITHUB_WEB};
@@ -65,21 +64,4 @@ pub fn save(data_dir: &Path, s: &ForgeSettings) -> Result<(), ApiError> {
         .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
     std::fs::write(&tmp, bytes).map_err(io)?;
     std::fs::rename(&tmp, &path).map_err(io)
-}
-
-/// The target the settings describe, with the token from the keychain.
-pub fn target(s: &ForgeSettings, keychain: &dyn SecretStore) -> Result<ForgeTarget, ApiError> {
-    validate(s)?;
-    match s.kind {
-        ForgeKind::GitHub => {
-            let repos = s
-                .repos
-                .iter()
-                .map(|r| r.parse())
-                .collect::<Result<Vec<_>, _>>()?;
-            let api = Url::parse(&s.api_url).map_err(|e| ApiError::invalid_input(e.to_string()))?;
-            crate::accounts::github_target(api, repos, keychain)
-        }
-        ForgeKind::Sandbox => Ok(ForgeTarget::EmbeddedSandbox),
-    }
 }

@@ -10,6 +10,7 @@ use countersign_api::bundle_check::{bundle_of, verify_offline, VerifyInput, Veri
 use countersign_api::contract::{
     ChangeRequestRef, EnrolRequest, Meaning, SeenContent, SignRequest, SignatureDraft,
 };
+use countersign_api::target::{self, Wanted};
 use countersign_api::ErrorCode;
 use countersign_api::{ApiError, ForgeTarget, Session};
 use countersign_forge_sandbox::{RunningSandbox, Seed};
@@ -188,19 +189,15 @@ struct ForgeArgs {
 
 impl ForgeArgs {
     fn target(self) -> Result<ForgeTarget, ApiError> {
-        match (self.sandbox_url, self.api_url) {
-            (Some(api_base), _) => Ok(ForgeTarget::Sandbox { api_base }),
-            (None, Some(api_base)) => {
-                let repos = self
-                    .repos
-                    .iter()
-                    .map(|r| r.parse())
-                    .collect::<Result<Vec<_>, _>>()?;
-                let keychain = countersign_keychain::OsKeychain::open()?;
-                countersign_api::accounts::github_target(api_base, repos, &keychain)
-            }
-            (None, None) => Ok(ForgeTarget::EmbeddedSandbox),
-        }
+        target::resolve(match (self.sandbox_url, self.api_url) {
+            (Some(url), _) => Wanted::Sandbox(url),
+            (None, Some(api_base)) => Wanted::GitHub {
+                api_base: Some(api_base),
+                repos: self.repos,
+                token_from_env: false,
+            },
+            (None, None) => Wanted::EmbeddedSandbox,
+        })
     }
 }
 
@@ -321,7 +318,7 @@ async fn gate(
     pr: u32,
     json: bool,
 ) -> Result<ExitCode, ApiError> {
-    let session = Session::start(gate_target(forge, api_url).await?).await?;
+    let session = Session::start(gate_target(forge, api_url)?).await?;
     let report = session
         .gate(ChangeRequestRef {
             repo: repo.clone(),
@@ -461,8 +458,7 @@ async fn login(api_url: Url, token_stdin: bool) -> Result<ExitCode, ApiError> {
         ));
     }
     let token = read_password(true)?;
-    let keychain = countersign_keychain::OsKeychain::open()?;
-    let me = countersign_api::accounts::login(api_url.clone(), token, &keychain).await?;
+    let me = countersign_api::accounts::login_to_os_keychain(api_url.clone(), token).await?;
     println!("Signed in to {api_url} as @{} (user {})", me.login, me.id);
     Ok(ExitCode::SUCCESS)
 }
@@ -516,42 +512,21 @@ fn exit_if(holds: bool) -> ExitCode {
 
 /// Where the gate reads from. In CI the token comes from `GITHUB_TOKEN` (or
 /// `COUNTERSIGN_TOKEN`); on a workstation from the keychain (`countersign login`).
-async fn gate_target(forge: &str, api_url: Option<Url>) -> Result<ForgeTarget, ApiError> {
-    match forge {
-        "sandbox" => Ok(match api_url {
-            Some(api_base) => ForgeTarget::Sandbox { api_base },
-            None => ForgeTarget::EmbeddedSandbox,
-        }),
-        "github" => {
-            let api_base = match api_url {
-                Some(u) => u,
-                None => {
-                    let from_env = std::env::var("GITHUB_API_URL")
-                        .unwrap_or_else(|_| "https://api.github.com/".to_owned());
-                    Url::parse(&from_env).map_err(|e| {
-                        ApiError::invalid_input(format!("GITHUB_API_URL is not a URL: {e}"))
-                    })?
-                }
-            };
-            let token = ["COUNTERSIGN_TOKEN", "GITHUB_TOKEN"]
-                .iter()
-                .find_map(|v| std::env::var(v).ok().filter(|t| !t.is_empty()));
-            match token {
-                Some(token) => Ok(ForgeTarget::GitHub {
-                    api_base,
-                    token: Some(Secret::new(token)),
-                    repos: Vec::new(),
-                }),
-                None => {
-                    let keychain = countersign_keychain::OsKeychain::open()?;
-                    countersign_api::accounts::github_target(api_base, Vec::new(), &keychain)
-                }
-            }
+fn gate_target(forge: &str, api_url: Option<Url>) -> Result<ForgeTarget, ApiError> {
+    target::resolve(match (forge, api_url) {
+        ("sandbox", Some(url)) => Wanted::Sandbox(url),
+        ("sandbox", None) => Wanted::EmbeddedSandbox,
+        ("github", api_base) => Wanted::GitHub {
+            api_base,
+            repos: Vec::new(),
+            token_from_env: true,
+        },
+        (other, _) => {
+            return Err(ApiError::invalid_input(format!(
+                "--forge must be github or sandbox, not {other:?}"
+            )))
         }
-        other => Err(ApiError::invalid_input(format!(
-            "--forge must be github or sandbox, not {other:?}"
-        ))),
-    }
+    })
 }
 
 fn print_gate(repo: &str, pr: u32, report: &countersign_api::GateReport) {

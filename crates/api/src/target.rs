@@ -1,0 +1,143 @@
+//! The one place that decides which forge a session talks to, from whatever
+//! its caller was given: the CLI's flags, the gate's environment, the
+//! window's command line or the saved settings. Tokens come from the
+//! environment (CI) or the OS keychain, never from arguments.
+
+use std::path::PathBuf;
+
+use countersign_forge::RepoId;
+use countersign_keychain::{OsKeychain, SecretStore};
+use countersign_secret::Secret;
+use url::Url;
+
+use crate::contract::ForgeKind;
+use crate::{ApiError, ErrorCode, ForgeTarget};
+
+/// GitHub's REST root, when neither a flag nor `GITHUB_API_URL` names another.
+pub const GITHUB_API: &str = "https://api.github.com/";
+
+/// What a caller asks for.
+#[derive(Debug, Clone)]
+pub enum Wanted {
+    /// The sandbox forge embedded in this process.
+    EmbeddedSandbox,
+    /// A sandbox forge already running at this REST root.
+    Sandbox(Url),
+    /// GitHub or GitHub Enterprise Server.
+    GitHub {
+        /// `None`: `GITHUB_API_URL`, else github.com.
+        api_base: Option<Url>,
+        /// `owner/name` to watch; empty: the account's recent repositories.
+        repos: Vec<String>,
+        /// Take the token from `COUNTERSIGN_TOKEN` or `GITHUB_TOKEN` when set
+        /// (the gate in CI), before the keychain.
+        token_from_env: bool,
+    },
+    /// Whatever the settings saved in this data directory say.
+    Saved(PathBuf),
+}
+
+/// Where a stored token is read from.
+#[derive(Clone, Copy)]
+pub enum Keychain<'a> {
+    /// The OS keychain, opened only when a token is needed.
+    Os,
+    Given(&'a dyn SecretStore),
+}
+
+/// The target `wanted` names, with its token.
+pub fn resolve(wanted: Wanted) -> Result<ForgeTarget, ApiError> {
+    resolve_with(wanted, Keychain::Os)
+}
+
+/// [`resolve`], reading stored tokens from `keychain`.
+pub fn resolve_with(wanted: Wanted, keychain: Keychain<'_>) -> Result<ForgeTarget, ApiError> {
+    match wanted {
+        Wanted::EmbeddedSandbox => Ok(ForgeTarget::EmbeddedSandbox),
+        Wanted::Sandbox(api_base) => Ok(ForgeTarget::Sandbox { api_base }),
+        Wanted::GitHub {
+            api_base,
+            repos,
+            token_from_env,
+        } => {
+            let api_base = match api_base {
+                Some(url) => url,
+                None => {
+                    let from_env =
+                        std::env::var("GITHUB_API_URL").unwrap_or_else(|_| GITHUB_API.to_owned());
+                    Url::parse(&from_env).map_err(|e| {
+                        ApiError::invalid_input(format!("GITHUB_API_URL is not a URL: {e}"))
+                    })?
+                }
+            };
+            let repos = repos
+                .iter()
+                .map(|r| r.parse())
+                .collect::<Result<Vec<RepoId>, _>>()?;
+            let from_env = token_from_env
+                .then(|| {
+                    ["COUNTERSIGN_TOKEN", "GITHUB_TOKEN"]
+                        .iter()
+                        .find_map(|v| std::env::var(v).ok().filter(|t| !t.is_empty()))
+                })
+                .flatten();
+            match from_env {
+                Some(token) => Ok(ForgeTarget::GitHub {
+                    api_base,
+                    token: Some(Secret::new(token)),
+                    repos,
+                }),
+                None => match keychain {
+                    Keychain::Given(store) => github_with_stored_token(api_base, repos, store),
+                    Keychain::Os => github_with_stored_token(api_base, repos, &OsKeychain::open()?),
+                },
+            }
+        }
+        Wanted::Saved(data_dir) => {
+            let settings = crate::settings::load(&data_dir)?;
+            crate::settings::validate(&settings)?;
+            match settings.kind {
+                ForgeKind::Sandbox => Ok(ForgeTarget::EmbeddedSandbox),
+                ForgeKind::GitHub => {
+                    let api_base = Url::parse(&settings.api_url)
+                        .map_err(|e| ApiError::invalid_input(e.to_string()))?;
+                    resolve_with(
+                        Wanted::GitHub {
+                            api_base: Some(api_base),
+                            repos: settings.repos,
+                            token_from_env: false,
+                        },
+                        keychain,
+                    )
+                }
+            }
+        }
+    }
+}
+
+/// GitHub at `api_base` with the token `countersign login` (or Settings) kept.
+fn github_with_stored_token(
+    api_base: Url,
+    repos: Vec<RepoId>,
+    keychain: &dyn SecretStore,
+) -> Result<ForgeTarget, ApiError> {
+    let token = keychain
+        .get(&crate::accounts::account(&api_base))?
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::ForgeNotSignedIn,
+                format!("no token for {api_base}: run `countersign login --api-url {api_base} --token-stdin`"),
+            )
+        })?;
+    let text = String::from_utf8(token.expose().clone()).map_err(|_| {
+        ApiError::new(
+            ErrorCode::KeychainError,
+            "the stored forge token is not text",
+        )
+    })?;
+    Ok(ForgeTarget::GitHub {
+        api_base,
+        token: Some(Secret::new(text)),
+        repos,
+    })
+}
