@@ -133,33 +133,45 @@ async fn renaming_dosing_code_out_of_its_folder_keeps_the_dosing_rule() {
     assert!(!g.approved);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_change_whose_file_list_the_forge_capped_cannot_be_signed_and_fails_the_gate() {
+/// With `cap` applied to the sandbox, #42 reaches the app incomplete: QA's
+/// preview is refused saying `refusal`, and the gate is blocked saying `status`.
+async fn capped_42_cannot_be_signed_and_blocks(
+    cap: impl FnOnce(&mut countersign_forge_sandbox::Store),
+    refusal: &str,
+    status: &str,
+) {
     let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
     let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
-    // GitHub lists 3,000 files at most; here the cap is 1 and #42 has more.
-    sandbox.store().write().unwrap().files_list_cap = 1;
+    cap(&mut sandbox.store().write().unwrap());
 
     become_(&sandbox, "bob-qa");
-    let draft = countersign_api::contract::SignatureDraft {
-        change_request: cr(42),
-        meaning: Meaning::Approval,
-        reason: "Reviewed what the forge listed".into(),
-        role: "qa".into(),
-        use_security_key: false,
-    };
-    let refused = bob.session.preview_signature(draft).await.unwrap_err();
+    let refused = bob
+        .session
+        .preview_signature(draft(42, "qa", Meaning::Approval))
+        .await
+        .unwrap_err();
     assert_eq!(refused.code, ErrorCode::SigningIncompleteChange);
-    assert!(refused.message.contains("listed 1 of the"), "{refused:?}");
+    assert!(refused.message.contains(refusal), "{refused:?}");
 
     let g = gate(&sandbox, 42).await;
     assert!(!g.approved);
     assert_eq!(g.review.verdict, Verdict::Blocked);
     assert!(
-        g.review.status_line.contains("incomplete"),
+        g.review.status_line.contains(status),
         "{}",
         g.review.status_line
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_whose_file_list_the_forge_capped_cannot_be_signed_and_fails_the_gate() {
+    // GitHub lists 3,000 files at most; here the cap is 1 and #42 has more.
+    capped_42_cannot_be_signed_and_blocks(
+        |st| st.files_list_cap = 1,
+        "listed 1 of the",
+        "incomplete",
+    )
+    .await;
 }
 
 /// Adds `commit` to the commits the forge lists for pull request `number`.
@@ -188,35 +200,15 @@ fn commit(sha_seed: &str, author: &str, email: Option<&str>, message: &str) -> C
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_whose_commit_list_the_forge_capped_cannot_be_signed_and_fails_the_gate() {
-    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
-    let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
     // GitHub lists 250 commits at most; here the cap is 1 and #42 has more:
     // the authors of the others are unknown, so separation of duties cannot
     // be judged.
-    sandbox.store().write().unwrap().commits_list_cap = 1;
-
-    become_(&sandbox, "bob-qa");
-    let draft = countersign_api::contract::SignatureDraft {
-        change_request: cr(42),
-        meaning: Meaning::Approval,
-        reason: "Reviewed what the forge listed".into(),
-        role: "qa".into(),
-        use_security_key: false,
-    };
-    let refused = bob.session.preview_signature(draft).await.unwrap_err();
-    assert_eq!(refused.code, ErrorCode::SigningIncompleteChange);
-    assert!(
-        refused.message.contains("listed 1 of the 2 commits"),
-        "{refused:?}"
-    );
-
-    let g = gate(&sandbox, 42).await;
-    assert_eq!(g.review.verdict, Verdict::Blocked);
-    assert!(
-        g.review.status_line.contains("commits"),
-        "{}",
-        g.review.status_line
-    );
+    capped_42_cannot_be_signed_and_blocks(
+        |st| st.commits_list_cap = 1,
+        "listed 1 of the 2 commits",
+        "commits",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -349,13 +341,7 @@ async fn a_signature_from_a_machine_whose_clock_is_two_hours_fast_is_refused() {
     // The signer is told before signing.
     let preview = bob
         .session
-        .preview_signature(countersign_api::contract::SignatureDraft {
-            change_request: cr(44),
-            meaning: Meaning::Approval,
-            reason: "Checked".into(),
-            role: "qa".into(),
-            use_security_key: false,
-        })
+        .preview_signature(draft(44, "qa", Meaning::Approval))
         .await
         .unwrap();
     assert!(

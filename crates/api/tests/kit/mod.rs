@@ -69,16 +69,21 @@ pub fn cr(number: u32) -> ChangeRequestRef {
     }
 }
 
+/// A signature of #`number` in `role` with `meaning`, by password.
+pub fn draft(number: u32, role: &str, meaning: Meaning) -> SignatureDraft {
+    SignatureDraft {
+        change_request: cr(number),
+        meaning,
+        reason: "Reviewed the diff, RA and test evidence".into(),
+        role: role.into(),
+        use_security_key: false,
+    }
+}
+
 impl Device {
     pub async fn sign(&self, sandbox: &RunningSandbox, number: u32, role: &str, meaning: Meaning) {
         become_(sandbox, self.login);
-        let draft = SignatureDraft {
-            change_request: cr(number),
-            meaning,
-            reason: "Reviewed the diff, RA and test evidence".into(),
-            role: role.into(),
-            use_security_key: false,
-        };
+        let draft = draft(number, role, meaning);
         let preview = self.session.preview_signature(draft.clone()).await.unwrap();
         self.session
             .sign_change_request(SignRequest {

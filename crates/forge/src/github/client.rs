@@ -163,23 +163,8 @@ impl GitHubForge {
 
     /// Every page of a list endpoint, following `Link: rel="next"`.
     async fn get_all<T: DeserializeOwned>(&self, url: Url) -> Result<Vec<T>, ForgeError> {
-        let mut items = Vec::new();
-        let mut next = Some(url);
-        let mut pages = 0;
-        while let Some(url) = next.take() {
-            pages += 1;
-            if pages > MAX_PAGES {
-                return Err(ForgeError::Contract {
-                    endpoint: url.path().to_owned(),
-                    detail: format!("more than {MAX_PAGES} pages"),
-                });
-            }
-            let page = self.get(url, JSON).await?;
-            let mut batch: Vec<T> = decode(&page.endpoint, &page.body)?;
-            items.append(&mut batch);
-            next = page.next;
-        }
-        Ok(items)
+        self.pages(url, |page| decode(&page.endpoint, &page.body))
+            .await
     }
 
     /// Every page of a list that GitHub wraps in an object (`{"total_count":
@@ -189,7 +174,28 @@ impl GitHubForge {
         url: Url,
         key: &str,
     ) -> Result<Vec<T>, ForgeError> {
-        let mut items = Vec::new();
+        self.pages(url, |page| {
+            let mut wrapped: serde_json::Map<String, serde_json::Value> =
+                decode(&page.endpoint, &page.body)?;
+            let list = wrapped.remove(key).ok_or_else(|| ForgeError::Contract {
+                endpoint: page.endpoint.clone(),
+                detail: format!("missing field `{key}`"),
+            })?;
+            serde_json::from_value(list).map_err(|e| ForgeError::Contract {
+                endpoint: page.endpoint.clone(),
+                detail: e.to_string(),
+            })
+        })
+        .await
+    }
+
+    /// Follow `Link: rel="next"` (at most [`MAX_PAGES`]), reading each page's items with `items`.
+    async fn pages<T>(
+        &self,
+        url: Url,
+        items: impl Fn(&Page) -> Result<Vec<T>, ForgeError>,
+    ) -> Result<Vec<T>, ForgeError> {
+        let mut all = Vec::new();
         let mut next = Some(url);
         let mut pages = 0;
         while let Some(url) = next.take() {
@@ -201,21 +207,10 @@ impl GitHubForge {
                 });
             }
             let page = self.get(url, JSON).await?;
-            let mut wrapped: serde_json::Map<String, serde_json::Value> =
-                decode(&page.endpoint, &page.body)?;
-            let list = wrapped.remove(key).ok_or_else(|| ForgeError::Contract {
-                endpoint: page.endpoint.clone(),
-                detail: format!("missing field `{key}`"),
-            })?;
-            let mut batch: Vec<T> =
-                serde_json::from_value(list).map_err(|e| ForgeError::Contract {
-                    endpoint: page.endpoint.clone(),
-                    detail: e.to_string(),
-                })?;
-            items.append(&mut batch);
+            all.append(&mut items(&page)?);
             next = page.next;
         }
-        Ok(items)
+        Ok(all)
     }
 
     async fn get(&self, url: Url, accept: &'static str) -> Result<Page, ForgeError> {
