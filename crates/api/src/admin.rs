@@ -13,8 +13,8 @@ use crate::contract::{
     RosterMember, RosterRole,
 };
 use crate::digest::sha256_hex;
-use crate::signatures::Signatures;
 use crate::snapshot::POLICY_PATH;
+use crate::stores::Stores;
 use crate::ApiError;
 use crate::ErrorCode;
 
@@ -103,7 +103,7 @@ pub async fn draft(forge: &dyn Forge, repo_name: &str) -> Result<PolicyDraft, Ap
 /// Only a policy that parses is proposed: a broken one would block every change.
 pub async fn propose(
     forge: &dyn Forge,
-    signatures: &Signatures,
+    stores: &Stores,
     request: ProposePolicy,
 ) -> Result<ProposedPolicy, ApiError> {
     let checked = check(&request.text);
@@ -143,7 +143,7 @@ pub async fn propose(
             body: &body,
         })
         .await?;
-    signatures
+    stores
         .record(
             AuditEvent::now(
                 EventKind::SettingsChange,

@@ -28,6 +28,7 @@ mod session;
 pub mod settings;
 pub mod signatures;
 pub mod snapshot;
+pub mod stores;
 pub mod target;
 mod whole_diff;
 

@@ -12,7 +12,7 @@ use countersign_secret::Secret;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::signatures::KeychainSource;
+use crate::stores::Stores;
 use crate::ApiError;
 use crate::ErrorCode;
 
@@ -20,7 +20,7 @@ const KEY_ACCOUNT: &str = "offline-cache-key";
 
 pub struct Offline {
     path: PathBuf,
-    keychain: KeychainSource,
+    stores: Arc<Stores>,
     cache: Mutex<Option<Cache>>,
     // Background writes still running, so a sync can wait until all is kept.
     pending: AtomicUsize,
@@ -33,10 +33,10 @@ pub fn is_offline(e: &ApiError) -> bool {
 }
 
 impl Offline {
-    pub fn new(path: PathBuf, keychain: KeychainSource) -> Self {
+    pub fn new(path: PathBuf, stores: Arc<Stores>) -> Self {
         Self {
             path,
-            keychain,
+            stores,
             cache: Mutex::new(None),
             pending: AtomicUsize::new(0),
             done: tokio::sync::Notify::new(),
@@ -65,10 +65,7 @@ impl Offline {
     }
 
     fn keychain(&self) -> Result<Arc<dyn SecretStore>, ApiError> {
-        Ok(match &self.keychain {
-            KeychainSource::Given(store) => store.clone(),
-            KeychainSource::Os => Arc::new(countersign_keychain::OsKeychain::open()?),
-        })
+        self.stores.keychain()
     }
 
     /// The cache key from the keychain, made on first use.

@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use crate::contract::ChangeRequestRef;
 use crate::records_on_forge::{self, RECORDS_FILE};
-use crate::signatures::Signatures;
+use crate::stores::Stores;
 use crate::ErrorCode;
 use crate::{review, snapshot, ApiError};
 
@@ -70,10 +70,10 @@ fn comment_body(envelopes: &[Envelope], status_line: &str) -> String {
 /// Push every change request that has records waiting in the outbox.
 pub(crate) async fn push_pending(
     forge: &dyn Forge,
-    signatures: &Signatures,
+    stores: &Stores,
 ) -> Result<PushReport, ApiError> {
     let (outbox, records): (Vec<OutboxItem>, Vec<StoredRecord>) =
-        signatures.with_ledger(|l| Ok((l.outbox()?, l.records()?)))?;
+        stores.with_ledger(|l| Ok((l.outbox()?, l.records()?)))?;
     let target = forge.host().to_owned();
     let waiting: Vec<&OutboxItem> = outbox
         .iter()
@@ -101,13 +101,13 @@ pub(crate) async fn push_pending(
             .collect();
         let outcome = push_one(forge, &me.login, &repo_name, number, &signed).await;
         let object = format!("{repo_name}#{number}");
-        signatures.with_ledger(|l| {
+        stores.with_ledger(|l| {
             for id in &waiting_ids {
                 let (kind, result) = match &outcome {
                     Ok(url) => (EventKind::Push, Ok(url.as_str())),
                     Err(e) => (EventKind::PushFailed, Err(e.message.as_str())),
                 };
-                let event = signatures.with_forge_time(
+                let event = stores.with_forge_time(
                     AuditEvent::now(kind, actor.clone(), object.clone()).detail(match &outcome {
                         Ok(url) => format!("record {id} → {url}"),
                         Err(e) => format!("record {id}: {}", e.message),

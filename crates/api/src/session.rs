@@ -18,7 +18,8 @@ use crate::contract::{
 use countersign_ledger::cache::Kind;
 
 use crate::settings::ForgeSettings;
-use crate::signatures::{KeychainSource, Signatures};
+use crate::signatures::Signatures;
+use crate::stores::{KeychainSource, Stores};
 use crate::ErrorCode;
 use crate::{queue, ApiError};
 
@@ -81,6 +82,7 @@ pub struct Session {
     forge: Arc<dyn Forge>,
     info: AppInfo,
     signatures: Signatures,
+    stores: Arc<Stores>,
     data_dir: PathBuf,
     offline: Arc<crate::offline::Offline>,
     policies_seen: Mutex<std::collections::HashSet<(String, String)>>,
@@ -136,7 +138,8 @@ impl Session {
         let mut config = GitHubConfig::new(api_base.clone());
         config.token = token;
         config.repos = repos;
-        config.disk_cache = http_cache(&local.keychain, &data_dir);
+        let stores = Arc::new(Stores::new(local.keychain.clone(), local.ledger.clone()));
+        config.disk_cache = http_cache(&stores, &data_dir);
         // The client is the same one that talks to github.com: the sandbox gets no shortcut.
         let forge = GitHubForge::new(config)?;
         let info = AppInfo {
@@ -150,7 +153,7 @@ impl Session {
             sandbox,
         };
         tracing::info!(forge = %info.forge_url, sandbox, "session started");
-        let signatures = Signatures::new(local.keychain.clone(), local.ledger.clone());
+        let signatures = Signatures::new(stores.clone());
         #[cfg(feature = "usb")]
         signatures.set_security_key_device(Arc::new(crate::security_key_usb::UsbSecurityKey));
         #[cfg(feature = "software-key")]
@@ -158,19 +161,20 @@ impl Session {
             signatures.set_security_key_device(Arc::new(soft));
         }
         let forge: Arc<dyn Forge> = Arc::new(forge);
-        signatures.set_forge(forge.clone());
+        stores.set_forge(forge.clone());
         Ok(Self {
             forge,
             info,
             offline: Arc::new(crate::offline::Offline::new(
                 data_dir.join("cache.sqlite"),
-                local.keychain.clone(),
+                stores.clone(),
             )),
             data_dir,
             policies_seen: Mutex::new(std::collections::HashSet::new()),
             device: tokio::sync::Mutex::new(None),
             prefetched: Mutex::new(None),
             signatures,
+            stores,
             _sandbox: embedded,
         })
     }
@@ -284,7 +288,7 @@ impl Session {
         let (remote, _) =
             crate::records_on_forge::forge_records(self.forge.as_ref(), &gathered.repo, number)
                 .await?;
-        let local = self.signatures.with_ledger(|l| {
+        let local = self.stores.with_ledger(|l| {
             Ok(l.records()?
                 .into_iter()
                 .filter(|r| r.repo == repo_name && r.number == number)
@@ -326,7 +330,7 @@ impl Session {
             return Ok(());
         }
         let who = self.info.forge_url.trim_end_matches('/').to_owned();
-        self.signatures
+        self.stores
             .record(
                 countersign_ledger::AuditEvent::now(
                     countersign_ledger::EventKind::PolicySeen,
@@ -369,7 +373,7 @@ impl Session {
         }
         // Done means kept: every write reaches the cache before this returns.
         self.offline.flush().await;
-        self.signatures
+        self.stores
             .record(
                 countersign_ledger::AuditEvent::now(
                     countersign_ledger::EventKind::Sync,
@@ -419,7 +423,7 @@ impl Session {
     }
 
     pub async fn propose_policy(&self, request: ProposePolicy) -> Result<ProposedPolicy, ApiError> {
-        crate::admin::propose(self.forge.as_ref(), &self.signatures, request).await
+        crate::admin::propose(self.forge.as_ref(), &self.stores, request).await
     }
 
     pub async fn settings(&self) -> Result<SettingsView, ApiError> {
@@ -431,7 +435,7 @@ impl Session {
         let token_stored = Url::parse(&settings.api_url)
             .ok()
             .and_then(|api| {
-                let keychain = self.signatures.keychain().ok()?;
+                let keychain = self.stores.keychain().ok()?;
                 crate::accounts::has_token(&api, keychain.as_ref()).ok()
             })
             .unwrap_or(false);
@@ -447,7 +451,7 @@ impl Session {
         let before = crate::settings::load(&self.data_dir).ok();
         crate::settings::save(&self.data_dir, &settings)?;
         let json = |s: &ForgeSettings| serde_json::to_string(s).unwrap_or_default();
-        self.signatures
+        self.stores
             .record(
                 countersign_ledger::AuditEvent::now(
                     countersign_ledger::EventKind::SettingsChange,
@@ -482,7 +486,7 @@ impl Session {
     pub async fn store_token(&self, request: TokenRequest) -> Result<Person, ApiError> {
         let api = Url::parse(&request.api_url)
             .map_err(|e| ApiError::invalid_input(format!("the API URL is not a URL: {e}")))?;
-        let keychain = self.signatures.keychain()?;
+        let keychain = self.stores.keychain()?;
         crate::accounts::login(api, request.token, keychain.as_ref()).await
     }
 
@@ -511,7 +515,7 @@ impl Session {
                 "start signing in with the forge first",
             )
         })?;
-        let keychain = self.signatures.keychain()?;
+        let keychain = self.stores.keychain()?;
         let poll = crate::accounts::device_poll(pending, keychain.as_ref()).await?;
         if poll.state != DevicePollState::Pending {
             *guard = None;
@@ -611,12 +615,12 @@ impl Session {
     }
 
     pub async fn audit_trail(&self, filter: AuditFilter) -> Result<AuditTrail, ApiError> {
-        self.signatures
+        self.stores
             .with_ledger(|l| crate::audit::trail(l, &filter, 1000))
     }
 
     pub async fn outbox(&self) -> Result<Outbox, ApiError> {
-        let items = self.signatures.with_ledger(|l| Ok(l.outbox()?))?;
+        let items = self.stores.with_ledger(|l| Ok(l.outbox()?))?;
         Ok(Outbox {
             items: items
                 .into_iter()
@@ -637,7 +641,7 @@ impl Session {
 
     /// Push what waits in the outbox; records stay queued on failure.
     pub async fn push_outbox(&self) -> Result<PushOutcome, ApiError> {
-        let r = crate::push::push_pending(self.forge.as_ref(), &self.signatures).await?;
+        let r = crate::push::push_pending(self.forge.as_ref(), &self.stores).await?;
         Ok(PushOutcome {
             pushed: r.pushed,
             failed: r.failed,
@@ -652,13 +656,15 @@ const HTTP_CACHE_KEY: &str = "http-cache-key";
 /// The conditional-request cache in `dir`, its entries authenticated with a
 /// key from the keychain; none (memory only) when there is no keychain.
 fn http_cache(
-    keychain: &crate::signatures::KeychainSource,
+    stores: &Stores,
     dir: &std::path::Path,
 ) -> Option<countersign_forge::github::DiskCache> {
-    use crate::signatures::KeychainSource;
-    let store: Arc<dyn countersign_keychain::SecretStore> = match keychain {
-        KeychainSource::Given(store) => store.clone(),
-        KeychainSource::Os => Arc::new(countersign_keychain::OsKeychain::open().ok()?),
+    let store = match stores.keychain() {
+        Ok(store) => store,
+        Err(e) => {
+            tracing::info!(error = %e.message, "no keychain for the HTTP cache key: caching in memory only");
+            return None;
+        }
     };
     let key = match store.get(HTTP_CACHE_KEY) {
         Ok(Some(key)) if key.expose().len() == 32 => key,
@@ -669,7 +675,7 @@ fn http_cache(
             Secret::new(fresh)
         }
         Err(e) => {
-            tracing::info!(error = %e, "no keychain for the HTTP cache key: caching in memory only");
+            tracing::info!(error = %e, "the HTTP cache key cannot be read: caching in memory only");
             return None;
         }
     };

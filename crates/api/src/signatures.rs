@@ -4,13 +4,12 @@
 //! keychain entry per forge identity. Preview and sign build the record the
 //! same way, so the digests shown are the digests signed.
 
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use chrono::{Local, SecondsFormat, Utc};
 use countersign_forge::{Forge, ForgeUser};
-use countersign_keychain::{KeychainError, OsKeychain, SecretStore};
-use countersign_ledger::{AuditEvent, Checkpoint, EventKind, Ledger, LedgerError};
+use countersign_keychain::KeychainError;
+use countersign_ledger::{AuditEvent, Checkpoint, EventKind, LedgerError};
 
 /// A checkpoint whose signature is the signed record with this id: the record's
 /// `audit_head` names the checkpoint's size and head.
@@ -30,6 +29,8 @@ use crate::contract::{
     SignatureDraft, SignaturePreview, SignedRecord, SignerStatus,
 };
 use crate::digest::sha256_hex;
+pub use crate::stores::KeychainSource;
+use crate::stores::Stores;
 use crate::ApiError;
 use crate::ErrorCode;
 
@@ -72,25 +73,13 @@ struct StoredSigner {
     enrolment: EnrolmentRecord,
 }
 
-/// Where the keychain comes from: the OS one (opened on first use, so a
-/// missing keychain only matters to the flows that need it) or a given store.
-#[derive(Clone)]
-pub enum KeychainSource {
-    Os,
-    Given(Arc<dyn SecretStore>),
-}
-
 pub struct Signatures {
-    source: KeychainSource,
-    opened: Mutex<Option<Arc<dyn SecretStore>>>,
+    stores: Arc<Stores>,
     reauth: Mutex<Reauthenticator>,
     // Users whose failures were already restored from the trail.
     restored: Mutex<std::collections::HashSet<u64>>,
-    ledger_path: PathBuf,
-    ledger: Mutex<Option<Ledger>>,
     kdf: KdfParams,
     device: Mutex<Option<Arc<dyn crate::security_key::SecurityKeyDevice>>>,
-    forge: Mutex<Option<Arc<dyn Forge>>>,
 }
 
 fn actor(identity: &ForgeIdentity) -> String {
@@ -110,17 +99,13 @@ fn person(u: &ForgeUser) -> Person {
 }
 
 impl Signatures {
-    pub fn new(source: KeychainSource, ledger_path: PathBuf) -> Self {
+    pub fn new(stores: Arc<Stores>) -> Self {
         Self {
-            source,
-            opened: Mutex::new(None),
+            stores,
             reauth: Mutex::new(Reauthenticator::default()),
             restored: Mutex::new(std::collections::HashSet::new()),
-            ledger_path,
-            ledger: Mutex::new(None),
             kdf: KdfParams::default(),
             device: Mutex::new(None),
-            forge: Mutex::new(None),
         }
     }
 
@@ -160,7 +145,7 @@ impl Signatures {
     fn save(&self, identity: &ForgeIdentity, stored: &StoredSigner) -> Result<(), ApiError> {
         let bytes = serde_json::to_vec(stored)
             .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
-        self.keychain()?.set(&account(identity), &bytes)?;
+        self.stores.keychain()?.set(&account(identity), &bytes)?;
         Ok(())
     }
 
@@ -203,53 +188,8 @@ impl Signatures {
         Ok(stored.enrolment)
     }
 
-    /// Run `f` with the ledger, opening it on first use.
-    pub(crate) fn with_ledger<T>(
-        &self,
-        f: impl FnOnce(&mut Ledger) -> Result<T, ApiError>,
-    ) -> Result<T, ApiError> {
-        let mut guard = self.ledger.lock().unwrap();
-        if guard.is_none() {
-            if let Some(dir) = self.ledger_path.parent() {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    ApiError::new(
-                        ErrorCode::LedgerUnavailable,
-                        format!("cannot create {}: {e}", dir.display()),
-                    )
-                })?;
-            }
-            *guard = Some(Ledger::open(&self.ledger_path)?);
-        }
-        f(guard.as_mut().expect("opened above"))
-    }
-
     fn audit(&self, event: AuditEvent) -> Result<u64, ApiError> {
-        self.record(event)
-    }
-
-    /// Append `event` to the audit trail, with the forge's time when known.
-    pub(crate) fn record(&self, event: AuditEvent) -> Result<u64, ApiError> {
-        let event = self.with_forge_time(event);
-        self.with_ledger(|l| Ok(l.append(&event)?))
-    }
-
-    /// The forge's clock now, from its last `Date` and how far ours has
-    /// moved since: an inspector can date the entry without trusting this
-    /// machine's clock alone.
-    pub(crate) fn with_forge_time(&self, mut event: AuditEvent) -> AuditEvent {
-        if event.forge_time.is_none() {
-            let clock = self.forge.lock().unwrap().as_ref().and_then(|f| f.clock());
-            event.forge_time = clock.map(|c| {
-                (c.server_time + (Utc::now() - c.local_time))
-                    .to_rfc3339_opts(SecondsFormat::Secs, true)
-            });
-        }
-        event
-    }
-
-    /// The forge whose clock dates audit entries.
-    pub(crate) fn set_forge(&self, forge: Arc<dyn Forge>) {
-        *self.forge.lock().unwrap() = Some(forge);
+        self.stores.record(event)
     }
 
     /// Bring back failures and lockouts of the last window from the trail.
@@ -258,7 +198,7 @@ impl Signatures {
             return Ok(());
         }
         let who = actor(identity);
-        let events = self.with_ledger(|l| Ok(l.events(500)?))?;
+        let events = self.stores.with_ledger(|l| Ok(l.events(500)?))?;
         let since = Utc::now() - chrono::Duration::minutes(15);
         let mut failures = Vec::new();
         let mut locked_until = None;
@@ -336,21 +276,8 @@ impl Signatures {
         Ok(())
     }
 
-    pub(crate) fn keychain(&self) -> Result<Arc<dyn SecretStore>, ApiError> {
-        let mut opened = self.opened.lock().unwrap();
-        if let Some(store) = opened.as_ref() {
-            return Ok(store.clone());
-        }
-        let store: Arc<dyn SecretStore> = match &self.source {
-            KeychainSource::Given(store) => store.clone(),
-            KeychainSource::Os => Arc::new(OsKeychain::open()?),
-        };
-        *opened = Some(store.clone());
-        Ok(store)
-    }
-
     fn load(&self, identity: &ForgeIdentity) -> Result<Option<StoredSigner>, ApiError> {
-        let Some(bytes) = self.keychain()?.get(&account(identity))? else {
+        let Some(bytes) = self.stores.keychain()?.get(&account(identity))? else {
             return Ok(None);
         };
         serde_json::from_slice(bytes.expose())
@@ -437,8 +364,8 @@ impl Signatures {
         let bytes = serde_json::to_vec(&stored)
             .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
         // The trail must be writable before the key exists, so that no key is ever unrecorded.
-        self.with_ledger(|_| Ok(()))?;
-        self.keychain()?.set(&account(&identity), &bytes)?;
+        self.stores.with_ledger(|_| Ok(()))?;
+        self.stores.keychain()?.set(&account(&identity), &bytes)?;
         self.audit(
             AuditEvent::now(
                 EventKind::Enrolment,
@@ -519,7 +446,7 @@ impl Signatures {
                 Err(_) => (None, None),
             };
         let signed_at = Local::now().fixed_offset();
-        let (size, head) = self.with_ledger(|l| Ok(l.head()?))?;
+        let (size, head) = self.stores.with_ledger(|l| Ok(l.head()?))?;
         let request = ApprovalRequest::validate(ApprovalDraft {
             printed_name: stored.enrolment.printed_name.clone(),
             forge: identity,
@@ -752,9 +679,9 @@ impl Signatures {
             "{} as {}",
             statement.predicate.meaning, statement.predicate.signer.role
         ));
-        let event = self.with_forge_time(event);
+        let event = self.stores.with_forge_time(event);
         // Acknowledged only after the record and its audit entry commit together.
-        self.with_ledger(|l| {
+        self.stores.with_ledger(|l| {
             let (record_id, _) = l.append_record(
                 &envelope_bytes,
                 &cr.repo,
