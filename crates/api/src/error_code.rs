@@ -136,6 +136,8 @@ error_codes! {
     SigningBadPassword = "signing.bad_password",
     /// The change request changed between preview and signing.
     SigningChangedSincePreview = "signing.changed_since_preview",
+    /// Evidence of the change was refused (unsafe or malformed): it cannot be signed until CI produces readable evidence.
+    SigningEvidenceRefused = "signing.evidence_refused",
     /// The forge did not deliver the whole change (files past its cap, patches that cannot be rebuilt): it cannot be signed.
     SigningIncompleteChange = "signing.incomplete_change",
     /// The signature request is incomplete or not allowed (meaning, reason, name).

@@ -383,6 +383,14 @@ async fn hostile_evidence_archives_are_refused_and_block_the_change() {
             review.evidence.is_empty(),
             "nothing from a refused archive is used"
         );
+        // Nor can it be signed, silently leaving the refused files out.
+        let refused = bob
+            .session
+            .preview_signature(draft(43, "qa", Meaning::Approval))
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code, ErrorCode::SigningEvidenceRefused, "{refused:?}");
+        assert!(refused.message.contains(expect), "{refused:?}");
     }
 }
 
