@@ -428,6 +428,17 @@ impl Signatures {
                 ));
             }
         }
+        // A refused evidence file is not left out silently: nothing is signed
+        // until CI produces evidence that can be read.
+        if !gathered.evidence_problems.is_empty() {
+            return Err(ApiError::new(
+                ErrorCode::SigningEvidenceRefused,
+                format!(
+                    "evidence was refused, so the change cannot be signed: {}",
+                    gathered.evidence_problems.join("; ")
+                ),
+            ));
+        }
         // Rules cannot see what the forge did not deliver: no signature over it.
         if !cr.missing.is_empty() {
             return Err(ApiError::new(
