@@ -389,7 +389,11 @@ async fn hostile_evidence_archives_are_refused_and_block_the_change() {
             .preview_signature(draft(43, "qa", Meaning::Approval))
             .await
             .unwrap_err();
-        assert_eq!(refused.code, ErrorCode::SigningEvidenceRefused, "{refused:?}");
+        assert_eq!(
+            refused.code,
+            ErrorCode::SigningEvidenceRefused,
+            "{refused:?}"
+        );
         assert!(refused.message.contains(expect), "{refused:?}");
     }
 }

@@ -491,3 +491,52 @@ fn three_failures_lock_signing_and_every_attempt_is_an_event() {
     );
     assert!(r.is_ok());
 }
+
+/// Text that renders differently from what it says — bidi overrides and
+/// isolates, zero-width and other invisible format characters — is refused
+/// in the reason, the printed name and the role (issue 12 §3).
+#[test]
+fn text_that_can_lie_is_refused() {
+    let key = SignerKey::from_test_seed([7; 32]).public();
+    for hidden in [
+        '\u{202E}', '\u{202A}', '\u{2066}', '\u{2069}', '\u{200B}', '\u{00AD}', '\u{FEFF}',
+    ] {
+        let sneaky = format!("Approved{hidden} after review");
+        for (field, draft) in [
+            (
+                "reason",
+                ApprovalDraft {
+                    reason: sneaky.clone(),
+                    ..draft(&key)
+                },
+            ),
+            (
+                "printed name",
+                ApprovalDraft {
+                    printed_name: sneaky.clone(),
+                    ..draft(&key)
+                },
+            ),
+            (
+                "role",
+                ApprovalDraft {
+                    role: sneaky.clone(),
+                    ..draft(&key)
+                },
+            ),
+        ] {
+            let refused = ApprovalRequest::validate(draft).unwrap_err().to_string();
+            assert!(
+                refused.contains(field) && refused.contains(&format!("U+{:04X}", hidden as u32)),
+                "{hidden:?} in the {field}: {refused}"
+            );
+        }
+    }
+    // Letters of any script and ordinary punctuation stay.
+    let fine = ApprovalDraft {
+        printed_name: "Dr. Zoë Ñúñez-Øster, 王芳".into(),
+        reason: "Geprüft: Ω-Werte ≤ 5 % — OK ✓".into(),
+        ..draft(&key)
+    };
+    assert!(ApprovalRequest::validate(fine).is_ok());
+}
