@@ -106,6 +106,17 @@ fn check_text(
     {
         return Err(invalid(format!("{field} contains control characters")));
     }
+    // What a person reads must be what is signed: no bidi overrides or
+    // isolates, no zero-width or other invisible format characters (Cf).
+    if let Some(c) = trimmed.chars().find(|c| {
+        use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+        c.general_category() == GeneralCategory::Format
+    }) {
+        return Err(invalid(format!(
+            "{field} contains the invisible or direction-changing character U+{:04X}",
+            c as u32
+        )));
+    }
     Ok(trimmed.to_owned())
 }
 
