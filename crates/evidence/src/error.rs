@@ -18,6 +18,8 @@ pub enum Problem {
     TooLarge { limit: u64 },
     /// Expands far more than real reports do: a zip bomb.
     CompressionRatio { ratio: u64, limit: u64 },
+    /// An XML report nested deeper than any real one: refused before parsing.
+    TooDeep { limit: usize },
     /// Not a zip archive the reader can open.
     NotAZip(String),
     /// A report that does not parse as the format its name says.
@@ -44,6 +46,7 @@ impl fmt::Display for Problem {
                     "compression ratio {ratio}:1 exceeds {limit}:1 (a zip bomb?)"
                 )
             }
+            Self::TooDeep { limit } => write!(f, "XML nested deeper than {limit} elements"),
             Self::NotAZip(e) => write!(f, "not a readable zip archive: {e}"),
             Self::Malformed { format, detail } => write!(f, "not valid {format}: {detail}"),
         }
@@ -79,7 +82,9 @@ impl EvidenceError {
             Problem::TooManyEntries { .. }
             | Problem::TooLarge { .. }
             | Problem::CompressionRatio { .. } => "evidence.too_large",
-            Problem::NotAZip(_) | Problem::Malformed { .. } => "evidence.malformed",
+            Problem::NotAZip(_) | Problem::Malformed { .. } | Problem::TooDeep { .. } => {
+                "evidence.malformed"
+            }
         }
     }
 }

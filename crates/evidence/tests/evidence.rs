@@ -234,3 +234,33 @@ fn hostile_archives_are_refused() {
         Problem::NotAZip(_)
     ));
 }
+
+/// A report nested far deeper than any real one is refused before it is
+/// parsed, instead of taking the app down with a stack overflow (issue 12 §6).
+#[test]
+fn deeply_nested_xml_is_refused_before_parsing() {
+    for (name, open, close) in [
+        ("junit.xml", "<testsuite name=\"x\">", "</testsuite>"),
+        ("coverage.xml", "<packages>", "</packages>"),
+    ] {
+        let depth = 100_000;
+        let mut xml = String::from(if name == "junit.xml" {
+            "<testsuites>"
+        } else {
+            "<coverage line-rate=\"1\">"
+        });
+        xml.push_str(&open.repeat(depth));
+        xml.push_str(&close.repeat(depth));
+        xml.push_str(if name == "junit.xml" {
+            "</testsuites>"
+        } else {
+            "</coverage>"
+        });
+        let zip = zip_of(&[(name, xml.as_bytes())]);
+        let Err(e) = read_artifact("test-reports.zip", &zip, &Limits::default()) else {
+            panic!("{name} nested {depth} deep was accepted");
+        };
+        assert!(matches!(e.problem, Problem::TooDeep { limit: 64 }), "{name}: {e}");
+        assert!(e.to_string().contains("nested deeper than 64"), "{e}");
+    }
+}
