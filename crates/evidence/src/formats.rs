@@ -71,9 +71,40 @@ pub fn detect(name: &str, bytes: &[u8]) -> Kind {
     Kind::Other
 }
 
+/// Deeper than any real report nests; the parsers recurse, so deeper input
+/// is refused before they see it.
+pub const MAX_XML_DEPTH: usize = 64;
+
+/// Whether `bytes` nests elements deeper than `limit`, read as a stream
+/// without building anything. Malformed XML is left to the parser to name.
+fn xml_deeper_than(bytes: &[u8], limit: usize) -> bool {
+    let mut reader = quick_xml::Reader::from_reader(bytes);
+    let mut buf = Vec::new();
+    let mut depth = 0usize;
+    loop {
+        match reader.read_event_into(&mut buf) {
+            Ok(quick_xml::events::Event::Start(_)) => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            Ok(quick_xml::events::Event::End(_)) => depth = depth.saturating_sub(1),
+            Ok(quick_xml::events::Event::Eof) | Err(_) => return false,
+            Ok(_) => {}
+        }
+        buf.clear();
+    }
+}
+
 pub(crate) fn summarise(kind: Kind, bytes: &[u8]) -> Result<Summary, Problem> {
     let malformed =
         |format: &'static str| move |e: String| Problem::Malformed { format, detail: e };
+    if matches!(kind, Kind::JUnit | Kind::Cobertura) && xml_deeper_than(bytes, MAX_XML_DEPTH) {
+        return Err(Problem::TooDeep {
+            limit: MAX_XML_DEPTH,
+        });
+    }
     match kind {
         Kind::JUnit => junit(bytes).map_err(malformed("JUnit XML")),
         Kind::Cobertura => cobertura(bytes).map_err(malformed("Cobertura XML")),

@@ -260,7 +260,10 @@ fn deeply_nested_xml_is_refused_before_parsing() {
         let Err(e) = read_artifact("test-reports.zip", &zip, &Limits::default()) else {
             panic!("{name} nested {depth} deep was accepted");
         };
-        assert!(matches!(e.problem, Problem::TooDeep { limit: 64 }), "{name}: {e}");
+        assert!(
+            matches!(e.problem, Problem::TooDeep { limit: 64 }),
+            "{name}: {e}"
+        );
         assert!(e.to_string().contains("nested deeper than 64"), "{e}");
     }
 }
