@@ -629,19 +629,25 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), ApiError> {
 
 /// The password comes only from standard input, never from an argument,
 /// where other users could read it in the process list.
+/// The password: one line of standard input with `--password-stdin`, else
+/// asked on the terminal without echo. Every copy is wiped when dropped.
 fn read_password(from_stdin: bool) -> Result<Secret<String>, ApiError> {
-    if !from_stdin {
+    let unreadable =
+        |e: std::io::Error| ApiError::new(ErrorCode::Io, format!("cannot read the password: {e}"));
+    let line = if from_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).map_err(unreadable)?;
+        Secret::new(line)
+    } else if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        Secret::new(rpassword::prompt_password("Signing password: ").map_err(unreadable)?)
+    } else {
         return Err(ApiError::invalid_input(
-            "pass --password-stdin and write the password to standard input",
+            "pass --password-stdin and write the password to standard input, or run on a terminal",
         ));
-    }
-    let mut line = String::new();
-    std::io::stdin()
-        .read_line(&mut line)
-        .map_err(|e| ApiError::new(ErrorCode::Io, format!("cannot read the password: {e}")))?;
-    let password = Secret::new(line.trim_end_matches(['\n', '\r']).to_owned());
-    line.clear();
-    Ok(password)
+    };
+    Ok(Secret::new(
+        line.expose().trim_end_matches(['\n', '\r']).to_owned(),
+    ))
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, ApiError> {

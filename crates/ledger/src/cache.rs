@@ -85,10 +85,10 @@ impl Cache {
         let conn = Connection::open(path)?;
         // A raw key (x'…'): SQLCipher skips its own passphrase KDF, which a
         // random 256-bit key does not need.
-        conn.execute_batch(&format!(
-            "PRAGMA key = \"x'{}'\";",
-            hex::encode(key.expose())
-        ))?;
+        // The key in hex, and the statement holding it: both wiped when dropped.
+        let hex_key = Secret::new(hex::encode(key.expose()));
+        let pragma = Secret::new(format!("PRAGMA key = \"x'{}'\";", hex_key.expose()));
+        conn.execute_batch(pragma.expose())?;
         // The first read is where a wrong key shows.
         if let Err(e) = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
             r.get::<_, i64>(0)

@@ -253,7 +253,7 @@ impl GitHubForge {
         let _slot = self.slots.acquire().await.expect("semaphore never closed");
         let mut request = self.http.get(url.clone()).header(ACCEPT, accept);
         if let Some(token) = &self.token {
-            request = request.header(AUTHORIZATION, format!("Bearer {}", token.expose()));
+            request = request.header(AUTHORIZATION, bearer(token)?);
         }
         let cached_etag = self.cache.lock().unwrap().get(key).map(|c| c.etag.clone());
         if let Some(etag) = &cached_etag {
@@ -380,7 +380,7 @@ impl GitHubForge {
             .header(ACCEPT, JSON)
             .json(body);
         if let Some(token) = &self.token {
-            request = request.header(AUTHORIZATION, format!("Bearer {}", token.expose()));
+            request = request.header(AUTHORIZATION, bearer(token)?);
         }
         let response = request.send().await.map_err(|e| network(endpoint, &e))?;
         self.observe_clock(response.headers());
@@ -713,7 +713,7 @@ impl Forge for GitHubForge {
             let _slot = self.slots.acquire().await.expect("semaphore never closed");
             let mut request = self.http.get(url.clone()).header(ACCEPT, JSON);
             if let Some(token) = &self.token {
-                request = request.header(AUTHORIZATION, format!("Bearer {}", token.expose()));
+                request = request.header(AUTHORIZATION, bearer(token)?);
             }
             request.send().await.map_err(|e| network(&endpoint, &e))?
         };
@@ -1057,6 +1057,16 @@ impl Drop for GitHubForge {
     }
 }
 
+/// `Bearer <token>`, marked sensitive so no log or Debug of a request shows
+/// it; the formatted copy is wiped when dropped.
+fn bearer(token: &Secret<String>) -> Result<HeaderValue, ForgeError> {
+    let text = Secret::new(format!("Bearer {}", token.expose()));
+    let mut value = HeaderValue::from_str(text.expose())
+        .map_err(|_| ForgeError::InvalidInput("the token is not a valid header value".into()))?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
 fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
@@ -1207,6 +1217,14 @@ async fn read_limited(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_authorization_header_is_sensitive_and_never_shown() {
+        let value = bearer(&Secret::from("ghp_not-a-real-token")).unwrap();
+        assert!(value.is_sensitive());
+        assert!(!format!("{value:?}").contains("ghp_"), "{value:?}");
+        assert!(bearer(&Secret::from("line\nbreak")).is_err());
+    }
 
     fn headers(link: &str) -> HeaderMap {
         let mut h = HeaderMap::new();
