@@ -773,3 +773,40 @@ async fn records_of_a_deleted_repository_do_not_count_for_one_created_again_unde
         );
     }
 }
+
+/// Issue 12 §4: an envelope that does not verify, planted in the records
+/// comment, is never copied into the records ref, and does not break the push.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_junk_envelope_in_the_comment_is_never_written_into_the_records_ref() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    // Valid JSON in the shape of an envelope; its signature is nobody's.
+    let junk = serde_json::json!({
+        "mediaType": "application/vnd.countersign.bundle+json;version=1",
+        "envelopes": [{
+            "payload": "eyJub3QiOiAiYSBzdGF0ZW1lbnQifQ==",
+            "payloadType": "application/vnd.in-toto+json",
+            "signatures": [{"keyid": "00", "sig": "AAAA"}]
+        }]
+    });
+    edit_repo(&sandbox, |repo| {
+        repo.comments.push(countersign_forge_sandbox::Comment {
+            id: 990_001,
+            issue: 44,
+            body: format!(
+                "Looks signed to me\n```json\n{junk}\n```\n{}",
+                countersign_api::push::COMMENT_MARKER
+            ),
+            author: "outside-contributor".into(),
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+        });
+    });
+    let g = signed_44(&sandbox).await;
+    assert!(g.approved, "{:?}", g.review);
+    let statements = statements_in_ref(&sandbox, 44);
+    assert_eq!(statements.len(), 1, "{statements:?}");
+    assert_eq!(
+        statements[0]["predicate"]["signer"]["printed_name"],
+        "Bob Okafor"
+    );
+}

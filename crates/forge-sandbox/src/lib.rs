@@ -22,8 +22,8 @@ use tokio::task::JoinHandle;
 pub use faults::{Fault, FaultRule};
 pub use seed::{refresh_policy, sync_base_objects};
 pub use store::{
-    object_id, Artifact, Commit, CommitStatus, FileChange, GitObject, GitStore, PullRequest, Repo,
-    RosterKey, Store, WorkflowRun, SANDBOX_TOKEN,
+    object_id, Artifact, Comment, Commit, CommitStatus, FileChange, GitObject, GitStore,
+    PullRequest, Repo, RosterKey, Store, WorkflowRun, SANDBOX_TOKEN,
 };
 
 /// What the sandbox starts with.
