@@ -151,7 +151,18 @@ async fn push_one(
     )
     .await?;
     let (remote, _) = records_on_forge::forge_records(forge, &repo, number).await?;
-    // Other signers' records (from their devices) stay; ours join them.
+    // Other signers' records (from their devices) stay; ours join them. What
+    // does not verify against the roster (junk planted in a comment) is
+    // reported and never written into the ref.
+    let (remote, junk) = records_on_forge::verified_only(remote, gathered.policy.as_ref().ok());
+    if !junk.is_empty() {
+        tracing::warn!(
+            change = %format!("{repo_name}#{number}"),
+            dropped = junk.len(),
+            why = %junk.join("; "),
+            "records on the forge that do not verify were left out of the push"
+        );
+    }
     let all = records_on_forge::merge([remote, signed.to_vec()]);
 
     store_in_ref(forge, &repo, number, &all).await?;

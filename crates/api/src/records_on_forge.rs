@@ -71,6 +71,48 @@ pub async fn forge_records(
     Ok((envelopes, if found { "comment" } else { "none" }))
 }
 
+/// The envelopes that parse as approval statements and are not provably
+/// forged (a bad signature by a key `policy`'s roster holds), and why each
+/// other one was left out. Stale, refused and unknown-key records stay:
+/// whether they count is the gate's to judge, a record made under an earlier
+/// roster may be genuine, and a rejection must never be lost.
+pub fn verified_only(
+    envelopes: Vec<Envelope>,
+    policy: Option<&countersign_policy::Policy>,
+) -> (Vec<Envelope>, Vec<String>) {
+    use countersign_signing::verify::{verify_envelope, Expectations, Finding};
+    let keys = policy.map(|p| p.trusted_keys()).unwrap_or_default();
+    let mut kept = Vec::new();
+    let mut dropped = Vec::new();
+    for e in envelopes {
+        let broken: Vec<String> = verify_envelope(&e, &keys, &Expectations::default())
+            .into_iter()
+            .flat_map(|report| report.findings)
+            .filter(|f| {
+                matches!(
+                    f,
+                    Finding::NoSignature
+                        | Finding::PayloadNotBase64
+                        | Finding::WrongPayloadType(_)
+                        | Finding::StatementMalformed(_)
+                        | Finding::WrongStatementType(_)
+                        | Finding::WrongPredicateType(_)
+                        | Finding::BadSignature(_)
+                        | Finding::KeyIdMismatch { .. }
+                        | Finding::SignerIsNotKeyOwner { .. }
+                )
+            })
+            .map(|f| f.to_string())
+            .collect();
+        if broken.is_empty() {
+            kept.push(e);
+        } else {
+            dropped.push(broken.join(", "));
+        }
+    }
+    (kept, dropped)
+}
+
 /// Union of record sets, each envelope once.
 pub fn merge(sets: impl IntoIterator<Item = Vec<Envelope>>) -> Vec<Envelope> {
     let mut seen = BTreeSet::new();
