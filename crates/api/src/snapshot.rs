@@ -183,27 +183,33 @@ pub async fn gather(forge: &dyn Forge, request: ChangeRequestRef) -> Result<Gath
     let mut evidence_problems = Vec::new();
     for artifact in chosen.counted {
         let file_name = format!("{}.zip", artifact.name);
-        // Unique per download: two reviews at once (or two forges with the
-        // same artifact ids) must never share, and so clobber, a file.
-        static DOWNLOADS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = DOWNLOADS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dest = std::env::temp_dir().join(format!(
-            "countersign-{}-{n}-{}.zip",
-            std::process::id(),
-            artifact.id
-        ));
-        let downloaded = forge
-            .download_artifact(&repo, &artifact, &dest, MAX_ARTIFACT_BYTES)
-            .await;
-        let read = downloaded.map_err(ApiError::from).and_then(|_| {
-            std::fs::read(&dest).map_err(|e| {
-                ApiError::new(
-                    ErrorCode::Io,
-                    format!("cannot read {}: {e}", dest.display()),
-                )
-            })
-        });
-        let _ = std::fs::remove_file(&dest);
+        // A random name, created exclusively and removed when dropped: a
+        // file or link planted at a name guessed in advance is never written
+        // through, and two reviews at once never share a file.
+        let read = match tempfile::Builder::new()
+            .prefix("countersign-artifact-")
+            .suffix(".zip")
+            .tempfile()
+        {
+            Err(e) => Err(ApiError::new(
+                ErrorCode::Io,
+                format!("cannot make a temporary file: {e}"),
+            )),
+            Ok(tmp) => {
+                let dest = tmp.path();
+                let downloaded = forge
+                    .download_artifact(&repo, &artifact, dest, MAX_ARTIFACT_BYTES)
+                    .await;
+                downloaded.map_err(ApiError::from).and_then(|_| {
+                    std::fs::read(dest).map_err(|e| {
+                        ApiError::new(
+                            ErrorCode::Io,
+                            format!("cannot read {}: {e}", dest.display()),
+                        )
+                    })
+                })
+            }
+        };
         match read {
             Err(e) => evidence_problems.push(format!("{file_name}: {}", e.message)),
             Ok(bytes) => {
