@@ -152,6 +152,8 @@ error_codes! {
     SigningNoSecurityKeyReader = "signing.no_security_key_reader",
     /// This device has no signing key for the forge identity: enrol first.
     SigningNotEnrolled = "signing.not_enrolled",
+    /// The policy at the base would refuse this signature (role, meaning, separation of duties): it is not made.
+    SigningRefusedByPolicy = "signing.refused_by_policy",
     /// The policy requires this signer's registered security key for the role: sign with it.
     SigningSecurityKeyRequired = "signing.security_key_required",
     /// Signing needs a fresh re-authentication.

@@ -810,3 +810,40 @@ async fn a_junk_envelope_in_the_comment_is_never_written_into_the_records_ref() 
         "Bob Okafor"
     );
 }
+
+/// Issue 12 §2: the policy is applied before signing, by the gate's own
+/// checks — a record the gate would refuse is never made.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signature_the_gate_would_refuse_is_refused_before_signing() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let alice = device(&sandbox, "alice-dev", "Alice Martin").await;
+    let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
+    let dan = device(&sandbox, "dan-release", "Dan Ito").await;
+    for (who, signing, why) in [
+        // Alice is in QA, but she wrote #42.
+        (
+            &alice,
+            draft(42, "qa", Meaning::Approval),
+            "contributed to this change",
+        ),
+        // QA may sign #42 only with review or approval.
+        (
+            &bob,
+            draft(42, "qa", Meaning::Responsibility),
+            "only with review or approval",
+        ),
+        // Dan is not in QA.
+        (&dan, draft(42, "qa", Meaning::Approval), "not a member"),
+    ] {
+        become_(&sandbox, who.login);
+        let refused = who.session.preview_signature(signing).await.unwrap_err();
+        assert_eq!(
+            refused.code,
+            ErrorCode::SigningRefusedByPolicy,
+            "{refused:?}"
+        );
+        assert!(refused.message.contains(why), "{why}: {refused:?}");
+    }
+    // What the policy allows still signs.
+    bob.sign(&sandbox, 42, "qa", Meaning::Approval).await;
+}
