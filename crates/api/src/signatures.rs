@@ -414,19 +414,45 @@ impl Signatures {
         )
         .await?;
         let cr = &gathered.detail;
+        // The role as the policy spells it ("QA" typed, "qa" signed).
+        let role = gathered
+            .policy
+            .as_ref()
+            .ok()
+            .and_then(|p| {
+                p.roles
+                    .iter()
+                    .find(|r| r.name.eq_ignore_ascii_case(draft.role.trim()))
+            })
+            .map_or_else(|| draft.role.clone(), |r| r.name.clone());
         if let Ok(policy) = &gathered.policy {
-            if policy.requires_security_key(&draft.role)
+            if policy.requires_security_key(&role)
                 && !stored.enrolment.security_keys.is_empty()
                 && !draft.use_security_key
             {
                 return Err(ApiError::new(
                     ErrorCode::SigningSecurityKeyRequired,
                     format!(
-                        "the policy requires your registered security key to sign as {}: sign with it",
-                        draft.role
+                        "the policy requires your registered security key to sign as {role}: sign with it"
                     ),
                 ));
             }
+            // The gate's own checks, before anything is signed.
+            let key_id = stored.enrolment.public_key.key_id();
+            let signer = countersign_policy::evaluate::Signer {
+                host: &identity.host,
+                user_id: identity.user_id,
+                printed_name: &stored.enrolment.printed_name,
+                role: &role,
+                with_security_key: draft.use_security_key,
+                roster_has_security_key: policy
+                    .trusted_keys()
+                    .iter()
+                    .any(|k| k.public_key.key_id() == key_id && !k.security_keys.is_empty()),
+            };
+            let change = crate::snapshot::change_of(&gathered, forge.host());
+            countersign_policy::evaluate::may_sign(policy, &change, &signer, draft.meaning.into())
+                .map_err(|why| ApiError::new(ErrorCode::SigningRefusedByPolicy, why))?;
         }
         // A refused evidence file is not left out silently: nothing is signed
         // until CI produces evidence that can be read.
@@ -461,7 +487,7 @@ impl Signatures {
         let request = ApprovalRequest::validate(ApprovalDraft {
             printed_name: stored.enrolment.printed_name.clone(),
             forge: identity,
-            role: draft.role.clone(),
+            role: role.clone(),
             signer_key: stored.enrolment.public_key,
             meaning: draft.meaning.into(),
             allowed_meanings: None,

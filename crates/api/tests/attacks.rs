@@ -214,8 +214,10 @@ async fn a_change_whose_commit_list_the_forge_capped_cannot_be_signed_and_fails_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_qa_member_committing_under_an_unlinked_email_cannot_review_the_change() {
     let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
-    // Bob (QA) pushes a commit to alice's #42 from a machine whose git
-    // e-mail no forge account has; the roster lists that e-mail as his.
+    // Bob (QA) signs alice's #42, then pushes a commit to it from a machine
+    // whose git e-mail no forge account has; the roster lists it as his.
+    // (Signed the other way round, the app refuses to make the record.)
+    approved_by_qa_and_clinical_safety(&sandbox).await;
     add_commit(
         &sandbox,
         42,
@@ -226,7 +228,6 @@ async fn a_qa_member_committing_under_an_unlinked_email_cannot_review_the_change
             "dosing: tidy",
         ),
     );
-    approved_by_qa_and_clinical_safety(&sandbox).await;
     let g = gate(&sandbox, 42).await;
     assert!(!g.approved, "{:?}", g.review);
     let bob = &g.review.signatures[0];
@@ -244,6 +245,7 @@ async fn a_qa_member_committing_under_an_unlinked_email_cannot_review_the_change
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_qa_member_named_as_co_author_cannot_review_the_change() {
     let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    approved_by_qa_and_clinical_safety(&sandbox).await;
     add_commit(
         &sandbox,
         42,
@@ -254,7 +256,6 @@ async fn a_qa_member_named_as_co_author_cannot_review_the_change() {
             "dosing: pair on the clamp\n\nCo-authored-by: Bob Okafor <bob.okafor@acme-medical.example>\n",
         ),
     );
-    approved_by_qa_and_clinical_safety(&sandbox).await;
     let g = gate(&sandbox, 42).await;
     assert!(!g.approved, "{:?}", g.review);
     let bob = &g.review.signatures[0];

@@ -388,43 +388,16 @@ pub fn evaluate(policy: &Policy, change: &Change, records: &[Envelope]) -> Evalu
         let p = &statement.predicate;
         let user = p.signer.forge.user_id;
         let name = &c.state.printed_name;
-        if policy.was_removed_at_tip(&p.signer.role, &p.signer.forge.host, user) {
-            c.state.standing = Standing::Refused(format!(
-                "{name} was removed from {:?} at the tip of {}",
-                p.signer.role,
-                policy.tip_of.as_deref().unwrap_or("the base branch")
-            ));
-            continue;
-        }
-        if !policy.is_member(&p.signer.role, &p.signer.forge.host, user) {
-            c.state.standing = Standing::Refused(format!(
-                "{name} is not a member of {:?} in the policy at the base commit",
-                p.signer.role
-            ));
-            continue;
-        }
-        if c.roster_has_security_key
-            && policy.requires_security_key(&p.signer.role)
-            && !matches!(p.authentication, AuthMethod::Fido2 { .. })
-        {
-            c.state.standing = Standing::Refused(format!(
-                "{name} has a registered security key, which the policy requires for {:?}; this record was signed with the password alone",
-                p.signer.role
-            ));
-            continue;
-        }
-        let part = if user == change.author_id {
-            Some("opened it".to_owned())
-        } else {
-            people
-                .iter()
-                .find(|(ids, _)| ids.contains(&user))
-                .map(|(_, c)| c.to_string())
+        let signer = Signer {
+            host: &p.signer.forge.host,
+            user_id: user,
+            printed_name: name,
+            role: &p.signer.role,
+            with_security_key: matches!(p.authentication, AuthMethod::Fido2 { .. }),
+            roster_has_security_key: c.roster_has_security_key,
         };
-        if let (true, Some(part)) = (policy.author_cannot_sign, part) {
-            c.state.standing = Standing::Refused(format!(
-                "{name} contributed to this change ({part}) and cannot sign it"
-            ));
+        if let Err(why) = refusal_of(policy, change, &people, &signer) {
+            c.state.standing = Standing::Refused(why);
             continue;
         }
         if policy.one_role_per_person {
@@ -568,6 +541,108 @@ pub fn evaluate(policy: &Policy, change: &Change, records: &[Envelope]) -> Evalu
         class_of_change: computed_class,
         verdict,
     }
+}
+
+/// Who signs, as the checks below need them.
+pub struct Signer<'a> {
+    pub host: &'a str,
+    pub user_id: u64,
+    pub printed_name: &'a str,
+    pub role: &'a str,
+    /// The signature is confirmed by a FIDO2 security key.
+    pub with_security_key: bool,
+    /// The roster registers a security key with the signing key.
+    pub roster_has_security_key: bool,
+}
+
+/// Why the policy refuses `signer` for `change` whatever else was signed:
+/// removed at the branch tip, not a member of the role, a security key the
+/// policy requires left unused, or a contributor to the change. The gate
+/// and the sign use case call this one function.
+fn refusal_of(
+    policy: &Policy,
+    change: &Change,
+    people: &[(Vec<u64>, &Contributor)],
+    s: &Signer<'_>,
+) -> Result<(), String> {
+    let (name, role, user) = (s.printed_name, s.role, s.user_id);
+    if policy.was_removed_at_tip(role, s.host, user) {
+        return Err(format!(
+            "{name} was removed from {role:?} at the tip of {}",
+            policy.tip_of.as_deref().unwrap_or("the base branch")
+        ));
+    }
+    if !policy.is_member(role, s.host, user) {
+        return Err(format!(
+            "{name} is not a member of {role:?} in the policy at the base commit"
+        ));
+    }
+    if s.roster_has_security_key && policy.requires_security_key(role) && !s.with_security_key {
+        return Err(format!(
+            "{name} has a registered security key, which the policy requires for {role:?}; this record was signed with the password alone"
+        ));
+    }
+    let part = if user == change.author_id {
+        Some("opened it".to_owned())
+    } else {
+        people
+            .iter()
+            .find(|(ids, _)| ids.contains(&user))
+            .map(|(_, c)| c.to_string())
+    };
+    if let (true, Some(part)) = (policy.author_cannot_sign, part) {
+        return Err(format!(
+            "{name} contributed to this change ({part}) and cannot sign it"
+        ));
+    }
+    Ok(())
+}
+
+/// Whether the policy lets `signer` sign `change` with `meaning`: the same
+/// checks the gate applies to a record ([`refusal_of`]), and the meaning one
+/// that a rule matching the change allows for the role. Made before signing,
+/// so a record the gate would refuse is never made.
+pub fn may_sign(
+    policy: &Policy,
+    change: &Change,
+    signer: &Signer<'_>,
+    meaning: Meaning,
+) -> Result<(), String> {
+    let host = change.change_request.forge.as_str();
+    let people: Vec<(Vec<u64>, &Contributor)> = change
+        .contributors
+        .iter()
+        .map(|c| (policy.people_behind(host, c), c))
+        .collect();
+    refusal_of(policy, change, &people, signer)?;
+    if meaning == Meaning::Rejection {
+        return Ok(());
+    }
+    let paths: Vec<&str> = change.changed_paths.iter().map(String::as_str).collect();
+    let labels: Vec<&str> = change.labels.iter().map(String::as_str).collect();
+    let class = policy.risk_class(&paths, &labels);
+    let rules = policy.rules_for(&paths, &labels, &class.to_string());
+    let asked: Vec<&crate::Requirement> = rules
+        .iter()
+        .flat_map(|r| r.require.iter())
+        .filter(|q| q.role == signer.role)
+        .collect();
+    if !asked.is_empty()
+        && !asked
+            .iter()
+            .any(|q| q.meanings.is_empty() || q.meanings.contains(&meaning))
+    {
+        let allowed: Vec<String> = asked
+            .iter()
+            .flat_map(|q| q.meanings.iter().map(ToString::to_string))
+            .collect();
+        return Err(format!(
+            "{} may sign this change only with {}",
+            signer.role,
+            allowed.join(" or ")
+        ));
+    }
+    Ok(())
 }
 
 /// Why a record's signing time cannot be trusted, if it cannot: it carries no
