@@ -137,7 +137,25 @@ async fn the_author_cannot_approve_their_own_change() {
     let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
     // Alice is in the QA role, and she wrote #43.
     let alice = device(&sandbox, "alice-dev", "Alice Martin").await;
-    alice.sign(&sandbox, 43, "qa", Meaning::Approval).await;
+    // The app will not make the record…
+    become_(&sandbox, "alice-dev");
+    let refused = alice
+        .session
+        .preview_signature(draft(43, "qa", Meaning::Approval))
+        .await
+        .unwrap_err();
+    assert!(
+        refused
+            .message
+            .contains("contributed to this change (opened it)"),
+        "{refused:?}"
+    );
+    // …and the gate refuses one that a modified app made.
+    alice
+        .sign_past_the_checks(&sandbox, 43, "qa", Meaning::Approval, |base| {
+            base.replace("author_cannot_sign = true", "author_cannot_sign = false")
+        })
+        .await;
     let g = gate(&sandbox, 43).await;
     assert!(!g.approved);
     let s = &g.review.signatures[0];
@@ -149,10 +167,10 @@ async fn the_author_cannot_approve_their_own_change() {
             .contains("contributed to this change (opened it)"),
         "{s:?}"
     );
-    assert_eq!(
-        status_of(&sandbox, 43),
-        ("pending".into(), "0/1 — waiting for QA".into())
-    );
+    // The status the modified app set says "Approved"; statuses are anyone's
+    // to set, which is why branch protection requires the gate, not them.
+    assert_eq!(status_of(&sandbox, 43).0, "success");
+    assert_eq!(g.review.status_line, "0/1 — waiting for QA");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -191,7 +209,28 @@ async fn a_signer_the_change_adds_to_the_roster_gains_nothing() {
             new: Some(edited),
         });
     }
-    mallory.sign(&sandbox, 43, "qa", Meaning::Approval).await;
+    // The app reads the base roster and will not sign for her…
+    become_(&sandbox, "outside-contributor");
+    let refused = mallory
+        .session
+        .preview_signature(draft(43, "qa", Meaning::Approval))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused.code,
+        ErrorCode::SigningRefusedByPolicy,
+        "{refused:?}"
+    );
+    // …and the gate gives a record a modified app made nothing either.
+    mallory
+        .sign_past_the_checks(&sandbox, 43, "qa", Meaning::Approval, |base| {
+            base.replacen(
+                "name = \"qa\"\ndescription = \"QA\"\n",
+                &format!("name = \"qa\"\ndescription = \"QA\"\n[[roles.members]]\nforge = \"127.0.0.1\"\nuser_id = 5099\nlogin = \"outside-contributor\"\nprinted_name = \"Mallory Example\"\n[[roles.members.keys]]\npublic_key = \"{key}\"\n"),
+                1,
+            )
+        })
+        .await;
     let g = gate(&sandbox, 43).await;
     assert!(!g.approved);
     assert_eq!(g.review.signatures[0].standing, Standing::Refused);

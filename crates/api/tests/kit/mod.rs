@@ -102,6 +102,44 @@ impl Device {
     }
 }
 
+impl Device {
+    /// Make a record the app would refuse to make (the gate's checks run
+    /// before signing): the base policy is edited by `lenient` while this
+    /// device signs, then restored — the record a modified app could make,
+    /// for tests of what the gate does with it.
+    pub async fn sign_past_the_checks(
+        &self,
+        sandbox: &RunningSandbox,
+        number: u32,
+        role: &str,
+        meaning: Meaning,
+        lenient: impl FnOnce(&str) -> String,
+    ) {
+        let path = ".countersign/policy.toml";
+        let strict = {
+            let store = sandbox.store();
+            let mut st = store.write().unwrap();
+            let repo = &mut st.repos[0];
+            let strict = repo.base_files[path].clone();
+            let edited = lenient(std::str::from_utf8(&strict).unwrap());
+            assert_ne!(
+                edited.as_bytes(),
+                &strict[..],
+                "the edit changes the policy"
+            );
+            repo.base_files.insert(path.into(), edited.into_bytes());
+            countersign_forge_sandbox::sync_base_objects(repo);
+            strict
+        };
+        self.sign(sandbox, number, role, meaning).await;
+        let store = sandbox.store();
+        let mut st = store.write().unwrap();
+        let repo = &mut st.repos[0];
+        repo.base_files.insert(path.into(), strict);
+        countersign_forge_sandbox::sync_base_objects(repo);
+    }
+}
+
 /// The latest `countersign/approval` status of a pull request's head.
 pub fn status_of(sandbox: &RunningSandbox, number: u64) -> (String, String) {
     let store = sandbox.store();
