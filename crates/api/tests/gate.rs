@@ -1113,3 +1113,66 @@ async fn a_repeated_gate_run_is_answered_by_304s_and_a_planted_cache_entry_is_dr
     assert_eq!(revalidated, 0, "planted entries are not used");
     assert_eq!(third.review.status_line, first.review.status_line);
 }
+
+/// Issue 12 §4: GitHub refuses comment bodies over 65,536 characters. A
+/// record that names many evidence files does not fit; it must still reach
+/// the forge (the ref holds it, the comment says so) instead of waiting in
+/// the outbox for ever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_too_large_for_a_comment_still_reaches_the_forge() {
+    use std::io::Read;
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    {
+        let store = sandbox.store();
+        let mut st = store.write().unwrap();
+        let repo = &mut st.repos[0];
+        let head = repo.pull(44).unwrap().head_sha.clone();
+        let run = repo
+            .workflow_runs
+            .iter_mut()
+            .find(|r| r.head_sha == head)
+            .unwrap();
+        // The reports CI made, and 1,000 more files beside them.
+        let mut reports =
+            zip::ZipArchive::new(std::io::Cursor::new(run.artifacts[0].zip.clone())).unwrap();
+        let mut files: Vec<(String, Vec<u8>)> = (0..reports.len())
+            .map(|i| {
+                let mut f = reports.by_index(i).unwrap();
+                let mut bytes = Vec::new();
+                f.read_to_end(&mut bytes).unwrap();
+                (f.name().unwrap().to_string(), bytes)
+            })
+            .collect();
+        for i in 0..1000 {
+            files.push((
+                format!("screenshots/usability-session-{i:04}-occlusion-alarm-text.png"),
+                vec![i as u8; 16],
+            ));
+        }
+        let entries: Vec<(&str, &[u8])> = files
+            .iter()
+            .map(|(n, b)| (n.as_str(), b.as_slice()))
+            .collect();
+        run.artifacts[0].zip = zip_of(&entries);
+    }
+    let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
+    bob.sign(&sandbox, 44, "qa", Meaning::Approval).await;
+    assert!(gate(&sandbox, 44).await.approved);
+    let store = sandbox.store();
+    let st = store.read().unwrap();
+    let comment = st.repos[0]
+        .comments
+        .iter()
+        .find(|c| c.issue == 44 && c.body.contains(countersign_api::push::COMMENT_MARKER))
+        .expect("the records comment");
+    assert!(comment.body.chars().count() <= 65_536);
+    assert!(
+        comment.body.contains("Bob Okafor"),
+        "the manifestation is shown"
+    );
+    assert!(
+        comment.body.contains("refs/countersign/pr-44"),
+        "{}",
+        &comment.body[..400]
+    );
+}

@@ -164,6 +164,9 @@ pub(crate) fn json_ok(request: &HeaderMap, value: &Value) -> Response {
 }
 
 /// One page of a list, with a GitHub-style `Link` header.
+/// GitHub refuses issue comment bodies longer than this.
+pub const GITHUB_COMMENT_MAX_CHARS: usize = 65_536;
+
 pub(crate) fn paginated(
     request: &HeaderMap,
     base_url: &str,
@@ -566,6 +569,12 @@ async fn create_comment(
     let Some(text) = body["body"].as_str() else {
         return error(StatusCode::UNPROCESSABLE_ENTITY, "Validation Failed");
     };
+    if text.chars().count() > GITHUB_COMMENT_MAX_CHARS {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Validation Failed: body is too long (maximum is 65536 characters)",
+        );
+    }
     let id = 60_000
         + store
             .repos
@@ -610,6 +619,12 @@ async fn update_comment(
     let Some(text) = body["body"].as_str() else {
         return error(StatusCode::UNPROCESSABLE_ENTITY, "Validation Failed");
     };
+    if text.chars().count() > GITHUB_COMMENT_MAX_CHARS {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Validation Failed: body is too long (maximum is 65536 characters)",
+        );
+    }
     let Some(r) = store
         .repos
         .iter_mut()
