@@ -18,6 +18,7 @@ use countersign_signing::verify::Bundle;
 use serde::Serialize;
 
 use crate::contract::ChangeRequestRef;
+use crate::digest::sha256_hex;
 use crate::records_on_forge::{self, RECORDS_FILE};
 use crate::stores::Stores;
 use crate::ErrorCode;
@@ -40,9 +41,16 @@ fn decode(record: StoredRecord) -> Option<Envelope> {
 
 /// The comment: a human-readable manifestation of every signature, then the
 /// envelopes in machine-readable form, then the marker.
-fn comment_body(envelopes: &[Envelope], status_line: &str) -> String {
-    let mut body = String::from("### Countersign electronic signatures\n\n");
-    body.push_str(&format!("**Status:** {status_line}\n\n"));
+/// GitHub refuses issue comment bodies longer than this (characters).
+const COMMENT_MAX_CHARS: usize = 65_536;
+
+/// The records comment: every manifestation, then the bundle of envelopes.
+/// When that does not fit a comment, the bundle gives way to each
+/// envelope's digest and a pointer to the records ref, which holds them all.
+fn comment_body(envelopes: &[Envelope], status_line: &str, number: u64) -> String {
+    let mut head = String::from("### Countersign electronic signatures\n\n");
+    head.push_str(&format!("**Status:** {status_line}\n\n"));
+    let mut shown = String::new();
     for e in envelopes {
         let Some(statement) = e
             .payload_bytes()
@@ -52,18 +60,53 @@ fn comment_body(envelopes: &[Envelope], status_line: &str) -> String {
             continue;
         };
         for line in manifestation(&statement.predicate).lines() {
-            body.push_str("> ");
-            body.push_str(line);
-            body.push('\n');
+            shown.push_str("> ");
+            shown.push_str(line);
+            shown.push('\n');
         }
-        body.push('\n');
+        shown.push('\n');
     }
+    let tail = format!("{COMMENT_MARKER}\n");
     let bundle = Bundle::new(envelopes.to_vec());
-    body.push_str("<details><summary>Signed records (DSSE envelopes; check with <code>countersign verify</code>)</summary>\n\n```json\n");
-    body.push_str(&serde_json::to_string_pretty(&bundle).unwrap_or_default());
-    body.push_str("\n```\n</details>\n\n");
-    body.push_str(COMMENT_MARKER);
+    let whole = format!(
+        "{head}{shown}<details><summary>Signed records (DSSE envelopes; check with <code>countersign verify</code>)</summary>\n\n```json\n{}\n```\n</details>\n\n{tail}",
+        serde_json::to_string_pretty(&bundle).unwrap_or_default()
+    );
+    if whole.chars().count() <= COMMENT_MAX_CHARS {
+        return whole;
+    }
+    let digests: String = envelopes
+        .iter()
+        .map(|e| {
+            let json = serde_json::to_vec(e).unwrap_or_default();
+            format!("- `sha256:{}`\n", sha256_hex(&json))
+        })
+        .collect();
+    let pointer = format!(
+        "The signed records are too large for a comment: they are in `refs/{}` (`{RECORDS_FILE}`), with these envelope digests:\n\n",
+        records_on_forge::records_ref(number)
+    );
+    let mut body = head;
+    // Manifestations first; past the limit, say how many are not shown.
+    let room = COMMENT_MAX_CHARS.saturating_sub(
+        body.chars().count()
+            + pointer.chars().count()
+            + digests.chars().count()
+            + tail.chars().count()
+            + 200,
+    );
+    if shown.chars().count() <= room {
+        body.push_str(&shown);
+    } else {
+        body.extend(shown.chars().take(room));
+        body.push_str("\n… (more signatures: see the records ref)\n\n");
+    }
+    body.push_str(&pointer);
+    if body.chars().count() + digests.chars().count() + tail.chars().count() <= COMMENT_MAX_CHARS {
+        body.push_str(&digests);
+    }
     body.push('\n');
+    body.push_str(&tail);
     body
 }
 
@@ -180,7 +223,7 @@ async fn push_one(
         ),
     };
 
-    let body = comment_body(&all, &line);
+    let body = comment_body(&all, &line, number);
     // One comment per change request: ours if we made one, else the one
     // another signer made (write access lets us keep it current), else a new one.
     let marked: Vec<_> = forge
