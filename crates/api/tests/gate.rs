@@ -138,12 +138,9 @@ async fn the_author_cannot_approve_their_own_change() {
     // Alice is in the QA role, and she wrote #43.
     let alice = device(&sandbox, "alice-dev", "Alice Martin").await;
     // The app will not make the record…
-    become_(&sandbox, "alice-dev");
     let refused = alice
-        .session
-        .preview_signature(draft(43, "qa", Meaning::Approval))
-        .await
-        .unwrap_err();
+        .preview_refused(&sandbox, draft(43, "qa", Meaning::Approval))
+        .await;
     assert!(
         refused
             .message
@@ -210,12 +207,9 @@ async fn a_signer_the_change_adds_to_the_roster_gains_nothing() {
         });
     }
     // The app reads the base roster and will not sign for her…
-    become_(&sandbox, "outside-contributor");
     let refused = mallory
-        .session
-        .preview_signature(draft(43, "qa", Meaning::Approval))
-        .await
-        .unwrap_err();
+        .preview_refused(&sandbox, draft(43, "qa", Meaning::Approval))
+        .await;
     assert_eq!(
         refused.code,
         ErrorCode::SigningRefusedByPolicy,
@@ -424,10 +418,8 @@ async fn hostile_evidence_archives_are_refused_and_block_the_change() {
         );
         // Nor can it be signed, silently leaving the refused files out.
         let refused = bob
-            .session
-            .preview_signature(draft(43, "qa", Meaning::Approval))
-            .await
-            .unwrap_err();
+            .preview_refused(&sandbox, draft(43, "qa", Meaning::Approval))
+            .await;
         assert_eq!(
             refused.code,
             ErrorCode::SigningEvidenceRefused,

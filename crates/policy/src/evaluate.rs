@@ -205,12 +205,7 @@ pub fn evaluate(policy: &Policy, change: &Change, records: &[Envelope]) -> Evalu
         _ => None,
     };
 
-    let host = change.change_request.forge.as_str();
-    let people: Vec<(Vec<u64>, &Contributor)> = change
-        .contributors
-        .iter()
-        .map(|c| (policy.people_behind(host, c), c))
-        .collect();
+    let people = people_of(policy, change);
     let mut unknown: Vec<String> = people
         .iter()
         .filter(|(ids, _)| ids.is_empty())
@@ -543,6 +538,16 @@ pub fn evaluate(policy: &Policy, change: &Change, records: &[Envelope]) -> Evalu
     }
 }
 
+/// Each contributor of `change` with the forge user ids they stand for.
+fn people_of<'c>(policy: &Policy, change: &'c Change) -> Vec<(Vec<u64>, &'c Contributor)> {
+    let host = change.change_request.forge.as_str();
+    change
+        .contributors
+        .iter()
+        .map(|c| (policy.people_behind(host, c), c))
+        .collect()
+}
+
 /// Who signs, as the checks below need them.
 pub struct Signer<'a> {
     pub host: &'a str,
@@ -608,13 +613,7 @@ pub fn may_sign(
     signer: &Signer<'_>,
     meaning: Meaning,
 ) -> Result<(), String> {
-    let host = change.change_request.forge.as_str();
-    let people: Vec<(Vec<u64>, &Contributor)> = change
-        .contributors
-        .iter()
-        .map(|c| (policy.people_behind(host, c), c))
-        .collect();
-    refusal_of(policy, change, &people, signer)?;
+    refusal_of(policy, change, &people_of(policy, change), signer)?;
     if meaning == Meaning::Rejection {
         return Ok(());
     }

@@ -103,6 +103,19 @@ impl Device {
 }
 
 impl Device {
+    /// The error this device's preview of `draft` is refused with.
+    pub async fn preview_refused(
+        &self,
+        sandbox: &RunningSandbox,
+        draft: SignatureDraft,
+    ) -> countersign_api::ApiError {
+        become_(sandbox, self.login);
+        self.session
+            .preview_signature(draft)
+            .await
+            .expect_err("the preview should be refused")
+    }
+
     /// Make a record the app would refuse to make (the gate's checks run
     /// before signing): the base policy is edited by `lenient` while this
     /// device signs, then restored — the record a modified app could make,
