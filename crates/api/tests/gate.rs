@@ -1168,3 +1168,36 @@ async fn a_record_too_large_for_a_comment_still_reaches_the_forge() {
         &comment.body[..400]
     );
 }
+
+/// Issue 12 §6: the evidence of one change is bounded as a whole
+/// (`[evidence] max_total_mib`, default 512): past it nothing is downloaded,
+/// and the change is blocked saying why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evidence_past_the_policys_total_is_not_downloaded_and_blocks() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    // Enrolling rewrites the sandbox's roster, so the policy is capped after.
+    let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
+    {
+        let store = sandbox.store();
+        let mut st = store.write().unwrap();
+        let repo = &mut st.repos[0];
+        let path = ".countersign/policy.toml";
+        let text = String::from_utf8(repo.base_files[path].clone()).unwrap();
+        let capped = text.replace("[evidence]\n", "[evidence]\nmax_total_mib = 0\n");
+        assert_ne!(capped, text);
+        repo.base_files.insert(path.into(), capped.into_bytes());
+        countersign_forge_sandbox::sync_base_objects(repo);
+    }
+    become_(&sandbox, "bob-qa");
+    let review = bob.session.review_change_request(cr(43)).await.unwrap();
+    assert_eq!(review.verdict, Verdict::Blocked, "{review:?}");
+    assert!(
+        review
+            .evidence_problems
+            .iter()
+            .any(|p| p.contains("max_total_mib")),
+        "{:?}",
+        review.evidence_problems
+    );
+    assert!(review.evidence.is_empty());
+}
