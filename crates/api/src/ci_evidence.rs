@@ -15,6 +15,8 @@ use crate::ApiError;
 pub struct Chosen {
     pub counted: Vec<Artifact>,
     pub ignored: Vec<String>,
+    /// Why no artifact is downloaded at all, when they weigh too much.
+    pub refused: Option<String>,
 }
 
 pub async fn choose(
@@ -30,6 +32,7 @@ pub async fn choose(
         return Ok(Chosen {
             counted: Vec::new(),
             ignored,
+            refused: None,
         });
     };
     let Some(workflows) = &policy.evidence.workflows else {
@@ -40,6 +43,7 @@ pub async fn choose(
         return Ok(Chosen {
             counted: Vec::new(),
             ignored,
+            refused: None,
         });
     };
     // Whether each named workflow is the same file at the base and the head.
@@ -86,8 +90,24 @@ pub async fn choose(
             }
         }
     }
+    let counted: Vec<Artifact> = newest.into_values().collect();
+    // Bounded as a whole, before anything is downloaded.
+    let total: u64 = counted.iter().map(|a| a.size_bytes).sum();
+    let max = policy.evidence.max_total_mib.saturating_mul(1024 * 1024);
+    if total > max {
+        return Ok(Chosen {
+            counted: Vec::new(),
+            ignored,
+            refused: Some(format!(
+                "the CI artifacts of this change total {:.1} MiB, over the policy's [evidence] max_total_mib = {}",
+                total as f64 / (1024.0 * 1024.0),
+                policy.evidence.max_total_mib
+            )),
+        });
+    }
     Ok(Chosen {
-        counted: newest.into_values().collect(),
+        counted,
         ignored,
+        refused: None,
     })
 }

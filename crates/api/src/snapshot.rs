@@ -180,7 +180,7 @@ pub async fn gather(forge: &dyn Forge, request: ChangeRequestRef) -> Result<Gath
     )
     .await?;
     let mut evidence = Vec::new();
-    let mut evidence_problems = Vec::new();
+    let mut evidence_problems: Vec<String> = chosen.refused.into_iter().collect();
     for artifact in chosen.counted {
         let file_name = format!("{}.zip", artifact.name);
         // A random name, created exclusively and removed when dropped: a

@@ -19,5 +19,6 @@ pub use evaluate::{evaluate, Change, Evaluation, Verdict};
 pub use model::{
     CheckFrom, Evidence, GateSettings, Key, Member, Policy, RequiredCheck, Requirement,
     RiskClassRule, Role, Rule, SessionSettings, UnknownContributors, DEFAULT_CHECK_APP,
+    DEFAULT_EVIDENCE_MIB,
 };
 pub use parse::{parse, PolicyError};

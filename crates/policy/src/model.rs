@@ -117,7 +117,7 @@ pub struct Rule {
     pub needs_risk_assessment: bool,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Evidence {
     pub checks: Vec<RequiredCheck>,
     pub junit_required: bool,
@@ -125,6 +125,23 @@ pub struct Evidence {
     /// The workflow files whose runs' artifacts count as evidence; `None`:
     /// the policy names none, so no artifact counts.
     pub workflows: Option<Vec<String>>,
+    /// The most CI artifacts of one change may weigh in all, in MiB.
+    pub max_total_mib: u64,
+}
+
+/// `[evidence] max_total_mib` when the policy does not say.
+pub const DEFAULT_EVIDENCE_MIB: u64 = 512;
+
+impl Default for Evidence {
+    fn default() -> Self {
+        Self {
+            checks: Vec::new(),
+            junit_required: false,
+            min_coverage: None,
+            workflows: None,
+            max_total_mib: DEFAULT_EVIDENCE_MIB,
+        }
+    }
 }
 
 /// A check that must be green, and who may report it.

@@ -11,6 +11,7 @@ use toml::Spanned;
 use crate::model::{
     CheckFrom, Evidence, GateSettings, Key, Member, Policy, RequiredCheck, Requirement,
     RiskClassRule, Role, Rule, SessionSettings, UnknownContributors, DEFAULT_CHECK_APP,
+    DEFAULT_EVIDENCE_MIB,
 };
 use crate::risk::RiskClass;
 
@@ -182,6 +183,8 @@ struct RawEvidence {
     min_coverage: Option<Spanned<f64>>,
     #[serde(default)]
     workflows: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    max_total_mib: Option<u64>,
 }
 
 /// `"build"`, `{ name = "build", app = "github-actions" }` or `{ context = "ci/jenkins" }`.
@@ -509,6 +512,7 @@ pub fn parse(text: &str) -> Result<Policy, PolicyError> {
                 junit_required: e.junit,
                 min_coverage: e.min_coverage.map(Spanned::into_inner),
                 workflows,
+                max_total_mib: e.max_total_mib.unwrap_or(DEFAULT_EVIDENCE_MIB),
             }
         }
     };
