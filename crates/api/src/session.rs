@@ -54,6 +54,11 @@ pub struct LocalStores {
     pub keychain: KeychainSource,
     /// The SQLite ledger: audit trail, signed records, outbox.
     pub ledger: PathBuf,
+    /// Keep conditional-request answers on disk between runs, next to the
+    /// ledger (the CLI: each run is a new process). A long-lived window keeps
+    /// them in memory and does not read the cache key from the keychain at
+    /// start-up.
+    pub http_cache_on_disk: bool,
 }
 
 impl LocalStores {
@@ -62,6 +67,7 @@ impl LocalStores {
         Self {
             keychain: KeychainSource::Os,
             ledger: data_dir.join("ledger.sqlite"),
+            http_cache_on_disk: false,
         }
     }
 }
@@ -95,8 +101,14 @@ pub struct Session {
 
 impl Session {
     /// A session using the OS keychain and the default data folder.
+    /// A session for one CLI run: the default data folder, and the HTTP
+    /// cache kept on disk so the next run is answered by 304s.
     pub async fn start(target: ForgeTarget) -> Result<Self, ApiError> {
-        Self::start_with(target, LocalStores::in_dir(default_data_dir())).await
+        let local = LocalStores {
+            http_cache_on_disk: true,
+            ..LocalStores::in_dir(default_data_dir())
+        };
+        Self::start_with(target, local).await
     }
 
     pub async fn start_with(target: ForgeTarget, local: LocalStores) -> Result<Self, ApiError> {
@@ -139,7 +151,9 @@ impl Session {
         config.token = token;
         config.repos = repos;
         let stores = Arc::new(Stores::new(local.keychain.clone(), local.ledger.clone()));
-        config.disk_cache = http_cache(&stores, &data_dir);
+        if local.http_cache_on_disk {
+            config.disk_cache = http_cache(&stores, &data_dir);
+        }
         // The client is the same one that talks to github.com: the sandbox gets no shortcut.
         let forge = GitHubForge::new(config)?;
         let info = AppInfo {

@@ -193,6 +193,7 @@ mod signing {
         let local = LocalStores {
             keychain: KeychainSource::Given(Arc::new(store.clone())),
             ledger: ledger.to_owned(),
+            http_cache_on_disk: false,
         };
         Session::start_with(ForgeTarget::Sandbox { api_base }, local)
             .await
@@ -470,6 +471,7 @@ mod push {
         let local = LocalStores {
             keychain: KeychainSource::Given(Arc::new(MemoryStore::default())),
             ledger: ledger.clone(),
+            http_cache_on_disk: false,
         };
         let s = Session::start_with(ForgeTarget::Sandbox { api_base }, local)
             .await
@@ -572,6 +574,7 @@ mod push {
         let local = LocalStores {
             keychain: KeychainSource::Given(Arc::new(MemoryStore::default())),
             ledger: ledger.clone(),
+            http_cache_on_disk: false,
         };
         let s = Session::start_with(ForgeTarget::Sandbox { api_base }, local)
             .await

@@ -582,6 +582,7 @@ async fn a_forge_reached_over_plain_http_is_refused_unless_it_is_this_machine() 
                 countersign_keychain::MemoryStore::default(),
             )),
             ledger: std::env::temp_dir().join(format!("countersign-http-{}", std::process::id())),
+            http_cache_on_disk: false,
         };
         let target = countersign_api::ForgeTarget::GitHub {
             api_base: url::Url::parse(url).unwrap(),

@@ -608,6 +608,7 @@ async fn settings_and_the_device_flow_keep_the_token_in_the_keychain_only() {
     let local = || LocalStores {
         keychain: KeychainSource::Given(Arc::new(keychain.clone())),
         ledger: dir.join("ledger.sqlite"),
+        http_cache_on_disk: false,
     };
     let api_base = Url::parse(&sandbox.api_base()).unwrap();
     let s = Session::start_with(
@@ -1071,6 +1072,7 @@ async fn a_repeated_gate_run_is_answered_by_304s_and_a_planted_cache_entry_is_dr
         let local = LocalStores {
             keychain: KeychainSource::Given(keychain.clone()),
             ledger: dir.join("ledger.sqlite"),
+            http_cache_on_disk: true,
         };
         let target = ForgeTarget::Sandbox {
             api_base: Url::parse(&sandbox.api_base()).unwrap(),

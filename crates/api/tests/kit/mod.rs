@@ -42,6 +42,7 @@ pub async fn device(sandbox: &RunningSandbox, login: &'static str, printed_name:
     let local = LocalStores {
         keychain: KeychainSource::Given(Arc::new(MemoryStore::default())),
         ledger: dir.join("ledger.sqlite"),
+        http_cache_on_disk: false,
     };
     let api_base = Url::parse(&sandbox.api_base()).unwrap();
     let session = Session::start_with(ForgeTarget::Sandbox { api_base }, local)
@@ -177,6 +178,7 @@ pub async fn gate(sandbox: &RunningSandbox, number: u32) -> countersign_api::Gat
     let local = LocalStores {
         keychain: KeychainSource::Given(Arc::new(MemoryStore::default())),
         ledger: dir.join("ledger.sqlite"),
+        http_cache_on_disk: false,
     };
     let s = Session::start_with(ForgeTarget::Sandbox { api_base }, local)
         .await
