@@ -425,6 +425,9 @@ impl Signatures {
                     .find(|r| r.name.eq_ignore_ascii_case(draft.role.trim()))
             })
             .map_or_else(|| draft.role.clone(), |r| r.name.clone());
+        // The change as the policy sees it, once: checked before signing, and
+        // what the record binds of it.
+        let change = crate::snapshot::change_of(&gathered, forge.host());
         if let Ok(policy) = &gathered.policy {
             if policy.requires_security_key(&role)
                 && !stored.enrolment.security_keys.is_empty()
@@ -450,7 +453,6 @@ impl Signatures {
                     .iter()
                     .any(|k| k.public_key.key_id() == key_id && !k.security_keys.is_empty()),
             };
-            let change = crate::snapshot::change_of(&gathered, forge.host());
             countersign_policy::evaluate::may_sign(policy, &change, &signer, draft.meaning.into())
                 .map_err(|why| ApiError::new(ErrorCode::SigningRefusedByPolicy, why))?;
         }
@@ -475,13 +477,13 @@ impl Signatures {
                 ),
             ));
         }
-        // What the rules were evaluated on: the class the change's paths and
-        // labels give it, and the labels the policy reads.
-        let (risk_class, labels) =
-            match crate::snapshot::evaluate_change(&gathered, forge.host(), &[]) {
-                Ok(e) => (Some(e.class_of_change.to_string()), Some(e.labels_read)),
-                Err(_) => (None, None),
-            };
+        let (risk_class, labels) = match &gathered.policy {
+            Ok(policy) => {
+                let (class, labels) = change.rules_basis(policy);
+                (Some(class.to_string()), Some(labels))
+            }
+            Err(_) => (None, None),
+        };
         let signed_at = Local::now().fixed_offset();
         let (size, head) = self.stores.with_ledger(|l| Ok(l.head()?))?;
         let request = ApprovalRequest::validate(ApprovalDraft {

@@ -46,6 +46,27 @@ pub struct Change {
     pub assessment: Result<Option<FoundAssessment>, AssessmentError>,
 }
 
+impl Change {
+    fn paths(&self) -> Vec<&str> {
+        self.changed_paths.iter().map(String::as_str).collect()
+    }
+
+    fn label_names(&self) -> Vec<&str> {
+        self.labels.iter().map(String::as_str).collect()
+    }
+
+    /// What the rules see of the change under `policy`, and so what a
+    /// signature made now binds: the class its paths and labels give it
+    /// (before any floor other records set) and the labels the policy reads.
+    pub fn rules_basis(&self, policy: &Policy) -> (RiskClass, Vec<String>) {
+        let labels = self.label_names();
+        (
+            policy.risk_class(&self.paths(), &labels),
+            policy.labels_read(&labels),
+        )
+    }
+}
+
 /// Evidence as parsed by the caller, reduced to what the policy asks about.
 #[derive(Debug, Clone, Default)]
 pub struct EvidenceFacts {
@@ -161,10 +182,6 @@ pub struct Evaluation {
     pub evidence: Vec<EvidenceCheck>,
     /// Contributors neither the forge nor the roster can name.
     pub unknown_contributors: Vec<String>,
-    /// The change's labels that the policy reads, and the class its paths and
-    /// labels give it (before any floor): what a signature made now binds.
-    pub labels_read: Vec<String>,
-    pub class_of_change: RiskClass,
     pub verdict: Verdict,
 }
 
@@ -196,10 +213,8 @@ struct Candidate {
 
 /// Evaluate `records` for `change` under `policy`.
 pub fn evaluate(policy: &Policy, change: &Change, records: &[Envelope]) -> Evaluation {
-    let paths: Vec<&str> = change.changed_paths.iter().map(String::as_str).collect();
-    let labels: Vec<&str> = change.labels.iter().map(String::as_str).collect();
-    let computed_class = policy.risk_class(&paths, &labels);
-    let labels_read = policy.labels_read(&labels);
+    let (paths, labels) = (change.paths(), change.label_names());
+    let (computed_class, labels_read) = change.rules_basis(policy);
     let assessment_digest = match &change.assessment {
         Ok(Some(found)) => Some(found.digest.clone()),
         _ => None,
@@ -532,8 +547,6 @@ pub fn evaluate(policy: &Policy, change: &Change, records: &[Envelope]) -> Evalu
         signatures: candidates.into_iter().map(|c| c.state).collect(),
         evidence,
         unknown_contributors: unknown,
-        labels_read,
-        class_of_change: computed_class,
         verdict,
     }
 }
@@ -617,9 +630,8 @@ pub fn may_sign(
     if meaning == Meaning::Rejection {
         return Ok(());
     }
-    let paths: Vec<&str> = change.changed_paths.iter().map(String::as_str).collect();
-    let labels: Vec<&str> = change.labels.iter().map(String::as_str).collect();
-    let class = policy.risk_class(&paths, &labels);
+    let (paths, labels) = (change.paths(), change.label_names());
+    let (class, _) = change.rules_basis(policy);
     let rules = policy.rules_for(&paths, &labels, &class.to_string());
     let asked: Vec<&crate::Requirement> = rules
         .iter()
