@@ -75,16 +75,7 @@ async fn retargeting_a_change_to_another_base_branch_makes_its_signatures_stale(
     approved_42(&sandbox).await;
 
     // Same base commit (a release branch cut at main's tip), other branch.
-    {
-        let store = sandbox.store();
-        let mut st = store.write().unwrap();
-        let pr = st.repos[0]
-            .pulls
-            .iter_mut()
-            .find(|p| p.number == 42)
-            .unwrap();
-        pr.base_ref = "release/2.0".into();
-    }
+    edit_pull(&sandbox, 42, |pr| pr.base_ref = "release/2.0".into());
     let g = gate(&sandbox, 42).await;
     assert!(!g.approved);
     assert_eq!(
@@ -173,14 +164,7 @@ async fn a_change_whose_file_list_the_forge_capped_cannot_be_signed_and_fails_th
 
 /// Adds `commit` to the commits the forge lists for pull request `number`.
 fn add_commit(sandbox: &RunningSandbox, number: u64, commit: Commit) {
-    let store = sandbox.store();
-    let mut st = store.write().unwrap();
-    let pr = st.repos[0]
-        .pulls
-        .iter_mut()
-        .find(|p| p.number == number)
-        .unwrap();
-    pr.commits.push(commit);
+    edit_pull(sandbox, number, |pr| pr.commits.push(commit));
 }
 
 fn commit(sha_seed: &str, author: &str, email: Option<&str>, message: &str) -> Commit {
@@ -208,24 +192,27 @@ async fn a_change_whose_commit_list_the_forge_capped_cannot_be_signed_and_fails_
     .await;
 }
 
+/// The gate on #42 once QA and Clinical Safety have signed and `later` was
+/// then pushed to it. (Signed after such a commit, the app refuses to make
+/// the record at all: issue 12's pre-signing checks.)
+async fn gate_42_after_approval_and(later: Commit) -> countersign_api::GateReport {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    approved_42(&sandbox).await;
+    add_commit(&sandbox, 42, later);
+    gate(&sandbox, 42).await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_qa_member_committing_under_an_unlinked_email_cannot_review_the_change() {
-    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
     // Bob (QA) signs alice's #42, then pushes a commit to it from a machine
     // whose git e-mail no forge account has; the roster lists it as his.
-    // (Signed the other way round, the app refuses to make the record.)
-    approved_by_qa_and_clinical_safety(&sandbox).await;
-    add_commit(
-        &sandbox,
-        42,
-        commit(
-            "bob-unlinked",
-            "bob-laptop",
-            Some("Bob.Okafor@acme-medical.example"),
-            "dosing: tidy",
-        ),
-    );
-    let g = gate(&sandbox, 42).await;
+    let g = gate_42_after_approval_and(commit(
+        "bob-unlinked",
+        "bob-laptop",
+        Some("Bob.Okafor@acme-medical.example"),
+        "dosing: tidy",
+    ))
+    .await;
     assert!(!g.approved, "{:?}", g.review);
     let bob = &g.review.signatures[0];
     assert_eq!(bob.printed_name, "Bob Okafor");
@@ -241,19 +228,13 @@ async fn a_qa_member_committing_under_an_unlinked_email_cannot_review_the_change
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_qa_member_named_as_co_author_cannot_review_the_change() {
-    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
-    approved_by_qa_and_clinical_safety(&sandbox).await;
-    add_commit(
-        &sandbox,
-        42,
-        commit(
-            "co-authored",
-            "alice-dev",
-            None,
-            "dosing: pair on the clamp\n\nCo-authored-by: Bob Okafor <bob.okafor@acme-medical.example>\n",
-        ),
-    );
-    let g = gate(&sandbox, 42).await;
+    let g = gate_42_after_approval_and(commit(
+        "co-authored",
+        "alice-dev",
+        None,
+        "dosing: pair on the clamp\n\nCo-authored-by: Bob Okafor <bob.okafor@acme-medical.example>\n",
+    ))
+    .await;
     assert!(!g.approved, "{:?}", g.review);
     let bob = &g.review.signatures[0];
     assert_eq!(bob.standing, Standing::Refused, "{bob:?}");
@@ -263,6 +244,7 @@ async fn a_qa_member_named_as_co_author_cannot_review_the_change() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_contributor_nobody_can_name_blocks_a_high_risk_change() {
     let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    approved_42(&sandbox).await;
     add_commit(
         &sandbox,
         42,
@@ -273,7 +255,6 @@ async fn a_contributor_nobody_can_name_blocks_a_high_risk_change() {
             "dosing: regenerate tables",
         ),
     );
-    approved_by_qa_and_clinical_safety(&sandbox).await;
     let g = gate(&sandbox, 42).await;
     assert!(!g.approved);
     assert_eq!(g.review.verdict, Verdict::Blocked, "{:?}", g.review);
@@ -296,16 +277,6 @@ async fn a_contributor_nobody_can_name_blocks_a_high_risk_change() {
     );
     let g = gate(&sandbox, 44).await;
     assert_ne!(g.review.verdict, Verdict::Blocked, "{:?}", g.review);
-}
-
-/// Bob (QA) then Carol (Clinical Safety) sign #42.
-async fn approved_by_qa_and_clinical_safety(sandbox: &RunningSandbox) {
-    let bob = device(sandbox, "bob-qa", "Bob Okafor").await;
-    let carol = device(sandbox, "carol-clinical", "Dr. Carol Weiss").await;
-    bob.sign(sandbox, 42, "qa", Meaning::Approval).await;
-    carol
-        .sign(sandbox, 42, "clinical-safety", Meaning::Responsibility)
-        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -459,16 +430,7 @@ async fn a_change_into_a_branch_the_policy_does_not_protect_is_blocked() {
     let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
     // Anyone with push access can create a branch and open a change into
     // it; whatever policy that branch holds, it is not the protected one.
-    {
-        let store = sandbox.store();
-        let mut st = store.write().unwrap();
-        let pr = st.repos[0]
-            .pulls
-            .iter_mut()
-            .find(|p| p.number == 44)
-            .unwrap();
-        pr.base_ref = "mallory/landing".into();
-    }
+    edit_pull(&sandbox, 44, |pr| pr.base_ref = "mallory/landing".into());
     let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
     bob.sign(&sandbox, 44, "qa", Meaning::Approval).await;
     let g = gate(&sandbox, 44).await;
@@ -481,21 +443,6 @@ async fn a_change_into_a_branch_the_policy_does_not_protect_is_blocked() {
         "{}",
         g.review.status_line
     );
-}
-
-fn edit_pull(
-    sandbox: &RunningSandbox,
-    number: u64,
-    edit: impl FnOnce(&mut countersign_forge_sandbox::PullRequest),
-) {
-    let store = sandbox.store();
-    let mut st = store.write().unwrap();
-    let pr = st.repos[0]
-        .pulls
-        .iter_mut()
-        .find(|p| p.number == number)
-        .unwrap();
-    edit(pr);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -606,12 +553,6 @@ async fn signed_44(sandbox: &RunningSandbox) -> countersign_api::GateReport {
     let bob = device(sandbox, "bob-qa", "Bob Okafor").await;
     bob.sign(sandbox, 44, "qa", Meaning::Approval).await;
     gate(sandbox, 44).await
-}
-
-fn edit_repo(sandbox: &RunningSandbox, edit: impl FnOnce(&mut countersign_forge_sandbox::Repo)) {
-    let store = sandbox.store();
-    let mut st = store.write().unwrap();
-    edit(&mut st.repos[0]);
 }
 
 const CI: &str = ".github/workflows/ci.yml";

@@ -63,6 +63,28 @@ pub fn become_(sandbox: &RunningSandbox, login: &str) {
     sandbox.store().write().unwrap().viewer = login.to_owned();
 }
 
+/// Change the sandbox's pull request `number` as a forge user could.
+pub fn edit_pull(
+    sandbox: &RunningSandbox,
+    number: u64,
+    edit: impl FnOnce(&mut countersign_forge_sandbox::PullRequest),
+) {
+    edit_repo(sandbox, |repo| {
+        let pr = repo.pulls.iter_mut().find(|p| p.number == number).unwrap();
+        edit(pr);
+    });
+}
+
+/// Change the sandbox's repository (its pull requests, runs, files, refs).
+pub fn edit_repo(
+    sandbox: &RunningSandbox,
+    edit: impl FnOnce(&mut countersign_forge_sandbox::Repo),
+) {
+    let store = sandbox.store();
+    let mut st = store.write().unwrap();
+    edit(&mut st.repos[0]);
+}
+
 pub fn cr(number: u32) -> ChangeRequestRef {
     ChangeRequestRef {
         repo: REPO.into(),
