@@ -115,60 +115,109 @@ pub(crate) async fn push_pending(
     forge: &dyn Forge,
     stores: &Stores,
 ) -> Result<PushReport, ApiError> {
-    let (outbox, records): (Vec<OutboxItem>, Vec<StoredRecord>) =
-        stores.with_ledger(|l| Ok((l.outbox()?, l.records()?)))?;
+    let outbox: Vec<OutboxItem> = stores.with_ledger(|l| Ok(l.outbox()?))?;
     let target = forge.host().to_owned();
-    let waiting: Vec<&OutboxItem> = outbox
+    let mut by_change: BTreeMap<(String, u64), Vec<i64>> = BTreeMap::new();
+    for item in outbox
         .iter()
         .filter(|o| o.state == PushState::Pending && o.target == target)
-        .collect();
-    let mut by_change: BTreeMap<(String, u64), Vec<i64>> = BTreeMap::new();
-    for item in &waiting {
+    {
         by_change
             .entry((item.repo.clone(), item.number))
             .or_default()
             .push(item.record_id);
     }
-    if waiting.is_empty() {
-        return Ok(PushReport::default());
-    }
-    let me = forge.current_user().await?;
-    let actor = format!("{target}/{}/{}", me.id, me.login);
     let mut report = PushReport::default();
     for ((repo_name, number), waiting_ids) in by_change {
-        let signed: Vec<Envelope> = records
-            .iter()
+        push_logged(forge, stores, &repo_name, number, &waiting_ids, &mut report).await?;
+    }
+    Ok(report)
+}
+
+/// Push the records of one change request whether or not any wait in the
+/// outbox: what repairs a records ref or comment that lost records.
+pub(crate) async fn push_change(
+    forge: &dyn Forge,
+    stores: &Stores,
+    repo_name: &str,
+    number: u64,
+) -> Result<PushReport, ApiError> {
+    let target = forge.host().to_owned();
+    let waiting_ids: Vec<i64> = stores.with_ledger(|l| {
+        Ok(l.outbox()?
+            .into_iter()
+            .filter(|o| {
+                o.state == PushState::Pending
+                    && o.target == target
+                    && o.repo == repo_name
+                    && o.number == number
+            })
+            .map(|o| o.record_id)
+            .collect())
+    })?;
+    let mut report = PushReport::default();
+    push_logged(forge, stores, repo_name, number, &waiting_ids, &mut report).await?;
+    Ok(report)
+}
+
+/// Push one change request and write the outcome to the trail: per record
+/// waiting in the outbox, or as one event when none was waiting.
+async fn push_logged(
+    forge: &dyn Forge,
+    stores: &Stores,
+    repo_name: &str,
+    number: u64,
+    waiting_ids: &[i64],
+    report: &mut PushReport,
+) -> Result<(), ApiError> {
+    let target = forge.host().to_owned();
+    let signed: Vec<Envelope> = stores.with_ledger(|l| {
+        Ok(l.records()?
+            .into_iter()
             .filter(|r| r.repo == repo_name && r.number == number)
-            .cloned()
             .filter_map(decode)
-            .collect();
-        let outcome = push_one(forge, &me.login, &repo_name, number, &signed).await;
-        let object = format!("{repo_name}#{number}");
+            .collect())
+    })?;
+    let me = forge.current_user().await?;
+    let actor = format!("{target}/{}/{}", me.id, me.login);
+    let outcome = push_one(forge, &me.login, repo_name, number, &signed).await;
+    let object = format!("{repo_name}#{number}");
+    let event_for = |what: String| {
+        let kind = if outcome.is_ok() {
+            EventKind::Push
+        } else {
+            EventKind::PushFailed
+        };
+        stores.with_forge_time(AuditEvent::now(kind, actor.clone(), object.clone()).detail(
+            match &outcome {
+                Ok(url) => format!("{what} → {url}"),
+                Err(e) => format!("{what}: {}", e.message),
+            },
+        ))
+    };
+    if waiting_ids.is_empty() {
+        stores.record(event_for("records pushed again".to_owned()))?;
+    } else {
         stores.with_ledger(|l| {
-            for id in &waiting_ids {
-                let (kind, result) = match &outcome {
-                    Ok(url) => (EventKind::Push, Ok(url.as_str())),
-                    Err(e) => (EventKind::PushFailed, Err(e.message.as_str())),
+            for id in waiting_ids {
+                let result = match &outcome {
+                    Ok(url) => Ok(url.as_str()),
+                    Err(e) => Err(e.message.as_str()),
                 };
-                let event = stores.with_forge_time(
-                    AuditEvent::now(kind, actor.clone(), object.clone()).detail(match &outcome {
-                        Ok(url) => format!("record {id} → {url}"),
-                        Err(e) => format!("record {id}: {}", e.message),
-                    }),
-                );
-                l.record_push(*id, &target, result, &event)?;
+                l.record_push(*id, &target, result, &event_for(format!("record {id}")))?;
             }
             Ok(())
         })?;
-        match outcome {
-            Ok(_) => report.pushed += waiting_ids.len() as u32,
-            Err(e) => {
-                report.failed += waiting_ids.len() as u32;
-                report.errors.push(format!("{object}: {}", e.message));
-            }
+    }
+    let count = waiting_ids.len().max(1) as u32;
+    match outcome {
+        Ok(_) => report.pushed += count,
+        Err(e) => {
+            report.failed += count;
+            report.errors.push(format!("{object}: {}", e.message));
         }
     }
-    Ok(report)
+    Ok(())
 }
 
 async fn push_one(
@@ -179,12 +228,6 @@ async fn push_one(
     signed: &[Envelope],
 ) -> Result<String, ApiError> {
     let repo: RepoId = repo_name.parse()?;
-    if signed.is_empty() {
-        return Err(ApiError::new(
-            ErrorCode::PushNoRecords,
-            "no readable records for this change request",
-        ));
-    }
     let gathered = snapshot::gather(
         forge,
         ChangeRequestRef {
@@ -207,6 +250,12 @@ async fn push_one(
         );
     }
     let all = records_on_forge::merge([remote, signed.to_vec()]);
+    if all.is_empty() {
+        return Err(ApiError::new(
+            ErrorCode::PushNoRecords,
+            "no readable records for this change request",
+        ));
+    }
 
     store_in_ref(forge, &repo, number, &all).await?;
 

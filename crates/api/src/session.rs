@@ -662,6 +662,23 @@ impl Session {
             errors: r.errors,
         })
     }
+
+    /// Push the records of one change request now, waiting in the outbox or
+    /// not: repairs a records ref or comment that lost records.
+    pub async fn push_change(&self, request: ChangeRequestRef) -> Result<PushOutcome, ApiError> {
+        let r = crate::push::push_change(
+            self.forge.as_ref(),
+            &self.stores,
+            &request.repo,
+            u64::from(request.number),
+        )
+        .await?;
+        Ok(PushOutcome {
+            pushed: r.pushed,
+            failed: r.failed,
+            errors: r.errors,
+        })
+    }
 }
 
 /// The keychain entry holding the key that vouches for the HTTP cache on disk.

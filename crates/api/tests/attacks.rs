@@ -787,3 +787,79 @@ async fn a_signature_the_gate_would_refuse_is_refused_before_signing() {
     // What the policy allows still signs.
     bob.sign(&sandbox, 42, "qa", Meaning::Approval).await;
 }
+
+/// #44 approved by Bob and rejected by Alice (both QA): the gate says rejected.
+async fn approved_and_rejected_44(sandbox: &RunningSandbox) -> Device {
+    let bob = device(sandbox, "bob-qa", "Bob Okafor").await;
+    bob.sign(sandbox, 44, "qa", Meaning::Approval).await;
+    let alice = device(sandbox, "alice-dev", "Alice Martin").await;
+    alice.sign(sandbox, 44, "qa", Meaning::Rejection).await;
+    let g = gate(sandbox, 44).await;
+    assert_eq!(g.review.verdict, Verdict::Rejected, "{:?}", g.review);
+    bob
+}
+
+fn still_rejected_by_alice(g: &countersign_api::GateReport) {
+    assert!(!g.approved, "{:?}", g.review);
+    assert!(
+        standing(&g.review).contains(&("Alice Martin".to_owned(), Standing::Rejects)),
+        "{:?}",
+        g.review.signatures
+    );
+}
+
+/// Issue 12 §4: the records ref is append-only to the gate — a commit on top
+/// of it that leaves a rejection out does not erase the rejection, and the
+/// comment that still holds it makes the records disagree.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rewriting_the_records_ref_to_drop_a_rejection_does_not_turn_the_gate_green() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    approved_and_rejected_44(&sandbox).await;
+    rewrite_records_ref(&sandbox, 44, "rejection", false);
+    let g = gate(&sandbox, 44).await;
+    still_rejected_by_alice(&g);
+    assert_eq!(g.review.verdict, Verdict::Blocked, "{:?}", g.review);
+    assert!(
+        g.review.status_line.contains("records disagree"),
+        "{}",
+        g.review.status_line
+    );
+}
+
+/// Issue 12 §4: rewriting the ref and editing the comment together still
+/// leaves the rejection in the ref's history, which the gate reads whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rewriting_the_ref_and_the_comment_together_does_not_erase_a_rejection() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    approved_and_rejected_44(&sandbox).await;
+    rewrite_records_ref(&sandbox, 44, "rejection", false);
+    edit_records_comment(&sandbox, 44, "rejection");
+    let g = gate(&sandbox, 44).await;
+    still_rejected_by_alice(&g);
+}
+
+/// Issue 12 §4: a records ref replaced by a new history (a forced update)
+/// is caught by the comment; the gate fails closed until a push repairs the
+/// ref, which puts the lost record back without forcing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_force_pushed_records_ref_fails_closed_until_a_push_repairs_it() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let bob = approved_and_rejected_44(&sandbox).await;
+    rewrite_records_ref(&sandbox, 44, "rejection", true);
+    assert_eq!(statements_in_ref(&sandbox, 44).len(), 1);
+    let g = gate(&sandbox, 44).await;
+    still_rejected_by_alice(&g);
+    assert_eq!(g.review.verdict, Verdict::Blocked, "{:?}", g.review);
+    assert!(
+        g.review.status_line.contains("records disagree"),
+        "{}",
+        g.review.status_line
+    );
+
+    become_(&sandbox, bob.login);
+    let pushed = bob.session.push_change(cr(44)).await.unwrap();
+    assert_eq!(pushed.failed, 0, "{:?}", pushed.errors);
+    assert_eq!(statements_in_ref(&sandbox, 44).len(), 2);
+    let g = gate(&sandbox, 44).await;
+    assert_eq!(g.review.verdict, Verdict::Rejected, "{:?}", g.review);
+}

@@ -247,3 +247,102 @@ pub fn standing(review: &Review) -> Vec<(String, Standing)> {
         .map(|s| (s.printed_name.clone(), s.standing))
         .collect()
 }
+
+/// The meaning of each envelope in `bundle` (a parsed records bundle).
+fn meaning_of(envelope: &serde_json::Value) -> String {
+    use base64::Engine;
+    let payload = base64::engine::general_purpose::STANDARD
+        .decode(envelope["payload"].as_str().unwrap_or_default())
+        .unwrap_or_default();
+    let statement: serde_json::Value = serde_json::from_slice(&payload).unwrap_or_default();
+    statement["predicate"]["meaning"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// `bundle` without the envelopes whose meaning is `dropped`.
+fn without(bundle: &[u8], dropped: &str) -> Vec<u8> {
+    let mut bundle: serde_json::Value = serde_json::from_slice(bundle).unwrap();
+    let kept: Vec<serde_json::Value> = bundle["envelopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| meaning_of(e) != dropped)
+        .cloned()
+        .collect();
+    bundle["envelopes"] = serde_json::Value::Array(kept);
+    serde_json::to_vec_pretty(&bundle).unwrap()
+}
+
+/// What anyone with push access can do to `refs/countersign/pr-<n>`: commit a
+/// `records.json` without the records of meaning `dropped`, either on top of
+/// the tip (`force = false`, history kept) or as a new root commit that
+/// replaces the ref's history (`force = true`).
+pub fn rewrite_records_ref(sandbox: &RunningSandbox, number: u64, dropped: &str, force: bool) {
+    use countersign_forge_sandbox::GitObject;
+    use sha2::Digest;
+    let id = |bytes: &[u8]| hex::encode(sha2::Sha256::digest(bytes))[..40].to_owned();
+    let store = sandbox.store();
+    let mut st = store.write().unwrap();
+    let git = &mut st.repos[0].git;
+    let name = format!("refs/countersign/pr-{number}");
+    let tip = git.refs[&name].clone();
+    let Some(GitObject::Commit { tree, .. }) = git.objects.get(&tip) else {
+        panic!("the ref names no commit")
+    };
+    let Some(GitObject::Tree(entries)) = git.objects.get(tree) else {
+        panic!("no tree")
+    };
+    let blob_id = entries
+        .iter()
+        .find(|e| e.0 == "records.json")
+        .unwrap()
+        .3
+        .clone();
+    let Some(GitObject::Blob(bytes)) = git.objects.get(&blob_id) else {
+        panic!("no blob")
+    };
+    let edited = without(bytes, dropped);
+    let blob = id(&edited);
+    git.objects.insert(blob.clone(), GitObject::Blob(edited));
+    let tree = id(format!("tree {blob}").as_bytes());
+    git.objects.insert(
+        tree.clone(),
+        GitObject::Tree(vec![(
+            "records.json".into(),
+            "100644".into(),
+            "blob".into(),
+            blob,
+        )]),
+    );
+    let parents = if force { Vec::new() } else { vec![tip.clone()] };
+    let commit = id(format!("commit {tree} {parents:?}").as_bytes());
+    git.objects.insert(
+        commit.clone(),
+        GitObject::Commit {
+            tree,
+            parents,
+            message: "tidy records".into(),
+            date: chrono::Utc::now(),
+        },
+    );
+    git.refs.insert(name, commit);
+}
+
+/// What anyone with write access can do to the records comment: edit out
+/// the records of meaning `dropped` (GitHub lets maintainers edit any comment).
+pub fn edit_records_comment(sandbox: &RunningSandbox, number: u64, dropped: &str) {
+    edit_repo(sandbox, |repo| {
+        let comment = repo
+            .comments
+            .iter_mut()
+            .find(|c| c.issue == number && c.body.contains(countersign_api::push::COMMENT_MARKER))
+            .expect("a records comment");
+        let start = comment.body.find("```json\n").unwrap() + "```json\n".len();
+        let end = start + comment.body[start..].find("\n```").unwrap();
+        let edited =
+            String::from_utf8(without(comment.body[start..end].as_bytes(), dropped)).unwrap();
+        comment.body.replace_range(start..end, &edited);
+    });
+}
