@@ -236,11 +236,13 @@ async fn push_one(
         },
     )
     .await?;
-    let (remote, _) = records_on_forge::forge_records(forge, &repo, number).await?;
-    // Other signers' records (from their devices) stay; ours join them. What
-    // does not verify against the roster (junk planted in a comment) is
-    // reported and never written into the ref.
-    let (remote, junk) = records_on_forge::verified_only(remote, gathered.policy.as_ref().ok());
+    let policy = gathered.policy.as_ref().ok();
+    // Other signers' records (from their devices) stay, and any the ref or
+    // the comment lost come back (from the ref's history or the other
+    // place); ours join them. What does not verify against the roster (junk
+    // planted in a comment) is reported and never written into the ref.
+    let remote = records_on_forge::read(forge, &repo, number, policy).await?;
+    let (remote, junk) = records_on_forge::verified_only(remote.envelopes, policy);
     if !junk.is_empty() {
         tracing::warn!(
             change = %format!("{repo_name}#{number}"),

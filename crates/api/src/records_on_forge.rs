@@ -39,36 +39,184 @@ pub fn bundle_in_comment(body: &str) -> Option<Bundle> {
     found
 }
 
-/// Records of a change request on the forge: the ref first; the comments
-/// that carry our marker when the ref is missing.
-pub async fn forge_records(
+/// Commits of a records ref read before the gate gives up (fails closed):
+/// one per push that changed the records, so far more than any change needs.
+pub const MAX_REF_COMMITS: usize = 500;
+
+/// The records of a change request as the forge holds them.
+#[derive(Debug, Clone, Default)]
+pub struct OnForge {
+    /// Every record found in the ref's whole history and in the records
+    /// comments, each once: a commit or an edit that drops a record does not
+    /// erase it.
+    pub envelopes: Vec<Envelope>,
+    /// `ref`, `comment` (no records ref) or `none`.
+    pub source: &'static str,
+    /// Valid records missing from the ref's tip or from the comment: the
+    /// two places disagree, and the gate fails closed until a push repairs them.
+    pub disagreements: Vec<String>,
+    /// What was found but is not an approval statement at all, and why; never
+    /// counted, never written back.
+    pub left_out: Vec<String>,
+}
+
+/// The digest the records comment lists an envelope by when the bundle does
+/// not fit: SHA-256 of its JSON.
+pub fn envelope_digest(e: &Envelope) -> String {
+    crate::digest::sha256_hex(&serde_json::to_vec(e).unwrap_or_default())
+}
+
+/// Envelope digests a compact records comment lists (`` `sha256:<hex>` ``).
+fn listed_digests(body: &str) -> BTreeSet<String> {
+    body.lines()
+        .filter_map(|l| l.trim().strip_prefix("- `sha256:"))
+        .filter_map(|rest| rest.strip_suffix('`'))
+        .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Who signed a record and with what meaning, for messages.
+fn describe(e: &Envelope) -> String {
+    e.payload_bytes()
+        .ok()
+        .and_then(|p| serde_json::from_slice::<countersign_signing::statement::Statement>(&p).ok())
+        .map(|s| {
+            format!(
+                "the {} by {}",
+                s.predicate.meaning, s.predicate.signer.printed_name
+            )
+        })
+        .unwrap_or_else(|| format!("record sha256:{}", &envelope_digest(e)[..12]))
+}
+
+/// Records of a change request on the forge: the union of every version of
+/// the records ref and of the comments that carry our marker, with where
+/// they disagree. `policy` (the base's, restricted by its tip) decides which
+/// records are valid enough that their absence from one place matters.
+pub async fn read(
     forge: &dyn Forge,
     repo: &RepoId,
     number: u64,
-) -> Result<(Vec<Envelope>, &'static str), ApiError> {
-    if let Some((_, bytes)) = forge
-        .read_ref_file(repo, &records_ref(number), RECORDS_FILE)
-        .await?
-    {
-        let bundle = Bundle::parse(&bytes).map_err(|e| {
-            ApiError::new(
+    policy: Option<&countersign_policy::Policy>,
+) -> Result<OnForge, ApiError> {
+    let name = records_ref(number);
+    let history = forge
+        .read_ref_file_history(repo, &name, RECORDS_FILE, MAX_REF_COMMITS)
+        .await
+        .map_err(|e| match e {
+            countersign_forge::ForgeError::TooLarge(why) => ApiError::new(
                 ErrorCode::RecordsMalformed,
-                format!("refs/{} holds no readable bundle: {e}", records_ref(number)),
-            )
+                format!("the records cannot be read whole: {why}"),
+            ),
+            e => e.into(),
         })?;
-        return Ok((bundle.envelopes, "ref"));
-    }
-    let mut envelopes = Vec::new();
-    let mut found = false;
-    for c in forge.comments(repo, number).await? {
-        if c.body.contains(COMMENT_MARKER) {
-            if let Some(bundle) = bundle_in_comment(&c.body) {
-                found = true;
-                envelopes.extend(bundle.envelopes);
+    let mut left_out = Vec::new();
+    let mut from_ref = Vec::new();
+    let mut tip = None;
+    if let Some(h) = &history {
+        for (commit, bytes) in &h.versions {
+            match Bundle::parse(bytes) {
+                Ok(bundle) => {
+                    if *commit == h.tip {
+                        tip = Some(bundle.envelopes.clone());
+                    }
+                    from_ref.push(bundle.envelopes);
+                }
+                Err(e) => left_out.push(format!(
+                    "refs/{name} at {}: no readable bundle ({e})",
+                    &commit[..commit.len().min(12)]
+                )),
             }
         }
     }
-    Ok((envelopes, if found { "comment" } else { "none" }))
+    let mut from_comment = Vec::new();
+    let mut comment_digests = BTreeSet::new();
+    let mut comment_found = false;
+    for c in forge.comments(repo, number).await? {
+        if !c.body.contains(COMMENT_MARKER) {
+            continue;
+        }
+        comment_found = true;
+        comment_digests.extend(listed_digests(&c.body));
+        if let Some(bundle) = bundle_in_comment(&c.body) {
+            comment_digests.extend(bundle.envelopes.iter().map(envelope_digest));
+            from_comment.push(bundle.envelopes);
+        }
+    }
+    let all = merge(from_ref.into_iter().chain(from_comment));
+    let (statements, junk) = statements_only(all);
+    left_out.extend(junk);
+    let (valid, _) = verified_only(statements.clone(), policy);
+
+    let mut disagreements = Vec::new();
+    if history.is_some() {
+        let at_tip: BTreeSet<String> = tip.iter().flatten().map(envelope_digest).collect();
+        for e in &valid {
+            let d = envelope_digest(e);
+            if !at_tip.contains(&d) {
+                disagreements.push(format!("{} is missing from refs/{name}", describe(e)));
+            }
+            if !comment_found {
+                continue;
+            }
+            if !comment_digests.contains(&d) {
+                disagreements.push(format!(
+                    "{} is missing from the records comment",
+                    describe(e)
+                ));
+            }
+        }
+        if !comment_found && !valid.is_empty() {
+            disagreements.push("the records comment is missing".to_owned());
+        }
+    }
+    if !left_out.is_empty() {
+        tracing::warn!(change = number, why = %left_out.join("; "), "records on the forge that are not approval statements were left out");
+    }
+    Ok(OnForge {
+        envelopes: statements,
+        source: match (history.is_some(), comment_found) {
+            (true, _) => "ref",
+            (false, true) => "comment",
+            (false, false) => "none",
+        },
+        disagreements,
+        left_out,
+    })
+}
+
+/// The envelopes that are approval statements at all (whatever their
+/// signatures), and why each other one was left out: what is not a statement
+/// is nobody's record, so it neither counts nor fails the gate.
+fn statements_only(envelopes: Vec<Envelope>) -> (Vec<Envelope>, Vec<String>) {
+    use countersign_signing::verify::{verify_envelope, Expectations, Finding};
+    let mut kept = Vec::new();
+    let mut dropped = Vec::new();
+    for e in envelopes {
+        let broken: Vec<String> = verify_envelope(&e, &[], &Expectations::default())
+            .into_iter()
+            .flat_map(|report| report.findings)
+            .filter(|f| {
+                matches!(
+                    f,
+                    Finding::NoSignature
+                        | Finding::PayloadNotBase64
+                        | Finding::WrongPayloadType(_)
+                        | Finding::StatementMalformed(_)
+                        | Finding::WrongStatementType(_)
+                        | Finding::WrongPredicateType(_)
+                )
+            })
+            .map(|f| f.to_string())
+            .collect();
+        if broken.is_empty() {
+            kept.push(e);
+        } else {
+            dropped.push(broken.join(", "));
+        }
+    }
+    (kept, dropped)
 }
 
 /// The envelopes that parse as approval statements and are not provably

@@ -229,6 +229,24 @@ pub fn blocked_line(why: &str) -> String {
     cut(&format!("Blocked by policy: {why}"), STATUS_MAX_CHARS)
 }
 
+/// The records on the forge disagree (one place lost a valid record): the
+/// review is blocked, saying which, until a push repairs them.
+pub fn block_on_disagreement(review: &mut Review, disagreements: &[String]) {
+    use countersign_policy::evaluate::{cut, STATUS_MAX_CHARS};
+    let Some(first) = disagreements.first() else {
+        return;
+    };
+    let more = match disagreements.len() - 1 {
+        0 => String::new(),
+        n => format!(" (and {n} more)"),
+    };
+    review.verdict = Verdict::Blocked;
+    review.status_line = cut(
+        &format!("Blocked: records disagree: {first}{more}"),
+        STATUS_MAX_CHARS,
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

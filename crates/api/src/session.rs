@@ -31,6 +31,11 @@ pub struct GateReport {
     /// `ref`, `comment`, or `none` when the forge holds no records.
     pub records_from: String,
     pub records: usize,
+    /// Valid records one place holds and the other lost: the gate fails
+    /// closed until `countersign push --repo … --pr …` repairs them.
+    pub disagreements: Vec<String>,
+    /// Found on the forge but not approval statements at all; not counted.
+    pub left_out: Vec<String>,
     pub review: Review,
 }
 
@@ -299,9 +304,13 @@ impl Session {
         let repo_name = request.repo.clone();
         let gathered = crate::snapshot::gather(self.forge.as_ref(), request).await?;
         self.note_policy_seen(&repo_name, &gathered)?;
-        let (remote, _) =
-            crate::records_on_forge::forge_records(self.forge.as_ref(), &gathered.repo, number)
-                .await?;
+        let remote = crate::records_on_forge::read(
+            self.forge.as_ref(),
+            &gathered.repo,
+            number,
+            gathered.policy.as_ref().ok(),
+        )
+        .await?;
         let local = self.stores.with_ledger(|l| {
             Ok(l.records()?
                 .into_iter()
@@ -309,9 +318,10 @@ impl Session {
                 .filter_map(|r| serde_json::from_slice(&r.envelope).ok())
                 .collect::<Vec<_>>())
         })?;
-        let records = crate::records_on_forge::merge([remote, local]);
+        let records = crate::records_on_forge::merge([remote.envelopes, local]);
         let me = self.forge.current_user().await.ok().map(|u| u.id);
-        let review = crate::review::view(&gathered, self.forge.host(), me, &records);
+        let mut review = crate::review::view(&gathered, self.forge.host(), me, &records);
+        crate::review::block_on_disagreement(&mut review, &remote.disagreements);
         self.offline
             .remember(Kind::Review, &key, &review, &review.synced_at);
         self.offline.remember(
@@ -407,19 +417,27 @@ impl Session {
         })
     }
 
-    /// The gate: only what the forge holds counts (the records in the ref, or
-    /// the comment when the ref is missing), never this device's ledger.
+    /// The gate: only what the forge holds counts (every version of the
+    /// records ref and the records comment), never this device's ledger.
     pub async fn gate(&self, request: ChangeRequestRef) -> Result<GateReport, ApiError> {
         let number = u64::from(request.number);
         let gathered = crate::snapshot::gather(self.forge.as_ref(), request).await?;
-        let (records, source) =
-            crate::records_on_forge::forge_records(self.forge.as_ref(), &gathered.repo, number)
-                .await?;
-        let review = crate::review::view(&gathered, self.forge.host(), None, &records);
+        let on_forge = crate::records_on_forge::read(
+            self.forge.as_ref(),
+            &gathered.repo,
+            number,
+            gathered.policy.as_ref().ok(),
+        )
+        .await?;
+        let mut review =
+            crate::review::view(&gathered, self.forge.host(), None, &on_forge.envelopes);
+        crate::review::block_on_disagreement(&mut review, &on_forge.disagreements);
         Ok(GateReport {
             approved: review.verdict == Verdict::Approved,
-            records_from: source.to_owned(),
-            records: records.len(),
+            records_from: on_forge.source.to_owned(),
+            records: on_forge.envelopes.len(),
+            disagreements: on_forge.disagreements,
+            left_out: on_forge.left_out,
             review,
         })
     }

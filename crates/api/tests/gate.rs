@@ -322,7 +322,9 @@ async fn records_survive_edits_and_deletion_but_an_edited_envelope_fails() {
         g.review.status_line
     );
 
-    // The comment deleted, the ref back: the records are recovered from the ref.
+    // The comment deleted, the ref back: the records are in the ref, but the
+    // two places disagree and the gate fails closed (issue 12 §4) until a
+    // push writes the comment again from the ref.
     {
         let store = sandbox.store();
         let mut st = store.write().unwrap();
@@ -331,7 +333,14 @@ async fn records_survive_edits_and_deletion_but_an_edited_envelope_fails() {
     }
     let g = gate(&sandbox, 43).await;
     assert_eq!(g.records_from, "ref");
-    assert!(g.approved);
+    assert!(!g.approved);
+    assert_eq!(g.disagreements, ["the records comment is missing"]);
+    become_(&sandbox, bob.login);
+    let pushed = bob.session.push_change(cr(43)).await.unwrap();
+    assert_eq!(pushed.failed, 0, "{:?}", pushed.errors);
+    let g = gate(&sandbox, 43).await;
+    assert!(g.approved, "{:?}", g.review);
+    assert!(g.disagreements.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

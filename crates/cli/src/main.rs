@@ -122,9 +122,16 @@ enum Command {
         out: Option<PathBuf>,
     },
     /// Push signed records waiting in the outbox to the forge (comment and status).
+    /// With --repo and --pr, push that change request's records now, waiting
+    /// or not: repairs records the ref or the comment lost.
     Push {
         #[command(flatten)]
         forge: ForgeArgs,
+        /// OWNER/REPO of the change request to push (with --pr).
+        #[arg(long, requires = "pr")]
+        repo: Option<String>,
+        #[arg(long, requires = "repo")]
+        pr: Option<u32>,
     },
     /// Check a forge token and keep it in the OS keychain.
     Login {
@@ -273,7 +280,7 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
             )
             .await
         }
-        Command::Push { forge } => push(forge).await,
+        Command::Push { forge, repo, pr } => push(forge, repo.zip(pr)).await,
         Command::Login {
             api_url,
             token_stdin,
@@ -439,10 +446,18 @@ async fn sign(
     Ok(ExitCode::SUCCESS)
 }
 
-/// `countersign push`: send what waits in the outbox.
-async fn push(forge: ForgeArgs) -> Result<ExitCode, ApiError> {
+/// `countersign push`: send what waits in the outbox, or one change
+/// request's records.
+async fn push(forge: ForgeArgs, change: Option<(String, u32)>) -> Result<ExitCode, ApiError> {
     let session = Session::start(forge.target()?).await?;
-    let report = session.push_outbox().await?;
+    let report = match change {
+        Some((repo, number)) => {
+            session
+                .push_change(ChangeRequestRef { repo, number })
+                .await?
+        }
+        None => session.push_outbox().await?,
+    };
     println!("{} pushed, {} still waiting", report.pushed, report.failed);
     for e in &report.errors {
         println!("  {e}");
@@ -553,6 +568,12 @@ fn print_gate(repo: &str, pr: u32, report: &countersign_api::GateReport) {
     match report.records_from.as_str() {
         "none" => println!("Records: none on the forge"),
         from => println!("Records: {} (from the {from})", report.records),
+    }
+    for d in &report.disagreements {
+        println!("Records DISAGREE: {d} (repair: countersign push --repo {repo} --pr {pr})");
+    }
+    for l in &report.left_out {
+        println!("Left out (not a signed record): {l}");
     }
     for s in &r.signatures {
         let meaning = s

@@ -140,6 +140,19 @@ pub trait Forge: Send + Sync {
         path: &str,
     ) -> Result<Option<(String, Vec<u8>)>, ForgeError>;
 
+    /// Every version of the file `path` in the history of `refs/<name>`
+    /// (all commits reachable from it, newest first, the tip's first), so a
+    /// commit that drops content cannot hide that it was there; `None` when
+    /// the ref does not exist. A history longer than `max_commits` is
+    /// refused ([`ForgeError::TooLarge`]) rather than read in part.
+    async fn read_ref_file_history(
+        &self,
+        repo: &RepoId,
+        name: &str,
+        path: &str,
+        max_commits: usize,
+    ) -> Result<Option<RefFileHistory>, ForgeError>;
+
     /// Commit a tree holding only `path` = `content` on top of `refs/<name>`
     /// (creating the ref if needed) and move the ref to it, never forcing.
     /// Returns the new commit's id.
@@ -158,6 +171,17 @@ pub trait Forge: Send + Sync {
         &self,
         proposal: &Proposal<'_>,
     ) -> Result<ChangeRequestSummary, ForgeError>;
+}
+
+/// The versions of one file along a ref's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefFileHistory {
+    /// The commit the ref points to.
+    pub tip: String,
+    /// (commit, the file's bytes there), newest first; commits without the
+    /// file are left out, so the first entry is the tip's only when the tip
+    /// has the file.
+    pub versions: Vec<(String, Vec<u8>)>,
 }
 
 /// A one-file change to propose for review.

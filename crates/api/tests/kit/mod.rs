@@ -342,7 +342,7 @@ pub fn edit_records_comment(sandbox: &RunningSandbox, number: u64, dropped: &str
         let start = comment.body.find("```json\n").unwrap() + "```json\n".len();
         let end = start + comment.body[start..].find("\n```").unwrap();
         let edited =
-            String::from_utf8(without(comment.body[start..end].as_bytes(), dropped)).unwrap();
+            String::from_utf8(without(&comment.body.as_bytes()[start..end], dropped)).unwrap();
         comment.body.replace_range(start..end, &edited);
     });
 }

@@ -796,6 +796,71 @@ impl Forge for GitHubForge {
         Ok(Some((commit.sha, self.blob(repo, &entry.sha).await?)))
     }
 
+    async fn read_ref_file_history(
+        &self,
+        repo: &RepoId,
+        name: &str,
+        path: &str,
+        max_commits: usize,
+    ) -> Result<Option<crate::RefFileHistory>, ForgeError> {
+        check_ref_name(name)?;
+        let base = format!("repos/{}/{}/git", repo.owner, repo.name);
+        let Some(r) = not_found_as_none(
+            self.get_json::<wire::Ref>(self.url(&format!("{base}/ref/{}", ref_segment(name))))
+                .await,
+        )?
+        else {
+            return Ok(None);
+        };
+        check_sha(&r.object.sha)?;
+        // Newest first: commits in the order met walking back from the tip,
+        // each once (a merge can reach one by two paths).
+        let mut seen = std::collections::BTreeSet::new();
+        let mut queue = std::collections::VecDeque::from([r.object.sha.clone()]);
+        let mut versions = Vec::new();
+        let mut blobs: std::collections::BTreeMap<String, Vec<u8>> = Default::default();
+        while let Some(sha) = queue.pop_front() {
+            if !seen.insert(sha.clone()) {
+                continue;
+            }
+            if seen.len() > max_commits {
+                return Err(ForgeError::TooLarge(format!(
+                    "refs/{name} has more than {max_commits} commits"
+                )));
+            }
+            check_sha(&sha)?;
+            let commit: wire::GitCommit = self
+                .get_json(self.url(&format!("{base}/commits/{sha}")))
+                .await?;
+            check_sha(&commit.tree.sha)?;
+            queue.extend(commit.parents.iter().map(|p| p.sha.clone()));
+            let tree: wire::Tree = self
+                .get_json(self.url(&format!("{base}/trees/{}", commit.tree.sha)))
+                .await?;
+            let Some(entry) = tree
+                .tree
+                .into_iter()
+                .find(|e| e.path == path && e.kind == "blob")
+            else {
+                continue;
+            };
+            // Unchanged from one commit to the next: one download.
+            let bytes = match blobs.get(&entry.sha) {
+                Some(b) => b.clone(),
+                None => {
+                    let b = self.blob(repo, &entry.sha).await?;
+                    blobs.insert(entry.sha.clone(), b.clone());
+                    b
+                }
+            };
+            versions.push((sha, bytes));
+        }
+        Ok(Some(crate::RefFileHistory {
+            tip: r.object.sha,
+            versions,
+        }))
+    }
+
     async fn write_ref_file(
         &self,
         repo: &RepoId,

@@ -371,6 +371,8 @@ pub(super) struct Ref {
 pub(super) struct GitCommit {
     pub(super) sha: String,
     pub(super) tree: ObjectRef,
+    #[serde(default)]
+    pub(super) parents: Vec<ObjectRef>,
 }
 
 #[derive(Deserialize)]
