@@ -863,3 +863,94 @@ async fn a_force_pushed_records_ref_fails_closed_until_a_push_repairs_it() {
     let g = gate(&sandbox, 44).await;
     assert_eq!(g.review.verdict, Verdict::Rejected, "{:?}", g.review);
 }
+
+/// A session of the person whose keychain is `keychain`, keeping its trail
+/// in `ledger`: the same machine after the ledger was deleted, or with the
+/// app pointed at another data directory.
+async fn session_on(
+    sandbox: &RunningSandbox,
+    keychain: std::sync::Arc<countersign_keychain::MemoryStore>,
+    ledger: std::path::PathBuf,
+) -> countersign_api::Session {
+    let local = countersign_api::LocalStores {
+        keychain: countersign_api::signatures::KeychainSource::Given(keychain),
+        ledger,
+        http_cache_on_disk: false,
+    };
+    let api_base = url::Url::parse(&sandbox.api_base()).unwrap();
+    countersign_api::Session::start_with(countersign_api::ForgeTarget::Sandbox { api_base }, local)
+        .await
+        .unwrap()
+}
+
+async fn guess(session: &countersign_api::Session) -> countersign_api::ApiError {
+    use countersign_api::contract::{SeenContent, SignRequest};
+    let signing = draft(44, "qa", Meaning::Approval);
+    let preview = session.preview_signature(signing.clone()).await.unwrap();
+    session
+        .sign_change_request(SignRequest {
+            draft: signing,
+            seen: SeenContent {
+                head_sha: preview.head_sha,
+                diff_sha256: preview.diff_sha256,
+            },
+            password: countersign_secret::Secret::from("a guess"),
+            security_key_pin: None,
+        })
+        .await
+        .unwrap_err()
+}
+
+/// Issue 12 §5: failed attempts are kept with the sealed key in the
+/// keychain, so neither a new data directory nor a deleted ledger gives
+/// three more guesses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_data_directory_or_a_deleted_ledger_does_not_reset_the_lockout() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    become_(&sandbox, "bob-qa");
+    let keychain = std::sync::Arc::new(countersign_keychain::MemoryStore::default());
+    let dir = std::env::temp_dir().join(format!(
+        "countersign-lockout-{}-{}",
+        std::process::id(),
+        sandbox.addr().port()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    let first = session_on(&sandbox, keychain.clone(), dir.join("a/ledger.sqlite")).await;
+    first
+        .enrol(countersign_api::contract::EnrolRequest {
+            printed_name: "Bob Okafor".into(),
+            password: countersign_secret::Secret::from(PASSWORD),
+            acknowledged: true,
+        })
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        assert_eq!(guess(&first).await.code, ErrorCode::SigningBadPassword);
+    }
+    drop(first);
+
+    // Another data directory: the third guess is the third, and locks.
+    let second = session_on(&sandbox, keychain.clone(), dir.join("b/ledger.sqlite")).await;
+    assert_eq!(guess(&second).await.code, ErrorCode::SigningLockedOut);
+    drop(second);
+
+    // The ledger deleted: still locked, even with the right password.
+    std::fs::remove_dir_all(dir.join("b")).unwrap();
+    let third = session_on(&sandbox, keychain.clone(), dir.join("b/ledger.sqlite")).await;
+    assert!(third.signer_status().await.unwrap().locked_until.is_some());
+    let signing = draft(44, "qa", Meaning::Approval);
+    let preview = third.preview_signature(signing.clone()).await.unwrap();
+    let refused = third
+        .sign_change_request(countersign_api::contract::SignRequest {
+            draft: signing,
+            seen: countersign_api::contract::SeenContent {
+                head_sha: preview.head_sha,
+                diff_sha256: preview.diff_sha256,
+            },
+            password: countersign_secret::Secret::from(PASSWORD),
+            security_key_pin: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::SigningLockedOut, "{refused:?}");
+}
