@@ -71,6 +71,17 @@ impl From<Meaning> for countersign_signing::Meaning {
 struct StoredSigner {
     sealed: SealedKey,
     enrolment: EnrolmentRecord,
+    /// Failed attempts and the lockout, kept with the key they guard: the
+    /// trail is a local file, and deleting it, or starting over in another
+    /// data directory, must not give more guesses.
+    #[serde(default)]
+    attempts: Attempts,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+struct Attempts {
+    failures: Vec<chrono::DateTime<Utc>>,
+    locked_until: Option<chrono::DateTime<Utc>>,
 }
 
 pub struct Signatures {
@@ -224,11 +235,36 @@ impl Signatures {
                 _ => {}
             }
         }
-        failures.reverse();
+        // The keychain's count holds even when the trail was deleted or
+        // this is another data directory; the trail's, when the keychain
+        // entry was written by an older build. The larger of each wins.
+        if let Some(kept) = self.load(identity)?.map(|s| s.attempts) {
+            failures.extend(kept.failures.into_iter().filter(|t| *t > since));
+            locked_until = locked_until.max(kept.locked_until);
+        }
+        failures.sort();
+        failures.dedup();
         self.reauth
             .lock()
             .unwrap()
             .restore(identity.user_id, failures, locked_until);
+        Ok(())
+    }
+
+    /// Keep the count of failures and the lockout beside the sealed key.
+    fn keep_attempts(&self, identity: &ForgeIdentity) -> Result<(), ApiError> {
+        let Some(mut stored) = self.load(identity)? else {
+            return Ok(());
+        };
+        let (failures, locked_until) = self.reauth.lock().unwrap().attempts(identity.user_id);
+        let now = Attempts {
+            failures,
+            locked_until,
+        };
+        if stored.attempts != now {
+            stored.attempts = now;
+            self.save(identity, &stored)?;
+        }
         Ok(())
     }
 
@@ -272,6 +308,9 @@ impl Signatures {
                 }
             };
             self.audit(entry)?;
+        }
+        if !events.is_empty() {
+            self.keep_attempts(identity)?;
         }
         Ok(())
     }
@@ -360,6 +399,7 @@ impl Signatures {
         let stored = StoredSigner {
             sealed,
             enrolment: enrolment.clone(),
+            attempts: Attempts::default(),
         };
         let bytes = serde_json::to_vec(&stored)
             .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;

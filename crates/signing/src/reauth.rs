@@ -142,6 +142,15 @@ impl Reauthenticator {
         state.locked_until = locked_until;
     }
 
+    /// The failures in the window and the lockout of `user_id`, to keep
+    /// beside the sealed key so that no local file resets them.
+    pub fn attempts(&self, user_id: u64) -> (Vec<DateTime<Utc>>, Option<DateTime<Utc>>) {
+        self.signers
+            .get(&user_id)
+            .map(|s| (s.failures.clone(), s.locked_until))
+            .unwrap_or_default()
+    }
+
     /// Whether the next signing by `user_id` needs the forge identity again.
     pub fn needs_identity(&self, user_id: u64, now: DateTime<Utc>) -> bool {
         !self.session_alive(user_id, now)
