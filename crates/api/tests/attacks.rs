@@ -954,3 +954,73 @@ async fn a_new_data_directory_or_a_deleted_ledger_does_not_reset_the_lockout() {
         .unwrap_err();
     assert_eq!(refused.code, ErrorCode::SigningLockedOut, "{refused:?}");
 }
+
+/// Issue 12 §5: each record carries the head of its signer's trail; the
+/// trail checked against the heads its records on the forge signed shows a
+/// trail that was replaced, whether shorter than the head or diverging from it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replaced_audit_trail_is_caught_by_the_heads_its_records_signed() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    become_(&sandbox, "bob-qa");
+    let keychain = std::sync::Arc::new(countersign_keychain::MemoryStore::default());
+    let dir = std::env::temp_dir().join(format!(
+        "countersign-witness-{}-{}",
+        std::process::id(),
+        sandbox.addr().port()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    let first = session_on(&sandbox, keychain.clone(), dir.join("a/ledger.sqlite")).await;
+    first
+        .enrol(countersign_api::contract::EnrolRequest {
+            printed_name: "Bob Okafor".into(),
+            password: countersign_secret::Secret::from(PASSWORD),
+            acknowledged: true,
+        })
+        .await
+        .unwrap();
+    let bob = Device {
+        login: "bob-qa",
+        session: first,
+    };
+    bob.sign(&sandbox, 44, "qa", Meaning::Approval).await;
+    let report = bob
+        .session
+        .audit_against_forge(Some(REPO.into()))
+        .await
+        .unwrap();
+    assert!(report.holds, "{report:?}");
+    assert_eq!(report.witnesses.len(), 1, "{report:?}");
+    drop(bob);
+
+    // The ledger deleted: a fresh trail is shorter than the signed head.
+    let fresh = session_on(&sandbox, keychain.clone(), dir.join("b/ledger.sqlite")).await;
+    let report = fresh.audit_against_forge(Some(REPO.into())).await.unwrap();
+    assert!(!report.holds, "{report:?}");
+    let problem = report.witnesses[0].problem.as_deref().unwrap();
+    assert!(problem.contains("shorter"), "{problem}");
+    assert!(report.witnesses[0].record.contains("#44"), "{report:?}");
+    drop(fresh);
+
+    // A made-up trail long enough: it diverges from the signed head.
+    {
+        let mut ledger = countersign_ledger::Ledger::open(&dir.join("c/ledger.sqlite"))
+            .unwrap_or_else(|_| {
+                std::fs::create_dir_all(dir.join("c")).unwrap();
+                countersign_ledger::Ledger::open(&dir.join("c/ledger.sqlite")).unwrap()
+            });
+        for i in 0..200 {
+            ledger
+                .append(&countersign_ledger::AuditEvent::now(
+                    countersign_ledger::EventKind::Sync,
+                    "local user",
+                    format!("made up {i}"),
+                ))
+                .unwrap();
+        }
+    }
+    let forged = session_on(&sandbox, keychain, dir.join("c/ledger.sqlite")).await;
+    let report = forged.audit_against_forge(Some(REPO.into())).await.unwrap();
+    assert!(!report.holds, "{report:?}");
+    let problem = report.witnesses[0].problem.as_deref().unwrap();
+    assert!(problem.contains("diverges"), "{problem}");
+}
