@@ -42,6 +42,7 @@ export const USED = {
   "/repos/{owner}/{repo}/git/commits": ["post"],
   "/repos/{owner}/{repo}/git/commits/{commit_sha}": ["get"],
   "/repos/{owner}/{repo}/git/ref/{ref}": ["get"],
+  "/repos/{owner}/{repo}/git/matching-refs/{ref}": ["get"],
   "/repos/{owner}/{repo}/git/refs": ["post"],
   "/repos/{owner}/{repo}/git/refs/{ref}": ["patch"],
   "/repos/{owner}/{repo}/actions/runs": ["get"],

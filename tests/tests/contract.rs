@@ -249,6 +249,26 @@ async fn the_client_and_the_sandbox_keep_githubs_published_contract() {
         (at.as_str(), bytes.as_slice()),
         (second.as_str(), &b"{\"n\":2}"[..])
     );
+    let history = forge
+        .read_ref_file_history(&repo, name, "records.json", 10)
+        .await
+        .expect("GET ref, then each commit, tree and blob back to the root")
+        .expect("the ref exists");
+    assert_eq!(history.tip, second);
+    assert_eq!(
+        history.versions,
+        [
+            (second.clone(), b"{\"n\":2}".to_vec()),
+            (first.clone(), b"{\"n\":1}".to_vec())
+        ]
+    );
+    assert_eq!(
+        forge
+            .refs_under(&repo, "countersign/")
+            .await
+            .expect("GET /git/matching-refs/{ref}"),
+        [name]
+    );
 
     assert_eq!(
         forge

@@ -30,7 +30,11 @@ async fn enrol_sign_and_verify_with_the_real_keychain() {
              --meaning approval --reason 'Verified RA-042 controls C1 and C2' --role QA --password-stdin --out {dir}/bundle.json
          {cs} audit verify
          {cs} audit export --out {dir}/export
-         {cs} audit verify --export {dir}/export/audit.json",
+         {cs} audit verify --export {dir}/export/audit.json
+         {cs} push --sandbox-url {url}
+         {cs} audit verify --forge sandbox --api-url {url} --repo acme-medical/infusion-pump-firmware
+         COUNTERSIGN_DATA_DIR={dir}/elsewhere {cs} audit verify --forge sandbox --api-url {url} \
+             --repo acme-medical/infusion-pump-firmware && exit 91 || echo replaced-trail-caught",
         pw = shell_quote(PASSWORD),
     );
     let out = tokio::task::spawn_blocking(move || {
@@ -47,6 +51,14 @@ async fn enrol_sign_and_verify_with_the_real_keychain() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
     assert!(stdout.contains("wrong-password-refused"), "{stdout}");
+    // The trail against the audit head its record on the forge signed
+    // (issue 12 §5): it holds; a fresh trail in another data directory does not.
+    assert!(
+        stdout.contains("The trail holds against every signed head."),
+        "{stdout}"
+    );
+    assert!(stdout.contains("replaced-trail-caught"), "{stdout}");
+    assert!(stdout.contains("shorter than the"), "{stdout}");
     assert!(stdout.contains("Signed by Bob Okafor (@bob-qa"), "{stdout}");
     assert!(!home.root.join("wrong.json").exists());
 

@@ -561,8 +561,8 @@ impl Session {
         &self,
         repo: Option<String>,
     ) -> Result<crate::audit_witness::WitnessReport, ApiError> {
-        let _ = repo;
-        crate::audit_witness::check().await
+        let key = self.signatures.my_key(self.forge.as_ref()).await?;
+        crate::audit_witness::check(self.forge.as_ref(), &self.stores, key, repo).await
     }
 
     pub async fn signer_status(&self) -> Result<SignerStatus, ApiError> {

@@ -315,6 +315,16 @@ impl Signatures {
         Ok(())
     }
 
+    /// The public key this device signs with for the forge's current user,
+    /// when enrolled.
+    pub(crate) async fn my_key(
+        &self,
+        forge: &dyn Forge,
+    ) -> Result<Option<countersign_signing::keys::PublicKey>, ApiError> {
+        let (_, identity) = Self::identity(forge).await?;
+        Ok(self.load(&identity)?.map(|s| s.enrolment.public_key))
+    }
+
     fn load(&self, identity: &ForgeIdentity) -> Result<Option<StoredSigner>, ApiError> {
         let Some(bytes) = self.stores.keychain()?.get(&account(identity))? else {
             return Ok(None);

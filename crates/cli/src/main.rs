@@ -162,13 +162,25 @@ enum Command {
 #[derive(Subcommand)]
 enum AuditAction {
     /// Check the hash chain and checkpoints; report the first broken place.
+    /// With --forge, also check this device's trail against the audit heads
+    /// its signed records on the forge carry (a trail cut or replaced shows).
     Verify {
         /// A ledger database (default: this device's).
-        #[arg(long, conflicts_with = "export")]
+        #[arg(long, conflicts_with_all = ["export", "forge"])]
         db: Option<PathBuf>,
         /// An `audit.json` written by `countersign audit export`.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "forge")]
         export: Option<PathBuf>,
+        /// `github` (GitHub or GitHub Enterprise Server) or `sandbox`.
+        #[arg(long)]
+        forge: Option<String>,
+        /// OWNER/REPO (with --forge; default: every repository the trail
+        /// names or the account can see).
+        #[arg(long, requires = "forge")]
+        repo: Option<String>,
+        /// REST root for --forge (as for `countersign verify`).
+        #[arg(long, requires = "forge")]
+        api_url: Option<Url>,
     },
     /// Write audit.json (verifiable elsewhere) and audit.html into a folder.
     Export {
@@ -285,6 +297,15 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
             api_url,
             token_stdin,
         } => login(api_url, token_stdin).await,
+        Command::Audit {
+            action:
+                AuditAction::Verify {
+                    forge: Some(forge),
+                    repo,
+                    api_url,
+                    ..
+                },
+        } => audit_against_forge(&forge, repo, api_url).await,
         Command::Audit { action } => audit_trail(action),
         Command::Show { forge, repo, pr } => {
             show(forge, ChangeRequestRef { repo, number: pr }).await
@@ -476,6 +497,41 @@ async fn login(api_url: Url, token_stdin: bool) -> Result<ExitCode, ApiError> {
     let me = countersign_api::accounts::login_to_os_keychain(api_url.clone(), token).await?;
     println!("Signed in to {api_url} as @{} (user {})", me.login, me.id);
     Ok(ExitCode::SUCCESS)
+}
+
+/// `countersign audit verify --forge …`: this device's trail against the
+/// audit heads in its records on the forge.
+async fn audit_against_forge(
+    forge: &str,
+    repo: Option<String>,
+    api_url: Option<Url>,
+) -> Result<ExitCode, ApiError> {
+    let session = Session::start(gate_target(forge, api_url)?).await?;
+    let report = session.audit_against_forge(repo).await?;
+    match &report.trail_problem {
+        None => println!("Audit trail: {} entries, chain holds", report.trail_size),
+        Some(p) => println!("Audit trail BROKEN at {p}"),
+    }
+    println!(
+        "Records of this device on the forge ({}): {}",
+        report.repos.join(", "),
+        report.witnesses.len()
+    );
+    for w in &report.witnesses {
+        match &w.problem {
+            None => println!("  {}: holds at {}", w.record, w.head),
+            Some(p) => println!("  {}: DOES NOT HOLD — {p}", w.record),
+        }
+    }
+    println!(
+        "{}",
+        if report.holds {
+            "The trail holds against every signed head."
+        } else {
+            "The trail does NOT hold."
+        }
+    );
+    Ok(exit_if(report.holds))
 }
 
 /// `countersign audit verify|export`.

@@ -29,6 +29,10 @@ pub fn routes() -> Router<Shared> {
         .route("/repos/{owner}/{repo}/git/commits", post(create_commit))
         .route("/repos/{owner}/{repo}/git/commits/{sha}", get(commit))
         .route("/repos/{owner}/{repo}/git/ref/{*name}", get(one_ref))
+        .route(
+            "/repos/{owner}/{repo}/git/matching-refs/{*prefix}",
+            get(matching_refs),
+        )
         .route("/repos/{owner}/{repo}/git/refs", post(create_ref))
         .route(
             "/repos/{owner}/{repo}/git/refs/{*name}",
@@ -429,6 +433,32 @@ async fn one_ref(
         Some(sha) => json_ok(&headers, &ref_json(&store, repo, &full_ref, sha)),
         None => error(StatusCode::NOT_FOUND, "Not Found"),
     }
+}
+
+/// Refs whose name starts with `refs/<prefix>`, in name order, as GitHub
+/// answers them.
+async fn matching_refs(
+    State(store): State<Shared>,
+    headers: HeaderMap,
+    Path((owner, repo, prefix)): Path<(String, String, String)>,
+) -> Response {
+    let store = store.read().unwrap();
+    if let Err(r) = reader(&store, &headers) {
+        return r;
+    }
+    let repo = match find_repo(&store, &owner, &repo) {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    let wanted = format!("refs/{prefix}");
+    let refs: Vec<Value> = repo
+        .git
+        .refs
+        .iter()
+        .filter(|(name, _)| name.starts_with(&wanted))
+        .map(|(name, sha)| ref_json(&store, repo, name, sha))
+        .collect();
+    json_ok(&headers, &Value::Array(refs))
 }
 
 async fn create_ref(

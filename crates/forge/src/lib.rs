@@ -140,6 +140,10 @@ pub trait Forge: Send + Sync {
         path: &str,
     ) -> Result<Option<(String, Vec<u8>)>, ForgeError>;
 
+    /// Names (without `refs/`) of the refs under `refs/<prefix>`, e.g. every
+    /// `countersign/pr-<n>` of a repository.
+    async fn refs_under(&self, repo: &RepoId, prefix: &str) -> Result<Vec<String>, ForgeError>;
+
     /// Every version of the file `path` in the history of `refs/<name>`
     /// (all commits reachable from it, newest first, the tip's first), so a
     /// commit that drops content cannot hide that it was there; `None` when

@@ -397,6 +397,20 @@ impl Ledger {
         }))
     }
 
+    /// The trail's hash after `seq` entries (the stored hash of entry
+    /// `seq`); meaningful once [`Ledger::verify`] holds.
+    pub fn hash_at(&self, seq: u64) -> Result<Option<[u8; 32]>, LedgerError> {
+        let hash: Option<Vec<u8>> = self
+            .conn
+            .query_row(
+                "SELECT hash FROM audit WHERE seq = ?1",
+                params![seq as i64],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(hash.map(blob32))
+    }
+
     pub fn head(&self) -> Result<(u64, [u8; 32]), LedgerError> {
         let last: Option<(i64, Vec<u8>)> = self
             .conn

@@ -290,6 +290,19 @@ fn key_validity(key: &TrustedKey, signed_at: &DateTime<FixedOffset>) -> Option<S
 }
 
 /// Verify one envelope.
+/// Whether `key` made one of the envelope's signatures: checked with strict
+/// ed25519, not taken from the key id, which anyone can write.
+pub fn is_signed_by(envelope: &Envelope, key: &PublicKey) -> bool {
+    let Ok(pae) = envelope.pae() else {
+        return false;
+    };
+    envelope.signatures.iter().any(|s| {
+        s.keyid == key.key_id()
+            && base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &s.sig)
+                .is_ok_and(|sig: Vec<u8>| key.verify_strict(&pae, &sig))
+    })
+}
+
 pub fn verify_envelope(
     envelope: &Envelope,
     keys: &[TrustedKey],

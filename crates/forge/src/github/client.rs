@@ -796,6 +796,23 @@ impl Forge for GitHubForge {
         Ok(Some((commit.sha, self.blob(repo, &entry.sha).await?)))
     }
 
+    async fn refs_under(&self, repo: &RepoId, prefix: &str) -> Result<Vec<String>, ForgeError> {
+        check_ref_name(prefix.trim_end_matches('/'))?;
+        let mut url = self.url(&format!(
+            "repos/{}/{}/git/matching-refs/{}",
+            repo.owner,
+            repo.name,
+            ref_segment(prefix)
+        ));
+        url.set_query(Some("per_page=100"));
+        let refs: Vec<wire::Ref> = self.get_all(url).await?;
+        Ok(refs
+            .into_iter()
+            .filter_map(|r| r.name.strip_prefix("refs/").map(str::to_owned))
+            .filter(|n| n.starts_with(prefix))
+            .collect())
+    }
+
     async fn read_ref_file_history(
         &self,
         repo: &RepoId,

@@ -364,6 +364,9 @@ pub(super) struct ObjectRef {
 
 #[derive(Deserialize)]
 pub(super) struct Ref {
+    /// `refs/…`
+    #[serde(rename = "ref", default)]
+    pub(super) name: String,
     pub(super) object: ObjectRef,
 }
 
