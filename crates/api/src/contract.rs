@@ -694,6 +694,12 @@ pub struct DigestEntry {
 /// "What you are signing": exactly the digests the signature will cover.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct SignaturePreview {
+    /// Names this preview: signing takes it, and signs exactly this statement.
+    pub snapshot_id: String,
+    /// The signing time the record will carry, fixed now (RFC 3339).
+    pub signed_at: String,
+    /// After this the preview must be renewed (RFC 3339, five minutes on).
+    pub expires_at: String,
     pub signer: String,
     pub head_sha: String,
     pub diff_sha256: String,
@@ -716,6 +722,9 @@ pub struct SeenContent {
 
 #[derive(Debug, Deserialize, TS)]
 pub struct SignRequest {
+    /// The preview being signed ([`SignaturePreview::snapshot_id`]).
+    pub snapshot_id: String,
+    /// The form as previewed: anything else starts a new preview.
     pub draft: SignatureDraft,
     /// What the preview showed. Signing refuses if the forge now has anything
     /// else: what you see is what you sign (11.10(h)).

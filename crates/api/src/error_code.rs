@@ -140,6 +140,8 @@ error_codes! {
     SigningEvidenceRefused = "signing.evidence_refused",
     /// The forge did not deliver the whole change (files past its cap, patches that cannot be rebuilt): it cannot be signed.
     SigningIncompleteChange = "signing.incomplete_change",
+    /// The preview is older than five minutes, or not this session's: preview again.
+    SigningPreviewExpired = "signing.preview_expired",
     /// The signature request is incomplete or not allowed (meaning, reason, name).
     SigningInvalidRequest = "signing.invalid_request",
     /// The keychain failed while signing.

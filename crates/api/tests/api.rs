@@ -267,7 +267,9 @@ mod signing {
             head_sha: "0".repeat(40),
             diff_sha256: "0".repeat(64),
         });
+        let snapshot = std::sync::Mutex::new(String::new());
         let sign = |password: &str| SignRequest {
+            snapshot_id: snapshot.lock().unwrap().clone(),
             draft: draft(),
             seen: seen.lock().unwrap().clone(),
             password: Secret::from(password),
@@ -287,6 +289,7 @@ mod signing {
             head_sha: preview.head_sha.clone(),
             diff_sha256: preview.diff_sha256.clone(),
         };
+        *snapshot.lock().unwrap() = preview.snapshot_id.clone();
         assert_eq!(preview.head_sha.len(), 40);
         assert_eq!(preview.diff_sha256.len(), 64);
 
@@ -318,6 +321,8 @@ mod signing {
             "the trail head when the record was built is witnessed: {head}"
         );
 
+        // A preview is signed once: the next attempts preview again.
+        *snapshot.lock().unwrap() = s.preview_signature(draft()).await.unwrap().snapshot_id;
         for _ in 0..2 {
             assert_eq!(
                 s.sign_change_request(sign("wrong password!"))
@@ -417,6 +422,7 @@ mod signing {
         };
         let err = s
             .sign_change_request(SignRequest {
+                snapshot_id: preview.snapshot_id,
                 draft: draft(),
                 seen,
                 password: Secret::from(PASSWORD),
@@ -499,6 +505,7 @@ mod push {
             diff_sha256: preview.diff_sha256,
         };
         s.sign_change_request(SignRequest {
+            snapshot_id: preview.snapshot_id,
             draft,
             seen,
             password: Secret::from(PASSWORD),

@@ -889,6 +889,7 @@ async fn guess(session: &countersign_api::Session) -> countersign_api::ApiError 
     let preview = session.preview_signature(signing.clone()).await.unwrap();
     session
         .sign_change_request(SignRequest {
+            snapshot_id: preview.snapshot_id,
             draft: signing,
             seen: SeenContent {
                 head_sha: preview.head_sha,
@@ -942,6 +943,7 @@ async fn a_new_data_directory_or_a_deleted_ledger_does_not_reset_the_lockout() {
     let preview = third.preview_signature(signing.clone()).await.unwrap();
     let refused = third
         .sign_change_request(countersign_api::contract::SignRequest {
+            snapshot_id: preview.snapshot_id,
             draft: signing,
             seen: countersign_api::contract::SeenContent {
                 head_sha: preview.head_sha,

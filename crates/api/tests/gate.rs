@@ -579,6 +579,7 @@ async fn the_governing_policy_sets_the_lockout() {
     };
     let preview = bob.session.preview_signature(draft.clone()).await.unwrap();
     let attempt = || SignRequest {
+        snapshot_id: preview.snapshot_id.clone(),
         draft: draft.clone(),
         seen: SeenContent {
             head_sha: preview.head_sha.clone(),
@@ -825,6 +826,7 @@ async fn a_security_key_confirms_the_record_and_the_gate_checks_it() {
     };
     let preview = bob.session.preview_signature(draft.clone()).await.unwrap();
     let request = |pin: Option<&str>| SignRequest {
+        snapshot_id: preview.snapshot_id.clone(),
         draft: draft.clone(),
         seen: SeenContent {
             head_sha: preview.head_sha.clone(),

@@ -454,6 +454,7 @@ async fn sign(
     };
     let signed = session
         .sign_change_request(SignRequest {
+            snapshot_id: preview.snapshot_id,
             draft,
             seen,
             password,

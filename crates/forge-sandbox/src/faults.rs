@@ -86,6 +86,7 @@ pub async fn apply(
     next: Next,
 ) -> Response {
     let path = request.uri().path().to_owned();
+    let method = request.method().to_string();
     let (fault, latency, offset) = {
         let mut s = store.write().unwrap();
         s.requests += 1;
@@ -96,8 +97,21 @@ pub async fn apply(
     }
     let Some(fault) = fault else {
         let mut response = next.run(request).await;
-        if response.status() == StatusCode::NOT_MODIFIED {
-            store.write().unwrap().not_modified += 1;
+        {
+            let mut s = store.write().unwrap();
+            if response.status() == StatusCode::NOT_MODIFIED {
+                s.not_modified += 1;
+            }
+            // Content-Length is added later, by the server: the body knows its size.
+            let bytes = axum::body::HttpBody::size_hint(response.body())
+                .exact()
+                .unwrap_or(0);
+            s.served.push(crate::Served {
+                method,
+                path,
+                status: response.status().as_u16(),
+                bytes,
+            });
         }
         // The forge's clock, as GitHub sends it (IMF-fixdate).
         let date = (chrono::Utc::now() + offset)

@@ -23,7 +23,7 @@ pub use faults::{Fault, FaultRule};
 pub use seed::{refresh_policy, sync_base_objects};
 pub use store::{
     object_id, Artifact, Comment, Commit, CommitStatus, FileChange, GitObject, GitStore,
-    PullRequest, Repo, RosterKey, Store, WorkflowRun, SANDBOX_TOKEN,
+    PullRequest, Repo, RosterKey, Served, Store, WorkflowRun, SANDBOX_TOKEN,
 };
 
 /// What the sandbox starts with.

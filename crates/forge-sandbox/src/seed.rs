@@ -422,6 +422,7 @@ pub fn demo(base_url: String) -> Store {
         commits_list_cap: GITHUB_COMMITS_LIST_CAP,
         requests: 0,
         not_modified: 0,
+        served: Vec::new(),
     }
 }
 

@@ -202,6 +202,17 @@ pub struct Store {
     /// Requests served so far, and how many of them were answered 304.
     pub requests: u64,
     pub not_modified: u64,
+    /// Every request answered without a fault: method, path, status and
+    /// the body's length in bytes, to count what a flow costs.
+    pub served: Vec<Served>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Served {
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub bytes: u64,
 }
 
 impl Store {

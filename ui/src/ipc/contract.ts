@@ -297,7 +297,15 @@ token_stored: boolean,
  */
 connected_to: string, };
 
-export type SignRequest = { draft: SignatureDraft, 
+export type SignRequest = { 
+/**
+ * The preview being signed ([`SignaturePreview::snapshot_id`]).
+ */
+snapshot_id: string, 
+/**
+ * The form as previewed: anything else starts a new preview.
+ */
+draft: SignatureDraft, 
 /**
  * What the preview showed. Signing refuses if the forge now has anything
  * else: what you see is what you sign (11.10(h)).
@@ -315,7 +323,19 @@ export type SignatureDraft = { change_request: ChangeRequestRef, meaning: Meanin
  */
 use_security_key: boolean, };
 
-export type SignaturePreview = { signer: string, head_sha: string, diff_sha256: string, evidence: Array<DigestEntry>, 
+export type SignaturePreview = { 
+/**
+ * Names this preview: signing takes it, and signs exactly this statement.
+ */
+snapshot_id: string, 
+/**
+ * The signing time the record will carry, fixed now (RFC 3339).
+ */
+signed_at: string, 
+/**
+ * After this the preview must be renewed (RFC 3339, five minutes on).
+ */
+expires_at: string, signer: string, head_sha: string, diff_sha256: string, evidence: Array<DigestEntry>, 
 /**
  * SHA-256 of the exact bytes that will be signed.
  */
@@ -385,7 +405,7 @@ export type TokenRequest = { api_url: string, token: string, };
 
 export type Verdict = "approved" | "pending" | "rejected" | "failed" | "blocked";
 
-export type ErrorCode = "accounts.no_device_flow" | "admin.already_in_role" | "admin.bad_enrolment_record" | "admin.unknown_role" | "audit.bad_export" | "cache.unavailable" | "evidence.malformed" | "evidence.too_large" | "evidence.unsafe_entry" | "forge.conflict" | "forge.contract_violation" | "forge.forbidden" | "forge.http_status" | "forge.invalid_input" | "forge.not_found" | "forge.not_signed_in" | "forge.rate_limited" | "forge.too_large" | "forge.unauthorized" | "forge.unreachable" | "internal" | "invalid_input" | "io" | "ipc" | "keychain.error" | "keychain.locked" | "keychain.unavailable" | "ledger.append_only" | "ledger.corrupt" | "ledger.disk_full" | "ledger.invalid" | "ledger.locked" | "ledger.not_found" | "ledger.read_only" | "ledger.sqlite" | "ledger.unavailable" | "policy.invalid" | "push.no_records" | "records.malformed" | "sandbox.roster" | "sandbox.start_failed" | "settings.unreadable" | "settings.unwritable" | "signing.acknowledgement_required" | "signing.already_enrolled" | "signing.bad_key" | "signing.bad_password" | "signing.changed_since_preview" | "signing.evidence_refused" | "signing.incomplete_change" | "signing.invalid_request" | "signing.keychain" | "signing.locked_out" | "signing.no_security_key" | "signing.no_security_key_reader" | "signing.not_enrolled" | "signing.refused_by_policy" | "signing.security_key_required" | "signing.reauth_required" | "signing.security_key" | "verify.bad_bundle" | "verify.bad_keys";
+export type ErrorCode = "accounts.no_device_flow" | "admin.already_in_role" | "admin.bad_enrolment_record" | "admin.unknown_role" | "audit.bad_export" | "cache.unavailable" | "evidence.malformed" | "evidence.too_large" | "evidence.unsafe_entry" | "forge.conflict" | "forge.contract_violation" | "forge.forbidden" | "forge.http_status" | "forge.invalid_input" | "forge.not_found" | "forge.not_signed_in" | "forge.rate_limited" | "forge.too_large" | "forge.unauthorized" | "forge.unreachable" | "internal" | "invalid_input" | "io" | "ipc" | "keychain.error" | "keychain.locked" | "keychain.unavailable" | "ledger.append_only" | "ledger.corrupt" | "ledger.disk_full" | "ledger.invalid" | "ledger.locked" | "ledger.not_found" | "ledger.read_only" | "ledger.sqlite" | "ledger.unavailable" | "policy.invalid" | "push.no_records" | "records.malformed" | "sandbox.roster" | "sandbox.start_failed" | "settings.unreadable" | "settings.unwritable" | "signing.acknowledgement_required" | "signing.already_enrolled" | "signing.bad_key" | "signing.bad_password" | "signing.changed_since_preview" | "signing.evidence_refused" | "signing.incomplete_change" | "signing.preview_expired" | "signing.invalid_request" | "signing.keychain" | "signing.locked_out" | "signing.no_security_key" | "signing.no_security_key_reader" | "signing.not_enrolled" | "signing.refused_by_policy" | "signing.security_key_required" | "signing.reauth_required" | "signing.security_key" | "verify.bad_bundle" | "verify.bad_keys";
 
 export const ErrorCodes = {
   AccountsNoDeviceFlow: "accounts.no_device_flow",
@@ -438,6 +458,7 @@ export const ErrorCodes = {
   SigningChangedSincePreview: "signing.changed_since_preview",
   SigningEvidenceRefused: "signing.evidence_refused",
   SigningIncompleteChange: "signing.incomplete_change",
+  SigningPreviewExpired: "signing.preview_expired",
   SigningInvalidRequest: "signing.invalid_request",
   SigningKeychain: "signing.keychain",
   SigningLockedOut: "signing.locked_out",

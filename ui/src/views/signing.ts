@@ -160,6 +160,7 @@ function signForm(detail: ChangeRequestDetail, status: SignerStatus, roles: stri
         signButton.disabled = true;
         try {
           const signed = await call("sign_change_request", {
+            snapshot_id: preview.snapshot_id,
             draft: draft(),
             seen: { head_sha: preview.head_sha, diff_sha256: preview.diff_sha256 },
             password: password.value,

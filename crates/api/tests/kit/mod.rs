@@ -110,6 +110,7 @@ impl Device {
         let preview = self.session.preview_signature(draft.clone()).await.unwrap();
         self.session
             .sign_change_request(SignRequest {
+                snapshot_id: preview.snapshot_id,
                 draft,
                 seen: SeenContent {
                     head_sha: preview.head_sha,
