@@ -215,6 +215,21 @@ async fn enrol_then_sign_in_the_window_with_the_real_keychain() {
         click(&app, "[data-testid=sign-review]").await?;
         app.wait_for_text("[data-testid=preview-commit]", &head43[..10])
             .await?;
+        // What is previewed is what is signed: the form is locked (issue 12 §1).
+        for locked in ["sign-reason", "sign-meaning", "sign-role"] {
+            let control = app.find(&format!("[data-testid={locked}]")).await?;
+            assert_eq!(
+                control
+                    .prop("disabled")
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .as_deref(),
+                Some("true"),
+                "{locked} stays editable after the preview"
+            );
+        }
+        app.wait_for_text("[data-testid=preview-signed-at]", "fixed now")
+            .await?;
 
         // The webview cannot sign without re-authentication: a wrong password is refused.
         type_into(&app, "[data-testid=sign-password]", "not my password").await?;

@@ -7,6 +7,7 @@
 //! harmless to repeat, and the outbox retries until the ledger records success.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use countersign_forge::{CommitStatus, Forge, ForgeError, RepoId, StatusState};
 use countersign_ledger::{AuditEvent, EventKind, OutboxItem, PushState, StoredRecord};
@@ -110,10 +111,15 @@ fn comment_body(envelopes: &[Envelope], status_line: &str, number: u64) -> Strin
     body
 }
 
+/// Snapshots already read by this session, by (repository, number): a push
+/// right after a signature uses the one the signature was made from.
+pub(crate) type Kept = std::collections::HashMap<(String, u32), Arc<snapshot::Gathered>>;
+
 /// Push every change request that has records waiting in the outbox.
 pub(crate) async fn push_pending(
     forge: &dyn Forge,
     stores: &Stores,
+    kept: &Kept,
 ) -> Result<PushReport, ApiError> {
     let outbox: Vec<OutboxItem> = stores.with_ledger(|l| Ok(l.outbox()?))?;
     let target = forge.host().to_owned();
@@ -129,7 +135,16 @@ pub(crate) async fn push_pending(
     }
     let mut report = PushReport::default();
     for ((repo_name, number), waiting_ids) in by_change {
-        push_logged(forge, stores, &repo_name, number, &waiting_ids, &mut report).await?;
+        push_logged(
+            forge,
+            stores,
+            kept,
+            &repo_name,
+            number,
+            &waiting_ids,
+            &mut report,
+        )
+        .await?;
     }
     Ok(report)
 }
@@ -139,6 +154,7 @@ pub(crate) async fn push_pending(
 pub(crate) async fn push_change(
     forge: &dyn Forge,
     stores: &Stores,
+    kept: &Kept,
     repo_name: &str,
     number: u64,
 ) -> Result<PushReport, ApiError> {
@@ -156,7 +172,16 @@ pub(crate) async fn push_change(
             .collect())
     })?;
     let mut report = PushReport::default();
-    push_logged(forge, stores, repo_name, number, &waiting_ids, &mut report).await?;
+    push_logged(
+        forge,
+        stores,
+        kept,
+        repo_name,
+        number,
+        &waiting_ids,
+        &mut report,
+    )
+    .await?;
     Ok(report)
 }
 
@@ -165,6 +190,7 @@ pub(crate) async fn push_change(
 async fn push_logged(
     forge: &dyn Forge,
     stores: &Stores,
+    kept: &Kept,
     repo_name: &str,
     number: u64,
     waiting_ids: &[i64],
@@ -180,7 +206,19 @@ async fn push_logged(
     })?;
     let me = forge.current_user().await?;
     let actor = format!("{target}/{}/{}", me.id, me.login);
-    let outcome = push_one(forge, &me.login, repo_name, number, &signed).await;
+    let key = (
+        repo_name.to_owned(),
+        u32::try_from(number).unwrap_or(u32::MAX),
+    );
+    let outcome = push_one(
+        forge,
+        kept.get(&key).cloned(),
+        &me.login,
+        repo_name,
+        number,
+        &signed,
+    )
+    .await;
     let object = format!("{repo_name}#{number}");
     let event_for = |what: String| {
         let kind = if outcome.is_ok() {
@@ -222,20 +260,37 @@ async fn push_logged(
 
 async fn push_one(
     forge: &dyn Forge,
+    kept: Option<Arc<snapshot::Gathered>>,
     me: &str,
     repo_name: &str,
     number: u64,
     signed: &[Envelope],
 ) -> Result<String, ApiError> {
     let repo: RepoId = repo_name.parse()?;
-    let gathered = snapshot::gather(
-        forge,
-        ChangeRequestRef {
-            repo: repo_name.to_owned(),
-            number: u32::try_from(number).unwrap_or(u32::MAX),
-        },
-    )
-    .await?;
+    // The snapshot the signature was made from, while young and still what
+    // the forge has; else the change is read again.
+    let fresh = match kept {
+        Some(g) if chrono::Utc::now() - g.gathered_at <= chrono::Duration::minutes(5) => {
+            snapshot::changes_since(forge, &g)
+                .await?
+                .is_empty()
+                .then_some(g)
+        }
+        _ => None,
+    };
+    let gathered = match fresh {
+        Some(g) => g,
+        None => Arc::new(
+            snapshot::gather(
+                forge,
+                ChangeRequestRef {
+                    repo: repo_name.to_owned(),
+                    number: u32::try_from(number).unwrap_or(u32::MAX),
+                },
+            )
+            .await?,
+        ),
+    };
     let policy = gathered.policy.as_ref().ok();
     // Other signers' records (from their devices) stay, and any the ref or
     // the comment lost come back (from the ref's history or the other

@@ -97,6 +97,9 @@ pub struct Session {
     data_dir: PathBuf,
     offline: Arc<crate::offline::Offline>,
     policies_seen: Mutex<std::collections::HashSet<(String, String)>>,
+    /// The last snapshot read of each change request, for the preview and
+    /// the push that follow a review; see [`Session::snapshot_of`].
+    snapshots: Mutex<std::collections::HashMap<(String, u32), Arc<crate::snapshot::Gathered>>>,
     device: tokio::sync::Mutex<Option<crate::accounts::PendingDevice>>,
     /// A queue fetch started before the window asked for it; see `prefetch_queue`.
     prefetched: Mutex<Option<tokio::task::JoinHandle<Result<Queue, ApiError>>>>,
@@ -190,6 +193,7 @@ impl Session {
             )),
             data_dir,
             policies_seen: Mutex::new(std::collections::HashSet::new()),
+            snapshots: Mutex::new(std::collections::HashMap::new()),
             device: tokio::sync::Mutex::new(None),
             prefetched: Mutex::new(None),
             signatures,
@@ -302,7 +306,12 @@ impl Session {
         let key = format!("{}#{}", request.repo, request.number);
         let number = u64::from(request.number);
         let repo_name = request.repo.clone();
-        let gathered = crate::snapshot::gather(self.forge.as_ref(), request).await?;
+        let gathered =
+            Arc::new(crate::snapshot::gather(self.forge.as_ref(), request.clone()).await?);
+        self.snapshots
+            .lock()
+            .unwrap()
+            .insert((request.repo.clone(), request.number), gathered.clone());
         self.note_policy_seen(&repo_name, &gathered)?;
         let remote = crate::records_on_forge::read(
             self.forge.as_ref(),
@@ -646,13 +655,38 @@ impl Session {
         &self,
         draft: SignatureDraft,
     ) -> Result<SignaturePreview, ApiError> {
-        self.signatures.preview(self.forge.as_ref(), draft).await
+        let snapshot = self.snapshot_of(&draft.change_request).await?;
+        self.signatures
+            .preview(self.forge.as_ref(), draft, snapshot)
+            .await
+    }
+
+    /// The change as the review read it, when that was under five minutes
+    /// ago and the forge still has it (conditional requests); else read anew.
+    async fn snapshot_of(
+        &self,
+        request: &ChangeRequestRef,
+    ) -> Result<Arc<crate::snapshot::Gathered>, ApiError> {
+        let key = (request.repo.clone(), request.number);
+        let kept = self.snapshots.lock().unwrap().get(&key).cloned();
+        if let Some(g) = kept {
+            if chrono::Utc::now() - g.gathered_at <= chrono::Duration::minutes(5)
+                && crate::snapshot::changes_since(self.forge.as_ref(), &g)
+                    .await?
+                    .is_empty()
+            {
+                return Ok(g);
+            }
+        }
+        let g = Arc::new(crate::snapshot::gather(self.forge.as_ref(), request.clone()).await?);
+        self.snapshots.lock().unwrap().insert(key, g.clone());
+        Ok(g)
     }
 
     /// Make this session's previews look `by` older (tests of expiry).
     #[doc(hidden)]
     pub fn age_previews(&self, by: chrono::Duration) {
-        let _ = by;
+        self.signatures.age_previews(by);
     }
 
     pub async fn sign_change_request(
@@ -689,7 +723,8 @@ impl Session {
 
     /// Push what waits in the outbox; records stay queued on failure.
     pub async fn push_outbox(&self) -> Result<PushOutcome, ApiError> {
-        let r = crate::push::push_pending(self.forge.as_ref(), &self.stores).await?;
+        let kept = self.snapshots.lock().unwrap().clone();
+        let r = crate::push::push_pending(self.forge.as_ref(), &self.stores, &kept).await?;
         Ok(PushOutcome {
             pushed: r.pushed,
             failed: r.failed,
@@ -700,9 +735,11 @@ impl Session {
     /// Push the records of one change request now, waiting in the outbox or
     /// not: repairs a records ref or comment that lost records.
     pub async fn push_change(&self, request: ChangeRequestRef) -> Result<PushOutcome, ApiError> {
+        let kept = self.snapshots.lock().unwrap().clone();
         let r = crate::push::push_change(
             self.forge.as_ref(),
             &self.stores,
+            &kept,
             &request.repo,
             u64::from(request.number),
         )

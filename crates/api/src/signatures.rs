@@ -25,8 +25,8 @@ use countersign_signing::{sign, ApprovalDraft, ApprovalRequest, SigningError};
 use serde::{Deserialize, Serialize};
 
 use crate::contract::{
-    ChangeRequestRef, DigestEntry, EnrolRequest, Enrolment, Meaning, Person, SignRequest,
-    SignatureDraft, SignaturePreview, SignedRecord, SignerStatus,
+    DigestEntry, EnrolRequest, Enrolment, Meaning, Person, SignRequest, SignatureDraft,
+    SignaturePreview, SignedRecord, SignerStatus,
 };
 use crate::digest::sha256_hex;
 pub use crate::stores::KeychainSource;
@@ -86,6 +86,8 @@ struct Attempts {
 
 pub struct Signatures {
     stores: Arc<Stores>,
+    /// Previews that may be signed, by id.
+    previews: Mutex<std::collections::HashMap<String, Prepared>>,
     reauth: Mutex<Reauthenticator>,
     // Users whose failures were already restored from the trail.
     restored: Mutex<std::collections::HashSet<u64>>,
@@ -113,6 +115,7 @@ impl Signatures {
     pub fn new(stores: Arc<Stores>) -> Self {
         Self {
             stores,
+            previews: Mutex::new(std::collections::HashMap::new()),
             reauth: Mutex::new(Reauthenticator::default()),
             restored: Mutex::new(std::collections::HashSet::new()),
             kdf: KdfParams::default(),
@@ -439,30 +442,10 @@ impl Signatures {
         &self,
         forge: &dyn Forge,
         draft: &SignatureDraft,
-    ) -> Result<
-        (
-            ApprovalRequest,
-            ForgeUser,
-            StoredSigner,
-            Option<ReauthPolicy>,
-        ),
-        ApiError,
-    > {
-        let (user, identity) = Self::identity(forge).await?;
-        let stored = self.load(&identity)?.ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::SigningNotEnrolled,
-                "enrol this device before signing (Settings → Signature)",
-            )
-        })?;
-        let gathered = crate::snapshot::gather(
-            forge,
-            ChangeRequestRef {
-                repo: draft.change_request.repo.clone(),
-                number: draft.change_request.number,
-            },
-        )
-        .await?;
+        gathered: &crate::snapshot::Gathered,
+    ) -> Result<(ApprovalRequest, StoredSigner, Option<ReauthPolicy>), ApiError> {
+        let (_, identity) = Self::identity(forge).await?;
+        let stored = self.enrolled(&identity)?;
         let cr = &gathered.detail;
         // The role as the policy spells it ("QA" typed, "qa" signed).
         let role = gathered
@@ -477,7 +460,7 @@ impl Signatures {
             .map_or_else(|| draft.role.clone(), |r| r.name.clone());
         // The change as the policy sees it, once: checked before signing, and
         // what the record binds of it.
-        let change = crate::snapshot::change_of(&gathered, forge.host());
+        let change = crate::snapshot::change_of(gathered, forge.host());
         if let Ok(policy) = &gathered.policy {
             if policy.requires_security_key(&role)
                 && !stored.enrolment.security_keys.is_empty()
@@ -596,16 +579,49 @@ impl Signatures {
             lockout: chrono::Duration::minutes(i64::from(p.session.lockout_minutes)),
             ..ReauthPolicy::default()
         });
-        Ok((request, user, stored, reauth))
+        Ok((request, stored, reauth))
     }
 
+    fn enrolled(&self, identity: &ForgeIdentity) -> Result<StoredSigner, ApiError> {
+        self.load(identity)?.ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::SigningNotEnrolled,
+                "enrol this device before signing (Settings → Signature)",
+            )
+        })
+    }
+
+    /// The exact record a signature of `draft` over `snapshot` would be,
+    /// with its time fixed now: kept under a new id for [`Self::sign`], which
+    /// signs it unchanged or not at all.
     pub async fn preview(
         &self,
         forge: &dyn Forge,
         draft: SignatureDraft,
+        snapshot: Arc<crate::snapshot::Gathered>,
     ) -> Result<SignaturePreview, ApiError> {
-        let (request, _, stored, _) = self.request(forge, &draft).await?;
+        let (request, stored, reauth) = self.request(forge, &draft, &snapshot).await?;
         let preview = request.preview();
+        let snapshot_id = preview_id(&preview.digest_hex());
+        // The preview's age counts from the time the record will carry.
+        let at = chrono::DateTime::parse_from_rfc3339(&preview.statement.predicate.signed_at)
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_else(|_| Utc::now());
+        let expires_at = (at + PREVIEW_LIFETIME).to_rfc3339_opts(SecondsFormat::Millis, true);
+        {
+            let mut previews = self.previews.lock().unwrap();
+            previews.retain(|_, p| Utc::now() - p.at <= PREVIEW_LIFETIME);
+            previews.insert(
+                snapshot_id.clone(),
+                Prepared {
+                    draft: draft.clone(),
+                    request: request.clone(),
+                    reauth,
+                    snapshot,
+                    at,
+                },
+            );
+        }
         let statement = &preview.statement;
         let digest_of = |name: &str| {
             statement
@@ -616,9 +632,9 @@ impl Signatures {
                 .cloned()
         };
         Ok(SignaturePreview {
-            snapshot_id: String::new(),
+            snapshot_id,
             signed_at: statement.predicate.signed_at.clone(),
-            expires_at: String::new(),
+            expires_at,
             signer: format!(
                 "{} ({})",
                 stored.enrolment.printed_name, stored.enrolment.fingerprint
@@ -657,10 +673,43 @@ impl Signatures {
         forge: &dyn Forge,
         request: SignRequest,
     ) -> Result<SignedRecord, ApiError> {
-        let (approval, user, stored, session_settings) =
-            self.request(forge, &request.draft).await?;
+        let (user, identity) = Self::identity(forge).await?;
+        let stored = self.enrolled(&identity)?;
+        // Locked out is said first: no preview, however fresh, changes it.
+        self.restore_attempts(&identity)?;
+        let locked = self
+            .reauth
+            .lock()
+            .unwrap()
+            .locked_until(user.id, Utc::now());
+        if let Some(until) = locked {
+            // An attempt while locked is part of the trail, as at the password.
+            self.record_auth_events(
+                &identity,
+                &[AuthEvent::RefusedWhileLocked {
+                    user_id: user.id,
+                    until,
+                }],
+            )?;
+            return Err(SigningError::LockedOut { until, failures: 0 }.into());
+        }
+        let prepared = self.previewed(&request)?;
+        // The forge still has what was previewed, asked with conditional
+        // requests; anything else is named and nothing is signed.
+        let moved = crate::snapshot::changes_since(forge, &prepared.snapshot).await?;
+        if !moved.is_empty() {
+            self.previews.lock().unwrap().remove(&request.snapshot_id);
+            return Err(ApiError::new(
+                ErrorCode::SigningChangedSincePreview,
+                format!(
+                    "since your preview the forge changed {}: review the change again before signing",
+                    moved.join(", ")
+                ),
+            ));
+        }
+        let approval = prepared.request;
         // The governing policy's session and lockout settings apply to this signing.
-        if let Some(settings) = session_settings {
+        if let Some(settings) = prepared.reauth {
             self.reauth.lock().unwrap().set_policy(settings);
         }
         {
@@ -808,8 +857,68 @@ impl Signatures {
         };
         tracing::info!(user_id = user.id, repo = %statement.predicate.change_request.repo,
             number = statement.predicate.change_request.number, meaning = %statement.predicate.meaning, "record signed");
+        // A preview is signed once.
+        self.previews.lock().unwrap().remove(&request.snapshot_id);
         Ok(record)
     }
+
+    /// The preview `request` signs: this session's, younger than
+    /// [`PREVIEW_LIFETIME`], and for exactly the form it was made for.
+    fn previewed(&self, request: &SignRequest) -> Result<Prepared, ApiError> {
+        let mut previews = self.previews.lock().unwrap();
+        let Some(prepared) = previews.get(&request.snapshot_id).cloned() else {
+            return Err(ApiError::new(
+                ErrorCode::SigningPreviewExpired,
+                "there is no such preview in this session (signed already, expired, or from before a restart): review what you are signing again",
+            ));
+        };
+        if Utc::now() - prepared.at > PREVIEW_LIFETIME {
+            previews.remove(&request.snapshot_id);
+            return Err(ApiError::new(
+                ErrorCode::SigningPreviewExpired,
+                format!(
+                    "the preview is older than {} minutes: renew it and check what you are signing again",
+                    PREVIEW_LIFETIME.num_minutes()
+                ),
+            ));
+        }
+        if prepared.draft != request.draft {
+            previews.remove(&request.snapshot_id);
+            return Err(ApiError::new(
+                ErrorCode::SigningChangedSincePreview,
+                "the meaning, role, reason or method changed after the preview: preview again what you now want to sign",
+            ));
+        }
+        Ok(prepared)
+    }
+
+    /// Make every kept preview look `by` older (tests of expiry).
+    pub(crate) fn age_previews(&self, by: chrono::Duration) {
+        for p in self.previews.lock().unwrap().values_mut() {
+            p.at -= by;
+        }
+    }
+}
+
+/// How long a preview may be signed: past it, the signer looks again.
+const PREVIEW_LIFETIME: chrono::Duration = chrono::Duration::minutes(5);
+
+/// A preview kept for signing: the form, the exact record and the snapshot
+/// of the change it was made from.
+#[derive(Clone)]
+struct Prepared {
+    draft: SignatureDraft,
+    request: ApprovalRequest,
+    reauth: Option<ReauthPolicy>,
+    snapshot: Arc<crate::snapshot::Gathered>,
+    at: chrono::DateTime<Utc>,
+}
+
+/// A preview's id: not guessable from the record it names.
+fn preview_id(record_digest: &str) -> String {
+    let mut nonce = [0u8; 16];
+    getrandom::fill(&mut nonce).unwrap_or_default();
+    sha256_hex(format!("{record_digest}:{}", hex::encode(nonce)).as_bytes())[..32].to_owned()
 }
 
 fn log_auth_event(event: &AuthEvent) {

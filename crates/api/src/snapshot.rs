@@ -88,6 +88,13 @@ pub struct Gathered {
     pub checks: Vec<Check>,
     pub commits: Vec<CommitInfo>,
     pub reviews: Vec<ForgeReview>,
+    /// The CI artifacts the evidence was read from, by id (a new run makes new ids).
+    pub counted_artifacts: Vec<u64>,
+    /// `sha256:` of the policy at the tip of the base branch, which restricts
+    /// the base's; `None` when there is none.
+    pub tip_policy_digest: Option<String>,
+    /// When this snapshot was read.
+    pub gathered_at: chrono::DateTime<chrono::Utc>,
 }
 
 impl Gathered {
@@ -130,6 +137,9 @@ pub async fn gather(forge: &dyn Forge, request: ChangeRequestRef) -> Result<Gath
     // What the protected branch has withdrawn since the base (revoked keys,
     // people out of a role) applies to open changes too; if its tip cannot
     // be read, that cannot be known, and the change is blocked.
+    let tip_policy_digest = tip_policy_bytes
+        .as_ref()
+        .map(|b| format!("sha256:{}", sha256_hex(b)));
     let at_tip = Where::TipOf(base_ref.clone());
     let policy = read_policy(policy_bytes.as_deref(), &at_base).and_then(|mut policy| {
         let tip = read_policy(tip_policy_bytes.as_deref(), &at_tip)?;
@@ -179,6 +189,7 @@ pub async fn gather(forge: &dyn Forge, request: ChangeRequestRef) -> Result<Gath
         artifacts,
     )
     .await?;
+    let counted_artifacts = chosen.counted.iter().map(|a| a.id).collect();
     let mut evidence = Vec::new();
     let mut evidence_problems: Vec<String> = chosen.refused.into_iter().collect();
     for artifact in chosen.counted {
@@ -233,7 +244,84 @@ pub async fn gather(forge: &dyn Forge, request: ChangeRequestRef) -> Result<Gath
         checks,
         commits,
         reviews,
+        counted_artifacts,
+        tip_policy_digest,
+        gathered_at: chrono::Utc::now(),
     })
+}
+
+/// What the forge no longer has as `g` read it, in words (empty: the
+/// snapshot still holds). Each question is a conditional request, answered
+/// 304 when nothing moved: the change request (head, base, labels, the
+/// description that carries the risk assessment), the policy at the base
+/// branch's tip, and which CI artifacts count.
+pub async fn changes_since(forge: &dyn Forge, g: &Gathered) -> Result<Vec<String>, ApiError> {
+    let number = u64::from(g.detail.item.number);
+    let (now, tip_policy) = tokio::try_join!(
+        forge.change_request(&g.repo, number),
+        forge.file_at(&g.repo, POLICY_PATH, &g.detail.base_ref),
+    )?;
+    let mut changed = Vec::new();
+    let s = &now.summary;
+    if s.head_sha != g.detail.item.head_sha {
+        changed.push(format!(
+            "the head commit ({} → {})",
+            short(&g.detail.item.head_sha),
+            short(&s.head_sha)
+        ));
+    }
+    if s.base_sha != g.detail.base_sha || s.base_ref != g.detail.base_ref {
+        changed.push(format!(
+            "the base ({} at {} → {} at {})",
+            g.detail.base_ref,
+            short(&g.detail.base_sha),
+            s.base_ref,
+            short(&s.base_sha)
+        ));
+    }
+    let sorted = |labels: &[String]| {
+        let mut l = labels.to_vec();
+        l.sort();
+        l
+    };
+    if sorted(&s.labels) != sorted(&g.detail.item.labels) {
+        changed.push(format!(
+            "the labels ({} → {})",
+            g.detail.item.labels.join(", "),
+            s.labels.join(", ")
+        ));
+    }
+    if now.body != g.detail.body {
+        changed.push("the description (where the risk assessment is)".to_owned());
+    }
+    let tip_digest = tip_policy
+        .as_ref()
+        .map(|b| format!("sha256:{}", sha256_hex(b)));
+    if tip_digest != g.tip_policy_digest {
+        changed.push(format!("the policy at the tip of {}", g.detail.base_ref));
+    }
+    // Only when the head stayed: a new head is already named, and its
+    // artifacts are another question.
+    if changed.is_empty() {
+        let artifacts = forge.artifacts(&g.repo, &g.detail.item.head_sha).await?;
+        let chosen = crate::ci_evidence::choose(
+            forge,
+            &g.repo,
+            &g.detail.base_sha,
+            &g.detail.item.head_sha,
+            g.policy.as_ref().ok(),
+            artifacts,
+        )
+        .await?;
+        let mut ids: Vec<u64> = chosen.counted.iter().map(|a| a.id).collect();
+        let mut had = g.counted_artifacts.clone();
+        ids.sort_unstable();
+        had.sort_unstable();
+        if ids != had {
+            changed.push("the CI evidence (a new run, or artifacts added or removed)".to_owned());
+        }
+    }
+    Ok(changed)
 }
 
 fn short(sha: &str) -> &str {

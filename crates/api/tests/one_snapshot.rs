@@ -120,11 +120,12 @@ async fn the_digest_shown_at_preview_is_the_digest_signed() {
         .unwrap();
     let envelope: countersign_signing::dsse::Envelope =
         serde_json::from_str(&signed.envelope_json).unwrap();
-    let payload = envelope.payload_bytes().unwrap();
+    // The bytes an ed25519 signature covers: DSSE's pre-authentication encoding.
     assert_eq!(
-        countersign_api::digest::sha256_hex(&payload),
+        countersign_api::digest::sha256_hex(&envelope.pae().unwrap()),
         preview.record_digest
     );
+    let payload = envelope.payload_bytes().unwrap();
     let statement: serde_json::Value = serde_json::from_slice(&payload).unwrap();
     assert_eq!(
         statement["predicate"]["signed_at"],

@@ -121,10 +121,25 @@ function signForm(detail: ChangeRequestDetail, status: SignerStatus, roles: stri
     role: role.value,
     use_security_key: useKey.checked,
   });
-  review.addEventListener("click", async () => {
+  // Once previewed, the form is what is signed: it stays locked until the
+  // signer chooses to edit it, which throws the preview away.
+  const controls = [meaning, role, reason, useKey];
+  const lock = (locked: boolean) => {
+    for (const c of controls) c.disabled = locked;
+    review.hidden = locked;
+    edit.hidden = !locked;
+  };
+  const edit = el("button", { type: "button", "data-testid": "sign-edit", hidden: true }, "Edit the signature");
+  edit.addEventListener("click", () => {
+    replaceChildren(step);
+    lock(false);
+  });
+  const showPreview = async () => {
     review.disabled = true;
     try {
-      const preview = await call("preview_signature", draft());
+      const previewed = draft();
+      const preview = await call("preview_signature", previewed);
+      lock(true);
       const password = el("input", { type: "password", "data-testid": "sign-password", autocomplete: "current-password" });
       const pin = el("input", { type: "password", "data-testid": "sign-key-pin", autocomplete: "off", inputmode: "numeric" });
       const signButton = el("button", { type: "submit", class: "primary danger", "data-testid": "sign-submit" }, "Sign");
@@ -146,8 +161,12 @@ function signForm(detail: ChangeRequestDetail, status: SignerStatus, roles: stri
           el("dd", { class: "mono", "data-testid": "preview-diff" }, preview.diff_sha256),
           el("dt", {}, "Evidence"),
           el("dd", {}, preview.evidence.length === 0 ? "none collected yet" : preview.evidence.map((e) => `${e.name} ${e.sha256}`).join("\n")),
+          el("dt", {}, "Signing time"),
+          el("dd", { "data-testid": "preview-signed-at" }, `${exactUtc(preview.signed_at)} (fixed now; the record carries it)`),
           el("dt", {}, "Record digest"),
-          el("dd", { class: "mono" }, preview.record_digest),
+          el("dd", { class: "mono", "data-testid": "preview-digest" }, preview.record_digest),
+          el("dt", {}, "Valid until"),
+          el("dd", { "data-testid": "preview-expires" }, exactUtc(preview.expires_at)),
         ),
         preview.clock_warning === null ? null : el("p", { class: "state warning", role: "alert", "data-testid": "clock-warning" }, preview.clock_warning),
         field("Signing password", password, "Re-enter it for every signature."),
@@ -159,9 +178,13 @@ function signForm(detail: ChangeRequestDetail, status: SignerStatus, roles: stri
         event.preventDefault();
         signButton.disabled = true;
         try {
+          if (Date.now() > Date.parse(preview.expires_at)) {
+            replaceChildren(outcome, renewBox("This preview is more than five minutes old: renew it and check what you are signing again."));
+            return;
+          }
           const signed = await call("sign_change_request", {
             snapshot_id: preview.snapshot_id,
-            draft: draft(),
+            draft: previewed,
             seen: { head_sha: preview.head_sha, diff_sha256: preview.diff_sha256 },
             password: password.value,
             security_key_pin: useKey.checked ? pin.value : null,
@@ -187,8 +210,10 @@ function signForm(detail: ChangeRequestDetail, status: SignerStatus, roles: stri
             },
           );
         } catch (e) {
-          replaceChildren(outcome, errorBox(e as ApiError));
-          signButton.disabled = (e as ApiError).code === ErrorCodes.SigningLockedOut;
+          const err = e as ApiError;
+          const stale = err.code === ErrorCodes.SigningPreviewExpired || err.code === ErrorCodes.SigningChangedSincePreview;
+          replaceChildren(outcome, stale ? renewBox(err.message) : errorBox(err));
+          signButton.disabled = stale || err.code === ErrorCodes.SigningLockedOut;
         } finally {
           password.value = "";
         }
@@ -196,11 +221,19 @@ function signForm(detail: ChangeRequestDetail, status: SignerStatus, roles: stri
       replaceChildren(step, confirm);
       password.focus();
     } catch (e) {
+      lock(false);
       replaceChildren(step, errorBox(e as ApiError));
     } finally {
       review.disabled = false;
     }
-  });
+  };
+  // The preview is gone: say why and offer to look again (form still locked).
+  const renewBox = (why: string) => {
+    const again = el("button", { type: "button", class: "primary", "data-testid": "sign-renew" }, "Preview again");
+    again.addEventListener("click", () => void showPreview());
+    return el("div", { class: "state warning", role: "alert", "data-testid": "preview-stale" }, why, " ", again);
+  };
+  review.addEventListener("click", () => void showPreview());
   const root = el(
     "div",
     { class: "sign-form" },
@@ -212,6 +245,7 @@ function signForm(detail: ChangeRequestDetail, status: SignerStatus, roles: stri
     field("Reason", reason),
     status.security_keys > 0 ? el("label", { class: "ack" }, useKey, "Also confirm with my security key (PIN and touch)") : null,
     review,
+    edit,
     step,
     keySection,
   );
