@@ -150,6 +150,8 @@ pub struct AssessmentError {
 
 /// Find and parse the `countersign-risk` block. `Ok(None)`: there is none.
 /// Two blocks are an error: a reviewer must never wonder which one was signed.
+/// The digest is over the block's lines joined by LF, so a description saved
+/// with CRLF (as browsers send it) keeps the digest of the same block.
 pub fn find_assessment(description: &str) -> Result<Option<FoundAssessment>, AssessmentError> {
     let lines: Vec<&str> = description.lines().collect();
     let mut blocks = Vec::new();
