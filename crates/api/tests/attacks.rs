@@ -1026,3 +1026,68 @@ async fn a_replaced_audit_trail_is_caught_by_the_heads_its_records_signed() {
     let problem = report.witnesses[0].problem.as_deref().unwrap();
     assert!(problem.contains("diverges"), "{problem}");
 }
+
+/// Issue 12 §2: the rule's order and one-role-per-person are applied before
+/// signing too, from the records already made: a record the gate would
+/// refuse as out of order, or as a second role of one person, is not made.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_of_order_or_a_second_role_is_refused_before_signing() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
+    let carol = device(&sandbox, "carol-clinical", "Dr. Carol Weiss").await;
+    // Bob also sits in Clinical Safety.
+    {
+        let store = sandbox.store();
+        let mut st = store.write().unwrap();
+        let repo = &mut st.repos[0];
+        let path = ".countersign/policy.toml";
+        let text = String::from_utf8(repo.base_files[path].clone()).unwrap();
+        let bob_entry = {
+            let start = text
+                .find("[[roles.members]]\nforge = \"127.0.0.1\"\nuser_id = 5002")
+                .unwrap();
+            let end = start + text[start + 1..].find("[[roles").unwrap() + 1;
+            text[start..end].to_owned()
+        };
+        let carol_role = "name = \"clinical-safety\"\ndescription = \"Clinical Safety\"\n";
+        let edited = text.replacen(carol_role, &format!("{carol_role}{bob_entry}"), 1);
+        assert_ne!(edited, text);
+        repo.base_files.insert(path.into(), edited.into_bytes());
+        countersign_forge_sandbox::sync_base_objects(repo);
+    }
+
+    // The order is QA → Clinical Safety: Carol cannot sign first.
+    let refused = carol
+        .preview_refused(
+            &sandbox,
+            draft(42, "clinical-safety", Meaning::Responsibility),
+        )
+        .await;
+    assert_eq!(
+        refused.code,
+        ErrorCode::SigningRefusedByPolicy,
+        "{refused:?}"
+    );
+    assert!(refused.message.contains("order"), "{refused:?}");
+
+    // Bob counts as QA; he cannot count as Clinical Safety as well.
+    bob.sign(&sandbox, 42, "qa", Meaning::Approval).await;
+    let refused = bob
+        .preview_refused(
+            &sandbox,
+            draft(42, "clinical-safety", Meaning::Responsibility),
+        )
+        .await;
+    assert_eq!(
+        refused.code,
+        ErrorCode::SigningRefusedByPolicy,
+        "{refused:?}"
+    );
+    assert!(refused.message.contains("one role"), "{refused:?}");
+
+    // In order, by another person, it signs.
+    carol
+        .sign(&sandbox, 42, "clinical-safety", Meaning::Responsibility)
+        .await;
+    assert!(gate(&sandbox, 42).await.approved);
+}
