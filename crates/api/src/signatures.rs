@@ -488,6 +488,30 @@ impl Signatures {
             };
             countersign_policy::evaluate::may_sign(policy, &change, &signer, draft.meaning.into())
                 .map_err(|why| ApiError::new(ErrorCode::SigningRefusedByPolicy, why))?;
+            // What the records already made count for (on the forge, and on
+            // this device not yet pushed), as the gate judges them: the
+            // rule's order, and one role per person.
+            let number = u64::from(cr.item.number);
+            let on_forge =
+                crate::records_on_forge::read(forge, &gathered.repo, number, Some(policy)).await?;
+            let local: Vec<countersign_signing::dsse::Envelope> = self.stores.with_ledger(|l| {
+                Ok(l.records()?
+                    .into_iter()
+                    .filter(|r| r.repo == cr.item.repo && r.number == number)
+                    .filter_map(|r| serde_json::from_slice(&r.envelope).ok())
+                    .collect())
+            })?;
+            let records = crate::records_on_forge::merge([on_forge.envelopes, local]);
+            if let Ok(current) = crate::snapshot::evaluate_change(gathered, forge.host(), &records)
+            {
+                countersign_policy::evaluate::may_sign_after(
+                    policy,
+                    &current,
+                    &signer,
+                    draft.meaning.into(),
+                )
+                .map_err(|why| ApiError::new(ErrorCode::SigningRefusedByPolicy, why))?;
+            }
         }
         // A refused evidence file is not left out silently: nothing is signed
         // until CI produces evidence that can be read.

@@ -656,6 +656,66 @@ pub fn may_sign(
     Ok(())
 }
 
+/// Whether a new record by `signer` would count, given what the records
+/// already made count for (`current`, the gate's own evaluation of them):
+/// one person counts for one role, and a rule's order is kept. With
+/// [`may_sign`], the checks signing applies before anything is signed.
+pub fn may_sign_after(
+    policy: &Policy,
+    current: &Evaluation,
+    signer: &Signer<'_>,
+    meaning: Meaning,
+) -> Result<(), String> {
+    if meaning == Meaning::Rejection {
+        return Ok(());
+    }
+    if policy.one_role_per_person {
+        if let Some(other) = current.signatures.iter().find(|s| {
+            s.standing == Standing::Counted
+                && s.user_id == Some(signer.user_id)
+                && s.role != signer.role
+        }) {
+            return Err(format!(
+                "{} already counts as {}; one person counts for one role",
+                signer.printed_name, other.role
+            ));
+        }
+    }
+    let mine: Vec<&RequirementState> = current
+        .requirements
+        .iter()
+        .filter(|r| r.role == signer.role)
+        .collect();
+    if mine.is_empty() || mine.iter().any(|r| r.met() || r.may_sign_now) {
+        return Ok(());
+    }
+    // Every requirement for this role waits for earlier roles.
+    let req = mine[0];
+    let order = policy
+        .rules
+        .iter()
+        .find(|r| r.name == req.rule)
+        .map_or(&[][..], |r| r.order.as_slice());
+    let waiting: Vec<&str> = order
+        .iter()
+        .take_while(|r| **r != req.role)
+        .filter(|earlier| {
+            current
+                .requirements
+                .iter()
+                .any(|q| q.rule == req.rule && q.role == **earlier && !q.met())
+        })
+        .map(String::as_str)
+        .collect();
+    Err(format!(
+        "{} signs after {} in {}: the order is {}",
+        signer.role,
+        waiting.join(", "),
+        req.rule,
+        order.join(" → ")
+    ))
+}
+
 /// Why a record's signing time cannot be trusted, if it cannot: it carries no
 /// measurement of the forge's clock, or the signer's clock was further from
 /// the forge's than the policy's `max_clock_skew`.
