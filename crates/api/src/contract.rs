@@ -213,6 +213,74 @@ pub struct ChangedFile {
     pub patch_available: bool,
 }
 
+/// How a file changed, as the diff viewer shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum DiffFileStatus {
+    Added,
+    Removed,
+    Modified,
+    Renamed,
+}
+
+/// Where a file's section of the diff came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum DiffOrigin {
+    /// As the forge sent it.
+    Forge,
+    /// Rebuilt from the file's contents at the base and head commits.
+    Rebuilt,
+    /// The forge left it out and it could not be rebuilt: not shown, not whole.
+    LeftOut,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum LineKind {
+    Context,
+    Added,
+    Removed,
+    /// `\ No newline at end of file`
+    NoNewline,
+}
+
+/// One line of a hunk. `emphasis` are the changed words, as `[start, end)`
+/// offsets in UTF-16 code units of `text` (what a JavaScript string counts).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DiffLine {
+    pub kind: LineKind,
+    pub old: Option<u32>,
+    pub new: Option<u32>,
+    pub text: String,
+    pub emphasis: Vec<[u32; 2]>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DiffHunk {
+    /// The `@@ -a,b +c,d @@ section` line.
+    pub header: String,
+    pub lines: Vec<DiffLine>,
+}
+
+/// One file of the diff, parsed for the viewer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DiffFile {
+    pub path: String,
+    pub previous_path: Option<String>,
+    pub status: DiffFileStatus,
+    pub additions: u32,
+    pub deletions: u32,
+    /// Git said `Binary files … differ`: no lines to show.
+    pub binary: bool,
+    /// Made by a tool (lock files, `@generated`, `DO NOT EDIT`): shown as such.
+    pub generated: bool,
+    /// Every change in the file is in whitespace only.
+    pub whitespace_only: bool,
+    pub origin: DiffOrigin,
+    pub hunks: Vec<DiffHunk>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ChangeRequestDetail {
     pub item: QueueItem,
@@ -224,6 +292,9 @@ pub struct ChangeRequestDetail {
     /// The whole unified diff: as the forge sent it, with any file the forge
     /// left out rebuilt from its contents at the base and head commits.
     pub diff: String,
+    /// The same diff parsed into files, hunks and lines for the viewer.
+    #[serde(default)]
+    pub diff_files: Vec<DiffFile>,
     /// Files whose diff was rebuilt from their contents.
     pub reconstructed: Vec<String>,
     /// What could not be fetched, said exactly; empty when the diff is whole.
@@ -577,6 +648,12 @@ pub fn typescript() -> String {
             QueueItem::decl(&cfg),
             RepoProblem::decl(&cfg),
             ChangedFile::decl(&cfg),
+            DiffFileStatus::decl(&cfg),
+            DiffOrigin::decl(&cfg),
+            LineKind::decl(&cfg),
+            DiffLine::decl(&cfg),
+            DiffHunk::decl(&cfg),
+            DiffFile::decl(&cfg),
             Meaning::decl(&cfg),
             DigestEntry::decl(&cfg),
             AuditRow::decl(&cfg),

@@ -16,6 +16,7 @@ mod error_code;
 pub mod fetch_all;
 mod offline;
 pub mod os_session;
+mod parsed_diff;
 pub mod push;
 mod queue;
 pub mod records_on_forge;

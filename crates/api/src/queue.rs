@@ -82,7 +82,7 @@ pub async fn open(
         &cr.summary.head_sha,
     )
     .await;
-    let files = files
+    let files: Vec<ChangedFile> = files
         .into_iter()
         .map(|f| ChangedFile {
             patch_available: f.patch.is_some() || whole.reconstructed.contains(&f.path),
@@ -102,6 +102,7 @@ pub async fn open(
         item: queue_item(cr.summary),
         body: cr.body,
         web_url: cr.web_url,
+        diff_files: crate::parsed_diff::files(&whole.diff, &files, &whole.reconstructed),
         files,
         diff: whole.diff,
         reconstructed: whole.reconstructed,

@@ -268,6 +268,11 @@ impl Session {
                 {
                     Some((mut d, _)) => {
                         d.offline = true;
+                        // Kept by a version that did not parse the diff yet.
+                        if d.diff_files.is_empty() && !d.diff.is_empty() {
+                            d.diff_files =
+                                crate::parsed_diff::files(&d.diff, &d.files, &d.reconstructed);
+                        }
                         Ok(d)
                     }
                     None => Err(crate::offline::not_cached(e, &key)),

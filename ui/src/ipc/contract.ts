@@ -56,6 +56,10 @@ export type ChangeRequestDetail = { item: QueueItem, body: string, web_url: stri
  */
 diff: string, 
 /**
+ * The same diff parsed into files, hunks and lines for the viewer.
+ */
+diff_files: Array<DiffFile>, 
+/**
  * Files whose diff was rebuilt from their contents.
  */
 reconstructed: Array<string>, 
@@ -109,6 +113,32 @@ export type DevicePollState = "pending" | "approved" | "denied" | "expired";
 
 export type DeviceStart = { user_code: string, verification_uri: string, interval_seconds: number, expires_in_seconds: number, };
 
+export type DiffFile = { path: string, previous_path: string | null, status: DiffFileStatus, additions: number, deletions: number, 
+/**
+ * Git said `Binary files … differ`: no lines to show.
+ */
+binary: boolean, 
+/**
+ * Made by a tool (lock files, `@generated`, `DO NOT EDIT`): shown as such.
+ */
+generated: boolean, 
+/**
+ * Every change in the file is in whitespace only.
+ */
+whitespace_only: boolean, origin: DiffOrigin, hunks: Array<DiffHunk>, };
+
+export type DiffFileStatus = "added" | "removed" | "modified" | "renamed";
+
+export type DiffHunk = { 
+/**
+ * The `@@ -a,b +c,d @@ section` line.
+ */
+header: string, lines: Array<DiffLine>, };
+
+export type DiffLine = { kind: LineKind, old: number | null, new: number | null, text: string, emphasis: Array<[number, number]>, };
+
+export type DiffOrigin = "forge" | "rebuilt" | "left_out";
+
 export type DigestEntry = { name: string, sha256: string, };
 
 export type EnrolRequest = { printed_name: string, password: string, 
@@ -160,6 +190,8 @@ oauth_client_id: string,
  * `owner/name` to watch; empty: the account's most recently pushed repositories.
  */
 repos: Array<string>, };
+
+export type LineKind = "context" | "added" | "removed" | "no_newline";
 
 export type Meaning = "authorship" | "review" | "approval" | "responsibility" | "rejection";
 
