@@ -258,9 +258,14 @@ impl AppWindow {
 
     /// Save what the window shows as `target/e2e-screenshots/<name>.png`.
     pub async fn screenshot(&self) -> Result<PathBuf, String> {
+        self.screenshot_as(&self.name).await
+    }
+
+    /// Save what the window shows now as `target/e2e-screenshots/<name>.png`.
+    pub async fn screenshot_as(&self, name: &str) -> Result<PathBuf, String> {
         let dir = target_dir().join("e2e-screenshots");
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-        let path = dir.join(format!("{}.png", self.name));
+        let path = dir.join(format!("{name}.png"));
         self.display.screenshot(&path).await?;
         Ok(path)
     }

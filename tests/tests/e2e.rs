@@ -64,15 +64,18 @@ async fn the_queue_shows_the_sandbox_pull_requests_and_opens_a_diff() {
             .map_err(|e| e.to_string())?;
         app.wait_for_text("[data-testid=detail-title]", "Clamp infusion rate")
             .await?;
-        let diff = app
-            .wait_for_text("[data-testid=diff]", "MAX_RATE_ML_H")
+        click(&app, "[data-testid=tab-files]").await?;
+        app.wait_for_text("[data-testid=diff]", "MAX_RATE_ML_H")
+            .await?;
+        let tree = app
+            .wait_for_text("[data-testid=file-tree]", "rate.rs")
             .await?;
         for path in [
             "firmware/src/dosing/rate.rs",
             "firmware/src/dosing/scheduler.rs",
             "docs/risk/RA-042.md",
         ] {
-            assert!(diff.contains(&format!("+++ b/{path}")), "diff lacks {path}");
+            assert!(tree.contains(path), "the file tree lacks {path}: {tree}");
         }
         app.find_n("[data-testid=changed-file]", 3).await?;
         Ok(())
@@ -95,6 +98,7 @@ async fn forge_text_is_shown_as_text_and_never_runs() {
             title.contains("onerror="),
             "the markup must be visible as text: {title}"
         );
+        click(&app, "[data-testid=tab-conversation]").await?;
         let body = app
             .wait_for_text("[data-testid=description]", "<script>")
             .await?;
@@ -171,8 +175,10 @@ async fn enrol_then_sign_in_the_window_with_the_real_keychain() {
             .await?;
         app.wait_for_text("[data-testid=risk-before]", "reduce as far as possible")
             .await?;
+        click(&app, "[data-testid=tab-evidence]").await?;
         app.wait_for_text("[data-testid=tests-summary]", "4 passed, 0 failed")
             .await?;
+        click(&app, "[data-testid=tab-overview]").await?;
         type_into(&app, "[data-testid=enrol-name]", "Bob Okafor").await?;
         let ack = app
             .wait_for_text("[data-testid=acknowledgement-text]", "Bob Okafor")
@@ -502,9 +508,11 @@ async fn what_was_kept_reads_offline_in_the_window() {
         app.find_n("[data-testid=queue-item]", 4).await?;
         click(&app, "[data-testid=queue-item][data-number='42']").await?;
         app.find("[data-testid=detail-offline]").await?;
+        click(&app, "[data-testid=tab-files]").await?;
         app.wait_for_text("[data-testid=diff]", "MAX_RATE_ML_H")
             .await?;
         app.find("[data-testid=review-offline]").await?;
+        click(&app, "[data-testid=tab-overview]").await?;
         app.wait_for_text("[data-testid=risk-class]", "high")
             .await?;
         // The cache on disk is ciphertext.
@@ -635,4 +643,122 @@ async fn type_into(app: &AppWindow, css: &str, text: &str) -> Result<(), String>
         .send_keys(text)
         .await
         .map_err(|e| format!("type into {css}: {e}"))
+}
+
+/// Issue 13: the review workspace in the real window — tabs, the file tree
+/// with what the forge did, viewed marks counted, invisible characters shown
+/// for what they are, a long file drawn a screenful at a time, side by side.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_review_workspace_reads_a_change_file_by_file() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    {
+        let store = sandbox.store();
+        let mut st = store.write().unwrap();
+        let pr = st.repos[0]
+            .pulls
+            .iter_mut()
+            .find(|p| p.number == 44)
+            .unwrap();
+        pr.title.push_str(" \u{202E}gnp.exe");
+        pr.files.push(countersign_forge_sandbox::FileChange {
+            path: "docs/\u{202E}txt.exe".into(),
+            previous_path: None,
+            old: None,
+            new: Some("zero\u{200B}width\n".into()),
+        });
+        let long: String = (0..5_000).map(|i| format!("step {i}\n")).collect();
+        pr.files.push(countersign_forge_sandbox::FileChange {
+            path: "docs/long-procedure.md".into(),
+            previous_path: None,
+            old: None,
+            new: Some(long),
+        });
+    }
+    with_window!("workspace", &sandbox.api_base(), |app| {
+        // Viewed marks are kept per head commit, across runs: start clean.
+        app.client
+            .execute("localStorage.clear();", vec![])
+            .await
+            .map_err(|e| e.to_string())?;
+        click(&app, "[data-testid=queue-item][data-number='44']").await?;
+        let title = app
+            .wait_for_text("[data-testid=detail-title]", "<U+202E>")
+            .await?;
+        assert!(
+            !title.contains('\u{202E}'),
+            "the override was applied: {title}"
+        );
+        // The signing panel is its own pane, in view beside the change.
+        app.find("[data-testid=sign-pane] [data-testid=sign-panel]")
+            .await?;
+        app.screenshot_as("workspace-overview").await?;
+
+        click(&app, "[data-testid=tab-files]").await?;
+        app.wait_for_text("[data-testid=viewed-count]", "0 of 3 files viewed")
+            .await?;
+        let tree = app
+            .wait_for_text("[data-testid=file-tree]", "<U+202E>")
+            .await?;
+        assert!(!tree.contains('\u{202E}'), "{tree}");
+        click(&app, "[data-testid=changed-file] [data-testid=viewed-box]").await?;
+        app.wait_for_text("[data-testid=viewed-count]", "1 of 3 files viewed")
+            .await?;
+        // 5,000 lines, a screenful of rows in the DOM.
+        let rows = app
+            .client
+            .execute(
+                "return document.querySelectorAll('[data-testid=diff] .row').length;",
+                vec![],
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        let rows = rows.as_u64().unwrap_or(0);
+        assert!(
+            (20..400).contains(&rows),
+            "{rows} rows in the DOM for 5,000 lines"
+        );
+        app.wait_for_text("[data-testid=diff]", "<U+200B>").await?;
+        app.screenshot_as("workspace-files").await?;
+        click(&app, "[data-testid=diff-split]").await?;
+        app.find("[data-testid=diff] .row-pair").await?;
+        app.screenshot_as("workspace-side-by-side").await?;
+
+        // The keyboard: ? lists the shortcuts.
+        app.client
+            .execute(
+                "document.body.dispatchEvent(new KeyboardEvent('keydown', {key: '?', bubbles: true}));",
+                vec![],
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        app.wait_for_text("[data-testid=shortcuts]", "next / previous file")
+            .await?;
+
+        click(&app, "[data-testid=tab-conversation]").await?;
+        app.wait_for_text("[data-testid=description]", "checklist")
+            .await?;
+        // Nothing sideways: no pane is wider than its box.
+        let sideways = app
+            .client
+            .execute(
+                "return ['[data-testid=queue]', '[data-testid=detail]', '[data-testid=sign-pane]'].filter(s => { const e = document.querySelector(s); return e && e.scrollWidth > e.clientWidth + 1; });",
+                vec![],
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        let culprits = app
+            .client
+            .execute(
+                "const d = document.querySelector('[data-testid=detail]'); const r = d.getBoundingClientRect().right; return [...d.querySelectorAll('*')].filter(e => e.getBoundingClientRect().right > r + 1 && e.offsetParent !== null).slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + (e.textContent || '').slice(0, 60));",
+                vec![],
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        assert_eq!(
+            sideways,
+            serde_json::json!([]),
+            "panes that scroll sideways: {culprits}"
+        );
+        Ok(())
+    });
 }

@@ -32,10 +32,21 @@ function header(info: AppInfo | null, nav: HTMLElement): HTMLElement {
 
 async function start(root: HTMLElement): Promise<void> {
   let selected: QueueItem | null = null;
-  const detail = detailView();
+  const signPane = el("aside", { class: "sign-pane", "aria-label": "Electronic signature", "data-testid": "sign-pane" });
+  const detail = detailView(signPane);
   const queue = queueView(open);
   const top = el("div", {});
-  const reviewLayout = el("main", { class: "layout" }, queue.root, detail.root);
+  const reviewLayout = el(
+    "main",
+    { class: "layout" },
+    queue.root,
+    splitter("queue", -1),
+    detail.root,
+    splitter("sign", 1),
+    signPane,
+  );
+  applyWidths(reviewLayout);
+  document.addEventListener("keydown", (e) => shortcut(e));
   const page = el("div", {}, reviewLayout);
   const toReview = el("button", { type: "button", class: "nav", "data-testid": "nav-review", "aria-pressed": "true" }, "Review");
   const toAudit = el("button", { type: "button", class: "nav", "data-testid": "nav-audit", "aria-pressed": "false" }, "Audit trail");
@@ -68,6 +79,62 @@ async function start(root: HTMLElement): Promise<void> {
     console.error("app_info failed", e);
   }
 
+  /// The keyboard: every review action without a mouse.
+  function shortcut(e: KeyboardEvent): void {
+    const target = e.target as HTMLElement | null;
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    if (target && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName))) return;
+    const diff = detail.diff();
+    const items = lastQueue?.items ?? [];
+    const at = items.findIndex((i) => i.repo === selected?.repo && i.number === selected?.number);
+    switch (e.key) {
+      case "j":
+      case "k": {
+        const next = items[Math.max(0, Math.min(items.length - 1, at + (e.key === "j" ? 1 : -1)))];
+        if (next) void open(next);
+        break;
+      }
+      case "n":
+      case "p":
+        diff?.nextFile(e.key === "n" ? 1 : -1);
+        break;
+      case "]":
+      case "[":
+        diff?.nextHunk(e.key === "]" ? 1 : -1);
+        break;
+      case "v":
+        diff?.toggleViewed();
+        break;
+      case "?":
+        help.hidden = !help.hidden;
+        break;
+      case "Escape":
+        help.hidden = true;
+        break;
+      default:
+        return;
+    }
+    e.preventDefault();
+  }
+  const help = el(
+    "div",
+    { class: "shortcuts", role: "dialog", "aria-label": "Keyboard shortcuts", "data-testid": "shortcuts", hidden: true },
+    el("h2", {}, "Keyboard shortcuts"),
+    el(
+      "dl",
+      { class: "facts" },
+      ...[
+        ["j / k", "next / previous change request"],
+        ["n / p", "next / previous file"],
+        ["] / [", "next / previous hunk"],
+        ["v", "mark the current file viewed (or not)"],
+        ["← / →", "previous / next tab, on the tabs"],
+        ["?", "show or hide this list"],
+      ].flatMap(([k, what]) => [el("dt", { class: "mono" }, k), el("dd", {}, what)]),
+    ),
+  );
+  root.append(help);
+
   async function open(item: QueueItem): Promise<void> {
     selected = item;
     const ticket = ++latest;
@@ -96,6 +163,65 @@ async function start(root: HTMLElement): Promise<void> {
   }
 
   await firstLoad;
+}
+
+/// Pane widths, chosen by dragging the splitters and kept for this user.
+const WIDTHS_KEY = "countersign.layout.widths";
+
+function widths(): { queue: number; sign: number } {
+  try {
+    const w = JSON.parse(localStorage.getItem(WIDTHS_KEY) ?? "{}") as { queue?: unknown; sign?: unknown };
+    return {
+      queue: typeof w.queue === "number" ? w.queue : 280,
+      sign: typeof w.sign === "number" ? w.sign : 320,
+    };
+  } catch {
+    return { queue: 280, sign: 320 };
+  }
+}
+
+function applyWidths(layout: HTMLElement): void {
+  const w = widths();
+  layout.style.setProperty("--queue-width", `${w.queue}px`);
+  layout.style.setProperty("--sign-width", `${w.sign}px`);
+}
+
+/// A draggable (and keyboard-movable) edge between two panes.
+function splitter(pane: "queue" | "sign", direction: 1 | -1): HTMLElement {
+  const bar = el("div", {
+    class: "splitter",
+    role: "separator",
+    tabindex: "0",
+    "aria-orientation": "vertical",
+    "aria-label": pane === "queue" ? "Resize the queue" : "Resize the signing panel",
+  });
+  const set = (width: number) => {
+    const w = widths();
+    w[pane] = Math.max(220, Math.min(720, Math.round(width)));
+    try {
+      localStorage.setItem(WIDTHS_KEY, JSON.stringify(w));
+    } catch {
+      // Not kept: the width still applies now.
+    }
+    const layout = bar.parentElement;
+    if (layout) applyWidths(layout);
+  };
+  bar.addEventListener("pointerdown", (down) => {
+    const start = widths()[pane];
+    bar.setPointerCapture(down.pointerId);
+    const move = (e: PointerEvent) => set(start - direction * (e.clientX - down.clientX));
+    const up = () => {
+      bar.removeEventListener("pointermove", move);
+      bar.removeEventListener("pointerup", up);
+    };
+    bar.addEventListener("pointermove", move);
+    bar.addEventListener("pointerup", up);
+  });
+  bar.addEventListener("keydown", (e) => {
+    const step = e.key === "ArrowLeft" ? -16 : e.key === "ArrowRight" ? 16 : 0;
+    if (step !== 0) set(widths()[pane] - direction * step);
+  });
+  return bar;
 }
 
 const root = document.getElementById("app");

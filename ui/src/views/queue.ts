@@ -1,6 +1,7 @@
 import { call } from "../backend";
 import type { ApiError, Queue, QueueItem, RiskClass } from "../ipc/contract";
 import { ErrorCodes } from "../ipc/contract";
+import { visibleSpan } from "../visible";
 import { el, replaceChildren } from "../dom";
 import { age, exactUtc } from "../format";
 
@@ -65,11 +66,11 @@ export function queueView(onOpen: (item: QueueItem) => void): QueueView {
         riskBadge(item.risk),
         el("span", { class: "muted", title: exactUtc(item.created_at) }, age(item.created_at)),
       ),
-      el("div", { class: "queue-item-title", "data-testid": "queue-item-title" }, item.title),
+      el("div", { class: "queue-item-title", "data-testid": "queue-item-title" }, visibleSpan(item.title)),
       el(
         "div",
         { class: "muted queue-item-meta" },
-        `${item.repo} #${item.number} · ${item.author.name ?? item.author.login}`,
+        visibleSpan(`${item.repo} #${item.number} · ${item.author.name ?? item.author.login}`),
         item.draft ? " · draft" : "",
       ),
     );

@@ -104,27 +104,64 @@ function evidenceBlock(r: Review): HTMLElement {
   );
 }
 
+/// The review's parts, each shown in its own tab of the workspace.
 export interface ReviewView {
-  root: HTMLElement;
+  overview: HTMLElement;
+  evidence: HTMLElement;
+  signatures: HTMLElement;
+  conversation: HTMLElement;
   show(review: Review): void;
   failed(error: ApiError): void;
 }
 
+function verdictBox(r: Review): HTMLElement {
+  return el(
+    "div",
+    { class: `verdict verdict-${r.verdict}`, "data-testid": "review-verdict", "data-verdict": r.verdict, role: "status" },
+    el("strong", {}, VERDICT_TEXT[r.verdict]),
+    el("div", { class: "mono", "data-testid": "status-line" }, r.status_line),
+    r.offline ? el("div", { class: "muted", "data-testid": "review-offline" }, `Offline copy of the review computed at ${exactUtc(r.synced_at)}: signatures made since are not shown.`) : null,
+  );
+}
+
+function requirementsList(r: Review): HTMLElement {
+  return r.requirements.length === 0
+    ? el("p", { class: "muted" }, "No rule of the policy applies.")
+    : el(
+        "ul",
+        { class: "requirements" },
+        ...r.requirements.map((q) =>
+          el(
+            "li",
+            { "data-testid": "requirement", "data-role": q.role, "data-met": String(q.met) },
+            el("strong", {}, q.role_title),
+            ` ${q.signed_by.length}/${q.needed}`,
+            q.meanings.length ? ` · ${q.meanings.join(" or ")}` : "",
+            q.met ? ` · signed by ${q.signed_by.join(", ")}` : q.may_sign_now ? " · may sign now" : " · waits for an earlier role",
+          ),
+        ),
+      );
+}
+
 export function reviewView(): ReviewView {
-  const root = el("section", { class: "review", "data-testid": "review", "aria-label": "Policy review" });
-  replaceChildren(root, el("p", { class: "muted", "data-testid": "review-loading" }, "Reading the policy, the evidence and the records…"));
+  const part = (label: string, testid: string) => {
+    const root = el("section", { class: "review", "data-testid": testid, "aria-label": label });
+    replaceChildren(root, el("p", { class: "muted", "data-testid": "review-loading" }, "Reading the policy, the evidence and the records…"));
+    return root;
+  };
+  const overview = part("Policy review", "review");
+  const evidence = part("Evidence", "review-evidence");
+  const signatures = part("Signatures", "review-signatures");
+  const conversation = el("section", { class: "review", "aria-label": "Reviews on the forge" });
   return {
-    root,
+    overview,
+    evidence,
+    signatures,
+    conversation,
     show(r) {
       replaceChildren(
-        root,
-        el(
-          "div",
-          { class: `verdict verdict-${r.verdict}`, "data-testid": "review-verdict", "data-verdict": r.verdict, role: "status" },
-          el("strong", {}, VERDICT_TEXT[r.verdict]),
-          el("div", { class: "mono", "data-testid": "status-line" }, r.status_line),
-          r.offline ? el("div", { class: "muted", "data-testid": "review-offline" }, `Offline copy of the review computed at ${exactUtc(r.synced_at)}: signatures made since are not shown.`) : null,
-        ),
+        overview,
+        verdictBox(r),
         r.policy.error
           ? el("p", { class: "state error", role: "alert", "data-testid": "policy-error" }, r.policy.error)
           : el("p", { class: "muted" }, `Policy at the base commit: ${r.policy.digest ?? "none"}`),
@@ -132,22 +169,7 @@ export function reviewView(): ReviewView {
         el("p", {}, "Class computed by the policy: ", el("strong", { "data-testid": "risk-class" }, r.risk_class), r.rules.length ? ` · rules: ${r.rules.join(", ")}` : ""),
         assessmentBlock(r),
         el("h2", {}, "Signatures required"),
-        r.requirements.length === 0
-          ? el("p", { class: "muted" }, "No rule of the policy applies.")
-          : el(
-              "ul",
-              { class: "requirements" },
-              ...r.requirements.map((q) =>
-                el(
-                  "li",
-                  { "data-testid": "requirement", "data-role": q.role, "data-met": String(q.met) },
-                  el("strong", {}, q.role_title),
-                  ` ${q.signed_by.length}/${q.needed}`,
-                  q.meanings.length ? ` · ${q.meanings.join(" or ")}` : "",
-                  q.met ? ` · signed by ${q.signed_by.join(", ")}` : q.may_sign_now ? " · may sign now" : " · waits for an earlier role",
-                ),
-              ),
-            ),
+        requirementsList(r),
         r.unknown_contributors.length === 0
           ? null
           : el(
@@ -155,24 +177,28 @@ export function reviewView(): ReviewView {
               { class: "state warning", "data-testid": "unknown-contributors" },
               `Contributors neither the forge nor the roster can name (separation of duties cannot be checked for them): ${r.unknown_contributors.join(", ")}`,
             ),
+      );
+      replaceChildren(
+        signatures,
         r.signatures.length === 0
           ? el("p", { class: "muted" }, "No signatures yet.")
           : el("ul", { class: "signatures" }, ...r.signatures.map(signatureRow)),
+      );
+      replaceChildren(
+        conversation,
+        el("h2", {}, "Reviews on the forge (context, not signatures)"),
         r.forge_reviews.length === 0
-          ? null
+          ? el("p", { class: "muted" }, "None.")
           : el(
-              "div",
+              "ul",
               { class: "forge-reviews" },
-              el("h3", {}, "Reviews on the forge (context, not signatures)"),
-              el(
-                "ul",
-                {},
-                ...r.forge_reviews.map((v) =>
-                  el("li", { "data-testid": "forge-review" }, el("strong", {}, `@${v.reviewer}`), ` ${v.state.toLowerCase().replace("_", " ")}${v.on_head ? "" : " (on an earlier commit)"}`, v.body ? el("div", { class: "muted" }, v.body) : null),
-                ),
+              ...r.forge_reviews.map((v) =>
+                el("li", { "data-testid": "forge-review" }, el("strong", {}, `@${v.reviewer}`), ` ${v.state.toLowerCase().replace("_", " ")}${v.on_head ? "" : " (on an earlier commit)"}`, v.body ? el("div", { class: "muted pre" }, v.body) : null),
               ),
             ),
-        el("h2", {}, "Evidence"),
+      );
+      replaceChildren(
+        evidence,
         ...r.evidence_checks.map((c) =>
           el("p", { class: c.met ? "ok" : "state warning", "data-testid": "evidence-check", "data-met": String(c.met) }, `${c.what}: ${c.detail}`),
         ),
@@ -180,10 +206,12 @@ export function reviewView(): ReviewView {
       );
     },
     failed(error) {
-      replaceChildren(
-        root,
-        el("p", { class: "state error", role: "alert", "data-testid": "review-error", "data-code": error.code }, `The policy review could not be loaded: ${error.message}`),
-      );
+      for (const root of [overview, evidence, signatures]) {
+        replaceChildren(
+          root,
+          el("p", { class: "state error", role: "alert", "data-testid": "review-error", "data-code": error.code }, `The policy review could not be loaded: ${error.message}`),
+        );
+      }
     },
   };
 }

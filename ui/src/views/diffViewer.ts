@@ -1,0 +1,329 @@
+// The diff as an approver reads it: a file tree (status, +/−, viewed, what
+// the forge left out or what had to be rebuilt) beside the diff, with old and
+// new line numbers, the changed words marked, unified or side by side.
+// Virtualized: only the rows in view are in the DOM, so a 100,000-line diff
+// costs what a screenful does. Rows come typed from Rust (`DiffFile`); no
+// forge text is ever parsed here, and every line goes in as text.
+
+import { el, replaceChildren } from "../dom";
+import type { ChangeRequestDetail, DiffFile, DiffLine } from "../ipc/contract";
+import { visibleNodes, visibleSpan } from "../visible";
+
+/// Every row is this tall, so the row at a scroll offset is a division.
+export const ROW_HEIGHT = 20;
+/// Rows drawn above and below the viewport, so a fast scroll shows no gap.
+const OVERSCAN = 30;
+
+type Row =
+  | { kind: "file"; file: number }
+  | { kind: "hunk"; file: number; text: string }
+  | { kind: "line"; file: number; line: DiffLine }
+  | { kind: "pair"; file: number; left: DiffLine | null; right: DiffLine | null }
+  | { kind: "note"; file: number; text: string };
+
+export interface DiffViewer {
+  root: HTMLElement;
+  nextFile(step: 1 | -1): void;
+  nextHunk(step: 1 | -1): void;
+  toggleViewed(): void;
+}
+
+const STATUS_MARK: Record<DiffFile["status"], string> = { added: "A", removed: "D", modified: "M", renamed: "R" };
+
+function storageKey(d: ChangeRequestDetail): string {
+  return `countersign.viewed.${d.item.repo}#${d.item.number}@${d.item.head_sha}`;
+}
+
+function loadViewed(d: ChangeRequestDetail): Set<string> {
+  try {
+    const raw = localStorage.getItem(storageKey(d));
+    const list: unknown = raw === null ? [] : JSON.parse(raw);
+    return new Set(Array.isArray(list) ? list.filter((p): p is string => typeof p === "string") : []);
+  } catch {
+    return new Set();
+  }
+}
+
+/// Why a file shows no lines, when it shows none.
+function note(f: DiffFile, hideWhitespace: boolean): string | null {
+  if (f.origin === "left_out") return "The forge left this file out and it could not be rebuilt: the diff is not whole.";
+  if (f.binary) return "Binary file: its bytes changed; there are no lines to show.";
+  if (hideWhitespace && f.whitespace_only) return "Whitespace-only changes, hidden.";
+  if (f.hunks.length === 0) return f.status === "renamed" ? "Renamed without changes to its content." : "No changed lines.";
+  return null;
+}
+
+function markers(f: DiffFile): string[] {
+  const m: string[] = [];
+  if (f.origin === "rebuilt") m.push("rebuilt");
+  if (f.origin === "left_out") m.push("left out by the forge");
+  if (f.binary) m.push("binary");
+  if (f.generated) m.push("generated");
+  if (f.whitespace_only) m.push("whitespace only");
+  return m;
+}
+
+/// The line's text with its changed words marked and its invisible characters shown.
+function codeCell(line: DiffLine | null): HTMLElement {
+  const cell = el("span", { class: "code" });
+  if (line === null) return cell;
+  const text = line.text;
+  let at = 0;
+  for (const [start, end] of line.emphasis) {
+    if (start > at) cell.append(...visibleNodes(text.slice(at, start)));
+    const mark = el("mark", { class: "word" });
+    mark.append(...visibleNodes(text.slice(start, end)));
+    cell.append(mark);
+    at = end;
+  }
+  if (at < text.length) cell.append(...visibleNodes(text.slice(at)));
+  return cell;
+}
+
+const SIGN: Record<DiffLine["kind"], string> = { context: " ", added: "+", removed: "−", no_newline: "\\" };
+
+function number(n: number | null): HTMLElement {
+  return el("span", { class: "ln" }, n === null ? "" : String(n));
+}
+
+export function diffViewer(d: ChangeRequestDetail, onViewedChange: () => void = () => {}): DiffViewer {
+  const files = d.diff_files;
+  const viewed = loadViewed(d);
+  const collapsed = new Set<number>();
+  let hideWhitespace = false;
+  let split = false;
+  let rows: Row[] = [];
+  let fileStarts: number[] = [];
+  let current = 0;
+
+  const viewport = el("div", { class: "diff-viewport", tabindex: "0", "data-testid": "diff", role: "region", "aria-label": "Diff" });
+  const spacer = el("div", { class: "diff-spacer" });
+  const windowEl = el("div", { class: "diff-window" });
+  spacer.append(windowEl);
+  viewport.append(spacer);
+
+  const count = el("span", { class: "muted", "data-testid": "viewed-count", role: "status" });
+  const tree = el("ul", { class: "file-tree", role: "tree", "aria-label": "Changed files", "data-testid": "file-tree" });
+
+  function saveViewed(): void {
+    try {
+      localStorage.setItem(storageKey(d), JSON.stringify([...viewed]));
+    } catch {
+      // Storage full or refused: the marks last for this window only.
+    }
+    count.textContent = `${files.filter((f) => viewed.has(f.path)).length} of ${files.length} files viewed`;
+    onViewedChange();
+  }
+
+  function buildRows(): void {
+    rows = [];
+    fileStarts = [];
+    files.forEach((f, i) => {
+      fileStarts.push(rows.length);
+      rows.push({ kind: "file", file: i });
+      if (collapsed.has(i)) return;
+      const why = note(f, hideWhitespace);
+      if (why !== null) {
+        rows.push({ kind: "note", file: i, text: why });
+        return;
+      }
+      for (const h of f.hunks) {
+        rows.push({ kind: "hunk", file: i, text: h.header });
+        if (!split) {
+          for (const line of h.lines) rows.push({ kind: "line", file: i, line });
+          continue;
+        }
+        // Side by side: context on both sides; a run of removed lines beside the added run after it.
+        let k = 0;
+        while (k < h.lines.length) {
+          const line = h.lines[k];
+          if (line.kind !== "removed" && line.kind !== "added") {
+            rows.push({ kind: "pair", file: i, left: line, right: line });
+            k += 1;
+            continue;
+          }
+          const removed: DiffLine[] = [];
+          const added: DiffLine[] = [];
+          while (k < h.lines.length && h.lines[k].kind === "removed") removed.push(h.lines[k++]);
+          while (k < h.lines.length && h.lines[k].kind === "added") added.push(h.lines[k++]);
+          for (let j = 0; j < Math.max(removed.length, added.length); j++) {
+            rows.push({ kind: "pair", file: i, left: removed[j] ?? null, right: added[j] ?? null });
+          }
+        }
+      }
+    });
+    spacer.style.height = `${rows.length * ROW_HEIGHT}px`;
+  }
+
+  function rowElement(r: Row, index: number): HTMLElement {
+    const e = rowContent(r);
+    // CSSOM, not a style attribute: the page's CSP refuses inline styles.
+    e.style.top = `${index * ROW_HEIGHT}px`;
+    return e;
+  }
+
+  function rowContent(r: Row): HTMLElement {
+    const f = files[r.file];
+    switch (r.kind) {
+      case "file": {
+        const toggle = el("button", { type: "button", class: "collapse", "aria-expanded": String(!collapsed.has(r.file)), "aria-label": `Collapse ${f.path}` }, collapsed.has(r.file) ? "▸" : "▾");
+        toggle.addEventListener("click", () => {
+          if (collapsed.has(r.file)) collapsed.delete(r.file);
+          else collapsed.add(r.file);
+          rerender();
+        });
+        return el(
+          "div",
+          { class: "row row-file", "data-file": f.path },
+          toggle,
+          el("span", { class: `status status-${f.status}` }, STATUS_MARK[f.status]),
+          f.previous_path ? visibleSpan(`${f.previous_path} → ${f.path}`, "path") : visibleSpan(f.path, "path"),
+          el("span", { class: "adds" }, `+${f.additions}`),
+          el("span", { class: "dels" }, `−${f.deletions}`),
+          ...markers(f).map((m) => el("span", { class: "marker" }, m)),
+        );
+      }
+      case "hunk":
+        return el("div", { class: "row row-hunk" }, el("span", { class: "code" }, r.text));
+      case "note":
+        return el("div", { class: "row row-note", "data-testid": "diff-note" }, r.text);
+      case "line":
+        return el(
+          "div",
+          { class: `row row-${r.line.kind}` },
+          number(r.line.old),
+          number(r.line.new),
+          el("span", { class: "sign" }, SIGN[r.line.kind]),
+          codeCell(r.line),
+        );
+      case "pair":
+        return el(
+          "div",
+          { class: "row row-pair" },
+          el("span", { class: `half row-${r.left?.kind ?? "empty"}` }, number(r.left?.old ?? null), codeCell(r.left)),
+          el("span", { class: `half row-${r.right?.kind ?? "empty"}` }, number(r.right?.new ?? null), codeCell(r.right)),
+        );
+    }
+  }
+
+  let drawn = "";
+  function draw(): void {
+    const height = viewport.clientHeight || 600;
+    const first = Math.max(0, Math.floor(viewport.scrollTop / ROW_HEIGHT) - OVERSCAN);
+    const last = Math.min(rows.length, Math.ceil((viewport.scrollTop + height) / ROW_HEIGHT) + OVERSCAN);
+    const key = `${first}:${last}:${rows.length}`;
+    if (key === drawn) return;
+    drawn = key;
+    const children: HTMLElement[] = [];
+    for (let i = first; i < last; i++) children.push(rowElement(rows[i], i));
+    windowEl.replaceChildren(...children);
+  }
+
+  let pending = false;
+  viewport.addEventListener("scroll", () => {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => {
+      pending = false;
+      draw();
+    });
+  });
+
+  function rerender(): void {
+    buildRows();
+    drawn = "";
+    draw();
+  }
+
+  function jumpTo(file: number): void {
+    current = Math.max(0, Math.min(files.length - 1, file));
+    viewport.scrollTop = (fileStarts[current] ?? 0) * ROW_HEIGHT;
+    for (const item of tree.querySelectorAll("[role=treeitem]")) {
+      item.setAttribute("aria-selected", String(item.getAttribute("data-index") === String(current)));
+    }
+    draw();
+  }
+
+  function treeItem(f: DiffFile, i: number): HTMLElement {
+    const box = el("input", { type: "checkbox", "aria-label": `Viewed: ${f.path}`, "data-testid": "viewed-box" });
+    box.checked = viewed.has(f.path);
+    box.addEventListener("change", () => {
+      if (box.checked) viewed.add(f.path);
+      else viewed.delete(f.path);
+      saveViewed();
+    });
+    const name = el("button", { type: "button", class: "tree-name" }, visibleSpan(f.path.split("/").pop() ?? f.path, "name"));
+    name.addEventListener("click", () => jumpTo(i));
+    const dir = f.path.includes("/") ? f.path.slice(0, f.path.lastIndexOf("/") + 1) : "";
+    return el(
+      "li",
+      { role: "treeitem", "aria-selected": "false", "data-index": String(i), "data-testid": "changed-file", "data-origin": f.origin, class: `tree-item origin-${f.origin}` },
+      box,
+      el("span", { class: `status status-${f.status}`, title: f.status }, STATUS_MARK[f.status]),
+      el("span", { class: "tree-path" }, dir ? visibleSpan(dir, "dir muted") : null, name, f.previous_path ? visibleSpan(` ← ${f.previous_path}`, "muted") : null),
+      el("span", { class: "adds" }, `+${f.additions}`),
+      el("span", { class: "dels" }, `−${f.deletions}`),
+      ...markers(f).map((m) => el("span", { class: "marker", "data-testid": "file-marker" }, m)),
+    );
+  }
+
+  const unified = el("input", { type: "radio", name: "diff-mode", value: "unified", "data-testid": "diff-unified" });
+  unified.checked = true;
+  const sideBySide = el("input", { type: "radio", name: "diff-mode", value: "split", "data-testid": "diff-split" });
+  const whitespace = el("input", { type: "checkbox", "data-testid": "hide-whitespace" });
+  for (const input of [unified, sideBySide]) {
+    input.addEventListener("change", () => {
+      split = sideBySide.checked;
+      rerender();
+    });
+  }
+  whitespace.addEventListener("change", () => {
+    hideWhitespace = whitespace.checked;
+    rerender();
+  });
+
+  replaceChildren(tree, ...files.map(treeItem));
+  const root = el(
+    "div",
+    { class: "diff-viewer" },
+    el(
+      "div",
+      { class: "diff-toolbar" },
+      count,
+      el("label", {}, unified, " Unified"),
+      el("label", {}, sideBySide, " Side by side"),
+      el("label", {}, whitespace, " Hide whitespace-only changes"),
+    ),
+    el("div", { class: "diff-body" }, el("nav", { class: "tree-pane", "aria-label": "Files" }, tree), viewport),
+  );
+  saveViewed();
+  buildRows();
+  // Drawn once it has a size; until then, a screenful.
+  requestAnimationFrame(() => draw());
+  draw();
+
+  return {
+    root,
+    nextFile(step) {
+      jumpTo(current + step);
+    },
+    nextHunk(step) {
+      const here = Math.floor(viewport.scrollTop / ROW_HEIGHT) + (step > 0 ? 1 : -1);
+      const hunks = rows.map((r, i) => (r.kind === "hunk" ? i : -1)).filter((i) => i >= 0);
+      const target = step > 0 ? hunks.find((i) => i >= here) : [...hunks].reverse().find((i) => i <= here);
+      if (target !== undefined) {
+        viewport.scrollTop = target * ROW_HEIGHT;
+        draw();
+      }
+    },
+    toggleViewed() {
+      const f = files[current];
+      if (f === undefined) return;
+      if (viewed.has(f.path)) viewed.delete(f.path);
+      else viewed.add(f.path);
+      const box = tree.querySelector<HTMLInputElement>(`[data-index="${current}"] input`);
+      if (box) box.checked = viewed.has(f.path);
+      saveViewed();
+    },
+  };
+}
