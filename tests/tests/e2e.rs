@@ -759,6 +759,19 @@ async fn the_review_workspace_reads_a_change_file_by_file() {
             serde_json::json!([]),
             "panes that scroll sideways: {culprits}"
         );
+
+        // Evidence read against the change: changed-lines coverage, and the
+        // changed lines that never ran marked in the diff.
+        click(&app, "[data-testid=queue-item][data-number='42']").await?;
+        app.wait_for_text("[data-testid=detail-title]", "Clamp infusion rate")
+            .await?;
+        click(&app, "[data-testid=tab-evidence]").await?;
+        app.wait_for_text("[data-testid=changed-lines-coverage]", "changed lines ran")
+            .await?;
+        app.find("[data-testid=coverage-files]").await?;
+        app.screenshot_as("workspace-evidence").await?;
+        click(&app, "[data-testid=tab-files]").await?;
+        app.find("[data-testid=diff] .row.uncovered").await?;
         Ok(())
     });
 }

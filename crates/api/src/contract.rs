@@ -350,6 +350,56 @@ pub struct EvidenceView {
     pub summary: String,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum TestOutcome {
+    Failed,
+    Errored,
+    Skipped,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct TestProblemView {
+    /// The evidence file (report) that says so.
+    pub file: String,
+    pub name: String,
+    pub outcome: TestOutcome,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct FileCoverageView {
+    /// The changed file's path when the report's matches one, else the report's.
+    pub path: String,
+    pub lines_valid: u32,
+    pub lines_covered: u32,
+    /// Lines this change adds or modifies that coverage instruments, and how many ran.
+    pub changed_lines: u32,
+    pub changed_covered: u32,
+    /// New line numbers of changed lines that never ran.
+    pub uncovered_changed: Vec<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ChangedLinesCoverage {
+    pub changed: u32,
+    pub covered: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct FindingView {
+    /// The evidence file (SARIF log) it comes from.
+    pub file: String,
+    pub rule: String,
+    pub level: String,
+    pub message: String,
+    /// The changed file's path when the finding's matches one, else the finding's.
+    pub path: Option<String>,
+    pub line: Option<u32>,
+    /// On a line this change adds or modifies.
+    pub on_changed_line: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct TestsView {
     #[ts(type = "number")]
@@ -449,6 +499,19 @@ pub struct Review {
     /// Roles the signed-in user is a member of in the base policy.
     pub my_roles: Vec<String>,
     pub forge_reviews: Vec<ForgeReviewView>,
+    /// Every test that did not pass, with its message and report.
+    #[serde(default)]
+    pub test_problems: Vec<TestProblemView>,
+    /// Coverage per source file, with the lines this change adds or modifies.
+    #[serde(default)]
+    pub coverage_files: Vec<FileCoverageView>,
+    /// Of the lines this change adds or modifies that coverage instruments,
+    /// how many ran: `None` without line-level coverage data.
+    #[serde(default)]
+    pub changed_lines_coverage: Option<ChangedLinesCoverage>,
+    /// Every SARIF finding, with where it is.
+    #[serde(default)]
+    pub finding_list: Vec<FindingView>,
     /// RFC 3339, UTC: when this was computed from the forge.
     pub synced_at: String,
     /// True when this is the copy kept for offline reading.
@@ -664,6 +727,11 @@ pub fn typescript() -> String {
             AssessmentView::decl(&cfg),
             EvidenceView::decl(&cfg),
             TestsView::decl(&cfg),
+            TestOutcome::decl(&cfg),
+            TestProblemView::decl(&cfg),
+            FileCoverageView::decl(&cfg),
+            ChangedLinesCoverage::decl(&cfg),
+            FindingView::decl(&cfg),
             CheckView::decl(&cfg),
             RequirementView::decl(&cfg),
             SignatureView::decl(&cfg),

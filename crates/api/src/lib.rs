@@ -13,6 +13,7 @@ pub mod contract;
 pub mod digest;
 mod error;
 mod error_code;
+mod evidence_details;
 pub mod fetch_all;
 mod offline;
 pub mod os_session;

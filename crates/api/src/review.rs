@@ -125,7 +125,12 @@ pub fn view(g: &Gathered, forge_host: &str, me: Option<u64>, records: &[Envelope
             .collect(),
         _ => Vec::new(),
     };
+    let details = crate::evidence_details::details(&g.evidence, &g.detail.diff_files);
     Review {
+        test_problems: details.test_problems,
+        coverage_files: details.coverage_files,
+        changed_lines_coverage: details.changed_lines_coverage,
+        finding_list: details.finding_list,
         change_request: ChangeRequestRef {
             repo: g.detail.item.repo.clone(),
             number: g.detail.item.number,

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::error::Problem;
-use crate::summary::{CoverageSummary, FindingSummary, Summary, TestSummary};
+use crate::summary::{
+    CoverageSummary, Finding, FindingSummary, Summary, TestOutcome, TestProblem, TestSummary,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -125,16 +127,35 @@ fn junit(bytes: &[u8]) -> Result<Summary, String> {
                 Some(c) if !c.is_empty() => format!("{c}::{}", case.original_name),
                 _ => case.original_name.clone(),
             };
-            if st.is_failure() {
-                s.failed += 1;
-                s.failing.push(name);
-            } else if st.is_error() {
-                s.errored += 1;
-                s.failing.push(name);
-            } else if st.is_skipped() {
-                s.skipped += 1;
-            } else {
-                s.passed += 1;
+            let problem = match st {
+                junit_parser::TestStatus::Failure(f) => {
+                    s.failed += 1;
+                    s.failing.push(name.clone());
+                    Some((TestOutcome::Failed, &f.message, &f.text))
+                }
+                junit_parser::TestStatus::Error(e) => {
+                    s.errored += 1;
+                    s.failing.push(name.clone());
+                    Some((TestOutcome::Errored, &e.message, &e.text))
+                }
+                junit_parser::TestStatus::Skipped(k) => {
+                    s.skipped += 1;
+                    Some((TestOutcome::Skipped, &k.message, &k.text))
+                }
+                junit_parser::TestStatus::Success => {
+                    s.passed += 1;
+                    None
+                }
+            };
+            if let Some((outcome, message, text)) = problem {
+                if s.problems.len() < MAX_DETAILS {
+                    let message = if message.is_empty() { text } else { message };
+                    s.problems.push(TestProblem {
+                        name,
+                        outcome,
+                        message: message.chars().take(MAX_MESSAGE_CHARS).collect(),
+                    });
+                }
             }
         }
         for inner in &suite.suites {
@@ -150,6 +171,11 @@ fn junit(bytes: &[u8]) -> Result<Summary, String> {
     Ok(Summary::Tests(s))
 }
 
+/// Tests, findings and files listed one by one, at most (the totals stay whole).
+const MAX_DETAILS: usize = 5_000;
+/// A test's or a finding's message, at most.
+const MAX_MESSAGE_CHARS: usize = 2_000;
+
 #[derive(Deserialize)]
 struct CoberturaRoot {
     #[serde(rename = "@line-rate")]
@@ -158,6 +184,48 @@ struct CoberturaRoot {
     lines_covered: Option<u64>,
     #[serde(rename = "@lines-valid")]
     lines_valid: Option<u64>,
+    #[serde(default)]
+    packages: Option<CoberturaPackages>,
+}
+
+#[derive(Deserialize, Default)]
+struct CoberturaPackages {
+    #[serde(default)]
+    package: Vec<CoberturaPackage>,
+}
+
+#[derive(Deserialize)]
+struct CoberturaPackage {
+    #[serde(default)]
+    classes: Option<CoberturaClasses>,
+}
+
+#[derive(Deserialize, Default)]
+struct CoberturaClasses {
+    #[serde(default)]
+    class: Vec<CoberturaClass>,
+}
+
+#[derive(Deserialize)]
+struct CoberturaClass {
+    #[serde(rename = "@filename")]
+    filename: String,
+    #[serde(default)]
+    lines: Option<CoberturaLines>,
+}
+
+#[derive(Deserialize, Default)]
+struct CoberturaLines {
+    #[serde(default)]
+    line: Vec<CoberturaLine>,
+}
+
+#[derive(Deserialize)]
+struct CoberturaLine {
+    #[serde(rename = "@number")]
+    number: u32,
+    #[serde(rename = "@hits")]
+    hits: u64,
 }
 
 fn cobertura(bytes: &[u8]) -> Result<Summary, String> {
@@ -175,9 +243,24 @@ fn cobertura(bytes: &[u8]) -> Result<Summary, String> {
         // Older writers give only the rate: keep it to 0.01 % precision.
         _ => (10_000, (root.line_rate * 10_000.0).round() as u64),
     };
+    let mut files: BTreeMap<String, BTreeMap<u32, u64>> = BTreeMap::new();
+    for class in root
+        .packages
+        .iter()
+        .flat_map(|p| &p.package)
+        .filter_map(|p| p.classes.as_ref())
+        .flat_map(|c| &c.class)
+        .take(MAX_DETAILS)
+    {
+        let lines = files.entry(class.filename.clone()).or_default();
+        for l in class.lines.iter().flat_map(|l| &l.line) {
+            *lines.entry(l.number).or_default() += l.hits;
+        }
+    }
     Ok(Summary::Coverage(CoverageSummary {
         lines_valid: valid,
         lines_covered: covered,
+        files,
     }))
 }
 
@@ -185,10 +268,26 @@ fn lcov(bytes: &[u8]) -> Result<Summary, String> {
     use lcov::Record;
     let mut s = CoverageSummary::default();
     let mut records = 0;
+    let mut file: Option<String> = None;
     for record in lcov::Reader::new(bytes) {
         match record.map_err(|e| e.to_string())? {
             Record::LinesFound { found } => s.lines_valid += u64::from(found),
             Record::LinesHit { hit } => s.lines_covered += u64::from(hit),
+            Record::SourceFile { path } => {
+                file = Some(path.to_string_lossy().into_owned());
+            }
+            Record::LineData { line, count, .. } => {
+                if let Some(path) = &file {
+                    if s.files.len() < MAX_DETAILS || s.files.contains_key(path) {
+                        *s.files
+                            .entry(path.clone())
+                            .or_default()
+                            .entry(line)
+                            .or_default() += count;
+                    }
+                }
+            }
+            Record::EndOfRecord => file = None,
             _ => {}
         }
         records += 1;
@@ -209,6 +308,7 @@ fn sarif(bytes: &[u8]) -> Result<Summary, String> {
     let log: serde_sarif::sarif::Sarif =
         serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
     let mut by_level: BTreeMap<String, u64> = BTreeMap::new();
+    let mut findings = Vec::new();
     for run in &log.runs {
         for result in run.results.iter().flatten() {
             // SARIF's default level is `warning` (§3.27.10).
@@ -218,8 +318,35 @@ fn sarif(bytes: &[u8]) -> Result<Summary, String> {
                 .and_then(|l| serde_json::to_value(l).ok())
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_else(|| "warning".to_owned());
-            *by_level.entry(level).or_default() += 1;
+            *by_level.entry(level.clone()).or_default() += 1;
+            if findings.len() >= MAX_DETAILS {
+                continue;
+            }
+            let physical = result
+                .locations
+                .iter()
+                .flatten()
+                .find_map(|l| l.physical_location.as_ref());
+            findings.push(Finding {
+                rule: result.rule_id.clone().unwrap_or_default(),
+                level,
+                message: result
+                    .message
+                    .text
+                    .as_deref()
+                    .unwrap_or_default()
+                    .chars()
+                    .take(MAX_MESSAGE_CHARS)
+                    .collect(),
+                path: physical
+                    .and_then(|p| p.artifact_location.as_ref())
+                    .and_then(|a| a.uri.clone()),
+                line: physical
+                    .and_then(|p| p.region.as_ref())
+                    .and_then(|r| r.start_line)
+                    .and_then(|n| u32::try_from(n).ok()),
+            });
         }
     }
-    Ok(Summary::Findings(FindingSummary { by_level }))
+    Ok(Summary::Findings(FindingSummary { by_level, findings }))
 }

@@ -13,7 +13,10 @@ mod summary;
 pub use archive::{extract_zip, Limits};
 pub use error::{EvidenceError, Problem};
 pub use formats::{detect, Kind};
-pub use summary::{CoverageSummary, FindingSummary, Overview, Summary, TestSummary};
+pub use summary::{
+    CoverageSummary, Finding, FindingSummary, Overview, Summary, TestOutcome, TestProblem,
+    TestSummary,
+};
 
 use sha2::{Digest, Sha256};
 

@@ -5,7 +5,7 @@
 use std::io::Write;
 
 use countersign_evidence::{
-    extract_zip, read, read_artifact, Kind, Limits, Overview, Problem, Summary,
+    extract_zip, read, read_artifact, Kind, Limits, Overview, Problem, Summary, TestOutcome,
 };
 use zip::write::SimpleFileOptions;
 
@@ -97,6 +97,63 @@ fn sarif_findings_by_level() {
         read("results.json", SARIF.as_bytes()).unwrap().kind,
         Kind::Sarif
     );
+}
+
+/// What a reviewer needs beyond totals: each test that did not pass with
+/// its message, each file's line hits, each finding with its place.
+#[test]
+fn details_name_tests_lines_and_places() {
+    let Summary::Tests(t) = read("junit.xml", JUNIT.as_bytes()).unwrap().summary else {
+        panic!()
+    };
+    let failed = t
+        .problems
+        .iter()
+        .find(|p| p.outcome == TestOutcome::Failed)
+        .unwrap();
+    assert_eq!(failed.name, "dosing::rate::syringe_change_recalculates");
+    assert_eq!(failed.message, "expected 12.5, got 25.0");
+    assert!(t
+        .problems
+        .iter()
+        .any(|p| p.outcome == TestOutcome::Errored && p.message == "bench unreachable"));
+    assert!(t.problems.iter().any(|p| p.outcome == TestOutcome::Skipped));
+
+    let Summary::Coverage(c) = read("lcov.info", LCOV.as_bytes()).unwrap().summary else {
+        panic!()
+    };
+    let rate = &c.files["firmware/src/dosing/rate.rs"];
+    assert_eq!((rate.get(&1), rate.get(&2)), (Some(&1), Some(&0)));
+
+    let cobertura = r#"<?xml version="1.0" ?>
+<coverage line-rate="0.5" lines-covered="1" lines-valid="2" version="2.0" timestamp="1">
+  <packages><package name="dosing"><classes>
+    <class name="rate" filename="dosing/rate.rs"><lines><line number="7" hits="3"/><line number="8" hits="0"/></lines></class>
+  </classes></package></packages>
+</coverage>"#;
+    let Summary::Coverage(c) = read("coverage.xml", cobertura.as_bytes()).unwrap().summary else {
+        panic!()
+    };
+    assert_eq!(c.files["dosing/rate.rs"].get(&7), Some(&3));
+    assert_eq!(c.files["dosing/rate.rs"].get(&8), Some(&0));
+
+    let sarif = r#"{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "clippy"}}, "results": [
+      {"ruleId": "clippy::unwrap_used", "level": "error", "message": {"text": "unwrap on a dose"},
+       "locations": [{"physicalLocation": {"artifactLocation": {"uri": "firmware/src/dosing/rate.rs"}, "region": {"startLine": 12}}}]}]}]}"#;
+    let Summary::Findings(f) = read("clippy.sarif", sarif.as_bytes()).unwrap().summary else {
+        panic!()
+    };
+    let only = &f.findings[0];
+    assert_eq!(
+        (
+            only.rule.as_str(),
+            only.level.as_str(),
+            only.message.as_str()
+        ),
+        ("clippy::unwrap_used", "error", "unwrap on a dose")
+    );
+    assert_eq!(only.path.as_deref(), Some("firmware/src/dosing/rate.rs"));
+    assert_eq!(only.line, Some(12));
 }
 
 #[test]

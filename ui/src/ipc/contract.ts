@@ -93,6 +93,8 @@ export type ChangedFile = { path: string, previous_path: string | null, status: 
  */
 patch_available: boolean, };
 
+export type ChangedLinesCoverage = { changed: number, covered: number, };
+
 export type CheckState = "success" | "pending" | "failure" | "neutral";
 
 export type CheckView = { name: string, state: CheckState, 
@@ -164,6 +166,34 @@ kind: string,
  * One line for people, e.g. `12 passed, 1 failed, 0 skipped`.
  */
 summary: string, };
+
+export type FileCoverageView = { 
+/**
+ * The changed file's path when the report's matches one, else the report's.
+ */
+path: string, lines_valid: number, lines_covered: number, 
+/**
+ * Lines this change adds or modifies that coverage instruments, and how many ran.
+ */
+changed_lines: number, changed_covered: number, 
+/**
+ * New line numbers of changed lines that never ran.
+ */
+uncovered_changed: Array<number>, };
+
+export type FindingView = { 
+/**
+ * The evidence file (SARIF log) it comes from.
+ */
+file: string, rule: string, level: string, message: string, 
+/**
+ * The changed file's path when the finding's matches one, else the finding's.
+ */
+path: string | null, line: number | null, 
+/**
+ * On a line this change adds or modifies.
+ */
+on_changed_line: boolean, };
 
 export type ForgeKind = "sandbox" | "github";
 
@@ -301,6 +331,23 @@ status_line: string,
  */
 my_roles: Array<string>, forge_reviews: Array<ForgeReviewView>, 
 /**
+ * Every test that did not pass, with its message and report.
+ */
+test_problems: Array<TestProblemView>, 
+/**
+ * Coverage per source file, with the lines this change adds or modifies.
+ */
+coverage_files: Array<FileCoverageView>, 
+/**
+ * Of the lines this change adds or modifies that coverage instruments,
+ * how many ran: `None` without line-level coverage data.
+ */
+changed_lines_coverage: ChangedLinesCoverage | null, 
+/**
+ * Every SARIF finding, with where it is.
+ */
+finding_list: Array<FindingView>, 
+/**
  * RFC 3339, UTC: when this was computed from the forge.
  */
 synced_at: string, 
@@ -430,6 +477,14 @@ export type SyncOutcome = { change_requests: number,
  * `owner/name#n: why` for each that could not be fetched.
  */
 problems: Array<string>, synced_at: string, };
+
+export type TestOutcome = "failed" | "errored" | "skipped";
+
+export type TestProblemView = { 
+/**
+ * The evidence file (report) that says so.
+ */
+file: string, name: string, outcome: TestOutcome, message: string, };
 
 export type TestsView = { passed: number, failed: number, skipped: number, failing: Array<string>, };
 

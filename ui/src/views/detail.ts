@@ -94,6 +94,7 @@ export function detailView(signPane: HTMLElement): DetailView {
         call("review_change_request", { repo: d.item.repo, number: d.item.number }).then(
           (r) => {
             review.show(r);
+            viewer?.annotate(r);
             return r;
           },
           (e: ApiError) => {

@@ -6,7 +6,7 @@
 // forge text is ever parsed here, and every line goes in as text.
 
 import { el, replaceChildren } from "../dom";
-import type { ChangeRequestDetail, DiffFile, DiffLine } from "../ipc/contract";
+import type { ChangeRequestDetail, DiffFile, DiffLine, FindingView, Review } from "../ipc/contract";
 import { visibleNodes, visibleSpan } from "../visible";
 
 /// Every row is this tall, so the row at a scroll offset is a division.
@@ -19,13 +19,17 @@ type Row =
   | { kind: "hunk"; file: number; text: string }
   | { kind: "line"; file: number; line: DiffLine }
   | { kind: "pair"; file: number; left: DiffLine | null; right: DiffLine | null }
-  | { kind: "note"; file: number; text: string };
+  | { kind: "note"; file: number; text: string }
+  | { kind: "finding"; file: number; finding: FindingView };
 
 export interface DiffViewer {
   root: HTMLElement;
   nextFile(step: 1 | -1): void;
   nextHunk(step: 1 | -1): void;
   toggleViewed(): void;
+  /// Mark what the evidence says about the changed lines: those that never
+  /// ran under the tests, and the findings on them, inline.
+  annotate(review: Review): void;
 }
 
 const STATUS_MARK: Record<DiffFile["status"], string> = { added: "A", removed: "D", modified: "M", renamed: "R" };
@@ -95,6 +99,9 @@ export function diffViewer(d: ChangeRequestDetail, onViewedChange: () => void = 
   let rows: Row[] = [];
   let fileStarts: number[] = [];
   let current = 0;
+  // path → new line numbers that never ran; path → line → findings there.
+  let uncovered = new Map<string, Set<number>>();
+  let findings = new Map<string, Map<number, FindingView[]>>();
 
   const viewport = el("div", { class: "diff-viewport", tabindex: "0", "data-testid": "diff", role: "region", "aria-label": "Diff" });
   const spacer = el("div", { class: "diff-spacer" });
@@ -130,7 +137,12 @@ export function diffViewer(d: ChangeRequestDetail, onViewedChange: () => void = 
       for (const h of f.hunks) {
         rows.push({ kind: "hunk", file: i, text: h.header });
         if (!split) {
-          for (const line of h.lines) rows.push({ kind: "line", file: i, line });
+          for (const line of h.lines) {
+            rows.push({ kind: "line", file: i, line });
+            if (line.kind !== "removed" && line.new !== null) {
+              for (const finding of findings.get(f.path)?.get(line.new) ?? []) rows.push({ kind: "finding", file: i, finding });
+            }
+          }
           continue;
         }
         // Side by side: context on both sides; a run of removed lines beside the added run after it.
@@ -187,15 +199,23 @@ export function diffViewer(d: ChangeRequestDetail, onViewedChange: () => void = 
         return el("div", { class: "row row-hunk" }, el("span", { class: "code" }, r.text));
       case "note":
         return el("div", { class: "row row-note", "data-testid": "diff-note" }, r.text);
-      case "line":
+      case "finding":
         return el(
           "div",
-          { class: `row row-${r.line.kind}` },
+          { class: `row row-finding level-${r.finding.level}`, "data-testid": "inline-finding" },
+          el("span", { class: "code" }, visibleSpan(`${r.finding.level}: ${r.finding.rule} — ${r.finding.message}`)),
+        );
+      case "line": {
+        const never = r.line.kind === "added" && r.line.new !== null && (uncovered.get(f.path)?.has(r.line.new) ?? false);
+        return el(
+          "div",
+          { class: `row row-${r.line.kind}${never ? " uncovered" : ""}`, title: never ? "This changed line never ran under the tests" : undefined },
           number(r.line.old),
           number(r.line.new),
           el("span", { class: "sign" }, SIGN[r.line.kind]),
           codeCell(r.line),
         );
+      }
       case "pair":
         return el(
           "div",
@@ -315,6 +335,17 @@ export function diffViewer(d: ChangeRequestDetail, onViewedChange: () => void = 
         viewport.scrollTop = target * ROW_HEIGHT;
         draw();
       }
+    },
+    annotate(review) {
+      uncovered = new Map(review.coverage_files.map((c) => [c.path, new Set(c.uncovered_changed)]));
+      findings = new Map();
+      for (const f of review.finding_list) {
+        if (f.path === null || f.line === null) continue;
+        const byLine = findings.get(f.path) ?? new Map<number, FindingView[]>();
+        byLine.set(f.line, [...(byLine.get(f.line) ?? []), f]);
+        findings.set(f.path, byLine);
+      }
+      rerender();
     },
     toggleViewed() {
       const f = files[current];

@@ -3,6 +3,7 @@
 // requirements still open and where every signature stands.
 
 import { el, replaceChildren } from "../dom";
+import { visibleSpan } from "../visible";
 import { exactUtc, shortSha } from "../format";
 import type { ApiError, Review, SignatureView, Standing, Verdict } from "../ipc/contract";
 
@@ -105,6 +106,79 @@ function evidenceBlock(r: Review): HTMLElement {
 }
 
 /// The review's parts, each shown in its own tab of the workspace.
+function table(testid: string, head: string[], rows: (string | HTMLElement)[][]): HTMLElement {
+  return el(
+    "table",
+    { class: "evidence-table", "data-testid": testid },
+    el("thead", {}, el("tr", {}, ...head.map((h) => el("th", { scope: "col" }, h)))),
+    el("tbody", {}, ...rows.map((cells) => el("tr", {}, ...cells.map((c) => el("td", {}, typeof c === "string" ? visibleSpan(c) : c))))),
+  );
+}
+
+function testProblems(r: Review): HTMLElement | null {
+  if (r.test_problems.length === 0) return null;
+  return el(
+    "div",
+    {},
+    el("h3", {}, "Tests that did not pass"),
+    table(
+      "test-problems",
+      ["Test", "Outcome", "Message", "Report"],
+      r.test_problems.map((p) => [p.name, p.outcome, p.message, p.file]),
+    ),
+  );
+}
+
+function percent(covered: number, of: number): string {
+  return of === 0 ? "—" : `${((100 * covered) / of).toFixed(1)}%`;
+}
+
+function coverageTable(r: Review): HTMLElement | null {
+  if (r.coverage_files.length === 0) return null;
+  const c = r.changed_lines_coverage;
+  return el(
+    "div",
+    {},
+    el("h3", {}, "Coverage"),
+    c === null
+      ? null
+      : el(
+          "p",
+          { "data-testid": "changed-lines-coverage" },
+          `Changed-lines coverage: ${c.covered} of ${c.changed} changed lines ran (${percent(c.covered, c.changed)}); uncovered changed lines are marked in the diff.`,
+        ),
+    table(
+      "coverage-files",
+      ["File", "Lines", "Changed lines"],
+      r.coverage_files.map((f) => [
+        f.path,
+        `${f.lines_covered}/${f.lines_valid} (${percent(f.lines_covered, f.lines_valid)})`,
+        f.changed_lines === 0 ? "none changed" : `${f.changed_covered}/${f.changed_lines} (${percent(f.changed_covered, f.changed_lines)})`,
+      ]),
+    ),
+  );
+}
+
+function findingsTable(r: Review): HTMLElement | null {
+  if (r.finding_list.length === 0) return null;
+  return el(
+    "div",
+    {},
+    el("h3", {}, "Findings"),
+    table(
+      "finding-list",
+      ["Level", "Rule", "Message", "Where", "Log"],
+      r.finding_list.map((f) => [
+        f.level,
+        f.rule,
+        f.message,
+        `${f.path ?? "?"}${f.line === null ? "" : `:${f.line}`}${f.on_changed_line ? " (a changed line)" : ""}`,
+        f.file,
+      ]),
+    ),
+  );
+}
+
 export interface ReviewView {
   overview: HTMLElement;
   evidence: HTMLElement;
@@ -203,6 +277,9 @@ export function reviewView(): ReviewView {
           el("p", { class: c.met ? "ok" : "state warning", "data-testid": "evidence-check", "data-met": String(c.met) }, `${c.what}: ${c.detail}`),
         ),
         evidenceBlock(r),
+        testProblems(r),
+        coverageTable(r),
+        findingsTable(r),
       );
     },
     failed(error) {
