@@ -680,6 +680,19 @@ async fn the_review_workspace_reads_a_change_file_by_file() {
             .execute("localStorage.clear();", vec![])
             .await
             .map_err(|e| e.to_string())?;
+        // The queue filters what the forge sent, and says how many it shows.
+        app.wait_for_text("[data-testid=queue-count]", "4 of 4 shown")
+            .await?;
+        type_into(&app, "[data-testid=queue-search]", "clamp").await?;
+        app.wait_for_text("[data-testid=queue-count]", "1 of 4 shown")
+            .await?;
+        app.find_n("[data-testid=queue-item]", 1).await?;
+        app.find("[data-testid=queue-search]")
+            .await?
+            .clear()
+            .await
+            .map_err(|e| e.to_string())?;
+        app.find_n("[data-testid=queue-item]", 4).await?;
         click(&app, "[data-testid=queue-item][data-number='44']").await?;
         let title = app
             .wait_for_text("[data-testid=detail-title]", "<U+202E>")

@@ -34,7 +34,14 @@ async function start(root: HTMLElement): Promise<void> {
   let selected: QueueItem | null = null;
   const signPane = el("aside", { class: "sign-pane", "aria-label": "Electronic signature", "data-testid": "sign-pane" });
   const detail = detailView(signPane);
-  const queue = queueView(open);
+  const queue = queueView(open, () => void refresh(true));
+  // The queue keeps itself current: every minute while the window is in
+  // view, and when it comes back into focus (conditional requests: an
+  // unchanged list costs the forge a 304).
+  setInterval(() => {
+    if (document.visibilityState === "visible") void refresh(true, true);
+  }, 60_000);
+  window.addEventListener("focus", () => void refresh(true, true));
   const top = el("div", {});
   const reviewLayout = el(
     "main",
@@ -148,12 +155,13 @@ async function start(root: HTMLElement): Promise<void> {
     }
   }
 
-  async function refresh(fetch: boolean): Promise<void> {
+  async function refresh(fetch: boolean, quietly = false): Promise<void> {
     if (!fetch && lastQueue !== null) {
       queue.show(lastQueue, selected);
       return;
     }
-    queue.loading();
+    // A background refresh keeps the list in view until the new one arrives.
+    if (!quietly || lastQueue === null) queue.loading();
     try {
       lastQueue = await call("load_queue");
       queue.show(lastQueue, selected);

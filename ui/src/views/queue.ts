@@ -23,8 +23,47 @@ export interface QueueView {
   failed(error: ApiError, retry: () => void): void;
 }
 
-export function queueView(onOpen: (item: QueueItem) => void): QueueView {
+/// The head commit each change request had when last opened here: a change
+/// whose head moved since is "changed since I last looked".
+const SEEN_KEY = "countersign.queue.seen";
+
+function seenHeads(): Record<string, string> {
+  try {
+    const v: unknown = JSON.parse(localStorage.getItem(SEEN_KEY) ?? "{}");
+    return typeof v === "object" && v !== null ? (v as Record<string, string>) : {};
+  } catch {
+    return {};
+  }
+}
+
+function markSeen(item: QueueItem): void {
+  const seen = seenHeads();
+  seen[`${item.repo}#${item.number}`] = item.head_sha;
+  try {
+    localStorage.setItem(SEEN_KEY, JSON.stringify(seen));
+  } catch {
+    // Not kept: the mark lasts for this window.
+  }
+}
+
+export function queueView(onOpen: (item: QueueItem) => void, onRefresh: () => void = () => {}): QueueView {
   const list = el("div", { class: "queue-body" });
+  // Filters, applied here to the list the forge sent.
+  const search = el("input", { type: "search", placeholder: "Search titles", "aria-label": "Search titles", "data-testid": "queue-search" });
+  const repoFilter = el("select", { "aria-label": "Repository", "data-testid": "queue-repo" });
+  const riskFilter = el("select", { "aria-label": "Risk class", "data-testid": "queue-risk" });
+  const changedOnly = el("input", { type: "checkbox", "data-testid": "queue-changed" });
+  const shownCount = el("span", { class: "muted", "data-testid": "queue-count", role: "status" });
+  const refresh = el("button", { type: "button", class: "secondary", "data-testid": "queue-refresh", title: "Ask the forge again now (it also refreshes every minute while the window is in view)" }, "Refresh");
+  refresh.addEventListener("click", () => onRefresh());
+  let last: { queue: Queue; selected: QueueItem | null } | null = null;
+  for (const control of [search, repoFilter, riskFilter, changedOnly]) {
+    for (const event of ["input", "change"]) {
+      control.addEventListener(event, () => {
+        if (last) render(last.queue, last.selected);
+      });
+    }
+  }
   const synced = el("span", { class: "muted", "data-testid": "synced-at" });
   const offline = el("div", {});
   const keep = el("button", { type: "button", class: "secondary", "data-testid": "sync-offline", title: "Fetch every change request with its evidence and keep it, encrypted, for reading offline" }, "Keep for offline");
@@ -45,7 +84,16 @@ export function queueView(onOpen: (item: QueueItem) => void): QueueView {
     "section",
     { class: "queue", "aria-label": "Change requests waiting for review", "data-testid": "queue" },
     el("header", { class: "pane-header" }, el("h2", {}, "Review queue"), synced),
-    el("div", { class: "pane-actions" }, keep, keepState),
+    el("div", { class: "pane-actions" }, refresh, keep, keepState),
+    el(
+      "div",
+      { class: "queue-filters" },
+      search,
+      repoFilter,
+      riskFilter,
+      el("label", {}, changedOnly, " Changed since I looked"),
+      shownCount,
+    ),
     offline,
     list,
   );
@@ -74,8 +122,56 @@ export function queueView(onOpen: (item: QueueItem) => void): QueueView {
         item.draft ? " · draft" : "",
       ),
     );
-    button.addEventListener("click", () => onOpen(item));
+    button.addEventListener("click", () => {
+      markSeen(item);
+      onOpen(item);
+    });
     return button;
+  }
+
+  /// Options with the number of change requests each would show.
+  function options(select: HTMLSelectElement, all: string, values: [string, string, number][]): void {
+    const current = select.value;
+    replaceChildren(select, el("option", { value: "" }, all), ...values.map(([v, label, n]) => el("option", { value: v }, `${label} (${n})`)));
+    select.value = values.some(([v]) => v === current) ? current : "";
+  }
+
+  function render(queue: Queue, selected: QueueItem | null): void {
+    const problems = queue.problems.map((p) =>
+      el("p", { class: "state warning", "data-testid": "queue-problem" }, `${p.repo}: ${p.error.message}`),
+    );
+    if (queue.items.length === 0) {
+      shownCount.textContent = "";
+      replaceChildren(
+        list,
+        ...problems,
+        el("p", { class: "state", "data-testid": "queue-empty" }, "No change requests are waiting for review."),
+      );
+      return;
+    }
+    const repos = [...new Set(queue.items.map((i) => i.repo))].sort();
+    options(repoFilter, "All repositories", repos.map((r) => [r, r, queue.items.filter((i) => i.repo === r).length]));
+    const risks: RiskClass[] = ["high", "medium", "low", "unassessed"];
+    options(
+      riskFilter,
+      "Any risk",
+      risks.filter((r) => queue.items.some((i) => i.risk === r)).map((r) => [r, RISK_TEXT[r], queue.items.filter((i) => i.risk === r).length]),
+    );
+    const seen = seenHeads();
+    const words = search.value.trim().toLowerCase();
+    const shown = queue.items.filter(
+      (i) =>
+        (words === "" || i.title.toLowerCase().includes(words)) &&
+        (repoFilter.value === "" || i.repo === repoFilter.value) &&
+        (riskFilter.value === "" || i.risk === riskFilter.value) &&
+        (!changedOnly.checked || seen[`${i.repo}#${i.number}`] !== i.head_sha),
+    );
+    const changed = queue.items.filter((i) => seen[`${i.repo}#${i.number}`] !== i.head_sha).length;
+    shownCount.textContent = `${shown.length} of ${queue.items.length} shown · ${changed} changed since you looked`;
+    const rows = shown.map((item) =>
+      row(item, selected !== null && selected.repo === item.repo && selected.number === item.number),
+    );
+    replaceChildren(list, ...problems, ...(rows.length ? rows : [el("p", { class: "state muted" }, "No change request matches these filters.")]));
   }
 
   return {
@@ -93,21 +189,8 @@ export function queueView(onOpen: (item: QueueItem) => void): QueueView {
       const ago = age(queue.synced_at);
       synced.textContent = ago === "just now" ? "synced just now" : `synced ${ago} ago`;
       synced.title = exactUtc(queue.synced_at);
-      const problems = queue.problems.map((p) =>
-        el("p", { class: "state warning", "data-testid": "queue-problem" }, `${p.repo}: ${p.error.message}`),
-      );
-      if (queue.items.length === 0) {
-        replaceChildren(
-          list,
-          ...problems,
-          el("p", { class: "state", "data-testid": "queue-empty" }, "No change requests are waiting for review."),
-        );
-        return;
-      }
-      const rows = queue.items.map((item) =>
-        row(item, selected !== null && selected.repo === item.repo && selected.number === item.number),
-      );
-      replaceChildren(list, ...problems, ...rows);
+      last = { queue, selected };
+      render(queue, selected);
     },
     failed(error, retry) {
       if (error.code === ErrorCodes.ForgeRateLimited) {
