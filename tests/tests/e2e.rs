@@ -788,3 +788,99 @@ async fn the_review_workspace_reads_a_change_file_by_file() {
         Ok(())
     });
 }
+
+/// Markup and script where the forge lets anyone write: a change's title and
+/// body, file names and lines, commit messages, reviews, comments, and the
+/// JUnit and SARIF messages of its CI evidence.
+const PAYLOAD: &str = "<img src=x onerror=\"document.title='pwned'\"><script>document.title='pwned'</script><svg onload=\"document.title='pwned'\"></svg>[x](javascript:document.title='pwned')";
+
+/// Issue 13: with every piece of forge text planted with markup and
+/// script, each view of the workspace shows it as text: nothing runs, and
+/// no element the app did not make appears.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn planted_markup_in_every_forge_text_never_runs() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    {
+        let store = sandbox.store();
+        let mut st = store.write().unwrap();
+        let repo = &mut st.repos[0];
+        let pr = repo.pulls.iter_mut().find(|p| p.number == 43).unwrap();
+        pr.title = format!("Alarm {PAYLOAD}");
+        pr.body = format!("{PAYLOAD}\n\n| a | b |\n|---|---|\n| {PAYLOAD} | x |\n");
+        pr.files.push(countersign_forge_sandbox::FileChange {
+            path: format!("docs/{}.md", "<img src=x onerror=alert(1)>"),
+            previous_path: None,
+            old: None,
+            new: Some(format!("{PAYLOAD}\n")),
+        });
+        pr.commits[0].message = format!("ui: alarm text\n\n{PAYLOAD}");
+        pr.reviews
+            .push(("carol-clinical".into(), "COMMENTED".into(), PAYLOAD.into()));
+        let head = pr.head_sha.clone();
+        repo.comments.push(countersign_forge_sandbox::Comment {
+            id: 990_043,
+            issue: 43,
+            body: PAYLOAD.into(),
+            author: "outside-contributor".into(),
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+        });
+        let junit = format!(
+            "<?xml version=\"1.0\"?><testsuites><testsuite name=\"t\"><testcase classname=\"ui\" name=\"alarm\"><failure message=\"{}\"/></testcase></testsuite></testsuites>",
+            PAYLOAD.replace('&', "&amp;").replace('<', "&lt;").replace('"', "&quot;")
+        );
+        let sarif = serde_json::json!({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "lint"}}, "results": [
+            {"ruleId": PAYLOAD, "level": "error", "message": {"text": PAYLOAD},
+             "locations": [{"physicalLocation": {"artifactLocation": {"uri": PAYLOAD}, "region": {"startLine": 1}}}]}]}]})
+        .to_string();
+        let run = repo
+            .workflow_runs
+            .iter_mut()
+            .find(|r| r.head_sha == head)
+            .unwrap();
+        run.artifacts[0].zip =
+            countersign_forge_sandbox::zip_of(&[("junit.xml", junit), ("lint.sarif", sarif)]);
+    }
+    with_window!("planted-markup", &sandbox.api_base(), |app| {
+        click(&app, "[data-testid=queue-item][data-number='43']").await?;
+        app.wait_for_text("[data-testid=detail-title]", "<script>")
+            .await?;
+        for tab in [
+            "overview",
+            "files",
+            "evidence",
+            "conversation",
+            "signatures",
+        ] {
+            click(&app, &format!("[data-testid=tab-{tab}]")).await?;
+            // The review (and with it the evidence) arrives after the detail.
+            app.find("[data-testid=review-verdict]").await?;
+            if tab == "evidence" {
+                app.wait_for_text("[data-testid=test-problems]", "<script>")
+                    .await?;
+                app.wait_for_text("[data-testid=finding-list]", "onerror=")
+                    .await?;
+            }
+            if tab == "conversation" {
+                app.wait_for_text("[data-testid=commits]", "<svg").await?;
+                app.wait_for_text("[data-testid=comment]", "<script>")
+                    .await?;
+            }
+            let foreign = app
+                .client
+                .execute(
+                    "return [document.title, [...document.querySelectorAll('#app *')].filter(e => ['SCRIPT', 'IMG', 'SVG', 'IFRAME', 'OBJECT', 'EMBED', 'A'].includes(e.tagName.toUpperCase()) || [...e.attributes].some(a => a.name.startsWith('on') || a.value.includes('javascript:') && a.name !== 'title' && a.name !== 'data-href')).map(e => e.outerHTML.slice(0, 80))];",
+                    vec![],
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+            assert_eq!(
+                foreign,
+                serde_json::json!(["Countersign", []]),
+                "{tab}: forge text became markup"
+            );
+            app.screenshot_as(&format!("planted-{tab}")).await?;
+        }
+        Ok(())
+    });
+}

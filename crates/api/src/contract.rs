@@ -439,6 +439,9 @@ pub struct SignatureView {
     pub role: String,
     pub meaning: Option<Meaning>,
     pub signed_at: String,
+    /// The reason given, as signed.
+    #[serde(default)]
+    pub reason: String,
     /// The signer's clock minus the forge's when signing, in seconds.
     #[serde(default)]
     pub clock_skew_seconds: Option<i64>,
@@ -451,6 +454,25 @@ pub struct EvidenceCheckView {
     pub what: String,
     pub met: bool,
     pub detail: String,
+}
+
+/// One commit of the change, as the forge lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct CommitView {
+    pub sha: String,
+    pub message: String,
+    /// The forge account the author's e-mail is linked to, else the e-mail written in the commit.
+    pub author: String,
+    pub author_linked: bool,
+    pub committer: String,
+    pub committer_linked: bool,
+}
+
+/// A comment on the change request (not the records comment).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct CommentView {
+    pub author: String,
+    pub body: String,
 }
 
 /// A review left on the forge: context, not a signature.
@@ -512,6 +534,12 @@ pub struct Review {
     /// Every SARIF finding, with where it is.
     #[serde(default)]
     pub finding_list: Vec<FindingView>,
+    /// The change's commits, oldest first.
+    #[serde(default)]
+    pub commits: Vec<CommitView>,
+    /// Comments on the change request, oldest first (the records comment left out).
+    #[serde(default)]
+    pub comments: Vec<CommentView>,
     /// RFC 3339, UTC: when this was computed from the forge.
     pub synced_at: String,
     /// True when this is the copy kept for offline reading.
@@ -732,6 +760,8 @@ pub fn typescript() -> String {
             FileCoverageView::decl(&cfg),
             ChangedLinesCoverage::decl(&cfg),
             FindingView::decl(&cfg),
+            CommitView::decl(&cfg),
+            CommentView::decl(&cfg),
             CheckView::decl(&cfg),
             RequirementView::decl(&cfg),
             SignatureView::decl(&cfg),

@@ -58,6 +58,8 @@ pub struct OnForge {
     /// What was found but is not an approval statement at all, and why; never
     /// counted, never written back.
     pub left_out: Vec<String>,
+    /// The change request's other comments, oldest first (for reading).
+    pub other_comments: Vec<countersign_forge::Comment>,
 }
 
 /// The digest the records comment lists an envelope by when the bundle does
@@ -133,8 +135,10 @@ pub async fn read(
     let mut from_comment = Vec::new();
     let mut comment_digests = BTreeSet::new();
     let mut comment_found = false;
+    let mut other_comments = Vec::new();
     for c in forge.comments(repo, number).await? {
         if !c.body.contains(COMMENT_MARKER) {
+            other_comments.push(c);
             continue;
         }
         comment_found = true;
@@ -183,6 +187,7 @@ pub async fn read(
         },
         disagreements,
         left_out,
+        other_comments,
     })
 }
 

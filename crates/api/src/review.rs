@@ -7,9 +7,9 @@ use countersign_policy::evaluate::Standing;
 use countersign_signing::dsse::Envelope;
 
 use crate::contract::{
-    AssessmentView, ChangeRequestRef, CheckView, EvidenceCheckView, EvidenceView, ForgeReviewView,
-    PolicyView, RequirementView, Review, RiskClass, SignatureView, Standing as StandingView,
-    TestsView, Verdict,
+    AssessmentView, ChangeRequestRef, CheckView, CommitView, EvidenceCheckView, EvidenceView,
+    ForgeReviewView, PolicyView, RequirementView, Review, RiskClass, SignatureView,
+    Standing as StandingView, TestsView, Verdict,
 };
 use crate::snapshot::{evaluate_change, Gathered};
 use countersign_forge::CheckSource;
@@ -98,6 +98,7 @@ pub fn view(g: &Gathered, forge_host: &str, me: Option<u64>, records: &[Envelope
                             role: s.role.clone(),
                             meaning: s.meaning.map(meaning_view),
                             signed_at: s.signed_at.clone(),
+                            reason: s.reason.clone(),
                             clock_skew_seconds: s.clock_skew_seconds,
                             standing,
                             why,
@@ -131,6 +132,31 @@ pub fn view(g: &Gathered, forge_host: &str, me: Option<u64>, records: &[Envelope
         coverage_files: details.coverage_files,
         changed_lines_coverage: details.changed_lines_coverage,
         finding_list: details.finding_list,
+        commits: g
+            .commits
+            .iter()
+            .map(|c| {
+                let who =
+                    |user: &Option<countersign_forge::ForgeUser>, email: &Option<String>| match (
+                        user, email,
+                    ) {
+                        (Some(u), _) => (format!("@{}", u.login), true),
+                        (None, Some(e)) => (e.clone(), false),
+                        (None, None) => ("unknown".to_owned(), false),
+                    };
+                let (author, author_linked) = who(&c.author, &c.author_email);
+                let (committer, committer_linked) = who(&c.committer, &c.committer_email);
+                CommitView {
+                    sha: c.sha.clone(),
+                    message: c.message.clone(),
+                    author,
+                    author_linked,
+                    committer,
+                    committer_linked,
+                }
+            })
+            .collect(),
+        comments: Vec::new(),
         change_request: ChangeRequestRef {
             repo: g.detail.item.repo.clone(),
             number: g.detail.item.number,

@@ -336,6 +336,14 @@ impl Session {
         let me = self.forge.current_user().await.ok().map(|u| u.id);
         let mut review = crate::review::view(&gathered, self.forge.host(), me, &records);
         crate::review::block_on_disagreement(&mut review, &remote.disagreements);
+        review.comments = remote
+            .other_comments
+            .into_iter()
+            .map(|c| crate::contract::CommentView {
+                author: c.author,
+                body: c.body,
+            })
+            .collect();
         self.offline
             .remember(Kind::Review, &key, &review, &review.synced_at);
         self.offline.remember(

@@ -530,7 +530,8 @@ pub fn sync_base_objects(repo: &mut Repo) {
         .insert(format!("refs/heads/{}", repo.default_branch), base_sha);
 }
 
-fn zip_of(entries: &[(&str, String)]) -> Vec<u8> {
+/// A zip of `entries` (name, text), as CI uploads an artifact.
+pub fn zip_of(entries: &[(&str, String)]) -> Vec<u8> {
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     for (name, text) in entries {
         w.start_file(*name, zip::write::SimpleFileOptions::default())

@@ -130,6 +130,8 @@ pub struct SignatureState {
     pub role: String,
     pub meaning: Option<Meaning>,
     pub signed_at: String,
+    /// The reason the signer gave, as signed.
+    pub reason: String,
     /// The signer's clock minus the forge's when signing, as the record says.
     pub clock_skew_seconds: Option<i64>,
     pub manifestation: Option<String>,
@@ -293,6 +295,7 @@ pub fn evaluate(policy: &Policy, change: &Change, records: &[Envelope]) -> Evalu
                     role: p.map(|p| p.signer.role.clone()).unwrap_or_default(),
                     meaning: p.map(|p| p.meaning),
                     signed_at: p.map(|p| p.signed_at.clone()).unwrap_or_default(),
+                    reason: p.map(|p| p.reason.clone()).unwrap_or_default(),
                     clock_skew_seconds: p
                         .and_then(|p| p.forge_clock.as_ref())
                         .map(|c| c.skew_seconds),

@@ -103,6 +103,14 @@ export type CheckView = { name: string, state: CheckState,
  */
 reported_by: string, };
 
+export type CommentView = { author: string, body: string, };
+
+export type CommitView = { sha: string, message: string, 
+/**
+ * The forge account the author's e-mail is linked to, else the e-mail written in the commit.
+ */
+author: string, author_linked: boolean, committer: string, committer_linked: boolean, };
+
 export type DeviceFlowRequest = { web_url: string, api_url: string, client_id: string, };
 
 export type DevicePoll = { state: DevicePollState, person: Person | null, 
@@ -348,6 +356,14 @@ changed_lines_coverage: ChangedLinesCoverage | null,
  */
 finding_list: Array<FindingView>, 
 /**
+ * The change's commits, oldest first.
+ */
+commits: Array<CommitView>, 
+/**
+ * Comments on the change request, oldest first (the records comment left out).
+ */
+comments: Array<CommentView>, 
+/**
  * RFC 3339, UTC: when this was computed from the forge.
  */
 synced_at: string, 
@@ -433,6 +449,10 @@ clock_skew_seconds: bigint | null,
 clock_warning: string | null, };
 
 export type SignatureView = { printed_name: string, role: string, meaning: Meaning | null, signed_at: string, 
+/**
+ * The reason given, as signed.
+ */
+reason: string, 
 /**
  * The signer's clock minus the forge's when signing, in seconds.
  */

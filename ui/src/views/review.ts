@@ -3,7 +3,7 @@
 // requirements still open and where every signature stands.
 
 import { el, replaceChildren } from "../dom";
-import { visibleSpan } from "../visible";
+import { visibleNodes, visibleSpan } from "../visible";
 import { exactUtc, shortSha } from "../format";
 import type { ApiError, Review, SignatureView, Standing, Verdict } from "../ipc/contract";
 
@@ -28,11 +28,20 @@ function signatureRow(s: SignatureView): HTMLElement {
   return el(
     "li",
     { class: `signature standing-${s.standing}`, "data-testid": "signature-row", "data-standing": s.standing },
-    el("strong", {}, s.printed_name || "unreadable record"),
-    ` as ${s.role || "?"}${s.meaning ? ` (${s.meaning})` : ""} · ${s.signed_at ? exactUtc(s.signed_at) : "no time"} · `,
+    el("strong", {}, visibleSpan(s.printed_name || "unreadable record")),
+    ` as ${s.role || "?"}${s.meaning ? ` (${s.meaning})` : ""} · `,
+    s.signed_at ? localTime(s.signed_at) : "no time",
+    " · ",
     el("span", { class: "standing" }, STANDING_TEXT[s.standing]),
+    s.reason ? el("div", { class: "reason" }, "Reason: ", visibleSpan(s.reason)) : null,
     s.why ? el("div", { class: "muted why" }, s.why) : null,
   );
+}
+
+/// A time in the reader's own zone, the exact UTC one on hover.
+function localTime(iso: string): HTMLElement {
+  const t = new Date(iso);
+  return el("time", { datetime: iso, title: `${exactUtc(iso)} (UTC)` }, Number.isNaN(t.getTime()) ? iso : t.toLocaleString());
 }
 
 function assessmentBlock(r: Review): HTMLElement {
@@ -260,6 +269,39 @@ export function reviewView(): ReviewView {
       );
       replaceChildren(
         conversation,
+        el("h2", {}, "Commits"),
+        r.commits.length === 0
+          ? el("p", { class: "muted" }, "None listed.")
+          : el(
+              "ol",
+              { class: "commits", "data-testid": "commits" },
+              ...r.commits.map((c) =>
+                el(
+                  "li",
+                  { "data-testid": "commit" },
+                  el("span", { class: "mono", title: c.sha }, shortSha(c.sha)),
+                  " ",
+                  visibleSpan(c.message.split("\n")[0] ?? ""),
+                  el(
+                    "div",
+                    { class: "muted" },
+                    "author ",
+                    visibleSpan(c.author),
+                    c.author_linked ? "" : " (no forge account linked)",
+                    c.committer === c.author ? null : el("span", {}, " · committer ", visibleSpan(c.committer), c.committer_linked ? "" : " (no forge account linked)"),
+                  ),
+                  c.message.includes("\n") ? el("div", { class: "pre muted" }, ...visibleNodes(c.message.slice(c.message.indexOf("\n") + 1).trim())) : null,
+                ),
+              ),
+            ),
+        el("h2", {}, "Comments"),
+        r.comments.length === 0
+          ? el("p", { class: "muted" }, "None.")
+          : el(
+              "ul",
+              { class: "comments" },
+              ...r.comments.map((c) => el("li", { "data-testid": "comment" }, el("strong", {}, visibleSpan(`@${c.author}`)), el("div", { class: "pre" }, ...visibleNodes(c.body)))),
+            ),
         el("h2", {}, "Reviews on the forge (context, not signatures)"),
         r.forge_reviews.length === 0
           ? el("p", { class: "muted" }, "None.")
@@ -267,7 +309,7 @@ export function reviewView(): ReviewView {
               "ul",
               { class: "forge-reviews" },
               ...r.forge_reviews.map((v) =>
-                el("li", { "data-testid": "forge-review" }, el("strong", {}, `@${v.reviewer}`), ` ${v.state.toLowerCase().replace("_", " ")}${v.on_head ? "" : " (on an earlier commit)"}`, v.body ? el("div", { class: "muted pre" }, v.body) : null),
+                el("li", { "data-testid": "forge-review" }, el("strong", {}, visibleSpan(`@${v.reviewer}`)), ` ${v.state.toLowerCase().replace("_", " ")}${v.on_head ? "" : " (on an earlier commit)"}`, v.body ? el("div", { class: "muted pre" }, ...visibleNodes(v.body)) : null),
               ),
             ),
       );
