@@ -145,6 +145,11 @@ impl AppWindow {
             None => {
                 let mut c = Command::new("tauri-driver");
                 c.args(driver_args.split(' '));
+                for pair in env.split_whitespace() {
+                    if let Some((name, value)) = pair.split_once('=') {
+                        c.env(name, value);
+                    }
+                }
                 c
             }
         };

@@ -884,3 +884,90 @@ async fn planted_markup_in_every_forge_text_never_runs() {
         Ok(())
     });
 }
+
+/// Serious and critical WCAG 2 A/AA violations axe-core finds in the window
+/// as it is now, one line each.
+async fn axe_violations(app: &AppWindow) -> Result<Vec<String>, String> {
+    let source = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../ui/node_modules/axe-core/axe.min.js"),
+    )
+    .map_err(|e| format!("axe-core (npm ci in ui/): {e}"))?;
+    app.client
+        .execute(&format!("{source}\n;window.axe = axe;"), vec![])
+        .await
+        .map_err(|e| format!("loading axe-core: {e}"))?;
+    let found = app
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document.querySelector('#app'), { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] } })
+               .then(r => done(r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+                 .map(v => `${v.id} (${v.impact}): ${v.nodes.length} × ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | ')}`)))
+               .catch(e => done([`axe failed: ${e}`]));",
+            vec![],
+        )
+        .await
+        .map_err(|e| format!("running axe-core: {e}"))?;
+    Ok(serde_json::from_value(found).map_err(|e| e.to_string())?)
+}
+
+/// Issue 13: every tab of the workspace, in the light and in the dark theme
+/// (which follows the system's), has no serious or critical WCAG 2 A/AA
+/// violation by axe-core, run inside the real window.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_workspace_is_accessible_in_light_and_dark() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    for (theme, env) in [
+        ("light", "GTK_THEME=Adwaita"),
+        ("dark", "GTK_THEME=Adwaita:dark"),
+    ] {
+        let _one = ONE_WINDOW.lock().await;
+        let name = format!("a11y-{theme}");
+        let args = vec!["--sandbox-url".to_owned(), sandbox.api_base()];
+        let app = AppWindow::launch_with_env(&name, &desktop_binary("debug"), &args, None, env)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let result: Result<(), String> = async {
+            let dark = app
+                .client
+                .execute(
+                    "return matchMedia('(prefers-color-scheme: dark)').matches;",
+                    vec![],
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+            assert_eq!(
+                dark,
+                serde_json::json!(theme == "dark"),
+                "the window follows the system theme"
+            );
+            click(&app, "[data-testid=queue-item][data-number='42']").await?;
+            app.find("[data-testid=review-verdict]").await?;
+            let mut problems = Vec::new();
+            for tab in [
+                "overview",
+                "files",
+                "evidence",
+                "conversation",
+                "signatures",
+            ] {
+                click(&app, &format!("[data-testid=tab-{tab}]")).await?;
+                app.screenshot_as(&format!("{theme}-{tab}")).await?;
+                problems.extend(
+                    axe_violations(&app)
+                        .await?
+                        .into_iter()
+                        .map(|v| format!("{tab}: {v}")),
+                );
+            }
+            assert!(problems.is_empty(), "{theme}:\n{}", problems.join("\n"));
+            Ok(())
+        }
+        .await;
+        app.close().await;
+        if let Err(e) = result {
+            panic!("{name}: {e}");
+        }
+    }
+}

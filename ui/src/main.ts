@@ -203,9 +203,13 @@ function splitter(pane: "queue" | "sign", direction: 1 | -1): HTMLElement {
     "aria-orientation": "vertical",
     "aria-label": pane === "queue" ? "Resize the queue" : "Resize the signing panel",
   });
+  bar.setAttribute("aria-valuemin", "220");
+  bar.setAttribute("aria-valuemax", "720");
+  bar.setAttribute("aria-valuenow", String(widths()[pane]));
   const set = (width: number) => {
     const w = widths();
     w[pane] = Math.max(220, Math.min(720, Math.round(width)));
+    bar.setAttribute("aria-valuenow", String(w[pane]));
     try {
       localStorage.setItem(WIDTHS_KEY, JSON.stringify(w));
     } catch {

@@ -118,6 +118,8 @@ export function renderMarkdown(source: string): DocumentFragment {
       inline(t.children ?? [], top());
     } else if (t.type === "fence" || t.type === "code_block") {
       const pre = document.createElement("pre");
+      // It may scroll sideways: reachable by keyboard.
+      pre.tabIndex = 0;
       const code = document.createElement("code");
       code.append(...visibleNodes(t.content));
       pre.append(code);
