@@ -268,6 +268,15 @@ impl AppWindow {
 
     /// Save what the window shows now as `target/e2e-screenshots/<name>.png`.
     pub async fn screenshot_as(&self, name: &str) -> Result<PathBuf, String> {
+        // What was just changed is painted before the screen is read.
+        let _ = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done()));",
+                vec![],
+            )
+            .await;
+        tokio::time::sleep(Duration::from_millis(150)).await;
         let dir = target_dir().join("e2e-screenshots");
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
         let path = dir.join(format!("{name}.png"));

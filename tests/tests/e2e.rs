@@ -960,6 +960,18 @@ async fn the_workspace_is_accessible_in_light_and_dark() {
                         .into_iter()
                         .map(|v| format!("{tab}: {v}")),
                 );
+                // Nothing cut off at a pane's edge, nothing to scroll sideways.
+                let wide = app
+                    .client
+                    .execute(
+                        "return ['[data-testid=queue]', '[data-testid=detail]', '[data-testid=sign-pane]'].flatMap(s => { const pane = document.querySelector(s); const right = pane.getBoundingClientRect().right; return [...pane.querySelectorAll('*')].filter(e => e.offsetParent !== null && !e.closest('.diff-viewport, pre') && e.getBoundingClientRect().right > right + 1).slice(0, 3).map(e => `${s} ${e.tagName}.${e.className}: ${(e.textContent || '').slice(0, 50)}`); });",
+                        vec![],
+                    )
+                    .await
+                    .map_err(|e| e.to_string())?;
+                for w in wide.as_array().into_iter().flatten() {
+                    problems.push(format!("{tab}: wider than its pane: {w}"));
+                }
             }
             assert!(problems.is_empty(), "{theme}:\n{}", problems.join("\n"));
             Ok(())

@@ -3,9 +3,11 @@
 // `<U+202E>` instead of being applied or drawn as nothing. Forge text goes
 // through here wherever a name, a title or a line of code is shown.
 
-// Unicode Cf (format) and Cc (control), but not the tab, which code uses.
+// Unicode Cf (format) and Cc (control), but not the tab and the line feed,
+// which text and code use as themselves.
 const INVISIBLE = /[\p{Cf}\p{Cc}]/u;
 const INVISIBLE_ALL = /[\p{Cf}\p{Cc}]/gu;
+const SPACING = new Set(["\t", "\n"]);
 
 function codePoint(ch: string): string {
   return `U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0")}`;
@@ -13,12 +15,12 @@ function codePoint(ch: string): string {
 
 /// `text` as nodes: plain text, with each invisible character as a marked span.
 export function visibleNodes(text: string): Node[] {
-  if (!INVISIBLE.test(text.replace(/\t/g, ""))) return [document.createTextNode(text)];
+  if (!hasInvisible(text)) return [document.createTextNode(text)];
   const out: Node[] = [];
   let last = 0;
   for (const m of text.matchAll(INVISIBLE_ALL)) {
     const at = m.index ?? 0;
-    if (m[0] === "\t") continue;
+    if (SPACING.has(m[0])) continue;
     if (at > last) out.push(document.createTextNode(text.slice(last, at)));
     const mark = document.createElement("span");
     mark.className = "invisible-char";
@@ -37,11 +39,11 @@ export function visibleSpan(text: string, cls = ""): HTMLSpanElement {
   const span = document.createElement("span");
   if (cls) span.className = cls;
   span.append(...visibleNodes(text));
-  span.title = text.replace(INVISIBLE_ALL, (ch) => (ch === "\t" ? ch : `<${codePoint(ch)}>`));
+  span.title = text.replace(INVISIBLE_ALL, (ch) => (SPACING.has(ch) ? ch : `<${codePoint(ch)}>`));
   return span;
 }
 
 /// Whether `text` holds anything `visibleNodes` would mark.
 export function hasInvisible(text: string): boolean {
-  return INVISIBLE.test(text.replace(/\t/g, ""));
+  return INVISIBLE.test(text.replace(/[\t\n]/g, ""));
 }
