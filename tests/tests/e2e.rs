@@ -909,7 +909,7 @@ async fn axe_violations(app: &AppWindow) -> Result<Vec<String>, String> {
         )
         .await
         .map_err(|e| format!("running axe-core: {e}"))?;
-    Ok(serde_json::from_value(found).map_err(|e| e.to_string())?)
+    serde_json::from_value(found).map_err(|e| e.to_string())
 }
 
 /// Issue 13: every tab of the workspace, in the light and in the dark theme
