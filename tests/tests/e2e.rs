@@ -785,6 +785,22 @@ async fn the_review_workspace_reads_a_change_file_by_file() {
         app.screenshot_as("workspace-evidence").await?;
         click(&app, "[data-testid=tab-files]").await?;
         app.find("[data-testid=diff] .row.uncovered").await?;
+        // Rust, coloured by its tokens (typed spans, not HTML).
+        app.find("[data-testid=diff] .tok-keyword").await?;
+        let keywords = app
+            .client
+            .execute(
+                "return [...document.querySelectorAll('[data-testid=diff] .tok-keyword')].map(e => e.textContent);",
+                vec![],
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        assert!(
+            keywords
+                .as_array()
+                .is_some_and(|k| k.iter().any(|w| w == "fn")),
+            "{keywords}"
+        );
         Ok(())
     });
 }

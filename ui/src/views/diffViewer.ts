@@ -7,6 +7,7 @@
 
 import { el, replaceChildren } from "../dom";
 import type { ChangeRequestDetail, DiffFile, DiffLine, FindingView, Review } from "../ipc/contract";
+import { grammarFor, tokens } from "../highlight";
 import { visibleNodes, visibleSpan } from "../visible";
 
 /// Every row is this tall, so the row at a scroll offset is a division.
@@ -67,20 +68,36 @@ function markers(f: DiffFile): string[] {
   return m;
 }
 
-/// The line's text with its changed words marked and its invisible characters shown.
-function codeCell(line: DiffLine | null): HTMLElement {
+/// Lines longer than this are not highlighted (the tokenizer's cost grows with length).
+const MAX_HIGHLIGHT = 2_000;
+
+/// The line's text, coloured by its language's tokens, its changed words
+/// marked and its invisible characters shown.
+function codeCell(line: DiffLine | null, grammar: Prism.Grammar | null): HTMLElement {
   const cell = el("span", { class: "code" });
   if (line === null) return cell;
   const text = line.text;
-  let at = 0;
-  for (const [start, end] of line.emphasis) {
-    if (start > at) cell.append(...visibleNodes(text.slice(at, start)));
-    const mark = el("mark", { class: "word" });
-    mark.append(...visibleNodes(text.slice(start, end)));
-    cell.append(mark);
-    at = end;
+  const spans = grammar !== null && text.length <= MAX_HIGHLIGHT ? tokens(text, grammar) : [];
+  const cuts = new Set([0, text.length]);
+  for (const [s, e] of line.emphasis) cuts.add(s).add(e);
+  for (const [s, e] of spans) cuts.add(s).add(e);
+  const points = [...cuts].filter((p) => p >= 0 && p <= text.length).sort((a, b) => a - b);
+  for (let i = 0; i + 1 < points.length; i++) {
+    const [a, b] = [points[i], points[i + 1]];
+    let nodes: Node[] = visibleNodes(text.slice(a, b));
+    const type = spans.find(([s, e]) => s <= a && b <= e)?.[2];
+    if (type !== undefined) {
+      const tok = el("span", { class: `tok tok-${type.replace(/[^a-z-]/g, "")}` });
+      tok.append(...nodes);
+      nodes = [tok];
+    }
+    if (line.emphasis.some(([s, e]) => s <= a && b <= e)) {
+      const mark = el("mark", { class: "word" });
+      mark.append(...nodes);
+      nodes = [mark];
+    }
+    cell.append(...nodes);
   }
-  if (at < text.length) cell.append(...visibleNodes(text.slice(at)));
   return cell;
 }
 
@@ -92,6 +109,7 @@ function number(n: number | null): HTMLElement {
 
 export function diffViewer(d: ChangeRequestDetail, onViewedChange: () => void = () => {}): DiffViewer {
   const files = d.diff_files;
+  const grammars = files.map((f) => grammarFor(f.path));
   const viewed = loadViewed(d);
   const collapsed = new Set<number>();
   let hideWhitespace = false;
@@ -213,15 +231,15 @@ export function diffViewer(d: ChangeRequestDetail, onViewedChange: () => void = 
           number(r.line.old),
           number(r.line.new),
           el("span", { class: "sign" }, SIGN[r.line.kind]),
-          codeCell(r.line),
+          codeCell(r.line, grammars[r.file]),
         );
       }
       case "pair":
         return el(
           "div",
           { class: "row row-pair" },
-          el("span", { class: `half row-${r.left?.kind ?? "empty"}` }, number(r.left?.old ?? null), codeCell(r.left)),
-          el("span", { class: `half row-${r.right?.kind ?? "empty"}` }, number(r.right?.new ?? null), codeCell(r.right)),
+          el("span", { class: `half row-${r.left?.kind ?? "empty"}` }, number(r.left?.old ?? null), codeCell(r.left, grammars[r.file])),
+          el("span", { class: `half row-${r.right?.kind ?? "empty"}` }, number(r.right?.new ?? null), codeCell(r.right, grammars[r.file])),
         );
     }
   }
