@@ -2,6 +2,7 @@
 //! built desktop binary, and driving the real window over WebDriver.
 
 pub mod keyring_session;
+pub mod memory;
 pub mod window;
 
 use std::path::PathBuf;

@@ -21,12 +21,12 @@
 //! Build both packages in one command: built apart, their features unify
 //! differently and each build undoes the other's.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use countersign_forge_sandbox::{RunningSandbox, Seed};
+use countersign_tests::memory::memory_of_app;
 use countersign_tests::window::{desktop_binary, AppWindow, PrivateDisplay};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -142,83 +142,4 @@ async fn plain_launch_memory(binary: &Path, sandbox: &RunningSandbox) -> (u64, u
     }
     drop(display);
     memory
-}
-
-/// Summed RSS and PSS (bytes) of the newest process named `exe` and all its descendants.
-fn memory_of_app(exe: &str) -> (u64, u64) {
-    let mut parent_of = HashMap::new();
-    let mut name_of = HashMap::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        // comm may contain spaces; it is wrapped in the outermost parentheses.
-        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
-            continue;
-        };
-        let comm = stat[open + 1..close].to_owned();
-        let ppid: u32 = stat[close + 2..]
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        parent_of.insert(pid, ppid);
-        name_of.insert(pid, comm);
-    }
-    // /proc's comm is cut to 15 characters.
-    let short: String = exe.chars().take(15).collect();
-    let Some(root) = name_of
-        .iter()
-        .filter(|(_, n)| **n == short)
-        .map(|(p, _)| *p)
-        .max()
-    else {
-        return (0, 0);
-    };
-    let mut total_rss = 0;
-    let mut total_pss = 0;
-    for &pid in parent_of.keys() {
-        let mut p = pid;
-        let mut inside = false;
-        for _ in 0..64 {
-            if p == root {
-                inside = true;
-                break;
-            }
-            match parent_of.get(&p) {
-                Some(&pp) if pp != 0 => p = pp,
-                _ => break,
-            }
-        }
-        if inside {
-            let rollup =
-                std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
-            let (rss, pss) = (
-                kb_field(&rollup, "Rss:") * 1024,
-                kb_field(&rollup, "Pss:") * 1024,
-            );
-            if std::env::var_os("BENCH_VERBOSE").is_some() {
-                println!(
-                    "  {pid} {}: RSS {:.1} MB, PSS {:.1} MB",
-                    name_of[&pid],
-                    rss as f64 / 1e6,
-                    pss as f64 / 1e6
-                );
-            }
-            total_rss += rss;
-            total_pss += pss;
-        }
-    }
-    (total_rss, total_pss)
-}
-
-fn kb_field(text: &str, name: &str) -> u64 {
-    text.lines()
-        .find(|l| l.starts_with(name))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
 }

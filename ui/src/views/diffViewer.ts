@@ -7,13 +7,13 @@
 
 import { el, replaceChildren } from "../dom";
 import type { ChangeRequestDetail, DiffFile, DiffLine, FindingView, Review } from "../ipc/contract";
-import { grammarFor, tokens } from "../highlight";
+import { grammarFor, tokens, type Span } from "../highlight";
 import { visibleNodes, visibleSpan } from "../visible";
 
 /// Every row is this tall, so the row at a scroll offset is a division.
 export const ROW_HEIGHT = 20;
 /// Rows drawn above and below the viewport, so a fast scroll shows no gap.
-const OVERSCAN = 30;
+const OVERSCAN = 8;
 
 type Row =
   | { kind: "file"; file: number }
@@ -68,6 +68,9 @@ function markers(f: DiffFile): string[] {
   return m;
 }
 
+/// Each line's tokens, computed once: scrolling back costs nothing.
+const tokenCache = new WeakMap<DiffLine, Span[]>();
+
 /// Lines longer than this are not highlighted (the tokenizer's cost grows with length).
 const MAX_HIGHLIGHT = 2_000;
 
@@ -77,7 +80,11 @@ function codeCell(line: DiffLine | null, grammar: Prism.Grammar | null): HTMLEle
   const cell = el("span", { class: "code" });
   if (line === null) return cell;
   const text = line.text;
-  const spans = grammar !== null && text.length <= MAX_HIGHLIGHT ? tokens(text, grammar) : [];
+  let spans = tokenCache.get(line);
+  if (spans === undefined) {
+    spans = grammar !== null && text.length <= MAX_HIGHLIGHT ? tokens(text, grammar) : [];
+    tokenCache.set(line, spans);
+  }
   const cuts = new Set([0, text.length]);
   for (const [s, e] of line.emphasis) cuts.add(s).add(e);
   for (const [s, e] of spans) cuts.add(s).add(e);
@@ -244,6 +251,9 @@ export function diffViewer(d: ChangeRequestDetail, onViewedChange: () => void = 
     }
   }
 
+  // The rows in the DOM, by index: a scroll removes the rows that left the
+  // view and adds those that entered it; the others stay as they are.
+  let shown = new Map<number, HTMLElement>();
   let drawn = "";
   function draw(): void {
     const height = viewport.clientHeight || 600;
@@ -252,9 +262,20 @@ export function diffViewer(d: ChangeRequestDetail, onViewedChange: () => void = 
     const key = `${first}:${last}:${rows.length}`;
     if (key === drawn) return;
     drawn = key;
-    const children: HTMLElement[] = [];
-    for (let i = first; i < last; i++) children.push(rowElement(rows[i], i));
-    windowEl.replaceChildren(...children);
+    const next = new Map<number, HTMLElement>();
+    for (const [i, e] of shown) {
+      if (i >= first && i < last) next.set(i, e);
+      else e.remove();
+    }
+    const added = document.createDocumentFragment();
+    for (let i = first; i < last; i++) {
+      if (next.has(i)) continue;
+      const e = rowElement(rows[i], i);
+      next.set(i, e);
+      added.append(e);
+    }
+    windowEl.append(added);
+    shown = next;
   }
 
   let pending = false;
@@ -269,6 +290,8 @@ export function diffViewer(d: ChangeRequestDetail, onViewedChange: () => void = 
 
   function rerender(): void {
     buildRows();
+    for (const e of shown.values()) e.remove();
+    shown = new Map();
     drawn = "";
     draw();
   }
