@@ -68,8 +68,11 @@ function markers(f: DiffFile): string[] {
   return m;
 }
 
-/// Each line's tokens, computed once: scrolling back costs nothing.
-const tokenCache = new WeakMap<DiffLine, Span[]>();
+/// The tokens of the lines drawn last, so that scrolling back costs nothing;
+/// bounded, so that reading a 100,000-line change end to end does not keep
+/// every line's tokens.
+const tokenCache = new Map<DiffLine, Span[]>();
+const TOKEN_CACHE_LINES = 4_000;
 
 /// Lines longer than this are not highlighted (the tokenizer's cost grows with length).
 const MAX_HIGHLIGHT = 2_000;
@@ -83,6 +86,7 @@ function codeCell(line: DiffLine | null, grammar: Prism.Grammar | null): HTMLEle
   let spans = tokenCache.get(line);
   if (spans === undefined) {
     spans = grammar !== null && text.length <= MAX_HIGHLIGHT ? tokens(text, grammar) : [];
+    if (tokenCache.size >= TOKEN_CACHE_LINES) tokenCache.clear();
     tokenCache.set(line, spans);
   }
   const cuts = new Set([0, text.length]);
