@@ -191,28 +191,21 @@ pub async fn read(
     })
 }
 
-/// The envelopes that are approval statements at all (whatever their
-/// signatures), and why each other one was left out: what is not a statement
-/// is nobody's record, so it neither counts nor fails the gate.
-fn statements_only(envelopes: Vec<Envelope>) -> (Vec<Envelope>, Vec<String>) {
-    use countersign_signing::verify::{verify_envelope, Expectations, Finding};
+/// The envelopes whose verification against `keys` reports none of the
+/// findings `fatal` picks, and why each other one was left out.
+fn sift(
+    envelopes: Vec<Envelope>,
+    keys: &[countersign_signing::verify::TrustedKey],
+    fatal: fn(&countersign_signing::verify::Finding) -> bool,
+) -> (Vec<Envelope>, Vec<String>) {
+    use countersign_signing::verify::{verify_envelope, Expectations};
     let mut kept = Vec::new();
     let mut dropped = Vec::new();
     for e in envelopes {
-        let broken: Vec<String> = verify_envelope(&e, &[], &Expectations::default())
+        let broken: Vec<String> = verify_envelope(&e, keys, &Expectations::default())
             .into_iter()
             .flat_map(|report| report.findings)
-            .filter(|f| {
-                matches!(
-                    f,
-                    Finding::NoSignature
-                        | Finding::PayloadNotBase64
-                        | Finding::WrongPayloadType(_)
-                        | Finding::StatementMalformed(_)
-                        | Finding::WrongStatementType(_)
-                        | Finding::WrongPredicateType(_)
-                )
-            })
+            .filter(fatal)
             .map(|f| f.to_string())
             .collect();
         if broken.is_empty() {
@@ -224,6 +217,27 @@ fn statements_only(envelopes: Vec<Envelope>) -> (Vec<Envelope>, Vec<String>) {
     (kept, dropped)
 }
 
+/// Findings that make an envelope no approval statement at all.
+fn not_a_statement(f: &countersign_signing::verify::Finding) -> bool {
+    use countersign_signing::verify::Finding;
+    matches!(
+        f,
+        Finding::NoSignature
+            | Finding::PayloadNotBase64
+            | Finding::WrongPayloadType(_)
+            | Finding::StatementMalformed(_)
+            | Finding::WrongStatementType(_)
+            | Finding::WrongPredicateType(_)
+    )
+}
+
+/// The envelopes that are approval statements at all (whatever their
+/// signatures), and why each other one was left out: what is not a statement
+/// is nobody's record, so it neither counts nor fails the gate.
+fn statements_only(envelopes: Vec<Envelope>) -> (Vec<Envelope>, Vec<String>) {
+    sift(envelopes, &[], not_a_statement)
+}
+
 /// The envelopes that parse as approval statements and are not provably
 /// forged (a bad signature by a key `policy`'s roster holds), and why each
 /// other one was left out. Stale, refused and unknown-key records stay:
@@ -233,37 +247,17 @@ pub fn verified_only(
     envelopes: Vec<Envelope>,
     policy: Option<&countersign_policy::Policy>,
 ) -> (Vec<Envelope>, Vec<String>) {
-    use countersign_signing::verify::{verify_envelope, Expectations, Finding};
+    use countersign_signing::verify::Finding;
     let keys = policy.map(|p| p.trusted_keys()).unwrap_or_default();
-    let mut kept = Vec::new();
-    let mut dropped = Vec::new();
-    for e in envelopes {
-        let broken: Vec<String> = verify_envelope(&e, &keys, &Expectations::default())
-            .into_iter()
-            .flat_map(|report| report.findings)
-            .filter(|f| {
-                matches!(
-                    f,
-                    Finding::NoSignature
-                        | Finding::PayloadNotBase64
-                        | Finding::WrongPayloadType(_)
-                        | Finding::StatementMalformed(_)
-                        | Finding::WrongStatementType(_)
-                        | Finding::WrongPredicateType(_)
-                        | Finding::BadSignature(_)
-                        | Finding::KeyIdMismatch { .. }
-                        | Finding::SignerIsNotKeyOwner { .. }
-                )
-            })
-            .map(|f| f.to_string())
-            .collect();
-        if broken.is_empty() {
-            kept.push(e);
-        } else {
-            dropped.push(broken.join(", "));
-        }
-    }
-    (kept, dropped)
+    sift(envelopes, &keys, |f| {
+        not_a_statement(f)
+            || matches!(
+                f,
+                Finding::BadSignature(_)
+                    | Finding::KeyIdMismatch { .. }
+                    | Finding::SignerIsNotKeyOwner { .. }
+            )
+    })
 }
 
 /// Union of record sets, each envelope once.

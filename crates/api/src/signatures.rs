@@ -353,15 +353,24 @@ impl Signatures {
         Ok((user, identity))
     }
 
-    pub async fn status(&self, forge: &dyn Forge) -> Result<SignerStatus, ApiError> {
-        let (user, identity) = Self::identity(forge).await?;
-        let stored = self.load(&identity)?;
-        self.restore_attempts(&identity)?;
-        let locked_until = self
+    /// Until when this signer is locked out, if they are (from the keychain and the trail).
+    fn locked_until(
+        &self,
+        identity: &ForgeIdentity,
+    ) -> Result<Option<chrono::DateTime<Utc>>, ApiError> {
+        self.restore_attempts(identity)?;
+        Ok(self
             .reauth
             .lock()
             .unwrap()
-            .locked_until(user.id, Utc::now())
+            .locked_until(identity.user_id, Utc::now()))
+    }
+
+    pub async fn status(&self, forge: &dyn Forge) -> Result<SignerStatus, ApiError> {
+        let (user, identity) = Self::identity(forge).await?;
+        let stored = self.load(&identity)?;
+        let locked_until = self
+            .locked_until(&identity)?
             .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true));
         Ok(SignerStatus {
             identity: person(&user),
@@ -700,13 +709,7 @@ impl Signatures {
         let (user, identity) = Self::identity(forge).await?;
         let stored = self.enrolled(&identity)?;
         // Locked out is said first: no preview, however fresh, changes it.
-        self.restore_attempts(&identity)?;
-        let locked = self
-            .reauth
-            .lock()
-            .unwrap()
-            .locked_until(user.id, Utc::now());
-        if let Some(until) = locked {
+        if let Some(until) = self.locked_until(&identity)? {
             // An attempt while locked is part of the trail, as at the password.
             self.record_auth_events(
                 &identity,
@@ -758,17 +761,8 @@ impl Signatures {
         let approval = match approval.fido2_challenge() {
             None => approval,
             Some(challenge) => {
+                // A locked-out signer was refused above, before the key is asked.
                 let identity = stored.enrolment.forge.clone();
-                self.restore_attempts(&identity)?;
-                // Locked out: refused before the key is even asked.
-                let locked = self
-                    .reauth
-                    .lock()
-                    .unwrap()
-                    .locked_until(user.id, Utc::now());
-                if let Some(until) = locked {
-                    return Err(SigningError::LockedOut { until, failures: 0 }.into());
-                }
                 let key = stored
                     .enrolment
                     .security_keys

@@ -883,6 +883,36 @@ async fn session_on(
         .unwrap()
 }
 
+/// Bob's keychain, a fresh folder for his ledgers, and a session in its
+/// `a/` ledger in which he has enrolled.
+async fn bob_enrolled_in(
+    sandbox: &RunningSandbox,
+    name: &str,
+) -> (
+    std::sync::Arc<countersign_keychain::MemoryStore>,
+    std::path::PathBuf,
+    countersign_api::Session,
+) {
+    become_(sandbox, "bob-qa");
+    let keychain = std::sync::Arc::new(countersign_keychain::MemoryStore::default());
+    let dir = std::env::temp_dir().join(format!(
+        "countersign-{name}-{}-{}",
+        std::process::id(),
+        sandbox.addr().port()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    let session = session_on(sandbox, keychain.clone(), dir.join("a/ledger.sqlite")).await;
+    session
+        .enrol(countersign_api::contract::EnrolRequest {
+            printed_name: "Bob Okafor".into(),
+            password: countersign_secret::Secret::from(PASSWORD),
+            acknowledged: true,
+        })
+        .await
+        .unwrap();
+    (keychain, dir, session)
+}
+
 async fn guess(session: &countersign_api::Session) -> countersign_api::ApiError {
     use countersign_api::contract::{SeenContent, SignRequest};
     let signing = draft(44, "qa", Meaning::Approval);
@@ -908,23 +938,7 @@ async fn guess(session: &countersign_api::Session) -> countersign_api::ApiError 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_data_directory_or_a_deleted_ledger_does_not_reset_the_lockout() {
     let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
-    become_(&sandbox, "bob-qa");
-    let keychain = std::sync::Arc::new(countersign_keychain::MemoryStore::default());
-    let dir = std::env::temp_dir().join(format!(
-        "countersign-lockout-{}-{}",
-        std::process::id(),
-        sandbox.addr().port()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    let first = session_on(&sandbox, keychain.clone(), dir.join("a/ledger.sqlite")).await;
-    first
-        .enrol(countersign_api::contract::EnrolRequest {
-            printed_name: "Bob Okafor".into(),
-            password: countersign_secret::Secret::from(PASSWORD),
-            acknowledged: true,
-        })
-        .await
-        .unwrap();
+    let (keychain, dir, first) = bob_enrolled_in(&sandbox, "lockout").await;
     for _ in 0..2 {
         assert_eq!(guess(&first).await.code, ErrorCode::SigningBadPassword);
     }
@@ -963,23 +977,7 @@ async fn a_new_data_directory_or_a_deleted_ledger_does_not_reset_the_lockout() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replaced_audit_trail_is_caught_by_the_heads_its_records_signed() {
     let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
-    become_(&sandbox, "bob-qa");
-    let keychain = std::sync::Arc::new(countersign_keychain::MemoryStore::default());
-    let dir = std::env::temp_dir().join(format!(
-        "countersign-witness-{}-{}",
-        std::process::id(),
-        sandbox.addr().port()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    let first = session_on(&sandbox, keychain.clone(), dir.join("a/ledger.sqlite")).await;
-    first
-        .enrol(countersign_api::contract::EnrolRequest {
-            printed_name: "Bob Okafor".into(),
-            password: countersign_secret::Secret::from(PASSWORD),
-            acknowledged: true,
-        })
-        .await
-        .unwrap();
+    let (keychain, dir, first) = bob_enrolled_in(&sandbox, "witness").await;
     let bob = Device {
         login: "bob-qa",
         session: first,

@@ -324,6 +324,22 @@ impl GitHubForge {
 
 impl GitHubForge {
     /// A blob's bytes through the Git Data API.
+    /// The commit `refs/<name>` points to; `None` when there is no such ref.
+    async fn ref_commit(&self, repo: &RepoId, name: &str) -> Result<Option<String>, ForgeError> {
+        check_ref_name(name)?;
+        let url = self.url(&format!(
+            "repos/{}/{}/git/ref/{}",
+            repo.owner,
+            repo.name,
+            ref_segment(name)
+        ));
+        let Some(r) = not_found_as_none(self.get_json::<wire::Ref>(url).await)? else {
+            return Ok(None);
+        };
+        check_sha(&r.object.sha)?;
+        Ok(Some(r.object.sha))
+    }
+
     async fn blob(&self, repo: &RepoId, sha: &str) -> Result<Vec<u8>, ForgeError> {
         check_sha(sha)?;
         let url = self.url(&format!(
@@ -769,18 +785,12 @@ impl Forge for GitHubForge {
         name: &str,
         path: &str,
     ) -> Result<Option<(String, Vec<u8>)>, ForgeError> {
-        check_ref_name(name)?;
         let base = format!("repos/{}/{}/git", repo.owner, repo.name);
-        let Some(r) = not_found_as_none(
-            self.get_json::<wire::Ref>(self.url(&format!("{base}/ref/{}", ref_segment(name))))
-                .await,
-        )?
-        else {
+        let Some(tip) = self.ref_commit(repo, name).await? else {
             return Ok(None);
         };
-        check_sha(&r.object.sha)?;
         let commit: wire::GitCommit = self
-            .get_json(self.url(&format!("{base}/commits/{}", r.object.sha)))
+            .get_json(self.url(&format!("{base}/commits/{tip}")))
             .await?;
         check_sha(&commit.tree.sha)?;
         let tree: wire::Tree = self
@@ -820,20 +830,14 @@ impl Forge for GitHubForge {
         path: &str,
         max_commits: usize,
     ) -> Result<Option<crate::RefFileHistory>, ForgeError> {
-        check_ref_name(name)?;
         let base = format!("repos/{}/{}/git", repo.owner, repo.name);
-        let Some(r) = not_found_as_none(
-            self.get_json::<wire::Ref>(self.url(&format!("{base}/ref/{}", ref_segment(name))))
-                .await,
-        )?
-        else {
+        let Some(tip) = self.ref_commit(repo, name).await? else {
             return Ok(None);
         };
-        check_sha(&r.object.sha)?;
         // Newest first: commits in the order met walking back from the tip,
         // each once (a merge can reach one by two paths).
         let mut seen = std::collections::BTreeSet::new();
-        let mut queue = std::collections::VecDeque::from([r.object.sha.clone()]);
+        let mut queue = std::collections::VecDeque::from([tip.clone()]);
         let mut versions = Vec::new();
         let mut blobs: std::collections::BTreeMap<String, Vec<u8>> = Default::default();
         while let Some(sha) = queue.pop_front() {
@@ -872,10 +876,7 @@ impl Forge for GitHubForge {
             };
             versions.push((sha, bytes));
         }
-        Ok(Some(crate::RefFileHistory {
-            tip: r.object.sha,
-            versions,
-        }))
+        Ok(Some(crate::RefFileHistory { tip, versions }))
     }
 
     async fn write_ref_file(
