@@ -103,11 +103,11 @@ async fn forge_text_is_shown_as_text_and_never_runs() {
             .wait_for_text("[data-testid=description]", "<script>")
             .await?;
         assert!(body.contains("javascript:"), "{body}");
-        let injected = app
-            .client
-            .execute("return [document.title, document.querySelectorAll('#app script, #app img').length];", vec![])
-            .await
-            .map_err(|e| e.to_string())?;
+        let injected = js(
+            &app,
+            "return [document.title, document.querySelectorAll('#app script, #app img').length];",
+        )
+        .await?;
         assert_eq!(
             injected,
             serde_json::json!(["Countersign", 0]),
@@ -385,13 +385,7 @@ async fn an_administrator_adds_a_signer_and_proposes_the_policy_in_the_window() 
         let text = app.find("[data-testid=policy-text]").await?;
         text.send_keys("\n[[oops").await.map_err(|e| e.to_string())?;
         app.find("[data-testid=policy-problem]").await?;
-        app.client
-            .execute(
-                "const t = document.querySelector('[data-testid=policy-text]'); t.value = t.value.replace('\\n[[oops', ''); t.dispatchEvent(new Event('input'));",
-                vec![],
-            )
-            .await
-            .map_err(|e| e.to_string())?;
+        js(&app, "const t = document.querySelector('[data-testid=policy-text]'); t.value = t.value.replace('\\n[[oops', ''); t.dispatchEvent(new Event('input'));").await?;
         app.find("[data-testid=policy-ok]").await?;
         type_into(&app, "[data-testid=signer-record]", &record).await?;
         click(&app, "[data-testid=signer-add]").await?;
@@ -633,6 +627,14 @@ async fn click(app: &AppWindow, css: &str) -> Result<(), String> {
         .map_err(|e| format!("click {css}: {e}"))
 }
 
+/// Run `script` in the window; its return value.
+async fn js(app: &AppWindow, script: &str) -> Result<serde_json::Value, String> {
+    app.client
+        .execute(script, vec![])
+        .await
+        .map_err(|e| format!("script: {e}"))
+}
+
 async fn type_into(app: &AppWindow, css: &str, text: &str) -> Result<(), String> {
     let field = app.find(css).await?;
     field
@@ -676,10 +678,7 @@ async fn the_review_workspace_reads_a_change_file_by_file() {
     }
     with_window!("workspace", &sandbox.api_base(), |app| {
         // Viewed marks are kept per head commit, across runs: start clean.
-        app.client
-            .execute("localStorage.clear();", vec![])
-            .await
-            .map_err(|e| e.to_string())?;
+        js(&app, "localStorage.clear();").await?;
         // The queue filters what the forge sent, and says how many it shows.
         app.wait_for_text("[data-testid=queue-count]", "4 of 4 shown")
             .await?;
@@ -717,14 +716,11 @@ async fn the_review_workspace_reads_a_change_file_by_file() {
         app.wait_for_text("[data-testid=viewed-count]", "1 of 3 files viewed")
             .await?;
         // 5,000 lines, a screenful of rows in the DOM.
-        let rows = app
-            .client
-            .execute(
-                "return document.querySelectorAll('[data-testid=diff] .row').length;",
-                vec![],
-            )
-            .await
-            .map_err(|e| e.to_string())?;
+        let rows = js(
+            &app,
+            "return document.querySelectorAll('[data-testid=diff] .row').length;",
+        )
+        .await?;
         let rows = rows.as_u64().unwrap_or(0);
         assert!(
             (20..400).contains(&rows),
@@ -737,13 +733,11 @@ async fn the_review_workspace_reads_a_change_file_by_file() {
         app.screenshot_as("workspace-side-by-side").await?;
 
         // The keyboard: ? lists the shortcuts.
-        app.client
-            .execute(
-                "document.body.dispatchEvent(new KeyboardEvent('keydown', {key: '?', bubbles: true}));",
-                vec![],
-            )
-            .await
-            .map_err(|e| e.to_string())?;
+        js(
+            &app,
+            "document.body.dispatchEvent(new KeyboardEvent('keydown', {key: '?', bubbles: true}));",
+        )
+        .await?;
         app.wait_for_text("[data-testid=shortcuts]", "next / previous file")
             .await?;
 
@@ -751,22 +745,8 @@ async fn the_review_workspace_reads_a_change_file_by_file() {
         app.wait_for_text("[data-testid=description]", "checklist")
             .await?;
         // Nothing sideways: no pane is wider than its box.
-        let sideways = app
-            .client
-            .execute(
-                "return ['[data-testid=queue]', '[data-testid=detail]', '[data-testid=sign-pane]'].filter(s => { const e = document.querySelector(s); return e && e.scrollWidth > e.clientWidth + 1; });",
-                vec![],
-            )
-            .await
-            .map_err(|e| e.to_string())?;
-        let culprits = app
-            .client
-            .execute(
-                "const d = document.querySelector('[data-testid=detail]'); const r = d.getBoundingClientRect().right; return [...d.querySelectorAll('*')].filter(e => e.getBoundingClientRect().right > r + 1 && e.offsetParent !== null).slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + (e.textContent || '').slice(0, 60));",
-                vec![],
-            )
-            .await
-            .map_err(|e| e.to_string())?;
+        let sideways = js(&app, "return ['[data-testid=queue]', '[data-testid=detail]', '[data-testid=sign-pane]'].filter(s => { const e = document.querySelector(s); return e && e.scrollWidth > e.clientWidth + 1; });").await?;
+        let culprits = js(&app, "const d = document.querySelector('[data-testid=detail]'); const r = d.getBoundingClientRect().right; return [...d.querySelectorAll('*')].filter(e => e.getBoundingClientRect().right > r + 1 && e.offsetParent !== null).slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + (e.textContent || '').slice(0, 60));").await?;
         assert_eq!(
             sideways,
             serde_json::json!([]),
@@ -787,14 +767,7 @@ async fn the_review_workspace_reads_a_change_file_by_file() {
         app.find("[data-testid=diff] .row.uncovered").await?;
         // Rust, coloured by its tokens (typed spans, not HTML).
         app.find("[data-testid=diff] .tok-keyword").await?;
-        let keywords = app
-            .client
-            .execute(
-                "return [...document.querySelectorAll('[data-testid=diff] .tok-keyword')].map(e => e.textContent);",
-                vec![],
-            )
-            .await
-            .map_err(|e| e.to_string())?;
+        let keywords = js(&app, "return [...document.querySelectorAll('[data-testid=diff] .tok-keyword')].map(e => e.textContent);").await?;
         assert!(
             keywords
                 .as_array()
@@ -882,14 +855,7 @@ async fn planted_markup_in_every_forge_text_never_runs() {
                 app.wait_for_text("[data-testid=comment]", "<script>")
                     .await?;
             }
-            let foreign = app
-                .client
-                .execute(
-                    "return [document.title, [...document.querySelectorAll('#app *')].filter(e => ['SCRIPT', 'IMG', 'SVG', 'IFRAME', 'OBJECT', 'EMBED', 'A'].includes(e.tagName.toUpperCase()) || [...e.attributes].some(a => a.name.startsWith('on') || a.value.includes('javascript:') && a.name !== 'title' && a.name !== 'data-href')).map(e => e.outerHTML.slice(0, 80))];",
-                    vec![],
-                )
-                .await
-                .map_err(|e| e.to_string())?;
+            let foreign = js(&app, "return [document.title, [...document.querySelectorAll('#app *')].filter(e => ['SCRIPT', 'IMG', 'SVG', 'IFRAME', 'OBJECT', 'EMBED', 'A'].includes(e.tagName.toUpperCase()) || [...e.attributes].some(a => a.name.startsWith('on') || a.value.includes('javascript:') && a.name !== 'title' && a.name !== 'data-href')).map(e => e.outerHTML.slice(0, 80))];").await?;
             assert_eq!(
                 foreign,
                 serde_json::json!(["Countersign", []]),
@@ -945,14 +911,7 @@ async fn the_workspace_is_accessible_in_light_and_dark() {
             .await
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         let result: Result<(), String> = async {
-            let dark = app
-                .client
-                .execute(
-                    "return matchMedia('(prefers-color-scheme: dark)').matches;",
-                    vec![],
-                )
-                .await
-                .map_err(|e| e.to_string())?;
+            let dark = js(&app, "return matchMedia('(prefers-color-scheme: dark)').matches;").await?;
             assert_eq!(
                 dark,
                 serde_json::json!(theme == "dark"),
@@ -977,14 +936,7 @@ async fn the_workspace_is_accessible_in_light_and_dark() {
                         .map(|v| format!("{tab}: {v}")),
                 );
                 // Nothing cut off at a pane's edge, nothing to scroll sideways.
-                let wide = app
-                    .client
-                    .execute(
-                        "return ['[data-testid=queue]', '[data-testid=detail]', '[data-testid=sign-pane]'].flatMap(s => { const pane = document.querySelector(s); const right = pane.getBoundingClientRect().right; return [...pane.querySelectorAll('*')].filter(e => e.offsetParent !== null && !e.closest('.diff-viewport, pre') && e.getBoundingClientRect().right > right + 1).slice(0, 3).map(e => `${s} ${e.tagName}.${e.className}: ${(e.textContent || '').slice(0, 50)}`); });",
-                        vec![],
-                    )
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let wide = js(&app, "return ['[data-testid=queue]', '[data-testid=detail]', '[data-testid=sign-pane]'].flatMap(s => { const pane = document.querySelector(s); const right = pane.getBoundingClientRect().right; return [...pane.querySelectorAll('*')].filter(e => e.offsetParent !== null && !e.closest('.diff-viewport, pre') && e.getBoundingClientRect().right > right + 1).slice(0, 3).map(e => `${s} ${e.tagName}.${e.className}: ${(e.textContent || '').slice(0, 50)}`); });").await?;
                 for w in wide.as_array().into_iter().flatten() {
                     problems.push(format!("{tab}: wider than its pane: {w}"));
                 }

@@ -808,6 +808,17 @@ fn still_rejected_by_alice(g: &countersign_api::GateReport) {
     );
 }
 
+/// As [`still_rejected_by_alice`], and blocked: the two places disagree.
+fn blocked_as_records_disagree(g: &countersign_api::GateReport) {
+    still_rejected_by_alice(g);
+    assert_eq!(g.review.verdict, Verdict::Blocked, "{:?}", g.review);
+    assert!(
+        g.review.status_line.contains("records disagree"),
+        "{}",
+        g.review.status_line
+    );
+}
+
 /// Issue 12 §4: the records ref is append-only to the gate — a commit on top
 /// of it that leaves a rejection out does not erase the rejection, and the
 /// comment that still holds it makes the records disagree.
@@ -816,14 +827,7 @@ async fn rewriting_the_records_ref_to_drop_a_rejection_does_not_turn_the_gate_gr
     let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
     approved_and_rejected_44(&sandbox).await;
     rewrite_records_ref(&sandbox, 44, "rejection", false);
-    let g = gate(&sandbox, 44).await;
-    still_rejected_by_alice(&g);
-    assert_eq!(g.review.verdict, Verdict::Blocked, "{:?}", g.review);
-    assert!(
-        g.review.status_line.contains("records disagree"),
-        "{}",
-        g.review.status_line
-    );
+    blocked_as_records_disagree(&gate(&sandbox, 44).await);
 }
 
 /// Issue 12 §4: rewriting the ref and editing the comment together still
@@ -847,14 +851,7 @@ async fn a_force_pushed_records_ref_fails_closed_until_a_push_repairs_it() {
     let bob = approved_and_rejected_44(&sandbox).await;
     rewrite_records_ref(&sandbox, 44, "rejection", true);
     assert_eq!(statements_in_ref(&sandbox, 44).len(), 1);
-    let g = gate(&sandbox, 44).await;
-    still_rejected_by_alice(&g);
-    assert_eq!(g.review.verdict, Verdict::Blocked, "{:?}", g.review);
-    assert!(
-        g.review.status_line.contains("records disagree"),
-        "{}",
-        g.review.status_line
-    );
+    blocked_as_records_disagree(&gate(&sandbox, 44).await);
 
     become_(&sandbox, bob.login);
     let pushed = bob.session.push_change(cr(44)).await.unwrap();

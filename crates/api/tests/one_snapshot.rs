@@ -51,6 +51,25 @@ fn sign_request(
     }
 }
 
+/// Bob enrolled, and his preview of a QA approval of #44.
+async fn bob_previews_44(
+    sandbox: &RunningSandbox,
+) -> (
+    Device,
+    countersign_api::contract::SignatureDraft,
+    countersign_api::contract::SignaturePreview,
+) {
+    let bob = device(sandbox, "bob-qa", "Bob Okafor").await;
+    become_(sandbox, bob.login);
+    let signing = draft(44, "qa", Meaning::Approval);
+    let preview = bob
+        .session
+        .preview_signature(signing.clone())
+        .await
+        .unwrap();
+    (bob, signing, preview)
+}
+
 /// The window's flow for one signature — review, preview, sign, push,
 /// review again — with what each step costs on the forge printed; the CI
 /// artifacts are downloaded once, by the review, and used to the push.
@@ -103,14 +122,7 @@ async fn one_signature_reads_the_evidence_once_from_review_to_push() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_digest_shown_at_preview_is_the_digest_signed() {
     let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
-    let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
-    become_(&sandbox, bob.login);
-    let signing = draft(44, "qa", Meaning::Approval);
-    let preview = bob
-        .session
-        .preview_signature(signing.clone())
-        .await
-        .unwrap();
+    let (bob, signing, preview) = bob_previews_44(&sandbox).await;
     // Long enough for a clock that is read again at signing to move on.
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let signed = bob
@@ -138,14 +150,7 @@ async fn the_digest_shown_at_preview_is_the_digest_signed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signing_names_what_changed_on_the_forge_since_the_preview() {
     let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
-    let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
-    become_(&sandbox, bob.login);
-    let signing = draft(44, "qa", Meaning::Approval);
-    let preview = bob
-        .session
-        .preview_signature(signing.clone())
-        .await
-        .unwrap();
+    let (bob, signing, preview) = bob_previews_44(&sandbox).await;
     edit_pull(&sandbox, 44, |pr| {
         pr.labels.retain(|l| l != "docs");
         pr.body.push_str("\n\nEdited after the review.");
@@ -173,14 +178,7 @@ async fn signing_names_what_changed_on_the_forge_since_the_preview() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_form_edited_after_its_preview_is_not_signed() {
     let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
-    let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
-    become_(&sandbox, bob.login);
-    let signing = draft(44, "qa", Meaning::Approval);
-    let preview = bob
-        .session
-        .preview_signature(signing.clone())
-        .await
-        .unwrap();
+    let (bob, signing, preview) = bob_previews_44(&sandbox).await;
     let mut edited = signing.clone();
     edited.reason = "Something else entirely".into();
     let refused = bob
@@ -207,14 +205,7 @@ async fn a_form_edited_after_its_preview_is_not_signed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_preview_older_than_five_minutes_must_be_renewed() {
     let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
-    let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
-    become_(&sandbox, bob.login);
-    let signing = draft(44, "qa", Meaning::Approval);
-    let preview = bob
-        .session
-        .preview_signature(signing.clone())
-        .await
-        .unwrap();
+    let (bob, signing, preview) = bob_previews_44(&sandbox).await;
     let expires = chrono::DateTime::parse_from_rfc3339(&preview.expires_at).unwrap();
     let signed_at = chrono::DateTime::parse_from_rfc3339(&preview.signed_at).unwrap();
     assert_eq!((expires - signed_at).num_seconds(), 300);
