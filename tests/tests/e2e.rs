@@ -727,6 +727,13 @@ async fn the_review_workspace_reads_a_change_file_by_file() {
             "{rows} rows in the DOM for 5,000 lines"
         );
         app.wait_for_text("[data-testid=diff]", "<U+200B>").await?;
+        // The long file's hunks come after the first answer, when it is reached.
+        click(
+            &app,
+            "[data-testid=changed-file][data-index='2'] .tree-name",
+        )
+        .await?;
+        app.wait_for_text("[data-testid=diff]", "step 0").await?;
         app.screenshot_as("workspace-files").await?;
         click(&app, "[data-testid=diff-split]").await?;
         app.find("[data-testid=diff] .row-pair").await?;

@@ -279,6 +279,32 @@ pub struct DiffFile {
     pub whitespace_only: bool,
     pub origin: DiffOrigin,
     pub hunks: Vec<DiffHunk>,
+    /// Rows the hunks make (a header each, then their lines): the viewer
+    /// places a file before its hunks arrive.
+    #[serde(default)]
+    pub rows: u32,
+    /// False when `hunks` were left out of this answer, to be asked for with
+    /// `diff_files` as the file scrolls into view (large changes).
+    #[serde(default = "loaded")]
+    pub loaded: bool,
+}
+
+fn loaded() -> bool {
+    true
+}
+
+/// Files `from`.. `from + count` of a change's diff, whole.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DiffPage {
+    pub change_request: ChangeRequestRef,
+    pub from: u32,
+    pub count: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DiffFiles {
+    pub from: u32,
+    pub files: Vec<DiffFile>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -745,6 +771,8 @@ pub fn typescript() -> String {
             DiffLine::decl(&cfg),
             DiffHunk::decl(&cfg),
             DiffFile::decl(&cfg),
+            DiffPage::decl(&cfg),
+            DiffFiles::decl(&cfg),
             Meaning::decl(&cfg),
             DigestEntry::decl(&cfg),
             AuditRow::decl(&cfg),

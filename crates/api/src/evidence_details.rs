@@ -154,6 +154,8 @@ mod tests {
             generated: false,
             whitespace_only: false,
             origin: DiffOrigin::Forge,
+            rows: 1 + added.len() as u32,
+            loaded: true,
             hunks: vec![DiffHunk {
                 header: String::new(),
                 lines: added

@@ -39,6 +39,8 @@ pub fn files(diff: &str, changed: &[ChangedFile], reconstructed: &[String]) -> V
                 whitespace_only: false,
                 origin: DiffOrigin::LeftOut,
                 hunks: Vec::new(),
+                rows: 0,
+                loaded: true,
             });
         }
     }
@@ -128,12 +130,38 @@ fn file_of(section: &str, changed: &[ChangedFile], reconstructed: &[String]) -> 
         } else {
             DiffOrigin::Forge
         },
+        rows: hunks.iter().map(|h| 1 + h.lines.len() as u32).sum(),
         path: new,
         status,
         binary,
         generated,
         hunks,
+        loaded: true,
     }
+}
+
+/// Rows of hunks sent with a change request; the rest follow on demand.
+pub const FIRST_PAGE_ROWS: u32 = 5_000;
+
+/// `files` as the first answer carries them: every file, the hunks of the
+/// first ones up to [`FIRST_PAGE_ROWS`] rows, the others' left for later.
+pub fn first_page(files: &[DiffFile]) -> Vec<DiffFile> {
+    let mut rows = 0u32;
+    files
+        .iter()
+        .map(|f| {
+            rows = rows.saturating_add(f.rows);
+            if rows <= FIRST_PAGE_ROWS || f.hunks.is_empty() {
+                f.clone()
+            } else {
+                DiffFile {
+                    hunks: Vec::new(),
+                    loaded: false,
+                    ..f.clone()
+                }
+            }
+        })
+        .collect()
 }
 
 /// Hunk headers whose numbers fit: `unidiff` unwraps them.
@@ -376,6 +404,27 @@ mod tests {
         let files = files(diff, &[listed], &[]);
         assert!(files[0].whitespace_only);
         assert_eq!(files[1].origin, DiffOrigin::LeftOut);
+    }
+
+    #[test]
+    fn a_large_diff_sends_its_first_files_whole_and_the_rest_as_placeholders() {
+        let mut diff = String::new();
+        for f in 0..3 {
+            diff.push_str(&format!(
+                "diff --git a/f{f} b/f{f}\n--- /dev/null\n+++ b/f{f}\n@@ -0,0 +1,3000 @@\n"
+            ));
+            for i in 0..3000 {
+                diff.push_str(&format!("+line {i}\n"));
+            }
+        }
+        let all = files(&diff, &[], &[]);
+        assert_eq!(all[0].rows, 3001);
+        let first = first_page(&all);
+        assert!(first[0].loaded && first[0].hunks.len() == 1);
+        // 3,001 + 3,001 rows pass the first page: the second waits.
+        assert!(!first[1].loaded && first[1].hunks.is_empty());
+        assert_eq!(first[1].rows, 3001);
+        assert!(!first[2].loaded);
     }
 
     #[test]

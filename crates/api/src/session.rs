@@ -9,11 +9,11 @@ use url::Url;
 
 use crate::contract::{
     AddSigner, AppInfo, AuditFilter, AuditTrail, ChangeRequestDetail, ChangeRequestRef,
-    DeviceFlowRequest, DevicePoll, DevicePollState, DeviceStart, EnrolRequest, Enrolment, Outbox,
-    OutboxRow, OutboxState, Person, PolicyCheck, PolicyDraft, PolicyText, ProposePolicy,
-    ProposedPolicy, PushOutcome, Queue, RepoRef, Review, SecurityKeyRequest, SettingsView,
-    SignRequest, SignatureDraft, SignaturePreview, SignedRecord, SignerStatus, SyncOutcome,
-    TokenRequest, Verdict,
+    DeviceFlowRequest, DevicePoll, DevicePollState, DeviceStart, DiffFiles, DiffPage, EnrolRequest,
+    Enrolment, Outbox, OutboxRow, OutboxState, Person, PolicyCheck, PolicyDraft, PolicyText,
+    ProposePolicy, ProposedPolicy, PushOutcome, Queue, RepoRef, Review, SecurityKeyRequest,
+    SettingsView, SignRequest, SignatureDraft, SignaturePreview, SignedRecord, SignerStatus,
+    SyncOutcome, TokenRequest, Verdict,
 };
 use countersign_ledger::cache::Kind;
 
@@ -100,6 +100,8 @@ pub struct Session {
     /// The last snapshot read of each change request, for the preview and
     /// the push that follow a review; see [`Session::snapshot_of`].
     snapshots: Mutex<std::collections::HashMap<(String, u32), Arc<crate::snapshot::Gathered>>>,
+    /// The whole parsed diff of each change opened, for `diff_files`.
+    diffs: Mutex<std::collections::HashMap<(String, u32), Arc<Vec<crate::contract::DiffFile>>>>,
     device: tokio::sync::Mutex<Option<crate::accounts::PendingDevice>>,
     /// A queue fetch started before the window asked for it; see `prefetch_queue`.
     prefetched: Mutex<Option<tokio::task::JoinHandle<Result<Queue, ApiError>>>>,
@@ -194,6 +196,7 @@ impl Session {
             data_dir,
             policies_seen: Mutex::new(std::collections::HashSet::new()),
             snapshots: Mutex::new(std::collections::HashMap::new()),
+            diffs: Mutex::new(std::collections::HashMap::new()),
             device: tokio::sync::Mutex::new(None),
             prefetched: Mutex::new(None),
             signatures,
@@ -255,7 +258,7 @@ impl Session {
         request: ChangeRequestRef,
     ) -> Result<ChangeRequestDetail, ApiError> {
         let key = format!("{}#{}", request.repo, request.number);
-        match queue::open(self.forge.as_ref(), request).await {
+        let whole = match queue::open(self.forge.as_ref(), request.clone()).await {
             Ok(d) => {
                 self.offline
                     .remember(Kind::ChangeRequest, &key, &d, &d.synced_at);
@@ -279,7 +282,44 @@ impl Session {
                 }
             }
             Err(e) => Err(e),
+        };
+        // A large diff crosses to the window a page at a time: the first
+        // files' hunks now, the others' through `diff_files` as they scroll
+        // into view, from the whole parse kept here.
+        let mut d = whole?;
+        let files = Arc::new(std::mem::take(&mut d.diff_files));
+        d.diff_files = crate::parsed_diff::first_page(&files);
+        let mut diffs = self.diffs.lock().unwrap();
+        // A few changes at a time: the window reads one, maybe returns to the last.
+        if diffs.len() >= 8 {
+            diffs.clear();
         }
+        diffs.insert((request.repo, request.number), files);
+        Ok(d)
+    }
+
+    /// Whole files of a change's diff, from the parse kept when it was opened.
+    pub async fn diff_files(&self, page: DiffPage) -> Result<DiffFiles, ApiError> {
+        let key = (page.change_request.repo.clone(), page.change_request.number);
+        let kept = self.diffs.lock().unwrap().get(&key).cloned();
+        let files = match kept {
+            Some(f) => f,
+            None => {
+                self.open_change_request(page.change_request).await?;
+                self.diffs
+                    .lock()
+                    .unwrap()
+                    .get(&key)
+                    .cloned()
+                    .unwrap_or_default()
+            }
+        };
+        let from = (page.from as usize).min(files.len());
+        let to = from.saturating_add(page.count as usize).min(files.len());
+        Ok(DiffFiles {
+            from: page.from,
+            files: files[from..to].to_vec(),
+        })
     }
 
     /// The policy's view of one change request, with every record known here

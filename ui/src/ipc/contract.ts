@@ -135,9 +135,21 @@ generated: boolean,
 /**
  * Every change in the file is in whitespace only.
  */
-whitespace_only: boolean, origin: DiffOrigin, hunks: Array<DiffHunk>, };
+whitespace_only: boolean, origin: DiffOrigin, hunks: Array<DiffHunk>, 
+/**
+ * Rows the hunks make (a header each, then their lines): the viewer
+ * places a file before its hunks arrive.
+ */
+rows: number, 
+/**
+ * False when `hunks` were left out of this answer, to be asked for with
+ * `diff_files` as the file scrolls into view (large changes).
+ */
+loaded: boolean, };
 
 export type DiffFileStatus = "added" | "removed" | "modified" | "renamed";
+
+export type DiffFiles = { from: number, files: Array<DiffFile>, };
 
 export type DiffHunk = { 
 /**
@@ -148,6 +160,8 @@ header: string, lines: Array<DiffLine>, };
 export type DiffLine = { kind: LineKind, old: number | null, new: number | null, text: string, emphasis: Array<[number, number]>, };
 
 export type DiffOrigin = "forge" | "rebuilt" | "left_out";
+
+export type DiffPage = { change_request: ChangeRequestRef, from: number, count: number, };
 
 export type DigestEntry = { name: string, sha256: string, };
 
@@ -585,6 +599,7 @@ export type Commands = {
   app_info: [null, AppInfo];
   load_queue: [null, Queue];
   open_change_request: [ChangeRequestRef, ChangeRequestDetail];
+  diff_files: [DiffPage, DiffFiles];
   review_change_request: [ChangeRequestRef, Review];
   signer_status: [null, SignerStatus];
   enrol: [EnrolRequest, Enrolment];

@@ -6,6 +6,7 @@
 // forge text is ever parsed here, and every line goes in as text.
 
 import { el, replaceChildren } from "../dom";
+import { call } from "../backend";
 import type { ChangeRequestDetail, DiffFile, DiffLine, FindingView, Review } from "../ipc/contract";
 import { grammarFor, tokens, type Span } from "../highlight";
 import { visibleNodes, visibleSpan } from "../visible";
@@ -21,7 +22,8 @@ type Row =
   | { kind: "line"; file: number; line: DiffLine }
   | { kind: "pair"; file: number; left: DiffLine | null; right: DiffLine | null }
   | { kind: "note"; file: number; text: string }
-  | { kind: "finding"; file: number; finding: FindingView };
+  | { kind: "finding"; file: number; finding: FindingView }
+  | { kind: "pending"; file: number };
 
 export interface DiffViewer {
   root: HTMLElement;
@@ -119,7 +121,9 @@ function number(n: number | null): HTMLElement {
 }
 
 export function diffViewer(d: ChangeRequestDetail, onViewedChange: () => void = () => {}): DiffViewer {
-  const files = d.diff_files;
+  // Whole files replace their placeholders as they arrive (large changes).
+  const files = [...d.diff_files];
+  const asked = new Set<number>();
   const grammars = files.map((f) => grammarFor(f.path));
   const viewed = loadViewed(d);
   const collapsed = new Set<number>();
@@ -158,6 +162,11 @@ export function diffViewer(d: ChangeRequestDetail, onViewedChange: () => void = 
       fileStarts.push(rows.length);
       rows.push({ kind: "file", file: i });
       if (collapsed.has(i)) return;
+      if (!f.loaded) {
+        // Its rows, waiting for its hunks: the rows below stay where they are.
+        for (let k = 0; k < f.rows; k++) rows.push({ kind: "pending", file: i });
+        return;
+      }
       const why = note(f, hideWhitespace);
       if (why !== null) {
         rows.push({ kind: "note", file: i, text: why });
@@ -228,6 +237,8 @@ export function diffViewer(d: ChangeRequestDetail, onViewedChange: () => void = 
         return el("div", { class: "row row-hunk" }, el("span", { class: "code" }, r.text));
       case "note":
         return el("div", { class: "row row-note", "data-testid": "diff-note" }, r.text);
+      case "pending":
+        return el("div", { class: "row row-pending" }, el("span", { class: "code muted" }, "…"));
       case "finding":
         return el(
           "div",
@@ -280,6 +291,26 @@ export function diffViewer(d: ChangeRequestDetail, onViewedChange: () => void = 
     }
     windowEl.append(added);
     shown = next;
+    // Files in view whose hunks have not come yet: ask for them (and the next few).
+    for (let i = first; i < last; i++) {
+      const r = rows[i];
+      if (r.kind === "pending" && !asked.has(r.file)) fetchFrom(r.file);
+    }
+  }
+
+  const PAGE_FILES = 25;
+  function fetchFrom(file: number): void {
+    for (let k = file; k < Math.min(files.length, file + PAGE_FILES); k++) asked.add(k);
+    call("diff_files", { change_request: { repo: d.item.repo, number: d.item.number }, from: file, count: PAGE_FILES }).then(
+      (page) => {
+        page.files.forEach((f, k) => (files[page.from + k] = f));
+        rerender();
+      },
+      () => {
+        // Asked again when the rows come back into view.
+        for (let k = file; k < Math.min(files.length, file + PAGE_FILES); k++) asked.delete(k);
+      },
+    );
   }
 
   let pending = false;
