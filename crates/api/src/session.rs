@@ -89,6 +89,9 @@ pub fn default_data_dir() -> PathBuf {
 }
 
 /// A connection to one forge, and what the use cases need around it.
+/// A change request by repository and number.
+type ChangeKey = (String, u32);
+
 pub struct Session {
     forge: Arc<dyn Forge>,
     info: AppInfo,
@@ -99,9 +102,9 @@ pub struct Session {
     policies_seen: Mutex<std::collections::HashSet<(String, String)>>,
     /// The last snapshot read of each change request, for the preview and
     /// the push that follow a review; see [`Session::snapshot_of`].
-    snapshots: Mutex<std::collections::HashMap<(String, u32), Arc<crate::snapshot::Gathered>>>,
+    snapshots: Mutex<std::collections::HashMap<ChangeKey, Arc<crate::snapshot::Gathered>>>,
     /// The whole parsed diff of each change opened, for `diff_files`.
-    diffs: Mutex<std::collections::HashMap<(String, u32), Arc<Vec<crate::contract::DiffFile>>>>,
+    diffs: Mutex<std::collections::HashMap<ChangeKey, Arc<Vec<crate::contract::DiffFile>>>>,
     device: tokio::sync::Mutex<Option<crate::accounts::PendingDevice>>,
     /// A queue fetch started before the window asked for it; see `prefetch_queue`.
     prefetched: Mutex<Option<tokio::task::JoinHandle<Result<Queue, ApiError>>>>,
