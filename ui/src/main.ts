@@ -148,7 +148,7 @@ async function start(root: HTMLElement): Promise<void> {
     detail.loading(`${item.repo} #${item.number}`);
     void refresh(false);
     try {
-      const d = await call("open_change_request", { repo: item.repo, number: item.number });
+      const d = await call("open_change", { repo: item.repo, number: item.number });
       if (ticket === latest) detail.show(d);
     } catch (e) {
       if (ticket === latest) detail.failed(e as ApiError);

@@ -26,6 +26,7 @@ macro_rules! for_each_command {
             app_info => $crate::contract::AppInfo;
             load_queue => $crate::contract::Queue;
             open_change_request($crate::contract::ChangeRequestRef) => $crate::contract::ChangeRequestDetail;
+            open_change($crate::contract::ChangeRequestRef) => $crate::contract::ChangeRequestDetail;
             diff_files($crate::contract::DiffPage) => $crate::contract::DiffFiles;
             review_change_request($crate::contract::ChangeRequestRef) => $crate::contract::Review;
             signer_status => $crate::contract::SignerStatus;

@@ -317,6 +317,7 @@ pub struct ChangeRequestDetail {
     pub files: Vec<ChangedFile>,
     /// The whole unified diff: as the forge sent it, with any file the forge
     /// left out rebuilt from its contents at the base and head commits.
+    /// Empty in the window's answer (`open_change`), which shows `diff_files`.
     pub diff: String,
     /// The same diff parsed into files, hunks and lines for the viewer.
     #[serde(default)]

@@ -301,6 +301,19 @@ impl Session {
         Ok(d)
     }
 
+    /// A change request for the window: as [`Session::open_change_request`]
+    /// without the raw unified diff, which the window never shows (its
+    /// parsed files are the diff it shows), so that a large change crosses
+    /// the IPC once, not twice.
+    pub async fn open_change(
+        &self,
+        request: ChangeRequestRef,
+    ) -> Result<ChangeRequestDetail, ApiError> {
+        let mut d = self.open_change_request(request).await?;
+        d.diff = String::new();
+        Ok(d)
+    }
+
     /// Whole files of a change's diff, from the parse kept when it was opened.
     pub async fn diff_files(&self, page: DiffPage) -> Result<DiffFiles, ApiError> {
         let key = (page.change_request.repo.clone(), page.change_request.number);

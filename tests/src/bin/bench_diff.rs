@@ -47,11 +47,13 @@ window.__TAURI_INTERNALS__.invoke('open_change_request', { request: { repo: argu
 }).catch(e => done(-1));
 "#;
 
-/// The floor: the same change asked for over IPC and parsed, nothing drawn.
+/// The floor: the change asked for over IPC as each renderer asks for it
+/// (the workspace: `open_change`; the previous one: `open_change_request`,
+/// with the raw diff), and parsed, nothing drawn.
 const FLOOR: &str = r#"
 const done = arguments[arguments.length - 1];
 const t0 = performance.now();
-window.__TAURI_INTERNALS__.invoke('open_change_request', { request: { repo: arguments[0], number: arguments[1] } })
+window.__TAURI_INTERNALS__.invoke(arguments[2], { request: { repo: arguments[0], number: arguments[1] } })
   .then(d => done([performance.now() - t0, d.diff_files.length]))
   .catch(e => done([-1, 0]));
 "#;
@@ -158,10 +160,17 @@ async fn run(
     let args = vec![serde_json::json!(repo), serde_json::json!(NUMBER)];
     // Twice: the first also warms the forge client's cache, as the review does.
     let mut floor_ms = f64::NAN;
+    let command = if renderer == "workspace" {
+        "open_change"
+    } else {
+        "open_change_request"
+    };
+    let mut floor_args = args.clone();
+    floor_args.push(serde_json::json!(command));
     for _ in 0..2 {
         let answer = app
             .client
-            .execute_async(FLOOR, args.clone())
+            .execute_async(FLOOR, floor_args.clone())
             .await
             .expect("floor");
         floor_ms = answer[0].as_f64().unwrap_or(f64::NAN);

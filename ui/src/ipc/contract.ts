@@ -53,6 +53,7 @@ export type ChangeRequestDetail = { item: QueueItem, body: string, web_url: stri
 /**
  * The whole unified diff: as the forge sent it, with any file the forge
  * left out rebuilt from its contents at the base and head commits.
+ * Empty in the window's answer (`open_change`), which shows `diff_files`.
  */
 diff: string, 
 /**
@@ -599,6 +600,7 @@ export type Commands = {
   app_info: [null, AppInfo];
   load_queue: [null, Queue];
   open_change_request: [ChangeRequestRef, ChangeRequestDetail];
+  open_change: [ChangeRequestRef, ChangeRequestDetail];
   diff_files: [DiffPage, DiffFiles];
   review_change_request: [ChangeRequestRef, Review];
   signer_status: [null, SignerStatus];

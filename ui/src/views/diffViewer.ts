@@ -299,11 +299,27 @@ export function diffViewer(d: ChangeRequestDetail, onViewedChange: () => void = 
   }
 
   const PAGE_FILES = 25;
+  // Pages fetched, oldest first; past this many, the oldest not in view goes
+  // back to placeholders (and is asked for again if it returns), so reading a
+  // huge change end to end holds a bounded part of it.
+  const KEPT_PAGES = 4;
+  const pages: number[] = [];
   function fetchFrom(file: number): void {
     for (let k = file; k < Math.min(files.length, file + PAGE_FILES); k++) asked.add(k);
     call("diff_files", { change_request: { repo: d.item.repo, number: d.item.number }, from: file, count: PAGE_FILES }).then(
       (page) => {
         page.files.forEach((f, k) => (files[page.from + k] = f));
+        pages.push(page.from);
+        const inView = rows[Math.floor(viewport.scrollTop / ROW_HEIGHT)]?.file ?? 0;
+        while (pages.length > KEPT_PAGES) {
+          const old = pages.findIndex((from) => inView < from || inView >= from + PAGE_FILES);
+          if (old < 0) break;
+          const [from] = pages.splice(old, 1);
+          for (let k = from; k < Math.min(files.length, from + PAGE_FILES); k++) {
+            files[k] = { ...files[k], hunks: [], loaded: false };
+            asked.delete(k);
+          }
+        }
         rerender();
       },
       () => {
