@@ -13,12 +13,23 @@ fn main() {
     let started = std::time::Instant::now();
     let rendering = rendering::choose();
     tauri::Builder::default()
+        .plugin(tauri_plugin_opener::init())
         .setup(move |app| {
             let log_dir = app.path().app_log_dir()?;
             logging::init(&log_dir);
             tracing::info!(?rendering, "web content rendering");
             let data_dir = app.path().app_data_dir()?;
-            app.manage(shell::Shell::opening(data_dir.clone()));
+            // Links from forge text open in the system browser, from Rust
+            // only: the page has no opener permission of its own.
+            let browser = app.handle().clone();
+            let opener: countersign_api::links::LinkOpener = std::sync::Arc::new(move |url| {
+                use tauri_plugin_opener::OpenerExt;
+                browser
+                    .opener()
+                    .open_url(url.as_str(), None::<&str>)
+                    .map_err(|e| e.to_string())
+            });
+            app.manage(shell::Shell::opening(data_dir.clone(), opener));
             // The main thread is GTK's: blocking it here would hold back
             // WebKit loading the page.
             let handle = app.handle().clone();

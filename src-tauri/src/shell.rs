@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use countersign_api::links::LinkOpener;
 use countersign_api::ErrorCode;
 use countersign_api::{ApiError, Session};
 use tokio::sync::watch;
@@ -16,20 +17,24 @@ type Opened = Option<Result<Arc<Session>, ApiError>>;
 pub struct Shell {
     current: watch::Sender<Opened>,
     data_dir: PathBuf,
+    /// Opens links in the system browser; given to every session.
+    opener: LinkOpener,
 }
 
 impl Shell {
     /// A shell whose session is still opening; see [`Shell::opened`].
-    pub fn opening(data_dir: PathBuf) -> Self {
+    pub fn opening(data_dir: PathBuf, opener: LinkOpener) -> Self {
         Self {
             current: watch::Sender::new(None),
             data_dir,
+            opener,
         }
     }
 
     /// The session has opened, or could not: commands waiting for it go on.
     pub fn opened(&self, session: Result<Session, ApiError>) {
         if let Ok(s) = &session {
+            s.set_link_opener(self.opener.clone());
             // The queue is what the window asks for first; fetching it now
             // overlaps the forge's latency with WebKit's start-up.
             s.prefetch_queue();
@@ -59,6 +64,7 @@ impl Shell {
     /// Connect to the forge the saved settings name; the old session stays on error.
     pub async fn restart(&self) -> Result<(), ApiError> {
         let next = Session::from_settings(self.data_dir.clone()).await?;
+        next.set_link_opener(self.opener.clone());
         self.current.send_replace(Some(Ok(Arc::new(next))));
         Ok(())
     }

@@ -662,6 +662,9 @@ async fn the_review_workspace_reads_a_change_file_by_file() {
             .find(|p| p.number == 44)
             .unwrap();
         pr.title.push_str(" \u{202E}gnp.exe");
+        pr.body.push_str(
+            "\n\nSee [RA-042](https://example.org/ra-042) or [mail QA](mailto:qa@example.org).",
+        );
         pr.files.push(countersign_forge_sandbox::FileChange {
             path: "docs/\u{202E}txt.exe".into(),
             previous_path: None,
@@ -751,6 +754,33 @@ async fn the_review_workspace_reads_a_change_file_by_file() {
         click(&app, "[data-testid=tab-conversation]").await?;
         app.wait_for_text("[data-testid=description]", "checklist")
             .await?;
+        // Links are inert: a click shows the whole address; only a web
+        // address may be handed to the browser.
+        click(
+            &app,
+            "[data-testid=description] .md-link[data-href^='https']",
+        )
+        .await?;
+        app.wait_for_text("[data-testid=link-confirm]", "https://example.org/ra-042")
+            .await?;
+        app.find("[data-testid=link-open]").await?;
+        click(
+            &app,
+            "[data-testid=description] .md-link[data-href^='mailto']",
+        )
+        .await?;
+        app.wait_for_text("[data-testid=link-confirm]", "not a web address")
+            .await?;
+        let open_buttons = js(
+            &app,
+            "return document.querySelectorAll('[data-testid=link-open]').length;",
+        )
+        .await?;
+        assert_eq!(
+            open_buttons,
+            serde_json::json!(0),
+            "a mailto: link offered to open"
+        );
         // Nothing sideways: no pane is wider than its box.
         let sideways = js(&app, "return ['[data-testid=queue]', '[data-testid=detail]', '[data-testid=sign-pane]'].filter(s => { const e = document.querySelector(s); return e && e.scrollWidth > e.clientWidth + 1; });").await?;
         let culprits = js(&app, "const d = document.querySelector('[data-testid=detail]'); const r = d.getBoundingClientRect().right; return [...d.querySelectorAll('*')].filter(e => e.getBoundingClientRect().right > r + 1 && e.offsetParent !== null).slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + (e.textContent || '').slice(0, 60));").await?;

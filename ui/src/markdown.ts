@@ -76,6 +76,9 @@ function inline(tokens: Token[], into: HTMLElement): void {
       case "link_open": {
         const a = document.createElement("span");
         a.className = "md-link";
+        // Reachable and announced as a link; opening it asks first (links.ts).
+        a.setAttribute("role", "link");
+        a.tabIndex = 0;
         const href = t.attrGet("href") ?? "";
         a.dataset.href = href;
         a.title = isWebAddress(href) ? href : `${href} (not a web address: inert)`;

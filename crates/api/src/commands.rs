@@ -28,6 +28,7 @@ macro_rules! for_each_command {
             open_change_request($crate::contract::ChangeRequestRef) => $crate::contract::ChangeRequestDetail;
             open_change($crate::contract::ChangeRequestRef) => $crate::contract::ChangeRequestDetail;
             diff_files($crate::contract::DiffPage) => $crate::contract::DiffFiles;
+            open_link($crate::contract::LinkRequest) => $crate::contract::LinkOpened;
             review_change_request($crate::contract::ChangeRequestRef) => $crate::contract::Review;
             signer_status => $crate::contract::SignerStatus;
             enrol($crate::contract::EnrolRequest) => $crate::contract::Enrolment;

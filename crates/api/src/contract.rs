@@ -293,6 +293,18 @@ fn loaded() -> bool {
     true
 }
 
+/// A link from forge text the reader asked to open.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct LinkRequest {
+    pub url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct LinkOpened {
+    /// The address handed to the browser, as the URL parser wrote it.
+    pub url: String,
+}
+
 /// Files `from`.. `from + count` of a change's diff, whole.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct DiffPage {
@@ -773,6 +785,8 @@ pub fn typescript() -> String {
             DiffHunk::decl(&cfg),
             DiffFile::decl(&cfg),
             DiffPage::decl(&cfg),
+            LinkRequest::decl(&cfg),
+            LinkOpened::decl(&cfg),
             DiffFiles::decl(&cfg),
             Meaning::decl(&cfg),
             DigestEntry::decl(&cfg),

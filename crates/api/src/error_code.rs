@@ -52,6 +52,10 @@ error_codes! {
     AuditBadExport = "audit.bad_export",
     /// The encrypted offline cache cannot be opened.
     CacheUnavailable = "cache.unavailable",
+    /// The link is not a web address (https: or http:, no credentials in it): it is not opened.
+    LinkRefused = "link.refused",
+    /// This build cannot hand links to the system browser.
+    LinkUnavailable = "link.unavailable",
     /// An evidence file is not what its name says (unreadable XML, JSON, LCOV).
     EvidenceMalformed = "evidence.malformed",
     /// An evidence archive or file is over the limits (size, count, ratio).

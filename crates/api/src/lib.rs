@@ -15,6 +15,7 @@ mod error;
 mod error_code;
 mod evidence_details;
 pub mod fetch_all;
+pub mod links;
 mod offline;
 pub mod os_session;
 mod parsed_diff;

@@ -10,10 +10,10 @@ use url::Url;
 use crate::contract::{
     AddSigner, AppInfo, AuditFilter, AuditTrail, ChangeRequestDetail, ChangeRequestRef,
     DeviceFlowRequest, DevicePoll, DevicePollState, DeviceStart, DiffFiles, DiffPage, EnrolRequest,
-    Enrolment, Outbox, OutboxRow, OutboxState, Person, PolicyCheck, PolicyDraft, PolicyText,
-    ProposePolicy, ProposedPolicy, PushOutcome, Queue, RepoRef, Review, SecurityKeyRequest,
-    SettingsView, SignRequest, SignatureDraft, SignaturePreview, SignedRecord, SignerStatus,
-    SyncOutcome, TokenRequest, Verdict,
+    Enrolment, LinkOpened, LinkRequest, Outbox, OutboxRow, OutboxState, Person, PolicyCheck,
+    PolicyDraft, PolicyText, ProposePolicy, ProposedPolicy, PushOutcome, Queue, RepoRef, Review,
+    SecurityKeyRequest, SettingsView, SignRequest, SignatureDraft, SignaturePreview, SignedRecord,
+    SignerStatus, SyncOutcome, TokenRequest, Verdict,
 };
 use countersign_ledger::cache::Kind;
 
@@ -103,6 +103,8 @@ pub struct Session {
     /// The last snapshot read of each change request, for the preview and
     /// the push that follow a review; see [`Session::snapshot_of`].
     snapshots: Mutex<std::collections::HashMap<ChangeKey, Arc<crate::snapshot::Gathered>>>,
+    /// Hands links to the system browser; set by the desktop shell.
+    link_opener: Mutex<Option<crate::links::LinkOpener>>,
     /// The whole parsed diff of each change opened, for `diff_files`.
     diffs: Mutex<std::collections::HashMap<ChangeKey, Arc<Vec<crate::contract::DiffFile>>>>,
     device: tokio::sync::Mutex<Option<crate::accounts::PendingDevice>>,
@@ -200,6 +202,7 @@ impl Session {
             policies_seen: Mutex::new(std::collections::HashSet::new()),
             snapshots: Mutex::new(std::collections::HashMap::new()),
             diffs: Mutex::new(std::collections::HashMap::new()),
+            link_opener: Mutex::new(None),
             device: tokio::sync::Mutex::new(None),
             prefetched: Mutex::new(None),
             signatures,
@@ -299,6 +302,32 @@ impl Session {
         }
         diffs.insert((request.repo, request.number), files);
         Ok(d)
+    }
+
+    /// How this session opens links in the system browser (the desktop shell's).
+    pub fn set_link_opener(&self, opener: crate::links::LinkOpener) {
+        *self.link_opener.lock().unwrap() = Some(opener);
+    }
+
+    /// Open a link from forge text in the system browser, when it is a plain
+    /// web address; the window has shown the reader the whole address first.
+    pub async fn open_link(&self, request: LinkRequest) -> Result<LinkOpened, ApiError> {
+        let url = crate::links::web_address(&request.url)?;
+        let opener = self.link_opener.lock().unwrap().clone().ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::LinkUnavailable,
+                "this build cannot open links in a browser: copy the address instead",
+            )
+        })?;
+        opener(&url).map_err(|e| {
+            ApiError::new(
+                ErrorCode::LinkUnavailable,
+                format!("the browser could not be started: {e}"),
+            )
+        })?;
+        Ok(LinkOpened {
+            url: url.to_string(),
+        })
     }
 
     /// A change request for the window: as [`Session::open_change_request`]

@@ -1086,3 +1086,39 @@ async fn out_of_order_or_a_second_role_is_refused_before_signing() {
         .await;
     assert!(gate(&sandbox, 42).await.approved);
 }
+
+/// Issue 13: a link in forge text reaches the system browser only as a plain
+/// web address, checked in Rust whatever the page sends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_plain_web_addresses_reach_the_browser() {
+    use countersign_api::contract::LinkRequest;
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
+    let opened = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen = opened.clone();
+    bob.session.set_link_opener(std::sync::Arc::new(move |url| {
+        seen.lock().unwrap().push(url.to_string());
+        Ok(())
+    }));
+    for hostile in [
+        "javascript:document.title='pwned'",
+        "file:///home/bob/.ssh/id_ed25519",
+        "https://forge.example@attacker.example/login",
+    ] {
+        let refused = bob
+            .session
+            .open_link(LinkRequest {
+                url: hostile.into(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code, ErrorCode::LinkRefused, "{hostile}");
+    }
+    bob.session
+        .open_link(LinkRequest {
+            url: "https://example.org/ra-042".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(*opened.lock().unwrap(), ["https://example.org/ra-042"]);
+}

@@ -246,6 +246,14 @@ repos: Array<string>, };
 
 export type LineKind = "context" | "added" | "removed" | "no_newline";
 
+export type LinkOpened = { 
+/**
+ * The address handed to the browser, as the URL parser wrote it.
+ */
+url: string, };
+
+export type LinkRequest = { url: string, };
+
 export type Meaning = "authorship" | "review" | "approval" | "responsibility" | "rejection";
 
 export type Outbox = { items: Array<OutboxRow>, };
@@ -527,7 +535,7 @@ export type TokenRequest = { api_url: string, token: string, };
 
 export type Verdict = "approved" | "pending" | "rejected" | "failed" | "blocked";
 
-export type ErrorCode = "accounts.no_device_flow" | "admin.already_in_role" | "admin.bad_enrolment_record" | "admin.unknown_role" | "audit.bad_export" | "cache.unavailable" | "evidence.malformed" | "evidence.too_large" | "evidence.unsafe_entry" | "forge.conflict" | "forge.contract_violation" | "forge.forbidden" | "forge.http_status" | "forge.invalid_input" | "forge.not_found" | "forge.not_signed_in" | "forge.rate_limited" | "forge.too_large" | "forge.unauthorized" | "forge.unreachable" | "internal" | "invalid_input" | "io" | "ipc" | "keychain.error" | "keychain.locked" | "keychain.unavailable" | "ledger.append_only" | "ledger.corrupt" | "ledger.disk_full" | "ledger.invalid" | "ledger.locked" | "ledger.not_found" | "ledger.read_only" | "ledger.sqlite" | "ledger.unavailable" | "policy.invalid" | "push.no_records" | "records.malformed" | "sandbox.roster" | "sandbox.start_failed" | "settings.unreadable" | "settings.unwritable" | "signing.acknowledgement_required" | "signing.already_enrolled" | "signing.bad_key" | "signing.bad_password" | "signing.changed_since_preview" | "signing.evidence_refused" | "signing.incomplete_change" | "signing.preview_expired" | "signing.invalid_request" | "signing.keychain" | "signing.locked_out" | "signing.no_security_key" | "signing.no_security_key_reader" | "signing.not_enrolled" | "signing.refused_by_policy" | "signing.security_key_required" | "signing.reauth_required" | "signing.security_key" | "verify.bad_bundle" | "verify.bad_keys";
+export type ErrorCode = "accounts.no_device_flow" | "admin.already_in_role" | "admin.bad_enrolment_record" | "admin.unknown_role" | "audit.bad_export" | "cache.unavailable" | "link.refused" | "link.unavailable" | "evidence.malformed" | "evidence.too_large" | "evidence.unsafe_entry" | "forge.conflict" | "forge.contract_violation" | "forge.forbidden" | "forge.http_status" | "forge.invalid_input" | "forge.not_found" | "forge.not_signed_in" | "forge.rate_limited" | "forge.too_large" | "forge.unauthorized" | "forge.unreachable" | "internal" | "invalid_input" | "io" | "ipc" | "keychain.error" | "keychain.locked" | "keychain.unavailable" | "ledger.append_only" | "ledger.corrupt" | "ledger.disk_full" | "ledger.invalid" | "ledger.locked" | "ledger.not_found" | "ledger.read_only" | "ledger.sqlite" | "ledger.unavailable" | "policy.invalid" | "push.no_records" | "records.malformed" | "sandbox.roster" | "sandbox.start_failed" | "settings.unreadable" | "settings.unwritable" | "signing.acknowledgement_required" | "signing.already_enrolled" | "signing.bad_key" | "signing.bad_password" | "signing.changed_since_preview" | "signing.evidence_refused" | "signing.incomplete_change" | "signing.preview_expired" | "signing.invalid_request" | "signing.keychain" | "signing.locked_out" | "signing.no_security_key" | "signing.no_security_key_reader" | "signing.not_enrolled" | "signing.refused_by_policy" | "signing.security_key_required" | "signing.reauth_required" | "signing.security_key" | "verify.bad_bundle" | "verify.bad_keys";
 
 export const ErrorCodes = {
   AccountsNoDeviceFlow: "accounts.no_device_flow",
@@ -536,6 +544,8 @@ export const ErrorCodes = {
   AdminUnknownRole: "admin.unknown_role",
   AuditBadExport: "audit.bad_export",
   CacheUnavailable: "cache.unavailable",
+  LinkRefused: "link.refused",
+  LinkUnavailable: "link.unavailable",
   EvidenceMalformed: "evidence.malformed",
   EvidenceTooLarge: "evidence.too_large",
   EvidenceUnsafeEntry: "evidence.unsafe_entry",
@@ -602,6 +612,7 @@ export type Commands = {
   open_change_request: [ChangeRequestRef, ChangeRequestDetail];
   open_change: [ChangeRequestRef, ChangeRequestDetail];
   diff_files: [DiffPage, DiffFiles];
+  open_link: [LinkRequest, LinkOpened];
   review_change_request: [ChangeRequestRef, Review];
   signer_status: [null, SignerStatus];
   enrol: [EnrolRequest, Enrolment];

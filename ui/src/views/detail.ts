@@ -7,6 +7,7 @@
 import type { ApiError, ChangeRequestDetail, Review } from "../ipc/contract";
 import { el, replaceChildren } from "../dom";
 import { exactUtc, shortSha } from "../format";
+import { confirmLinks } from "../links";
 import { renderMarkdown } from "../markdown";
 import { visibleSpan } from "../visible";
 import { riskBadge } from "./queue";
@@ -129,6 +130,7 @@ export function detailView(signPane: HTMLElement): DetailView {
       );
       const description = el("div", { class: "description markdown", "data-testid": "description" });
       description.append(d.body ? renderMarkdown(d.body) : "No description.");
+      confirmLinks(description);
       const conversation = el("div", {}, el("h2", {}, "Description"), description, review.conversation);
       const panels: Record<Tab, HTMLElement> = {
         overview: review.overview,
