@@ -387,6 +387,9 @@ pub struct EvidenceView {
     pub kind: String,
     /// One line for people, e.g. `12 passed, 1 failed, 0 skipped`.
     pub summary: String,
+    /// The workflow file and run the file came from, e.g. `.github/workflows/ci.yml, run 30042`.
+    #[serde(default)]
+    pub source: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -195,6 +195,10 @@ pub fn view(g: &Gathered, forge_host: &str, me: Option<u64>, records: &[Envelope
                 sha256: e.sha256.clone(),
                 kind: e.kind.label().to_owned(),
                 summary: summary_line(&e.summary),
+                source: e
+                    .name
+                    .split_once('/')
+                    .and_then(|(archive, _)| g.evidence_sources.get(archive).cloned()),
             })
             .collect(),
         evidence_problems: g.evidence_problems.clone(),

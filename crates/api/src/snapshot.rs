@@ -90,6 +90,9 @@ pub struct Gathered {
     pub reviews: Vec<ForgeReview>,
     /// The CI artifacts the evidence was read from, by id (a new run makes new ids).
     pub counted_artifacts: Vec<u64>,
+    /// Where each artifact's files came from, by archive name (`test-reports.zip`):
+    /// the workflow file and its run.
+    pub evidence_sources: std::collections::BTreeMap<String, String>,
     /// `sha256:` of the policy at the tip of the base branch, which restricts
     /// the base's; `None` when there is none.
     pub tip_policy_digest: Option<String>,
@@ -190,6 +193,20 @@ pub async fn gather(forge: &dyn Forge, request: ChangeRequestRef) -> Result<Gath
     )
     .await?;
     let counted_artifacts = chosen.counted.iter().map(|a| a.id).collect();
+    let evidence_sources = chosen
+        .counted
+        .iter()
+        .map(|a| {
+            (
+                format!("{}.zip", a.name),
+                format!(
+                    "{}, run {}",
+                    a.workflow_path.as_deref().unwrap_or("an unknown workflow"),
+                    a.run_id
+                ),
+            )
+        })
+        .collect();
     let mut evidence = Vec::new();
     let mut evidence_problems: Vec<String> = chosen.refused.into_iter().collect();
     for artifact in chosen.counted {
@@ -245,6 +262,7 @@ pub async fn gather(forge: &dyn Forge, request: ChangeRequestRef) -> Result<Gath
         commits,
         reviews,
         counted_artifacts,
+        evidence_sources,
         tip_policy_digest,
         gathered_at: chrono::Utc::now(),
     })

@@ -103,6 +103,11 @@ async fn a_signature_binds_the_evidence_the_policy_and_the_assessment() {
             "test-reports.zip/junit.xml"
         ]
     );
+    // Each file says the workflow run it came from.
+    assert_eq!(
+        review.evidence[0].source.as_deref(),
+        Some(".github/workflows/ci.yml, run 30042")
+    );
     let assessment = review.assessment.clone().unwrap();
     assert_eq!(
         (

@@ -188,7 +188,11 @@ kind: string,
 /**
  * One line for people, e.g. `12 passed, 1 failed, 0 skipped`.
  */
-summary: string, };
+summary: string, 
+/**
+ * The workflow file and run the file came from, e.g. `.github/workflows/ci.yml, run 30042`.
+ */
+source: string | null, };
 
 export type FileCoverageView = { 
 /**

@@ -108,6 +108,7 @@ function evidenceBlock(r: Review): HTMLElement {
           el("span", { class: "mono" }, e.name),
           ` · ${e.kind} · ${e.summary} · `,
           el("span", { class: "mono muted", title: e.sha256 }, `sha256 ${shortSha(e.sha256)}…`),
+          e.source === null ? null : el("div", { class: "muted", "data-testid": "evidence-source" }, `from ${e.source}`),
         ),
       ),
     ),
