@@ -18,6 +18,17 @@ export function exactUtc(isoUtc: string): string {
   return Number.isNaN(t.getTime()) ? isoUtc : t.toISOString().replace(".000Z", "Z");
 }
 
+/// A time as the reader's clock shows it, with the exact UTC time (and
+/// anything in `more`) on hover: every time in the window reads this way.
+export function localTime(isoUtc: string, more = ""): HTMLTimeElement {
+  const t = new Date(isoUtc);
+  const node = document.createElement("time");
+  node.dateTime = isoUtc;
+  node.textContent = Number.isNaN(t.getTime()) ? isoUtc : t.toLocaleString();
+  node.title = `${exactUtc(isoUtc)} (UTC)${more ? `; ${more}` : ""}`;
+  return node;
+}
+
 export function shortSha(sha: string): string {
   return sha.slice(0, 10);
 }

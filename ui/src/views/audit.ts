@@ -4,7 +4,7 @@
 
 import { call } from "../backend";
 import { el, replaceChildren } from "../dom";
-import { exactUtc } from "../format";
+import { localTime } from "../format";
 import type { ApiError, AuditFilter, AuditTrail, Outbox } from "../ipc/contract";
 
 const KINDS = [
@@ -33,7 +33,7 @@ function trailTable(trail: AuditTrail): HTMLElement {
           "tr",
           { "data-testid": "audit-row", "data-kind": r.kind },
           el("td", {}, String(r.seq)),
-          el("td", { title: `local offset ${r.local_offset}${r.forge_time === null ? "" : `; forge time ${r.forge_time}`}` }, exactUtc(r.at_utc)),
+          el("td", {}, localTime(r.at_utc, `recorded with local offset ${r.local_offset}${r.forge_time === null ? "" : `; forge time ${r.forge_time}`}`)),
           el("td", {}, r.kind),
           el("td", {}, r.actor),
           el("td", {}, r.object),

@@ -6,7 +6,7 @@
 
 import type { ApiError, ChangeRequestDetail, Review } from "../ipc/contract";
 import { el, replaceChildren } from "../dom";
-import { exactUtc, shortSha } from "../format";
+import { localTime, shortSha } from "../format";
 import { confirmLinks } from "../links";
 import { renderMarkdown } from "../markdown";
 import { visibleSpan } from "../visible";
@@ -154,13 +154,13 @@ export function detailView(signPane: HTMLElement): DetailView {
             ` wants to merge into ${d.base_ref} ← `,
             el("span", { class: "mono", "data-testid": "head-sha", title: d.item.head_sha }, shortSha(d.item.head_sha)),
             " · opened ",
-            el("time", { datetime: d.item.created_at, title: exactUtc(d.item.created_at) }, new Date(d.item.created_at).toLocaleString()),
+            localTime(d.item.created_at),
             ` · ${d.diff_files.length} ${d.diff_files.length === 1 ? "file" : "files"}, +${d.additions} −${d.deletions} · base `,
             el("span", { class: "mono", title: d.base_sha }, shortSha(d.base_sha)),
           ),
           el("div", { class: "labels" }, ...d.item.labels.map((l) => el("span", { class: "label" }, visibleSpan(l)))),
           d.offline
-            ? el("p", { class: "state warning", role: "status", "data-testid": "detail-offline" }, `Offline copy, synced at ${exactUtc(d.synced_at)}.`)
+            ? el("p", { class: "state warning", role: "status", "data-testid": "detail-offline" }, "Offline copy, synced at ", localTime(d.synced_at), ".")
             : null,
         ),
         tabs(panels, { files: `Files (${d.diff_files.length})` }),

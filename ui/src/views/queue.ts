@@ -3,7 +3,7 @@ import type { ApiError, Queue, QueueItem, RiskClass } from "../ipc/contract";
 import { ErrorCodes } from "../ipc/contract";
 import { visibleSpan } from "../visible";
 import { el, replaceChildren } from "../dom";
-import { age, exactUtc } from "../format";
+import { age, exactUtc, localTime } from "../format";
 
 const RISK_TEXT: Record<RiskClass, string> = {
   high: "High risk",
@@ -183,7 +183,7 @@ export function queueView(onOpen: (item: QueueItem) => void, onRefresh: () => vo
       replaceChildren(
         offline,
         queue.offline
-          ? el("p", { class: "state warning", role: "status", "data-testid": "offline-banner" }, `Offline: the forge cannot be reached. Showing what was synced at ${exactUtc(queue.synced_at)}.`)
+          ? el("p", { class: "state warning", role: "status", "data-testid": "offline-banner" }, "Offline: the forge cannot be reached. Showing what was synced at ", localTime(queue.synced_at), ".")
           : null,
       );
       const ago = age(queue.synced_at);

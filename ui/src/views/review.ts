@@ -4,7 +4,7 @@
 
 import { el, replaceChildren } from "../dom";
 import { visibleNodes, visibleSpan } from "../visible";
-import { exactUtc, shortSha } from "../format";
+import { localTime, shortSha } from "../format";
 import type { ApiError, Review, SignatureView, Standing, Verdict } from "../ipc/contract";
 
 const VERDICT_TEXT: Record<Verdict, string> = {
@@ -38,11 +38,7 @@ function signatureRow(s: SignatureView): HTMLElement {
   );
 }
 
-/// A time in the reader's own zone, the exact UTC one on hover.
-function localTime(iso: string): HTMLElement {
-  const t = new Date(iso);
-  return el("time", { datetime: iso, title: `${exactUtc(iso)} (UTC)` }, Number.isNaN(t.getTime()) ? iso : t.toLocaleString());
-}
+
 
 function assessmentBlock(r: Review): HTMLElement {
   if (r.assessment_error) {
@@ -204,7 +200,7 @@ function verdictBox(r: Review): HTMLElement {
     { class: `verdict verdict-${r.verdict}`, "data-testid": "review-verdict", "data-verdict": r.verdict, role: "status" },
     el("strong", {}, VERDICT_TEXT[r.verdict]),
     el("div", { class: "mono", "data-testid": "status-line" }, r.status_line),
-    r.offline ? el("div", { class: "muted", "data-testid": "review-offline" }, `Offline copy of the review computed at ${exactUtc(r.synced_at)}: signatures made since are not shown.`) : null,
+    r.offline ? el("div", { class: "muted", "data-testid": "review-offline" }, "Offline copy of the review computed at ", localTime(r.synced_at), ": signatures made since are not shown.") : null,
   );
 }
 

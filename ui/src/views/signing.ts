@@ -4,7 +4,7 @@
 
 import { call } from "../backend";
 import { el, replaceChildren } from "../dom";
-import { exactUtc } from "../format";
+import { exactUtc, localTime } from "../format";
 import type { ApiError, ChangeRequestDetail, Meaning, Review, SignatureDraft, SignerStatus } from "../ipc/contract";
 import { ErrorCodes } from "../ipc/contract";
 
@@ -162,11 +162,11 @@ function signForm(detail: ChangeRequestDetail, status: SignerStatus, roles: stri
           el("dt", {}, "Evidence"),
           el("dd", {}, preview.evidence.length === 0 ? "none collected yet" : preview.evidence.map((e) => `${e.name} ${e.sha256}`).join("\n")),
           el("dt", {}, "Signing time"),
-          el("dd", { "data-testid": "preview-signed-at" }, `${exactUtc(preview.signed_at)} (fixed now; the record carries it)`),
+          el("dd", { "data-testid": "preview-signed-at" }, localTime(preview.signed_at), " (fixed now; the record carries it)"),
           el("dt", {}, "Record digest"),
           el("dd", { class: "mono", "data-testid": "preview-digest" }, preview.record_digest),
           el("dt", {}, "Valid until"),
-          el("dd", { "data-testid": "preview-expires" }, exactUtc(preview.expires_at)),
+          el("dd", { "data-testid": "preview-expires" }, localTime(preview.expires_at)),
         ),
         preview.clock_warning === null ? null : el("p", { class: "state warning", role: "alert", "data-testid": "clock-warning" }, preview.clock_warning),
         field("Signing password", password, "Re-enter it for every signature."),
@@ -239,7 +239,7 @@ function signForm(detail: ChangeRequestDetail, status: SignerStatus, roles: stri
     { class: "sign-form" },
     el("h2", {}, "Electronic signature"),
     el("p", { class: "muted" }, `Signing as ${status.printed_name ?? status.identity.login} · key ${status.fingerprint ?? ""}`),
-    status.locked_until ? errorBox({ code: ErrorCodes.SigningLockedOut, message: `Locked until ${exactUtc(status.locked_until)}.` }) : null,
+    status.locked_until ? errorBox({ code: ErrorCodes.SigningLockedOut, message: `Locked until ${new Date(status.locked_until).toLocaleString()} (${exactUtc(status.locked_until)} UTC).` }) : null,
     field("Meaning", meaning),
     field("Role", role),
     field("Reason", reason),
