@@ -34,7 +34,10 @@ async fn enrol_sign_and_verify_with_the_real_keychain() {
          {cs} push --sandbox-url {url}
          {cs} audit verify --forge sandbox --api-url {url} --repo acme-medical/infusion-pump-firmware
          COUNTERSIGN_DATA_DIR={dir}/elsewhere {cs} audit verify --forge sandbox --api-url {url} \
-             --repo acme-medical/infusion-pump-firmware && exit 91 || echo replaced-trail-caught",
+             --repo acme-medical/infusion-pump-firmware && exit 91 || echo replaced-trail-caught
+         printf '%s\n%s\n' {pw} 'a brand new signing passphrase' | {cs} password --sandbox-url {url} --password-stdin
+         echo 'a brand new signing passphrase' | {cs} sign --sandbox-url {url} --repo acme-medical/infusion-pump-firmware --pr 43 \
+             --meaning approval --reason 'Signed after the password change' --role QA --password-stdin",
         pw = shell_quote(PASSWORD),
     );
     let out = tokio::task::spawn_blocking(move || {
@@ -59,6 +62,12 @@ async fn enrol_sign_and_verify_with_the_real_keychain() {
     );
     assert!(stdout.contains("replaced-trail-caught"), "{stdout}");
     assert!(stdout.contains("shorter than the"), "{stdout}");
+    // The key re-sealed in the real keychain under a new password, which signs.
+    assert!(stdout.contains("Signing password changed"), "{stdout}");
+    assert!(
+        stdout.contains("Signed after the password change"),
+        "{stdout}"
+    );
     assert!(stdout.contains("Signed by Bob Okafor (@bob-qa"), "{stdout}");
     assert!(!home.root.join("wrong.json").exists());
 

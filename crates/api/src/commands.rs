@@ -32,6 +32,7 @@ macro_rules! for_each_command {
             review_change_request($crate::contract::ChangeRequestRef) => $crate::contract::Review;
             signer_status => $crate::contract::SignerStatus;
             enrol($crate::contract::EnrolRequest) => $crate::contract::Enrolment;
+            change_password($crate::contract::PasswordChange) => $crate::contract::SignerStatus;
             preview_signature($crate::contract::SignatureDraft) => $crate::contract::SignaturePreview;
             sign_change_request($crate::contract::SignRequest) => $crate::contract::SignedRecord;
             audit_trail($crate::contract::AuditFilter) => $crate::contract::AuditTrail;

@@ -789,6 +789,7 @@ pub fn typescript() -> String {
             DiffFile::decl(&cfg),
             DiffPage::decl(&cfg),
             LinkRequest::decl(&cfg),
+            PasswordChange::decl(&cfg),
             LinkOpened::decl(&cfg),
             DiffFiles::decl(&cfg),
             Meaning::decl(&cfg),
@@ -883,6 +884,16 @@ pub struct EnrolRequest {
     pub password: countersign_secret::Secret<String>,
     /// The signer accepted the acknowledgement text shown to them.
     pub acknowledged: bool,
+}
+
+/// A new signing password for this device's key (11.300(b)): the old one
+/// proves the signer, the key is re-sealed, nothing else changes.
+#[derive(Debug, Deserialize, TS)]
+pub struct PasswordChange {
+    #[ts(type = "string")]
+    pub old_password: countersign_secret::Secret<String>,
+    #[ts(type = "string")]
+    pub new_password: countersign_secret::Secret<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

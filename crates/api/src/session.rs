@@ -10,10 +10,10 @@ use url::Url;
 use crate::contract::{
     AddSigner, AppInfo, AuditFilter, AuditTrail, ChangeRequestDetail, ChangeRequestRef,
     DeviceFlowRequest, DevicePoll, DevicePollState, DeviceStart, DiffFiles, DiffPage, EnrolRequest,
-    Enrolment, LinkOpened, LinkRequest, Outbox, OutboxRow, OutboxState, Person, PolicyCheck,
-    PolicyDraft, PolicyText, ProposePolicy, ProposedPolicy, PushOutcome, Queue, RepoRef, Review,
-    SecurityKeyRequest, SettingsView, SignRequest, SignatureDraft, SignaturePreview, SignedRecord,
-    SignerStatus, SyncOutcome, TokenRequest, Verdict,
+    Enrolment, LinkOpened, LinkRequest, Outbox, OutboxRow, OutboxState, PasswordChange, Person,
+    PolicyCheck, PolicyDraft, PolicyText, ProposePolicy, ProposedPolicy, PushOutcome, Queue,
+    RepoRef, Review, SecurityKeyRequest, SettingsView, SignRequest, SignatureDraft,
+    SignaturePreview, SignedRecord, SignerStatus, SyncOutcome, TokenRequest, Verdict,
 };
 use countersign_ledger::cache::Kind;
 
@@ -674,6 +674,12 @@ impl Session {
 
     pub async fn signer_status(&self) -> Result<SignerStatus, ApiError> {
         self.signatures.status(self.forge.as_ref()).await
+    }
+
+    pub async fn change_password(&self, request: PasswordChange) -> Result<SignerStatus, ApiError> {
+        self.signatures
+            .change_password(self.forge.as_ref(), request)
+            .await
     }
 
     pub async fn enrol(&self, request: EnrolRequest) -> Result<Enrolment, ApiError> {

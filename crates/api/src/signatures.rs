@@ -25,8 +25,8 @@ use countersign_signing::{sign, ApprovalDraft, ApprovalRequest, SigningError};
 use serde::{Deserialize, Serialize};
 
 use crate::contract::{
-    DigestEntry, EnrolRequest, Enrolment, Meaning, Person, SignRequest, SignatureDraft,
-    SignaturePreview, SignedRecord, SignerStatus,
+    DigestEntry, EnrolRequest, Enrolment, Meaning, PasswordChange, Person, SignRequest,
+    SignatureDraft, SignaturePreview, SignedRecord, SignerStatus,
 };
 use crate::digest::sha256_hex;
 pub use crate::stores::KeychainSource;
@@ -697,6 +697,74 @@ impl Signatures {
                 .as_ref()
                 .and_then(|c| clock_warning(c.skew_seconds)),
         })
+    }
+
+    /// Re-seal this device's key under a new password. The old password is
+    /// checked as at signing (a wrong one counts toward the lockout), and the
+    /// change is in the trail; the key, the enrolment and the roster stay.
+    pub async fn change_password(
+        &self,
+        forge: &dyn Forge,
+        request: PasswordChange,
+    ) -> Result<SignerStatus, ApiError> {
+        if request.new_password.expose().chars().count() < MIN_PASSWORD_CHARS {
+            return Err(ApiError::invalid_input(format!(
+                "the new signing password needs at least {MIN_PASSWORD_CHARS} characters"
+            )));
+        }
+        if request.new_password.expose() == request.old_password.expose() {
+            return Err(ApiError::invalid_input(
+                "the new signing password is the old one",
+            ));
+        }
+        let (user, identity) = Self::identity(forge).await?;
+        let mut stored = self.enrolled(&identity)?;
+        if let Some(until) = self.locked_until(&identity)? {
+            self.record_auth_events(
+                &identity,
+                &[AuthEvent::RefusedWhileLocked {
+                    user_id: user.id,
+                    until,
+                }],
+            )?;
+            return Err(SigningError::LockedOut { until, failures: 0 }.into());
+        }
+        let verified = VerifiedIdentity {
+            host: forge.host().to_owned(),
+            user_id: user.id,
+            login: user.login.clone(),
+        };
+        // The proof is bound to this purpose, not to any record, and dropped.
+        let purpose = <sha2::Sha256 as sha2::Digest>::digest(
+            format!("countersign password change {}", stored.enrolment.key_id).as_bytes(),
+        )
+        .into();
+        let (proof, events) = self.reauth.lock().unwrap().with_password(
+            Utc::now(),
+            Some(&verified),
+            user.id,
+            &stored.sealed,
+            &request.old_password,
+            purpose,
+        );
+        self.record_auth_events(&identity, &events)?;
+        drop(proof?);
+        stored.sealed = countersign_signing::vault::reseal(
+            &stored.sealed,
+            &request.old_password,
+            &request.new_password,
+            self.kdf,
+        )?;
+        self.save(&identity, &stored)?;
+        self.audit(
+            AuditEvent::now(
+                EventKind::PasswordChange,
+                actor(&identity),
+                format!("key:{}", stored.enrolment.key_id),
+            )
+            .detail("the signing key re-sealed under a new password; the key itself is unchanged"),
+        )?;
+        self.status(forge).await
     }
 
     /// Re-authenticate and sign. The forge identity was just fetched with the

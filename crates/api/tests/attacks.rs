@@ -1122,3 +1122,52 @@ async fn only_plain_web_addresses_reach_the_browser() {
         .unwrap();
     assert_eq!(*opened.lock().unwrap(), ["https://example.org/ra-042"]);
 }
+
+/// Issue 14 (in part; 11.300(b)): the signing password can be changed: the
+/// old one is checked as at signing (a wrong one counts toward the lockout),
+/// the key is re-sealed, and afterwards only the new password signs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_signing_password_changes_only_with_the_old_one() {
+    use countersign_api::contract::PasswordChange;
+    use countersign_secret::Secret;
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let (_, _, session) = bob_enrolled_in(&sandbox, "password").await;
+    let new = "a brand new signing passphrase";
+    let change = |old: &str| PasswordChange {
+        old_password: Secret::from(old),
+        new_password: Secret::from(new),
+    };
+    let wrong = session
+        .change_password(change("not the old one"))
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.code, ErrorCode::SigningBadPassword, "{wrong:?}");
+    session.change_password(change(PASSWORD)).await.unwrap();
+    // The old password no longer opens the key; the new one signs.
+    let signing = draft(44, "qa", Meaning::Approval);
+    let preview = session.preview_signature(signing.clone()).await.unwrap();
+    let with = |password: &str| countersign_api::contract::SignRequest {
+        snapshot_id: preview.snapshot_id.clone(),
+        draft: signing.clone(),
+        seen: countersign_api::contract::SeenContent {
+            head_sha: preview.head_sha.clone(),
+            diff_sha256: preview.diff_sha256.clone(),
+        },
+        password: Secret::from(password),
+        security_key_pin: None,
+    };
+    let old = session
+        .sign_change_request(with(PASSWORD))
+        .await
+        .unwrap_err();
+    assert_eq!(old.code, ErrorCode::SigningBadPassword, "{old:?}");
+    session.sign_change_request(with(new)).await.unwrap();
+    let trail = session
+        .audit_trail(countersign_api::contract::AuditFilter {
+            kind: Some("password_change".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(trail.rows.len(), 1, "{trail:?}");
+}

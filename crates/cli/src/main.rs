@@ -133,6 +133,14 @@ enum Command {
         #[arg(long, requires = "repo")]
         pr: Option<u32>,
     },
+    /// Change the signing password: the key is re-sealed under the new one.
+    Password {
+        #[command(flatten)]
+        forge: ForgeArgs,
+        /// Read the current password, then the new one, from standard input (a line each).
+        #[arg(long)]
+        password_stdin: bool,
+    },
     /// Check a forge token and keep it in the OS keychain.
     Login {
         /// REST root, e.g. https://api.github.com/
@@ -263,6 +271,10 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
             json,
             ..
         } => verify_bundle(bundle, keys, commit, diff, &evidence, json),
+        Command::Password {
+            forge,
+            password_stdin,
+        } => change_password(forge, password_stdin).await,
         Command::Enrol {
             forge,
             name,
@@ -465,6 +477,30 @@ async fn sign(
     if let Some(out) = out {
         write(&out, &bundle_of(&signed.envelope_json)?)?;
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `countersign password`: re-seal this device's key under a new password.
+async fn change_password(forge: ForgeArgs, from_stdin: bool) -> Result<ExitCode, ApiError> {
+    let old = read_password_as(from_stdin, "Current signing password: ")?;
+    let new = read_password_as(from_stdin, "New signing password: ")?;
+    if !from_stdin
+        && read_password_as(false, "New signing password again: ")?.expose() != new.expose()
+    {
+        return Err(ApiError::invalid_input("the two new passwords differ"));
+    }
+    let session = Session::start(forge.target()?).await?;
+    let status = session
+        .change_password(countersign_api::contract::PasswordChange {
+            old_password: old,
+            new_password: new,
+        })
+        .await?;
+    println!(
+        "Signing password changed for {} ({}); the key is unchanged.",
+        status.printed_name.unwrap_or_default(),
+        status.fingerprint.unwrap_or_default()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -710,6 +746,11 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), ApiError> {
 /// The password: one line of standard input with `--password-stdin`, else
 /// asked on the terminal without echo. Every copy is wiped when dropped.
 fn read_password(from_stdin: bool) -> Result<Secret<String>, ApiError> {
+    read_password_as(from_stdin, "Signing password: ")
+}
+
+/// As [`read_password`], asking with `prompt` on a terminal.
+fn read_password_as(from_stdin: bool, prompt: &str) -> Result<Secret<String>, ApiError> {
     let unreadable =
         |e: std::io::Error| ApiError::new(ErrorCode::Io, format!("cannot read the password: {e}"));
     let line = if from_stdin {
@@ -717,7 +758,7 @@ fn read_password(from_stdin: bool) -> Result<Secret<String>, ApiError> {
         std::io::stdin().read_line(&mut line).map_err(unreadable)?;
         Secret::new(line)
     } else if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
-        Secret::new(rpassword::prompt_password("Signing password: ").map_err(unreadable)?)
+        Secret::new(rpassword::prompt_password(prompt).map_err(unreadable)?)
     } else {
         return Err(ApiError::invalid_input(
             "pass --password-stdin and write the password to standard input, or run on a terminal",

@@ -21,6 +21,8 @@ pub enum EventKind {
     Export,
     SettingsChange,
     Checkpoint,
+    /// The signing key re-sealed under a new password (the key is unchanged).
+    PasswordChange,
 }
 
 impl EventKind {
@@ -44,6 +46,7 @@ impl EventKind {
             Self::Export => "export",
             Self::SettingsChange => "settings_change",
             Self::Checkpoint => "checkpoint",
+            Self::PasswordChange => "password_change",
         }
     }
 }
@@ -125,6 +128,7 @@ mod tests {
             EventKind::AuthFailed,
             EventKind::KeyRevocation,
             EventKind::SettingsChange,
+            EventKind::PasswordChange,
         ] {
             assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
         }

@@ -119,6 +119,18 @@ pub fn seal(
     })
 }
 
+/// The same key sealed under `new` instead of `old` (a fresh salt and
+/// nonce); the key never leaves this function.
+pub fn reseal(
+    sealed: &SealedKey,
+    old: &Secret<String>,
+    new: &Secret<String>,
+    params: KdfParams,
+) -> Result<SealedKey, SigningError> {
+    let key = unseal(sealed, old)?;
+    seal(&key, new, params)
+}
+
 /// Open a sealed key. A wrong password and a tampered blob look the same: [`SigningError::Unseal`].
 pub fn unseal(sealed: &SealedKey, password: &Secret<String>) -> Result<SignerKey, SigningError> {
     if sealed.version != VERSION {

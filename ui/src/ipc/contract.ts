@@ -266,6 +266,8 @@ export type OutboxRow = { repo: string, number: number, target: string, state: O
 
 export type OutboxState = "pending" | "pushed";
 
+export type PasswordChange = { old_password: string, new_password: string, };
+
 export type Person = { 
 /**
  * The forge's numeric user id: what identifies a person (logins can be renamed).
@@ -620,6 +622,7 @@ export type Commands = {
   review_change_request: [ChangeRequestRef, Review];
   signer_status: [null, SignerStatus];
   enrol: [EnrolRequest, Enrolment];
+  change_password: [PasswordChange, SignerStatus];
   preview_signature: [SignatureDraft, SignaturePreview];
   sign_change_request: [SignRequest, SignedRecord];
   audit_trail: [AuditFilter, AuditTrail];
