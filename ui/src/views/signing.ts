@@ -248,8 +248,47 @@ function signForm(detail: ChangeRequestDetail, status: SignerStatus, roles: stri
     edit,
     step,
     keySection,
+    passwordSection(),
   );
   return root;
+}
+
+/// Change the signing password (11.300(b)): the current one, then the new one twice.
+function passwordSection(): HTMLElement {
+  const current = el("input", { type: "password", "data-testid": "password-current", autocomplete: "current-password" });
+  const next = el("input", { type: "password", "data-testid": "password-new", autocomplete: "new-password" });
+  const again = el("input", { type: "password", "data-testid": "password-again", autocomplete: "new-password" });
+  const change = el("button", { type: "submit", class: "secondary", "data-testid": "password-change" }, "Change my signing password");
+  const result = el("div", { role: "status" });
+  const form = el(
+    "form",
+    { class: "sign-form" },
+    field("Current signing password", current),
+    field("New signing password", next, "At least 12 characters. Your key stays the same; only its seal changes."),
+    field("Repeat the new signing password", again),
+    change,
+    result,
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (next.value !== again.value) {
+      replaceChildren(result, errorBox({ code: ErrorCodes.InvalidInput, message: "The two new passwords differ." }));
+      return;
+    }
+    change.disabled = true;
+    try {
+      await call("change_password", { old_password: current.value, new_password: next.value });
+      replaceChildren(result, el("p", { class: "ok", "data-testid": "password-changed" }, "Signing password changed. Use the new one from now on."));
+    } catch (e) {
+      replaceChildren(result, errorBox(e as ApiError));
+    } finally {
+      current.value = "";
+      next.value = "";
+      again.value = "";
+      change.disabled = false;
+    }
+  });
+  return el("details", { class: "password-section" }, el("summary", { "data-testid": "password-section" }, "Change my signing password"), form);
 }
 
 /// Register a FIDO2 security key, when this build can reach one and none is registered yet.
