@@ -138,6 +138,8 @@ error_codes! {
     SigningBadKey = "signing.bad_key",
     /// The signing password is wrong (counts toward lockout).
     SigningBadPassword = "signing.bad_password",
+    /// The signing password is older than the policy allows (`password_max_age_days`): change it, then sign.
+    SigningPasswordExpired = "signing.password_expired",
     /// The change request changed between preview and signing.
     SigningChangedSincePreview = "signing.changed_since_preview",
     /// Evidence of the change was refused (unsafe or malformed): it cannot be signed until CI produces readable evidence.

@@ -76,6 +76,20 @@ struct StoredSigner {
     /// data directory, must not give more guesses.
     #[serde(default)]
     attempts: Attempts,
+    /// When the password that seals the key was set (enrolment or the last
+    /// change); entries from before this was kept count from enrolment.
+    #[serde(default)]
+    password_set_at: Option<chrono::DateTime<Utc>>,
+}
+
+impl StoredSigner {
+    fn password_set_at(&self) -> Option<chrono::DateTime<Utc>> {
+        self.password_set_at.or_else(|| {
+            chrono::DateTime::parse_from_rfc3339(&self.enrolment.valid_from)
+                .ok()
+                .map(|t| t.with_timezone(&Utc))
+        })
+    }
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
@@ -422,6 +436,7 @@ impl Signatures {
             sealed,
             enrolment: enrolment.clone(),
             attempts: Attempts::default(),
+            password_set_at: Some(Utc::now()),
         };
         let bytes = serde_json::to_vec(&stored)
             .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
@@ -481,6 +496,22 @@ impl Signatures {
                         "the policy requires your registered security key to sign as {role}: sign with it"
                     ),
                 ));
+            }
+            // Password ageing (11.300(b)): a password past its age is changed
+            // before the next signature, not after.
+            if let (Some(max), Some(set)) = (
+                policy.session.password_max_age_days,
+                stored.password_set_at(),
+            ) {
+                let age = (Utc::now() - set).num_days();
+                if age >= i64::from(max) {
+                    return Err(ApiError::new(
+                        ErrorCode::SigningPasswordExpired,
+                        format!(
+                            "your signing password is {age} days old and the policy allows {max}: change it (Change my signing password), then sign"
+                        ),
+                    ));
+                }
             }
             // The gate's own checks, before anything is signed.
             let key_id = stored.enrolment.public_key.key_id();
@@ -755,6 +786,7 @@ impl Signatures {
             &request.new_password,
             self.kdf,
         )?;
+        stored.password_set_at = Some(Utc::now());
         self.save(&identity, &stored)?;
         self.audit(
             AuditEvent::now(

@@ -1171,3 +1171,62 @@ async fn the_signing_password_changes_only_with_the_old_one() {
         .unwrap();
     assert_eq!(trail.rows.len(), 1, "{trail:?}");
 }
+
+/// Issue 14 (in part; 11.300(b)): with `password_max_age_days`, a password
+/// that old is changed before the next signature, not after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_aged_password_is_changed_before_the_next_signature() {
+    use countersign_api::contract::PasswordChange;
+    use countersign_keychain::SecretStore;
+    use countersign_secret::Secret;
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let (keychain, _, session) = bob_enrolled_in(&sandbox, "ageing").await;
+    {
+        let store = sandbox.store();
+        let mut st = store.write().unwrap();
+        let repo = &mut st.repos[0];
+        let path = ".countersign/policy.toml";
+        let text = String::from_utf8(repo.base_files[path].clone()).unwrap().replacen(
+            "version = 1\n",
+            "version = 1\n[session]\nidle_timeout_minutes = 15\nmax_failures = 3\nlockout_minutes = 15\npassword_max_age_days = 90\n",
+            1,
+        );
+        repo.base_files.insert(path.into(), text.into_bytes());
+        countersign_forge_sandbox::sync_base_objects(repo);
+    }
+    // A fresh password signs.
+    session
+        .preview_signature(draft(44, "qa", Meaning::Approval))
+        .await
+        .unwrap();
+    // The same password, set 91 days ago (the keychain entry says when).
+    let account = "signer/127.0.0.1/5002";
+    let mut entry: serde_json::Value =
+        serde_json::from_slice(keychain.get(account).unwrap().unwrap().expose()).unwrap();
+    entry["password_set_at"] =
+        serde_json::json!((chrono::Utc::now() - chrono::Duration::days(91)).to_rfc3339());
+    keychain
+        .set(account, &serde_json::to_vec(&entry).unwrap())
+        .unwrap();
+    let refused = session
+        .preview_signature(draft(44, "qa", Meaning::Approval))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused.code,
+        ErrorCode::SigningPasswordExpired,
+        "{refused:?}"
+    );
+    assert!(refused.message.contains("91 days"), "{}", refused.message);
+    session
+        .change_password(PasswordChange {
+            old_password: Secret::from(PASSWORD),
+            new_password: Secret::from("a renewed signing passphrase"),
+        })
+        .await
+        .unwrap();
+    session
+        .preview_signature(draft(44, "qa", Meaning::Approval))
+        .await
+        .unwrap();
+}

@@ -180,6 +180,9 @@ pub struct SessionSettings {
     pub lockout_minutes: u32,
     /// Members with a registered security key must sign every role with it.
     pub require_security_key: bool,
+    /// A signing password older than this many days must be changed before
+    /// the next signature (11.300(b)); `None`: no ageing.
+    pub password_max_age_days: Option<u32>,
 }
 
 impl Default for SessionSettings {
@@ -189,6 +192,7 @@ impl Default for SessionSettings {
             max_failures: 3,
             lockout_minutes: 15,
             require_security_key: false,
+            password_max_age_days: None,
         }
     }
 }

@@ -96,6 +96,8 @@ struct RawSession {
     lockout_minutes: Spanned<u32>,
     #[serde(default)]
     require_security_key: bool,
+    #[serde(default)]
+    password_max_age_days: Option<Spanned<u32>>,
 }
 
 #[derive(Deserialize)]
@@ -528,11 +530,21 @@ pub fn parse(text: &str) -> Result<Policy, PolicyError> {
                     return Err(at(text, v.span(), format!("{what} must be at least 1")));
                 }
             }
+            if let Some(days) = &s.password_max_age_days {
+                if *days.get_ref() == 0 {
+                    return Err(at(
+                        text,
+                        days.span(),
+                        "password_max_age_days must be at least 1".to_owned(),
+                    ));
+                }
+            }
             SessionSettings {
                 idle_timeout_minutes: s.idle_timeout_minutes.into_inner(),
                 max_failures: s.max_failures.into_inner(),
                 lockout_minutes: s.lockout_minutes.into_inner(),
                 require_security_key: s.require_security_key,
+                password_max_age_days: s.password_max_age_days.map(Spanned::into_inner),
             }
         }
     };

@@ -76,6 +76,10 @@ fn mistakes_are_reported_where_they_are() {
     let e = error_of("version = 1\n[[risk.classes]]\nclass = \"high\"\n");
     assert!(e.message.contains("paths or labels"), "{e}");
 
+    let e = error_of("version = 1\n[session]\nidle_timeout_minutes = 15\nmax_failures = 3\nlockout_minutes = 15\npassword_max_age_days = 0\n");
+    assert_eq!(e.line, 6, "{e}");
+    assert!(e.message.contains("password_max_age_days"), "{e}");
+
     let e = error_of("version = 1\n[evidence]\nmin_coverage = 120.0\n");
     assert_eq!(e.line, 3, "{e}");
 
