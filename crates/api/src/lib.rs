@@ -11,6 +11,7 @@ mod ci_evidence;
 mod commands;
 pub mod contract;
 pub mod digest;
+pub mod dossier;
 mod error;
 mod error_code;
 mod evidence_details;

@@ -549,6 +549,69 @@ impl Session {
         })
     }
 
+    /// An inspector's dossier of one change request, written into `out`:
+    /// what the forge holds (records, the policy at the base, the evidence),
+    /// the review as the gate judges it, and this device's trail about it.
+    pub async fn dossier(
+        &self,
+        request: ChangeRequestRef,
+        out: &std::path::Path,
+    ) -> Result<crate::dossier::Written, ApiError> {
+        let number = u64::from(request.number);
+        let object = format!("{}#{}", request.repo, request.number);
+        let gathered = crate::snapshot::gather(self.forge.as_ref(), request).await?;
+        let on_forge = crate::records_on_forge::read(
+            self.forge.as_ref(),
+            &gathered.repo,
+            number,
+            gathered.policy.as_ref().ok(),
+        )
+        .await?;
+        let mut review =
+            crate::review::view(&gathered, self.forge.host(), None, &on_forge.envelopes);
+        crate::review::block_on_disagreement(&mut review, &on_forge.disagreements);
+        let policy = self
+            .forge
+            .file_at(
+                &gathered.repo,
+                crate::snapshot::POLICY_PATH,
+                &gathered.detail.base_sha,
+            )
+            .await?;
+        let roster = gathered
+            .policy
+            .as_ref()
+            .map(|p| p.trusted_keys())
+            .unwrap_or_default();
+        let trail = self
+            .stores
+            .with_ledger(|l| crate::audit::trail(l, &AuditFilter::default(), 100_000))?
+            .rows
+            .into_iter()
+            .filter(|r| r.object == object || r.object.starts_with(&format!("{object}@")))
+            .rev()
+            .map(|r| (r.at_utc, r.kind, r.actor, r.detail.unwrap_or_default()))
+            .collect();
+        crate::dossier::write(
+            out,
+            &crate::dossier::Contents {
+                review: &review,
+                title: &gathered.detail.item.title,
+                base_sha: &gathered.detail.base_sha,
+                bundle: &countersign_signing::verify::Bundle::new(on_forge.envelopes.clone()),
+                roster_json: serde_json::to_vec_pretty(&roster)
+                    .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?,
+                policy,
+                evidence: gathered
+                    .evidence
+                    .iter()
+                    .map(|e| (e.name.clone(), e.content.clone()))
+                    .collect(),
+                trail,
+            },
+        )
+    }
+
     pub async fn admin_policy(&self, request: RepoRef) -> Result<PolicyDraft, ApiError> {
         crate::admin::draft(self.forge.as_ref(), &request.repo).await
     }

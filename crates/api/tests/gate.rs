@@ -1222,3 +1222,70 @@ async fn evidence_past_the_policys_total_is_not_downloaded_and_blocks() {
     );
     assert!(review.evidence.is_empty());
 }
+
+/// Issue 18 (in part): a change's dossier holds the records, the roster, the
+/// policy at the base and the evidence, each in MANIFEST.sha256; its records
+/// verify offline against its roster; an edited file is named.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dossier_verifies_and_names_an_edited_file() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
+    bob.sign(&sandbox, 43, "qa", Meaning::Approval).await;
+    let dir = std::env::temp_dir().join(format!(
+        "countersign-dossier-{}-{}",
+        std::process::id(),
+        sandbox.addr().port()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    let written = bob.session.dossier(cr(43), &dir).await.unwrap();
+    for f in [
+        "index.html",
+        "VERIFY.md",
+        "records.bundle.json",
+        "roster.json",
+        "policy.toml",
+        "evidence/test-reports.zip/junit.xml",
+        "MANIFEST.sha256",
+    ] {
+        assert!(
+            written.files.iter().any(|w| w == f),
+            "{f} not in {:?}",
+            written.files
+        );
+    }
+    let index = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    assert!(
+        index.contains("Bob Okafor") && index.contains("Approved 1/1"),
+        "{index}"
+    );
+    assert!(countersign_api::dossier::check(&dir).unwrap().holds);
+
+    // The records verify offline against the dossier's own roster.
+    let head = sandbox.store().read().unwrap().repos[0]
+        .pull(43)
+        .unwrap()
+        .head_sha
+        .clone();
+    let outcome =
+        countersign_api::bundle_check::verify_offline(countersign_api::bundle_check::VerifyInput {
+            bundle: std::fs::read(dir.join("records.bundle.json")).unwrap(),
+            keys: Some(std::fs::read(dir.join("roster.json")).unwrap()),
+            commit: Some(head),
+            diff: None,
+            evidence: Vec::new(),
+        })
+        .unwrap();
+    assert!(outcome.holds);
+
+    // An inspector's copy edited, and one file added: both named.
+    std::fs::write(
+        dir.join("evidence/test-reports.zip/junit.xml"),
+        b"<testsuites/>",
+    )
+    .unwrap();
+    std::fs::write(dir.join("extra.txt"), b"x").unwrap();
+    let c = countersign_api::dossier::check(&dir).unwrap();
+    assert!(!c.holds);
+    assert_eq!(c.changed, ["evidence/test-reports.zip/junit.xml"]);
+    assert_eq!(c.unlisted, ["extra.txt"]);
+}

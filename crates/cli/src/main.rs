@@ -49,8 +49,11 @@ enum Command {
     /// the policy at the base commit is satisfied by the records on the forge).
     Verify {
         /// A Countersign bundle or a single DSSE envelope.
-        #[arg(long, required_unless_present = "forge", conflicts_with = "forge")]
+        #[arg(long, required_unless_present_any = ["forge", "dossier"], conflicts_with_all = ["forge", "dossier"])]
         bundle: Option<PathBuf>,
+        /// A folder written by `countersign dossier`: every file against its manifest.
+        #[arg(long, conflicts_with = "forge")]
+        dossier: Option<PathBuf>,
         /// The gate: `github` (GitHub or GitHub Enterprise Server) or `sandbox`.
         #[arg(long, requires_all = ["repo", "pr"])]
         forge: Option<String>,
@@ -132,6 +135,24 @@ enum Command {
         repo: Option<String>,
         #[arg(long, requires = "repo")]
         pr: Option<u32>,
+    },
+    /// Write an inspector's dossier of a change request into a folder:
+    /// index.html, the records bundle, the roster, the policy at the base,
+    /// the evidence, VERIFY.md and MANIFEST.sha256.
+    Dossier {
+        /// `github` (GitHub or GitHub Enterprise Server) or `sandbox`.
+        #[arg(long)]
+        forge: String,
+        /// REST root (as for `countersign verify`).
+        #[arg(long)]
+        api_url: Option<Url>,
+        /// OWNER/REPO
+        #[arg(long)]
+        repo: String,
+        #[arg(long)]
+        pr: u32,
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Change the signing password: the key is re-sealed under the new one.
     Password {
@@ -263,6 +284,9 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
             ..
         } => gate(&forge, api_url, repo, pr, json).await,
         Command::Verify {
+            dossier: Some(dir), ..
+        } => verify_dossier(&dir),
+        Command::Verify {
             bundle,
             commit,
             diff,
@@ -271,6 +295,13 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
             json,
             ..
         } => verify_bundle(bundle, keys, commit, diff, &evidence, json),
+        Command::Dossier {
+            forge,
+            api_url,
+            repo,
+            pr,
+            out,
+        } => dossier(&forge, api_url, repo, pr, &out).await,
         Command::Password {
             forge,
             password_stdin,
@@ -478,6 +509,50 @@ async fn sign(
         write(&out, &bundle_of(&signed.envelope_json)?)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `countersign dossier`.
+async fn dossier(
+    forge: &str,
+    api_url: Option<Url>,
+    repo: String,
+    number: u32,
+    out: &Path,
+) -> Result<ExitCode, ApiError> {
+    let session = Session::start(gate_target(forge, api_url)?).await?;
+    let written = session
+        .dossier(ChangeRequestRef { repo, number }, out)
+        .await?;
+    println!(
+        "Dossier written to {} ({} files, listed in {}).",
+        written.dir.display(),
+        written.files.len(),
+        countersign_api::dossier::MANIFEST
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `countersign verify --dossier DIR`.
+fn verify_dossier(dir: &Path) -> Result<ExitCode, ApiError> {
+    let c = countersign_api::dossier::check(dir)?;
+    for f in &c.changed {
+        println!("CHANGED: {f}");
+    }
+    for f in &c.missing {
+        println!("MISSING: {f}");
+    }
+    for f in &c.unlisted {
+        println!("NOT LISTED: {f}");
+    }
+    println!(
+        "{}",
+        if c.holds {
+            "Dossier holds: every file as listed."
+        } else {
+            "Dossier does NOT hold."
+        }
+    );
+    Ok(exit_if(c.holds))
 }
 
 /// `countersign password`: re-seal this device's key under a new password.
