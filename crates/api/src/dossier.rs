@@ -25,6 +25,8 @@ pub struct Written {
     pub dir: PathBuf,
     /// Every file, relative to `dir`, as the manifest lists it.
     pub files: Vec<String>,
+    /// The same files in one archive, beside the folder (`<dir>.zip`).
+    pub zip: PathBuf,
 }
 
 /// What a dossier's manifest says against its files.
@@ -231,11 +233,49 @@ pub fn write(dir: &Path, c: &Contents<'_>) -> Result<Written, ApiError> {
         manifest.push_str(&format!("{}  {name}\n", sha256_hex(bytes)));
     }
     let path = dir.join(MANIFEST);
-    std::fs::write(&path, manifest).map_err(|e| io(&path, e))?;
+    std::fs::write(&path, &manifest).map_err(|e| io(&path, e))?;
+    files.insert(MANIFEST.to_owned(), manifest.into_bytes());
+    // `<dir>.zip`, whatever dots the folder's name holds.
+    let name = dir.file_name().map_or_else(
+        || "dossier".to_owned(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let zip = dir
+        .parent()
+        .unwrap_or_else(|| Path::new("."))
+        .join(format!("{name}.zip"));
+    write_zip(&zip, &files)?;
     Ok(Written {
         dir: dir.to_owned(),
-        files: files.into_keys().chain([MANIFEST.to_owned()]).collect(),
+        files: files.into_keys().collect(),
+        zip,
     })
+}
+
+/// `files` in one zip archive at `path`, under a folder named as the dossier's.
+fn write_zip(path: &Path, files: &BTreeMap<String, Vec<u8>>) -> Result<(), ApiError> {
+    use std::io::Write;
+    let root = path.file_stem().map_or_else(
+        || "dossier".to_owned(),
+        |s| s.to_string_lossy().into_owned(),
+    );
+    let file = std::fs::File::create(path).map_err(|e| io(path, e))?;
+    let mut zip = zip::ZipWriter::new(file);
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let failed = |e: &dyn std::fmt::Display| {
+        ApiError::new(
+            ErrorCode::Io,
+            format!("cannot write {}: {e}", path.display()),
+        )
+    };
+    for (name, bytes) in files {
+        zip.start_file(format!("{root}/{name}"), options)
+            .map_err(|e| failed(&e))?;
+        zip.write_all(bytes).map_err(|e| failed(&e))?;
+    }
+    zip.finish().map_err(|e| failed(&e))?;
+    Ok(())
 }
 
 /// Every file under `dir`, relative, with `/` separators.

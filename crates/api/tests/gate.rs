@@ -1253,6 +1253,9 @@ async fn a_dossier_verifies_and_names_an_edited_file() {
             written.files
         );
     }
+    // And one archive of the same files beside it.
+    let zip = std::fs::read(&written.zip).unwrap();
+    assert!(zip.starts_with(b"PK"));
     let index = std::fs::read_to_string(dir.join("index.html")).unwrap();
     assert!(
         index.contains("Bob Okafor") && index.contains("Approved 1/1"),

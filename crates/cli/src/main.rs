@@ -524,10 +524,11 @@ async fn dossier(
         .dossier(ChangeRequestRef { repo, number }, out)
         .await?;
     println!(
-        "Dossier written to {} ({} files, listed in {}).",
+        "Dossier written to {} ({} files, listed in {}), and as {}.",
         written.dir.display(),
         written.files.len(),
-        countersign_api::dossier::MANIFEST
+        countersign_api::dossier::MANIFEST,
+        written.zip.display()
     );
     Ok(ExitCode::SUCCESS)
 }
