@@ -1292,3 +1292,45 @@ async fn a_dossier_verifies_and_names_an_edited_file() {
     assert_eq!(c.changed, ["evidence/test-reports.zip/junit.xml"]);
     assert_eq!(c.unlisted, ["extra.txt"]);
 }
+
+/// Issue 18 (in part): the dossier says what happened to a rejected change
+/// and to one whose signature went stale, not only to an approved one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dossiers_of_a_rejected_and_a_stale_change_say_so() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
+    let base = std::env::temp_dir().join(format!(
+        "countersign-dossiers-{}-{}",
+        std::process::id(),
+        sandbox.addr().port()
+    ));
+    let _ = std::fs::remove_dir_all(&base);
+
+    bob.sign(&sandbox, 44, "qa", Meaning::Rejection).await;
+    become_(&sandbox, bob.login);
+    bob.session
+        .dossier(cr(44), &base.join("rejected"))
+        .await
+        .unwrap();
+    let rejected = std::fs::read_to_string(base.join("rejected/index.html")).unwrap();
+    assert!(rejected.contains("<strong>Rejected</strong>"), "{rejected}");
+    assert!(
+        rejected.contains("rejects the change") || rejected.contains("rejects"),
+        "{rejected}"
+    );
+
+    bob.sign(&sandbox, 43, "qa", Meaning::Approval).await;
+    edit_pull(&sandbox, 43, |pr| pr.head_sha = "f".repeat(40));
+    become_(&sandbox, bob.login);
+    bob.session
+        .dossier(cr(43), &base.join("stale"))
+        .await
+        .unwrap();
+    let stale = std::fs::read_to_string(base.join("stale/index.html")).unwrap();
+    assert!(stale.contains("<td>stale: "), "{stale}");
+    assert!(
+        countersign_api::dossier::check(&base.join("stale"))
+            .unwrap()
+            .holds
+    );
+}
