@@ -60,20 +60,10 @@ fn io(path: &Path, e: std::io::Error) -> ApiError {
     )
 }
 
-/// Text for HTML: forge text is written as text, never as markup.
+/// Forge text as HTML element content: written as text, never as markup
+/// (the dossier puts none of it in an attribute).
 fn text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    html_escape::encode_text(s).into_owned()
 }
 
 /// A file name inside the dossier for an evidence name (`a.zip/junit.xml`):

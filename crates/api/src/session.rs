@@ -529,16 +529,7 @@ impl Session {
     pub async fn gate(&self, request: ChangeRequestRef) -> Result<GateReport, ApiError> {
         let number = u64::from(request.number);
         let gathered = crate::snapshot::gather(self.forge.as_ref(), request).await?;
-        let on_forge = crate::records_on_forge::read(
-            self.forge.as_ref(),
-            &gathered.repo,
-            number,
-            gathered.policy.as_ref().ok(),
-        )
-        .await?;
-        let mut review =
-            crate::review::view(&gathered, self.forge.host(), None, &on_forge.envelopes);
-        crate::review::block_on_disagreement(&mut review, &on_forge.disagreements);
+        let (review, on_forge) = self.judged(&gathered, number).await?;
         Ok(GateReport {
             approved: review.verdict == Verdict::Approved,
             records_from: on_forge.source.to_owned(),
@@ -547,6 +538,26 @@ impl Session {
             left_out: on_forge.left_out,
             review,
         })
+    }
+
+    /// The change as the gate judges it: by the records the forge holds
+    /// (never this device's), blocked when they disagree.
+    async fn judged(
+        &self,
+        gathered: &crate::snapshot::Gathered,
+        number: u64,
+    ) -> Result<(Review, crate::records_on_forge::OnForge), ApiError> {
+        let on_forge = crate::records_on_forge::read(
+            self.forge.as_ref(),
+            &gathered.repo,
+            number,
+            gathered.policy.as_ref().ok(),
+        )
+        .await?;
+        let mut review =
+            crate::review::view(gathered, self.forge.host(), None, &on_forge.envelopes);
+        crate::review::block_on_disagreement(&mut review, &on_forge.disagreements);
+        Ok((review, on_forge))
     }
 
     /// An inspector's dossier of one change request, written into `out`:
@@ -560,16 +571,7 @@ impl Session {
         let number = u64::from(request.number);
         let object = format!("{}#{}", request.repo, request.number);
         let gathered = crate::snapshot::gather(self.forge.as_ref(), request).await?;
-        let on_forge = crate::records_on_forge::read(
-            self.forge.as_ref(),
-            &gathered.repo,
-            number,
-            gathered.policy.as_ref().ok(),
-        )
-        .await?;
-        let mut review =
-            crate::review::view(&gathered, self.forge.host(), None, &on_forge.envelopes);
-        crate::review::block_on_disagreement(&mut review, &on_forge.disagreements);
+        let (review, on_forge) = self.judged(&gathered, number).await?;
         let policy = self
             .forge
             .file_at(

@@ -97,20 +97,9 @@ pub fn verify_export(export: &Export) -> Result<(u64, [u8; 32]), Break> {
     Ok((size, head))
 }
 
-// Hand-written: five characters are all HTML text and attribute values need.
+/// Text for HTML (text and attribute values): `&`, `<`, `>`, `"` and `'` encoded.
 fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    html_escape::encode_safe(s).into_owned()
 }
 
 /// A static, script-free HTML page of the trail, for inspection and printing.
