@@ -109,6 +109,16 @@ pub struct Signatures {
     device: Mutex<Option<Arc<dyn crate::security_key::SecurityKeyDevice>>>,
 }
 
+/// The forge account the signer's own token just answered for: the first
+/// component of re-authentication.
+fn verified(forge: &dyn Forge, user: &ForgeUser) -> VerifiedIdentity {
+    VerifiedIdentity {
+        host: forge.host().to_owned(),
+        user_id: user.id,
+        login: user.login.clone(),
+    }
+}
+
 fn actor(identity: &ForgeIdentity) -> String {
     format!("{}/{}/{}", identity.host, identity.user_id, identity.login)
 }
@@ -378,6 +388,22 @@ impl Signatures {
             .lock()
             .unwrap()
             .locked_until(identity.user_id, Utc::now()))
+    }
+
+    /// Refuse a locked-out signer; the attempt is part of the trail, as at
+    /// the password.
+    fn refuse_if_locked(&self, identity: &ForgeIdentity) -> Result<(), ApiError> {
+        let Some(until) = self.locked_until(identity)? else {
+            return Ok(());
+        };
+        self.record_auth_events(
+            identity,
+            &[AuthEvent::RefusedWhileLocked {
+                user_id: identity.user_id,
+                until,
+            }],
+        )?;
+        Err(SigningError::LockedOut { until, failures: 0 }.into())
     }
 
     pub async fn status(&self, forge: &dyn Forge) -> Result<SignerStatus, ApiError> {
@@ -750,21 +776,8 @@ impl Signatures {
         }
         let (user, identity) = Self::identity(forge).await?;
         let mut stored = self.enrolled(&identity)?;
-        if let Some(until) = self.locked_until(&identity)? {
-            self.record_auth_events(
-                &identity,
-                &[AuthEvent::RefusedWhileLocked {
-                    user_id: user.id,
-                    until,
-                }],
-            )?;
-            return Err(SigningError::LockedOut { until, failures: 0 }.into());
-        }
-        let verified = VerifiedIdentity {
-            host: forge.host().to_owned(),
-            user_id: user.id,
-            login: user.login.clone(),
-        };
+        self.refuse_if_locked(&identity)?;
+        let verified = verified(forge, &user);
         // The proof is bound to this purpose, not to any record, and dropped.
         let purpose = <sha2::Sha256 as sha2::Digest>::digest(
             format!("countersign password change {}", stored.enrolment.key_id).as_bytes(),
@@ -809,17 +822,7 @@ impl Signatures {
         let (user, identity) = Self::identity(forge).await?;
         let stored = self.enrolled(&identity)?;
         // Locked out is said first: no preview, however fresh, changes it.
-        if let Some(until) = self.locked_until(&identity)? {
-            // An attempt while locked is part of the trail, as at the password.
-            self.record_auth_events(
-                &identity,
-                &[AuthEvent::RefusedWhileLocked {
-                    user_id: user.id,
-                    until,
-                }],
-            )?;
-            return Err(SigningError::LockedOut { until, failures: 0 }.into());
-        }
+        self.refuse_if_locked(&identity)?;
         let prepared = self.previewed(&request)?;
         // The forge still has what was previewed, asked with conditional
         // requests; anything else is named and nothing is signed.
@@ -902,11 +905,7 @@ impl Signatures {
             }
         };
         let digest = approval.preview().digest;
-        let verified = VerifiedIdentity {
-            host: forge.host().to_owned(),
-            user_id: user.id,
-            login: user.login.clone(),
-        };
+        let verified = verified(forge, &user);
         let identity = stored.enrolment.forge.clone();
         self.restore_attempts(&identity)?;
         let (proof, events) = self.reauth.lock().unwrap().with_password(
