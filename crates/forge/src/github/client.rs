@@ -324,6 +324,31 @@ impl GitHubForge {
 
 impl GitHubForge {
     /// A blob's bytes through the Git Data API.
+    /// The commit `sha` and the blob id of the file `path` in its tree
+    /// (`None`: no such file there).
+    async fn commit_file(
+        &self,
+        repo: &RepoId,
+        sha: &str,
+        path: &str,
+    ) -> Result<(wire::GitCommit, Option<String>), ForgeError> {
+        check_sha(sha)?;
+        let base = format!("repos/{}/{}/git", repo.owner, repo.name);
+        let commit: wire::GitCommit = self
+            .get_json(self.url(&format!("{base}/commits/{sha}")))
+            .await?;
+        check_sha(&commit.tree.sha)?;
+        let tree: wire::Tree = self
+            .get_json(self.url(&format!("{base}/trees/{}", commit.tree.sha)))
+            .await?;
+        let blob = tree
+            .tree
+            .into_iter()
+            .find(|e| e.path == path && e.kind == "blob")
+            .map(|e| e.sha);
+        Ok((commit, blob))
+    }
+
     /// The commit `refs/<name>` points to; `None` when there is no such ref.
     async fn ref_commit(&self, repo: &RepoId, name: &str) -> Result<Option<String>, ForgeError> {
         check_ref_name(name)?;
@@ -785,25 +810,14 @@ impl Forge for GitHubForge {
         name: &str,
         path: &str,
     ) -> Result<Option<(String, Vec<u8>)>, ForgeError> {
-        let base = format!("repos/{}/{}/git", repo.owner, repo.name);
         let Some(tip) = self.ref_commit(repo, name).await? else {
             return Ok(None);
         };
-        let commit: wire::GitCommit = self
-            .get_json(self.url(&format!("{base}/commits/{tip}")))
-            .await?;
-        check_sha(&commit.tree.sha)?;
-        let tree: wire::Tree = self
-            .get_json(self.url(&format!("{base}/trees/{}", commit.tree.sha)))
-            .await?;
-        let Some(entry) = tree
-            .tree
-            .into_iter()
-            .find(|e| e.path == path && e.kind == "blob")
-        else {
+        let (commit, blob) = self.commit_file(repo, &tip, path).await?;
+        let Some(blob) = blob else {
             return Ok(None);
         };
-        Ok(Some((commit.sha, self.blob(repo, &entry.sha).await?)))
+        Ok(Some((commit.sha, self.blob(repo, &blob).await?)))
     }
 
     async fn refs_under(&self, repo: &RepoId, prefix: &str) -> Result<Vec<String>, ForgeError> {
@@ -830,7 +844,6 @@ impl Forge for GitHubForge {
         path: &str,
         max_commits: usize,
     ) -> Result<Option<crate::RefFileHistory>, ForgeError> {
-        let base = format!("repos/{}/{}/git", repo.owner, repo.name);
         let Some(tip) = self.ref_commit(repo, name).await? else {
             return Ok(None);
         };
@@ -849,28 +862,17 @@ impl Forge for GitHubForge {
                     "refs/{name} has more than {max_commits} commits"
                 )));
             }
-            check_sha(&sha)?;
-            let commit: wire::GitCommit = self
-                .get_json(self.url(&format!("{base}/commits/{sha}")))
-                .await?;
-            check_sha(&commit.tree.sha)?;
+            let (commit, blob) = self.commit_file(repo, &sha, path).await?;
             queue.extend(commit.parents.iter().map(|p| p.sha.clone()));
-            let tree: wire::Tree = self
-                .get_json(self.url(&format!("{base}/trees/{}", commit.tree.sha)))
-                .await?;
-            let Some(entry) = tree
-                .tree
-                .into_iter()
-                .find(|e| e.path == path && e.kind == "blob")
-            else {
+            let Some(blob) = blob else {
                 continue;
             };
             // Unchanged from one commit to the next: one download.
-            let bytes = match blobs.get(&entry.sha) {
+            let bytes = match blobs.get(&blob) {
                 Some(b) => b.clone(),
                 None => {
-                    let b = self.blob(repo, &entry.sha).await?;
-                    blobs.insert(entry.sha.clone(), b.clone());
+                    let b = self.blob(repo, &blob).await?;
+                    blobs.insert(blob, b.clone());
                     b
                 }
             };
