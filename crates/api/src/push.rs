@@ -267,30 +267,16 @@ async fn push_one(
     signed: &[Envelope],
 ) -> Result<String, ApiError> {
     let repo: RepoId = repo_name.parse()?;
-    // The snapshot the signature was made from, while young and still what
-    // the forge has; else the change is read again.
-    let fresh = match kept {
-        Some(g) if chrono::Utc::now() - g.gathered_at <= chrono::Duration::minutes(5) => {
-            snapshot::changes_since(forge, &g)
-                .await?
-                .is_empty()
-                .then_some(g)
-        }
-        _ => None,
-    };
-    let gathered = match fresh {
-        Some(g) => g,
-        None => Arc::new(
-            snapshot::gather(
-                forge,
-                ChangeRequestRef {
-                    repo: repo_name.to_owned(),
-                    number: u32::try_from(number).unwrap_or(u32::MAX),
-                },
-            )
-            .await?,
-        ),
-    };
+    // The snapshot the signature was made from, while it still holds.
+    let gathered = snapshot::current(
+        forge,
+        kept,
+        ChangeRequestRef {
+            repo: repo_name.to_owned(),
+            number: u32::try_from(number).unwrap_or(u32::MAX),
+        },
+    )
+    .await?;
     let policy = gathered.policy.as_ref().ok();
     // Other signers' records (from their devices) stay, and any the ref or
     // the comment lost come back (from the ref's history or the other

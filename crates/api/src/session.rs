@@ -838,16 +838,7 @@ impl Session {
     ) -> Result<Arc<crate::snapshot::Gathered>, ApiError> {
         let key = (request.repo.clone(), request.number);
         let kept = self.snapshots.lock().unwrap().get(&key).cloned();
-        if let Some(g) = kept {
-            if chrono::Utc::now() - g.gathered_at <= chrono::Duration::minutes(5)
-                && crate::snapshot::changes_since(self.forge.as_ref(), &g)
-                    .await?
-                    .is_empty()
-            {
-                return Ok(g);
-            }
-        }
-        let g = Arc::new(crate::snapshot::gather(self.forge.as_ref(), request.clone()).await?);
+        let g = crate::snapshot::current(self.forge.as_ref(), kept, request.clone()).await?;
         self.snapshots.lock().unwrap().insert(key, g.clone());
         Ok(g)
     }

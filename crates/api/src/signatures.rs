@@ -1018,7 +1018,7 @@ impl Signatures {
 }
 
 /// How long a preview may be signed: past it, the signer looks again.
-const PREVIEW_LIFETIME: chrono::Duration = chrono::Duration::minutes(5);
+const PREVIEW_LIFETIME: chrono::Duration = crate::snapshot::FRESH_FOR;
 
 /// A preview kept for signing: the form, the exact record and the snapshot
 /// of the change it was made from.

@@ -268,6 +268,27 @@ pub async fn gather(forge: &dyn Forge, request: ChangeRequestRef) -> Result<Gath
     })
 }
 
+/// How long a snapshot may stand for the change: the preview made from it
+/// can be signed this long, and the push that follows can reuse it.
+pub const FRESH_FOR: chrono::Duration = chrono::Duration::minutes(5);
+
+/// `kept` while it is younger than [`FRESH_FOR`] and the forge still has
+/// what it read (conditional requests); else the change read anew.
+pub async fn current(
+    forge: &dyn Forge,
+    kept: Option<std::sync::Arc<Gathered>>,
+    request: ChangeRequestRef,
+) -> Result<std::sync::Arc<Gathered>, ApiError> {
+    if let Some(g) = kept {
+        if chrono::Utc::now() - g.gathered_at <= FRESH_FOR
+            && changes_since(forge, &g).await?.is_empty()
+        {
+            return Ok(g);
+        }
+    }
+    Ok(std::sync::Arc::new(gather(forge, request).await?))
+}
+
 /// What the forge no longer has as `g` read it, in words (empty: the
 /// snapshot still holds). Each question is a conditional request, answered
 /// 304 when nothing moved: the change request (head, base, labels, the
