@@ -283,16 +283,15 @@ async fn push_one(
     // place); ours join them. What does not verify against the roster (junk
     // planted in a comment) is reported and never written into the ref.
     let remote = records_on_forge::read(forge, &repo, number, policy).await?;
-    let (remote, junk) = records_on_forge::verified_only(remote.envelopes, policy);
-    if !junk.is_empty() {
+    if !remote.forged.is_empty() {
         tracing::warn!(
             change = %format!("{repo_name}#{number}"),
-            dropped = junk.len(),
-            why = %junk.join("; "),
+            dropped = remote.forged.len(),
+            why = %remote.forged.join("; "),
             "records on the forge that do not verify were left out of the push"
         );
     }
-    let all = records_on_forge::merge([remote, signed.to_vec()]);
+    let all = records_on_forge::merge([remote.valid, signed.to_vec()]);
     if all.is_empty() {
         return Err(ApiError::new(
             ErrorCode::PushNoRecords,

@@ -58,6 +58,11 @@ pub struct OnForge {
     /// What was found but is not an approval statement at all, and why; never
     /// counted, never written back.
     pub left_out: Vec<String>,
+    /// Of `envelopes`, those not provably forged against the policy's roster
+    /// ([`verified_only`]): what a push may write back; `forged` says why
+    /// each other one was not.
+    pub valid: Vec<Envelope>,
+    pub forged: Vec<String>,
     /// The change request's other comments, oldest first (for reading).
     pub other_comments: Vec<countersign_forge::Comment>,
 }
@@ -151,7 +156,7 @@ pub async fn read(
     let all = merge(from_ref.into_iter().chain(from_comment));
     let (statements, junk) = statements_only(all);
     left_out.extend(junk);
-    let (valid, _) = verified_only(statements.clone(), policy);
+    let (valid, forged) = verified_only(statements.clone(), policy);
 
     let mut disagreements = Vec::new();
     if history.is_some() {
@@ -179,6 +184,8 @@ pub async fn read(
         tracing::warn!(change = number, why = %left_out.join("; "), "records on the forge that are not approval statements were left out");
     }
     Ok(OnForge {
+        valid,
+        forged,
         envelopes: statements,
         source: match (history.is_some(), comment_found) {
             (true, _) => "ref",
@@ -243,7 +250,7 @@ fn statements_only(envelopes: Vec<Envelope>) -> (Vec<Envelope>, Vec<String>) {
 /// other one was left out. Stale, refused and unknown-key records stay:
 /// whether they count is the gate's to judge, a record made under an earlier
 /// roster may be genuine, and a rejection must never be lost.
-pub fn verified_only(
+fn verified_only(
     envelopes: Vec<Envelope>,
     policy: Option<&countersign_policy::Policy>,
 ) -> (Vec<Envelope>, Vec<String>) {
