@@ -572,14 +572,6 @@ impl Session {
         let object = format!("{}#{}", request.repo, request.number);
         let gathered = crate::snapshot::gather(self.forge.as_ref(), request).await?;
         let (review, on_forge) = self.judged(&gathered, number).await?;
-        let policy = self
-            .forge
-            .file_at(
-                &gathered.repo,
-                crate::snapshot::POLICY_PATH,
-                &gathered.detail.base_sha,
-            )
-            .await?;
         let roster = gathered
             .policy
             .as_ref()
@@ -603,7 +595,7 @@ impl Session {
                 bundle: &countersign_signing::verify::Bundle::new(on_forge.envelopes.clone()),
                 roster_json: serde_json::to_vec_pretty(&roster)
                     .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?,
-                policy,
+                policy: gathered.policy_text.clone(),
                 evidence: gathered
                     .evidence
                     .iter()

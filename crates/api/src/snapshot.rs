@@ -79,6 +79,8 @@ pub struct Gathered {
     pub detail: ChangeRequestDetail,
     pub repo: RepoId,
     pub policy_digest: Option<String>,
+    /// The policy file's bytes at the base commit, as read (`None`: there is none).
+    pub policy_text: Option<Vec<u8>>,
     pub policy: Result<Policy, PolicyUnavailable>,
     pub assessment: Result<Option<FoundAssessment>, AssessmentError>,
     pub evidence: Vec<countersign_evidence::EvidenceFile>,
@@ -253,6 +255,7 @@ pub async fn gather(forge: &dyn Forge, request: ChangeRequestRef) -> Result<Gath
         detail,
         repo,
         policy_digest,
+        policy_text: policy_bytes,
         policy,
         assessment,
         evidence,
