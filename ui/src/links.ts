@@ -7,7 +7,8 @@ import { el, replaceChildren } from "./dom";
 import type { ApiError } from "./ipc/contract";
 import { visibleSpan } from "./visible";
 
-function isWebAddress(href: string): boolean {
+/// Whether `href` is an address the browser may be handed (Rust checks again).
+export function isWebAddress(href: string): boolean {
   try {
     const u = new URL(href);
     return (u.protocol === "https:" || u.protocol === "http:") && u.username === "" && u.password === "";

@@ -7,6 +7,7 @@
 import MarkdownIt from "markdown-it";
 import type Token from "markdown-it/lib/token.mjs";
 
+import { isWebAddress } from "./links";
 import { visibleNodes } from "./visible";
 
 // html: false makes raw HTML plain text tokens; linkify off: only written links.
@@ -15,15 +16,6 @@ const md = new MarkdownIt("commonmark", { html: false, linkify: false }).enable(
 /// Elements a token may open; anything else becomes a `div` or a `span`.
 const BLOCKS = new Set(["p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote", "table", "thead", "tbody", "tr", "th", "td", "hr", "pre", "code"]);
 const INLINES = new Set(["em", "strong", "s", "code"]);
-
-function isWebAddress(href: string): boolean {
-  try {
-    const u = new URL(href);
-    return u.protocol === "https:" || u.protocol === "http:";
-  } catch {
-    return false;
-  }
-}
 
 /// An element for `tag`, limited to the known harmless set.
 function element(tag: string, inline: boolean): HTMLElement {
