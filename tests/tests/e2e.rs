@@ -671,6 +671,12 @@ async fn the_review_workspace_reads_a_change_file_by_file() {
             old: None,
             new: Some("zero\u{200B}width\n".into()),
         });
+        pr.reviews = vec![(
+            "carol-clinical".into(),
+            "CHANGES_REQUESTED".into(),
+            "Name the hazard".into(),
+        )];
+        let before = pr.updated_at - chrono::Duration::minutes(5);
         let long: String = (0..5_000).map(|i| format!("step {i}\n")).collect();
         pr.files.push(countersign_forge_sandbox::FileChange {
             path: "docs/long-procedure.md".into(),
@@ -678,6 +684,16 @@ async fn the_review_workspace_reads_a_change_file_by_file() {
             old: None,
             new: Some(long),
         });
+        st.repos[0]
+            .comments
+            .push(countersign_forge_sandbox::Comment {
+                id: 7_001,
+                issue: 44,
+                body: "Which hazard does this close?".into(),
+                author: "bob-qa".into(),
+                created_at: before,
+                updated_at: before,
+            });
     }
     with_window!("workspace", &sandbox.api_base(), |app| {
         // Viewed marks are kept per head commit, across runs: start clean.
@@ -754,6 +770,15 @@ async fn the_review_workspace_reads_a_change_file_by_file() {
         click(&app, "[data-testid=tab-conversation]").await?;
         app.wait_for_text("[data-testid=description]", "checklist")
             .await?;
+        // Reviews and comments in one thread, in the order they were made.
+        let thread = app
+            .wait_for_text("[data-testid=conversation]", "Name the hazard")
+            .await?;
+        let (asked, answered) = (
+            thread.find("Which hazard").unwrap_or(usize::MAX),
+            thread.find("requested changes").unwrap_or(0),
+        );
+        assert!(asked < answered, "out of order: {thread}");
         // Links are inert: a click shows the whole address; only a web
         // address may be handed to the browser.
         click(
@@ -811,6 +836,29 @@ async fn the_review_workspace_reads_a_change_file_by_file() {
                 .is_some_and(|k| k.iter().any(|w| w == "fn")),
             "{keywords}"
         );
+
+        // Having read #42, whose QA signature may be given now, the queue
+        // marks it as waiting for this user's role, and filters on it.
+        click(&app, "[data-testid=queue-refresh]").await?;
+        app.find("[data-testid=queue-item][data-number='42'] [data-testid=for-me]")
+            .await?;
+        click(&app, "[data-testid=queue-mine]").await?;
+        app.wait_for_text("[data-testid=queue-count]", "waiting for your role")
+            .await?;
+        let (shown, marked) = (
+            js(&app, "return document.querySelectorAll('[data-testid=queue-item]').length;").await?,
+            js(&app, "return document.querySelectorAll('[data-testid=queue-item] [data-testid=for-me]').length;").await?,
+        );
+        assert_eq!(
+            shown, marked,
+            "the filter shows a change not waiting for me"
+        );
+        assert!(
+            shown.as_u64().is_some_and(|n| (1..4).contains(&n)),
+            "{shown}"
+        );
+        app.find("[data-testid=queue-item][data-number='42']")
+            .await?;
         Ok(())
     });
 }

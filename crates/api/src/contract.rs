@@ -175,6 +175,22 @@ pub struct QueueItem {
     pub head_sha: String,
     /// RFC 3339, UTC.
     pub created_at: String,
+    /// Whether it waits for one of my roles, as of the last review of this
+    /// head on this device.
+    #[serde(default)]
+    pub for_me: ForMe,
+}
+
+/// Whether a change request waits for the signed-in user's signature.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ForMe {
+    /// A requirement one of my roles may meet now is open.
+    Waiting,
+    NotWaiting,
+    /// Not reviewed on this device at its current head: not known.
+    #[default]
+    NotJudged,
 }
 
 /// A repository whose change requests could not be loaded; the others still show.
@@ -510,21 +526,53 @@ pub struct CommitView {
     pub committer_linked: bool,
 }
 
-/// A comment on the change request (not the records comment).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct CommentView {
-    pub author: String,
-    pub body: String,
+/// Whether a conversation entry is a review or a plain comment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ConversationKind {
+    Comment,
+    Review,
 }
 
-/// A review left on the forge: context, not a signature.
+/// A review's verdict on the forge: context for the reader, never a signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ForgeReviewState {
+    Approved,
+    ChangesRequested,
+    Commented,
+    Dismissed,
+    Pending,
+    /// A state this version does not know; shown as such, never as approval.
+    Other,
+}
+
+impl ForgeReviewState {
+    pub fn from_forge(state: &str) -> Self {
+        match state {
+            "APPROVED" => Self::Approved,
+            "CHANGES_REQUESTED" => Self::ChangesRequested,
+            "COMMENTED" => Self::Commented,
+            "DISMISSED" => Self::Dismissed,
+            "PENDING" => Self::Pending,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// One review or comment on the change request (the records comment left
+/// out), as the forge wrote it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct ForgeReviewView {
-    pub reviewer: String,
-    pub state: String,
+pub struct ConversationEntry {
+    pub kind: ConversationKind,
+    pub author: String,
     pub body: String,
-    /// Left on the current head commit.
-    pub on_head: bool,
+    /// Set for reviews.
+    pub review_state: Option<ForgeReviewState>,
+    /// A review left on an earlier commit than the current head.
+    pub earlier_commit: bool,
+    /// RFC 3339, UTC, as the forge said; `None` when it did not say.
+    pub at: Option<String>,
 }
 
 /// Everything the policy says about one change request right now.
@@ -562,7 +610,10 @@ pub struct Review {
     pub status_line: String,
     /// Roles the signed-in user is a member of in the base policy.
     pub my_roles: Vec<String>,
-    pub forge_reviews: Vec<ForgeReviewView>,
+    /// A requirement one of those roles could meet now is still open, and
+    /// this user's own signatures do not already count for it.
+    #[serde(default)]
+    pub waiting_for_me: bool,
     /// Every test that did not pass, with its message and report.
     #[serde(default)]
     pub test_problems: Vec<TestProblemView>,
@@ -579,9 +630,10 @@ pub struct Review {
     /// The change's commits, oldest first.
     #[serde(default)]
     pub commits: Vec<CommitView>,
-    /// Comments on the change request, oldest first (the records comment left out).
+    /// Reviews and comments on the forge in the order they were made
+    /// (entries the forge gave no time come last).
     #[serde(default)]
-    pub comments: Vec<CommentView>,
+    pub conversation: Vec<ConversationEntry>,
     /// RFC 3339, UTC: when this was computed from the forge.
     pub synced_at: String,
     /// True when this is the copy kept for offline reading.
@@ -808,13 +860,15 @@ pub fn typescript() -> String {
             ChangedLinesCoverage::decl(&cfg),
             FindingView::decl(&cfg),
             CommitView::decl(&cfg),
-            CommentView::decl(&cfg),
+            ConversationEntry::decl(&cfg),
+            ForMe::decl(&cfg),
+            ConversationKind::decl(&cfg),
+            ForgeReviewState::decl(&cfg),
             CheckView::decl(&cfg),
             RequirementView::decl(&cfg),
             SignatureView::decl(&cfg),
             EvidenceCheckView::decl(&cfg),
             PolicyProblem::decl(&cfg),
-            ForgeReviewView::decl(&cfg),
             ForgeSettings::decl(&cfg),
             RosterMember::decl(&cfg),
             RosterRole::decl(&cfg),

@@ -8,8 +8,8 @@ use countersign_forge::{ChangeRequestSummary, Forge, RepoId};
 use tokio::task::JoinSet;
 
 use crate::contract::{
-    ChangeRequestDetail, ChangeRequestRef, ChangedFile, Person, Queue, QueueItem, RepoProblem,
-    RiskClass,
+    ChangeRequestDetail, ChangeRequestRef, ChangedFile, ForMe, Person, Queue, QueueItem,
+    RepoProblem, RiskClass,
 };
 use crate::ApiError;
 use crate::ErrorCode;
@@ -153,6 +153,7 @@ fn queue_item(s: ChangeRequestSummary) -> QueueItem {
         draft: s.draft,
         head_sha: s.head_sha,
         created_at: s.created_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+        for_me: ForMe::NotJudged,
     }
 }
 

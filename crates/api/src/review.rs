@@ -7,9 +7,9 @@ use countersign_policy::evaluate::Standing;
 use countersign_signing::dsse::Envelope;
 
 use crate::contract::{
-    AssessmentView, ChangeRequestRef, CheckView, CommitView, EvidenceCheckView, EvidenceView,
-    ForgeReviewView, PolicyView, RequirementView, Review, RiskClass, SignatureView,
-    Standing as StandingView, TestsView, Verdict,
+    AssessmentView, ChangeRequestRef, CheckView, CommitView, ConversationEntry, ConversationKind,
+    EvidenceCheckView, EvidenceView, ForgeReviewState, PolicyView, RequirementView, Review,
+    RiskClass, SignatureView, Standing as StandingView, TestsView, Verdict,
 };
 use crate::snapshot::{evaluate_change, Gathered};
 use countersign_forge::CheckSource;
@@ -126,8 +126,13 @@ pub fn view(g: &Gathered, forge_host: &str, me: Option<u64>, records: &[Envelope
             .collect(),
         _ => Vec::new(),
     };
+    let waiting_for_me = match (&evaluation, &g.policy, me) {
+        (Ok(e), Ok(policy), Some(me)) => waits_for(e, policy, me, &my_roles),
+        _ => false,
+    };
     let details = crate::evidence_details::details(&g.evidence, &g.detail.diff_files);
     Review {
+        waiting_for_me,
         test_problems: details.test_problems,
         coverage_files: details.coverage_files,
         changed_lines_coverage: details.changed_lines_coverage,
@@ -156,7 +161,6 @@ pub fn view(g: &Gathered, forge_host: &str, me: Option<u64>, records: &[Envelope
                 }
             })
             .collect(),
-        comments: Vec::new(),
         change_request: ChangeRequestRef {
             repo: g.detail.item.repo.clone(),
             number: g.detail.item.number,
@@ -243,16 +247,7 @@ pub fn view(g: &Gathered, forge_host: &str, me: Option<u64>, records: &[Envelope
         verdict,
         status_line,
         my_roles,
-        forge_reviews: g
-            .reviews
-            .iter()
-            .map(|r| ForgeReviewView {
-                reviewer: r.reviewer.login.clone(),
-                state: r.state.clone(),
-                body: r.body.clone(),
-                on_head: r.commit.as_deref() == Some(g.detail.item.head_sha.as_str()),
-            })
-            .collect(),
+        conversation: conversation(&g.reviews, &[], &g.detail.item.head_sha),
         synced_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         offline: false,
     }
@@ -292,4 +287,70 @@ mod tests {
         assert_eq!(blocked_line(&long).chars().count(), 140);
         assert_eq!(blocked_line("no policy"), "Blocked by policy: no policy");
     }
+}
+
+/// A requirement that this user's role could meet now, and that their own
+/// counted signatures have not met already.
+fn waits_for(
+    e: &countersign_policy::evaluate::Evaluation,
+    policy: &countersign_policy::Policy,
+    me: u64,
+    my_roles: &[String],
+) -> bool {
+    let mine = |s: &&countersign_policy::evaluate::SignatureState| {
+        s.standing == Standing::Counted && s.user_id == Some(me)
+    };
+    if policy.one_role_per_person && e.signatures.iter().any(|s| mine(&s)) {
+        return false;
+    }
+    e.requirements.iter().any(|r| {
+        !r.met()
+            && r.may_sign_now
+            && my_roles.contains(&r.role)
+            && !e.signatures.iter().any(|s| mine(&s) && s.role == r.role)
+    })
+}
+
+/// The forge's reviews and comments as one thread, in the order they were
+/// made; an entry without a time keeps its place after the timed ones.
+pub(crate) fn conversation(
+    reviews: &[countersign_forge::ForgeReview],
+    comments: &[countersign_forge::Comment],
+    head_sha: &str,
+) -> Vec<ConversationEntry> {
+    let stamp = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    };
+    let mut entries: Vec<(Option<chrono::DateTime<chrono::Utc>>, ConversationEntry)> = reviews
+        .iter()
+        .map(|r| {
+            (
+                r.submitted_at,
+                ConversationEntry {
+                    kind: ConversationKind::Review,
+                    author: r.reviewer.login.clone(),
+                    body: r.body.clone(),
+                    review_state: Some(ForgeReviewState::from_forge(&r.state)),
+                    earlier_commit: r.commit.as_deref() != Some(head_sha),
+                    at: stamp(r.submitted_at),
+                },
+            )
+        })
+        .chain(comments.iter().map(|c| {
+            (
+                c.created_at,
+                ConversationEntry {
+                    kind: ConversationKind::Comment,
+                    author: c.author.clone(),
+                    body: c.body.clone(),
+                    review_state: None,
+                    earlier_commit: false,
+                    at: stamp(c.created_at),
+                },
+            )
+        }))
+        .collect();
+    // Stable: entries made at the same second keep the forge's own order.
+    entries.sort_by_key(|(at, _)| (at.is_none(), *at));
+    entries.into_iter().map(|(_, e)| e).collect()
 }

@@ -10,9 +10,9 @@ use url::Url;
 use crate::contract::{
     AddSigner, AppInfo, AuditFilter, AuditTrail, ChangeRequestDetail, ChangeRequestRef,
     DeviceFlowRequest, DevicePoll, DevicePollState, DeviceStart, DiffFiles, DiffPage, EnrolRequest,
-    Enrolment, LinkOpened, LinkRequest, Outbox, OutboxRow, OutboxState, PasswordChange, Person,
-    PolicyCheck, PolicyDraft, PolicyText, ProposePolicy, ProposedPolicy, PushOutcome, Queue,
-    RepoRef, Review, SecurityKeyRequest, SettingsView, SignRequest, SignatureDraft,
+    Enrolment, ForMe, LinkOpened, LinkRequest, Outbox, OutboxRow, OutboxState, PasswordChange,
+    Person, PolicyCheck, PolicyDraft, PolicyText, ProposePolicy, ProposedPolicy, PushOutcome,
+    Queue, RepoRef, Review, SecurityKeyRequest, SettingsView, SignRequest, SignatureDraft,
     SignaturePreview, SignedRecord, SignerStatus, SyncOutcome, TokenRequest, Verdict,
 };
 use countersign_ledger::cache::Kind;
@@ -110,6 +110,9 @@ pub struct Session {
     device: tokio::sync::Mutex<Option<crate::accounts::PendingDevice>>,
     /// A queue fetch started before the window asked for it; see `prefetch_queue`.
     prefetched: Mutex<Option<tokio::task::JoinHandle<Result<Queue, ApiError>>>>,
+    /// Each change's head at its last review in this session, and whether it
+    /// waited for me then: answers the queue even without a keychain.
+    judged: Mutex<std::collections::HashMap<String, (String, bool)>>,
     // Kept so the embedded sandbox lives exactly as long as the session.
     _sandbox: Option<RunningSandbox>,
 }
@@ -205,6 +208,7 @@ impl Session {
             link_opener: Mutex::new(None),
             device: tokio::sync::Mutex::new(None),
             prefetched: Mutex::new(None),
+            judged: Mutex::new(Default::default()),
             signatures,
             stores,
             _sandbox: embedded,
@@ -241,7 +245,10 @@ impl Session {
             None => queue::load(self.forge.clone()).await,
         };
         match loaded {
-            Ok(q) => {
+            Ok(mut q) => {
+                // A review just made is part of the answer.
+                self.offline.flush().await;
+                self.judge_for_me(&mut q);
                 self.offline
                     .remember(Kind::Queue, "queue", &q, &q.synced_at);
                 Ok(q)
@@ -256,6 +263,26 @@ impl Session {
                 }
             }
             Err(e) => Err(e),
+        }
+    }
+
+    /// Mark each change by the last review of its current head kept on this
+    /// device: a review is the only place the policy is evaluated, and a
+    /// moved head makes an earlier answer unknown, not "no".
+    fn judge_for_me(&self, queue: &mut Queue) {
+        let judged = self.judged.lock().expect("judged lock").clone();
+        for item in &mut queue.items {
+            let key = format!("{}#{}", item.repo, item.number);
+            let last = judged.get(&key).cloned().or_else(|| {
+                self.offline
+                    .recall::<Review>(Kind::Review, &key)
+                    .map(|(r, _)| (r.head_sha, r.waiting_for_me))
+            });
+            item.for_me = match last {
+                Some((head, true)) if head == item.head_sha => ForMe::Waiting,
+                Some((head, false)) if head == item.head_sha => ForMe::NotWaiting,
+                _ => ForMe::NotJudged,
+            };
         }
     }
 
@@ -421,14 +448,15 @@ impl Session {
         let me = self.forge.current_user().await.ok().map(|u| u.id);
         let mut review = crate::review::view(&gathered, self.forge.host(), me, &records);
         crate::review::block_on_disagreement(&mut review, &remote.disagreements);
-        review.comments = remote
-            .other_comments
-            .into_iter()
-            .map(|c| crate::contract::CommentView {
-                author: c.author,
-                body: c.body,
-            })
-            .collect();
+        review.conversation = crate::review::conversation(
+            &gathered.reviews,
+            &remote.other_comments,
+            &gathered.detail.item.head_sha,
+        );
+        self.judged.lock().expect("judged lock").insert(
+            key.clone(),
+            (review.head_sha.clone(), review.waiting_for_me),
+        );
         self.offline
             .remember(Kind::Review, &key, &review, &review.synced_at);
         self.offline.remember(

@@ -662,3 +662,63 @@ async fn a_diff_over_the_forges_limits_is_rebuilt_never_shown_partial() {
             .patch_available
     );
 }
+
+#[tokio::test]
+async fn reviews_and_comments_read_as_one_thread_in_the_order_they_were_made() {
+    use countersign_forge_sandbox::Comment;
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let reviewed_at = {
+        let store = sandbox.store();
+        let mut st = store.write().unwrap();
+        let repo = &mut st.repos[0];
+        let pr = repo.pulls.iter_mut().find(|p| p.number == 42).unwrap();
+        pr.reviews = vec![(
+            "dave".into(),
+            "CHANGES_REQUESTED".into(),
+            "Bound the rate".into(),
+        )];
+        let at = pr.updated_at;
+        for (id, minutes, body) in [(9001, 5, "after the review"), (9002, -5, "before it")] {
+            let when = at + chrono::Duration::minutes(minutes);
+            repo.comments.push(Comment {
+                id,
+                issue: 42,
+                body: body.into(),
+                author: "erin".into(),
+                created_at: when,
+                updated_at: when,
+            });
+        }
+        at
+    };
+    let session = session_for(&sandbox).await;
+    let review = session
+        .review_change_request(ChangeRequestRef {
+            repo: "acme-medical/infusion-pump-firmware".into(),
+            number: 42,
+        })
+        .await
+        .unwrap();
+    let thread: Vec<_> = review
+        .conversation
+        .iter()
+        .map(|e| (e.kind, e.body.as_str(), e.review_state))
+        .collect();
+    use contract::{ConversationKind as K, ForgeReviewState as S};
+    assert_eq!(
+        thread,
+        [
+            (K::Comment, "before it", None),
+            (K::Review, "Bound the rate", Some(S::ChangesRequested)),
+            (K::Comment, "after the review", None),
+        ]
+    );
+    assert_eq!(
+        review.conversation[1].at.as_deref(),
+        Some(
+            reviewed_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                .as_str()
+        )
+    );
+}

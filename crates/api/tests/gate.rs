@@ -1334,3 +1334,37 @@ async fn dossiers_of_a_rejected_and_a_stale_change_say_so() {
             .holds
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_queue_knows_what_waits_for_my_role_as_of_my_last_review_of_its_head() {
+    use countersign_api::contract::ForMe;
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
+    let carol = device(&sandbox, "carol-clinical", "Dr. Carol Weiss").await;
+    async fn for_me(d: &Device, sandbox: &RunningSandbox, number: u32) -> ForMe {
+        become_(sandbox, d.login);
+        let q = d.session.load_queue().await.unwrap();
+        q.items.iter().find(|i| i.number == number).unwrap().for_me
+    }
+    async fn look(d: &Device, sandbox: &RunningSandbox, number: u32) {
+        become_(sandbox, d.login);
+        d.session.review_change_request(cr(number)).await.unwrap();
+    }
+
+    assert_eq!(for_me(&bob, &sandbox, 42).await, ForMe::NotJudged);
+    look(&bob, &sandbox, 42).await;
+    assert_eq!(for_me(&bob, &sandbox, 42).await, ForMe::Waiting);
+    // Clinical safety signs after QA: not yet theirs.
+    look(&carol, &sandbox, 42).await;
+    assert_eq!(for_me(&carol, &sandbox, 42).await, ForMe::NotWaiting);
+
+    bob.sign(&sandbox, 42, "qa", Meaning::Approval).await;
+    look(&bob, &sandbox, 42).await;
+    assert_eq!(for_me(&bob, &sandbox, 42).await, ForMe::NotWaiting);
+    look(&carol, &sandbox, 42).await;
+    assert_eq!(for_me(&carol, &sandbox, 42).await, ForMe::Waiting);
+
+    // The head moves: what carol saw no longer answers the question.
+    edit_pull(&sandbox, 42, |pr| pr.head_sha = "d".repeat(40));
+    assert_eq!(for_me(&carol, &sandbox, 42).await, ForMe::NotJudged);
+}

@@ -119,6 +119,8 @@ pub struct Comment {
     pub body: String,
     pub web_url: String,
     pub author: String,
+    /// When the forge says the comment was made; `None` if it did not say.
+    pub created_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -172,6 +174,8 @@ pub struct ForgeReview {
     pub body: String,
     /// The commit the review was left on.
     pub commit: Option<String>,
+    /// When the review was submitted; `None` while pending or if the forge did not say.
+    pub submitted_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A check run or commit status of a commit, by name.

@@ -104,13 +104,27 @@ export type CheckView = { name: string, state: CheckState,
  */
 reported_by: string, };
 
-export type CommentView = { author: string, body: string, };
-
 export type CommitView = { sha: string, message: string, 
 /**
  * The forge account the author's e-mail is linked to, else the e-mail written in the commit.
  */
 author: string, author_linked: boolean, committer: string, committer_linked: boolean, };
+
+export type ConversationEntry = { kind: ConversationKind, author: string, body: string, 
+/**
+ * Set for reviews.
+ */
+review_state: ForgeReviewState | null, 
+/**
+ * A review left on an earlier commit than the current head.
+ */
+earlier_commit: boolean, 
+/**
+ * RFC 3339, UTC, as the forge said; `None` when it did not say.
+ */
+at: string | null, };
+
+export type ConversationKind = "comment" | "review";
 
 export type DeviceFlowRequest = { web_url: string, api_url: string, client_id: string, };
 
@@ -222,13 +236,11 @@ path: string | null, line: number | null,
  */
 on_changed_line: boolean, };
 
+export type ForMe = "waiting" | "not_waiting" | "not_judged";
+
 export type ForgeKind = "sandbox" | "github";
 
-export type ForgeReviewView = { reviewer: string, state: string, body: string, 
-/**
- * Left on the current head commit.
- */
-on_head: boolean, };
+export type ForgeReviewState = "approved" | "changes_requested" | "commented" | "dismissed" | "pending" | "other";
 
 export type ForgeSettings = { kind: ForgeKind, 
 /**
@@ -324,7 +336,12 @@ repo: string, number: number, title: string, author: Person, risk: RiskClass, la
 /**
  * RFC 3339, UTC.
  */
-created_at: string, };
+created_at: string, 
+/**
+ * Whether it waits for one of my roles, as of the last review of this
+ * head on this device.
+ */
+for_me: ForMe, };
 
 export type RepoProblem = { repo: string, error: ApiError, };
 
@@ -366,7 +383,12 @@ status_line: string,
 /**
  * Roles the signed-in user is a member of in the base policy.
  */
-my_roles: Array<string>, forge_reviews: Array<ForgeReviewView>, 
+my_roles: Array<string>, 
+/**
+ * A requirement one of those roles could meet now is still open, and
+ * this user's own signatures do not already count for it.
+ */
+waiting_for_me: boolean, 
 /**
  * Every test that did not pass, with its message and report.
  */
@@ -389,9 +411,10 @@ finding_list: Array<FindingView>,
  */
 commits: Array<CommitView>, 
 /**
- * Comments on the change request, oldest first (the records comment left out).
+ * Reviews and comments on the forge in the order they were made
+ * (entries the forge gave no time come last).
  */
-comments: Array<CommentView>, 
+conversation: Array<ConversationEntry>, 
 /**
  * RFC 3339, UTC: when this was computed from the forge.
  */

@@ -53,11 +53,12 @@ export function queueView(onOpen: (item: QueueItem) => void, onRefresh: () => vo
   const repoFilter = el("select", { "aria-label": "Repository", "data-testid": "queue-repo" });
   const riskFilter = el("select", { "aria-label": "Risk class", "data-testid": "queue-risk" });
   const changedOnly = el("input", { type: "checkbox", "data-testid": "queue-changed" });
+  const mineOnly = el("input", { type: "checkbox", "data-testid": "queue-mine" });
   const shownCount = el("span", { class: "muted", "data-testid": "queue-count", role: "status" });
   const refresh = el("button", { type: "button", class: "secondary", "data-testid": "queue-refresh", title: "Ask the forge again now (it also refreshes every minute while the window is in view)" }, "Refresh");
   refresh.addEventListener("click", () => onRefresh());
   let last: { queue: Queue; selected: QueueItem | null } | null = null;
-  for (const control of [search, repoFilter, riskFilter, changedOnly]) {
+  for (const control of [search, repoFilter, riskFilter, changedOnly, mineOnly]) {
     for (const event of ["input", "change"]) {
       control.addEventListener(event, () => {
         if (last) render(last.queue, last.selected);
@@ -92,6 +93,7 @@ export function queueView(onOpen: (item: QueueItem) => void, onRefresh: () => vo
       repoFilter,
       riskFilter,
       el("label", {}, changedOnly, " Changed since I looked"),
+      el("label", { title: "Judged from your last review of each change at its current head; open a change to judge it" }, mineOnly, " Waiting for my role"),
       shownCount,
     ),
     offline,
@@ -112,6 +114,7 @@ export function queueView(onOpen: (item: QueueItem) => void, onRefresh: () => vo
         "div",
         { class: "queue-item-top" },
         riskBadge(item.risk),
+        item.for_me === "waiting" ? el("span", { class: "badge for-me", "data-testid": "for-me" }, "Waits for you") : null,
         el("span", { class: "muted", title: exactUtc(item.created_at) }, age(item.created_at)),
       ),
       el("div", { class: "queue-item-title", "data-testid": "queue-item-title" }, visibleSpan(item.title)),
@@ -164,10 +167,15 @@ export function queueView(onOpen: (item: QueueItem) => void, onRefresh: () => vo
         (words === "" || i.title.toLowerCase().includes(words)) &&
         (repoFilter.value === "" || i.repo === repoFilter.value) &&
         (riskFilter.value === "" || i.risk === riskFilter.value) &&
-        (!changedOnly.checked || seen[`${i.repo}#${i.number}`] !== i.head_sha),
+        (!changedOnly.checked || seen[`${i.repo}#${i.number}`] !== i.head_sha) &&
+        (!mineOnly.checked || i.for_me === "waiting"),
     );
     const changed = queue.items.filter((i) => seen[`${i.repo}#${i.number}`] !== i.head_sha).length;
-    shownCount.textContent = `${shown.length} of ${queue.items.length} shown · ${changed} changed since you looked`;
+    const waiting = queue.items.filter((i) => i.for_me === "waiting").length;
+    const unjudged = queue.items.filter((i) => i.for_me === "not_judged").length;
+    shownCount.textContent =
+      `${shown.length} of ${queue.items.length} shown · ${changed} changed since you looked · ${waiting} waiting for your role` +
+      (unjudged ? ` (${unjudged} not opened at their current head, so not known)` : "");
     const rows = shown.map((item) =>
       row(item, selected !== null && selected.repo === item.repo && selected.number === item.number),
     );

@@ -5,7 +5,7 @@
 import { el, replaceChildren } from "../dom";
 import { visibleNodes, visibleSpan } from "../visible";
 import { localTime, shortSha } from "../format";
-import type { ApiError, Review, SignatureView, Standing, Verdict } from "../ipc/contract";
+import type { ApiError, ConversationEntry, ForgeReviewState, Review, SignatureView, Standing, Verdict } from "../ipc/contract";
 
 const VERDICT_TEXT: Record<Verdict, string> = {
   approved: "Approved under the policy",
@@ -291,24 +291,11 @@ export function reviewView(): ReviewView {
                 ),
               ),
             ),
-        el("h2", {}, "Comments"),
-        r.comments.length === 0
+        el("h2", {}, "Reviews and comments"),
+        el("p", { class: "muted" }, "Reviews on the forge are context, not signatures."),
+        r.conversation.length === 0
           ? el("p", { class: "muted" }, "None.")
-          : el(
-              "ul",
-              { class: "comments" },
-              ...r.comments.map((c) => el("li", { "data-testid": "comment" }, el("strong", {}, visibleSpan(`@${c.author}`)), el("div", { class: "pre" }, ...visibleNodes(c.body)))),
-            ),
-        el("h2", {}, "Reviews on the forge (context, not signatures)"),
-        r.forge_reviews.length === 0
-          ? el("p", { class: "muted" }, "None.")
-          : el(
-              "ul",
-              { class: "forge-reviews" },
-              ...r.forge_reviews.map((v) =>
-                el("li", { "data-testid": "forge-review" }, el("strong", {}, visibleSpan(`@${v.reviewer}`)), ` ${v.state.toLowerCase().replace("_", " ")}${v.on_head ? "" : " (on an earlier commit)"}`, v.body ? el("div", { class: "muted pre" }, ...visibleNodes(v.body)) : null),
-              ),
-            ),
+          : el("ol", { class: "conversation", "data-testid": "conversation" }, ...r.conversation.map(conversationEntry)),
       );
       replaceChildren(
         evidence,
@@ -330,4 +317,26 @@ export function reviewView(): ReviewView {
       }
     },
   };
+}
+
+const REVIEW_STATE: Record<ForgeReviewState, string> = {
+  approved: "approved",
+  changes_requested: "requested changes",
+  commented: "commented",
+  dismissed: "review dismissed",
+  pending: "review pending",
+  other: "reviewed (state not known to this version)",
+};
+
+function conversationEntry(c: ConversationEntry): HTMLElement {
+  const review = c.kind === "review";
+  return el(
+    "li",
+    { "data-testid": review ? "forge-review" : "comment", "data-kind": c.kind },
+    el("strong", {}, visibleSpan(`@${c.author}`)),
+    review && c.review_state ? ` ${REVIEW_STATE[c.review_state]}${c.earlier_commit ? " (on an earlier commit)" : ""}` : " commented",
+    " · ",
+    c.at ? localTime(c.at) : el("span", { class: "muted" }, "time not given by the forge"),
+    c.body ? el("div", { class: review ? "muted pre" : "pre" }, ...visibleNodes(c.body)) : null,
+  );
 }

@@ -177,6 +177,8 @@ pub(super) struct IssueComment {
     body: Option<String>,
     html_url: String,
     user: Option<User>,
+    #[serde(default)]
+    created_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl From<IssueComment> for crate::Comment {
@@ -186,6 +188,7 @@ impl From<IssueComment> for crate::Comment {
             body: c.body.unwrap_or_default(),
             web_url: c.html_url,
             author: c.user.map(|u| u.login).unwrap_or_default(),
+            created_at: c.created_at,
         }
     }
 }
@@ -412,6 +415,8 @@ pub(super) struct Review {
     body: Option<String>,
     #[serde(default)]
     commit_id: Option<String>,
+    #[serde(default)]
+    submitted_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Review {
@@ -421,6 +426,7 @@ impl Review {
             state: self.state,
             body: self.body.unwrap_or_default(),
             commit: self.commit_id,
+            submitted_at: self.submitted_at,
         })
     }
 }
