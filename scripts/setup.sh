@@ -56,4 +56,4 @@ ui_build() {
 }
 
 APP_APT_PACKAGES=(build-essential pkg-config curl file libssl-dev libdbus-1-dev libwebkit2gtk-4.1-dev librsvg2-dev libayatana-appindicator3-dev libudev-dev libclang-dev)
-TEST_APT_PACKAGES=(xvfb xauth webkit2gtk-driver imagemagick dbus-x11 dbus-daemon dbus-bin gnome-keyring python3-venv)
+TEST_APT_PACKAGES=(xvfb xauth webkit2gtk-driver imagemagick dbus-x11 dbus-daemon dbus-bin gnome-keyring python3-venv poppler-utils)

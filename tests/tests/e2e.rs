@@ -303,6 +303,29 @@ async fn enrol_then_sign_in_the_window_with_the_real_keychain() {
             String::from_utf8_lossy(&gate.stderr)
         );
 
+        // Issue 18: the inspector's dossier, from the window, as HTML and PDF.
+        click(&app, "[data-testid=dossier]").await?;
+        let said = app
+            .wait_for_text("[data-testid=dossier-result]", "Dossier written")
+            .await?;
+        let dir = said
+            .split_once(" files in ")
+            .and_then(|(_, rest)| rest.split_once(", and "))
+            .map(|(dir, _)| std::path::PathBuf::from(dir))
+            .ok_or_else(|| format!("no folder in {said:?}"))?;
+        let pdf = std::process::Command::new("pdftotext")
+            .arg(dir.join("dossier.pdf"))
+            .arg("-")
+            .output()
+            .map_err(|e| format!("pdftotext (apt: poppler-utils): {e}"))?;
+        let pdf = String::from_utf8_lossy(&pdf.stdout);
+        assert!(
+            pdf.contains("Bob Okafor")
+                && pdf.contains("Alarm text verified in formative usability test UT-9"),
+            "{pdf}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+
         // The audit trail shows every step and verifies; the outbox is empty.
         click(&app, "[data-testid=nav-audit]").await?;
         let check = app.find("[data-testid=audit-check]").await?;
@@ -316,7 +339,7 @@ async fn enrol_then_sign_in_the_window_with_the_real_keychain() {
         );
         // The sandbox adds the new key to its policy at enrolment, so the
         // review after signing sees a second policy version.
-        let rows = app.find_n("[data-testid=audit-row]", 7).await?;
+        let rows = app.find_n("[data-testid=audit-row]", 8).await?;
         let mut kinds = Vec::new();
         for row in &rows {
             kinds.push(
@@ -329,6 +352,7 @@ async fn enrol_then_sign_in_the_window_with_the_real_keychain() {
         assert_eq!(
             kinds,
             [
+                "export",
                 "policy_seen",
                 "push",
                 "sign",
@@ -339,6 +363,9 @@ async fn enrol_then_sign_in_the_window_with_the_real_keychain() {
             ],
             "newest first"
         );
+        // A signer's entries name them, not only their login.
+        app.wait_for_text("[data-testid=audit-row][data-kind=sign]", "Bob Okafor (")
+            .await?;
         app.wait_for_text("[data-testid=outbox-item]", "pushed")
             .await?;
         let kind = app.find("[data-testid=audit-filter-kind]").await?;

@@ -92,6 +92,9 @@ async fn enrol_sign_and_verify_with_the_real_keychain() {
         html.contains("Verified RA-042 controls C1 and C2") && !html.contains("<script"),
         "{html}"
     );
+    // Issue 18: every entry of the signer's names them, never a bare login.
+    assert!(html.contains("Bob Okafor ("), "{html}");
+    assert!(!html.contains("/bob-qa</td>"), "a bare login: {html}");
     let tampered = std::fs::read_to_string(&export_path)
         .unwrap()
         .replace("controls C1 and C2", "controls C1 and C3");

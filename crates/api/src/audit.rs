@@ -153,13 +153,21 @@ pub fn trail(ledger: &Ledger, filter: &AuditFilter, limit: usize) -> Result<Audi
             .map_err(|e| ApiError::invalid_input(format!("since {s:?}: {e}")))
     });
     let since = since.transpose()?;
-    let rows = ledger
-        .events(usize::MAX >> 1)?
+    let events = ledger.events(usize::MAX >> 1)?;
+    let names: std::collections::HashMap<String, String> =
+        countersign_ledger::printed_names(events.iter().map(|(_, e)| e))
+            .into_iter()
+            .map(|(actor, name)| (actor.to_owned(), name.to_owned()))
+            .collect();
+    let rows = events
         .into_iter()
         .filter(|(_, e)| {
             let kind = e.kind.as_str();
             contains(&e.object, &filter.object)
-                && contains(&e.actor, &filter.actor)
+                && (contains(&e.actor, &filter.actor)
+                    || names
+                        .get(&e.actor)
+                        .is_some_and(|n| contains(n, &filter.actor)))
                 && filter
                     .kind
                     .as_deref()
@@ -173,6 +181,7 @@ pub fn trail(ledger: &Ledger, filter: &AuditFilter, limit: usize) -> Result<Audi
         .map(|(seq, e)| AuditRow {
             seq,
             kind: e.kind.as_str().to_owned(),
+            printed_name: names.get(&e.actor).cloned(),
             actor: e.actor,
             at_utc: e.at_utc,
             local_offset: e.local_offset,

@@ -30,6 +30,7 @@ macro_rules! for_each_command {
             diff_files($crate::contract::DiffPage) => $crate::contract::DiffFiles;
             open_link($crate::contract::LinkRequest) => $crate::contract::LinkOpened;
             review_change_request($crate::contract::ChangeRequestRef) => $crate::contract::Review;
+            write_dossier($crate::contract::ChangeRequestRef) => $crate::contract::DossierWritten;
             signer_status => $crate::contract::SignerStatus;
             enrol($crate::contract::EnrolRequest) => $crate::contract::Enrolment;
             change_password($crate::contract::PasswordChange) => $crate::contract::SignerStatus;

@@ -39,7 +39,8 @@ display_as_wire_name!(
     Standing,
     CheckState,
     DevicePollState,
-    OutboxState
+    OutboxState,
+    Meaning
 );
 
 /// A change's risk class: in the queue from its `risk:*` label until a
@@ -641,6 +642,16 @@ pub struct Review {
     pub offline: bool,
 }
 
+/// A dossier written for an inspector, and where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DossierWritten {
+    /// The folder: `index.html`, `dossier.pdf`, the records, the evidence.
+    pub dir: String,
+    /// The same files in one archive beside it.
+    pub zip: String,
+    pub files: u32,
+}
+
 /// A repository, by `owner/name`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct RepoRef {
@@ -862,6 +873,7 @@ pub fn typescript() -> String {
             CommitView::decl(&cfg),
             ConversationEntry::decl(&cfg),
             ForMe::decl(&cfg),
+            DossierWritten::decl(&cfg),
             ConversationKind::decl(&cfg),
             ForgeReviewState::decl(&cfg),
             CheckView::decl(&cfg),
@@ -1045,7 +1057,7 @@ pub struct SignedRecord {
 pub struct AuditFilter {
     /// Part of the object, e.g. `#42` or a repository name.
     pub object: Option<String>,
-    /// Part of the actor, e.g. a login.
+    /// Part of the actor (e.g. a login) or of their printed name.
     pub actor: Option<String>,
     /// An event kind such as `sign` or `auth_failed`.
     pub kind: Option<String>,
@@ -1059,6 +1071,9 @@ pub struct AuditRow {
     pub seq: u64,
     pub kind: String,
     pub actor: String,
+    /// The actor's printed name, as the trail last recorded it.
+    #[serde(default)]
+    pub printed_name: Option<String>,
     pub at_utc: String,
     pub local_offset: String,
     /// The forge's time when the entry was made, when it was known.

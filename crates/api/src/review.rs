@@ -277,17 +277,6 @@ pub fn block_on_disagreement(review: &mut Review, disagreements: &[String]) {
     );
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn blocked_lines_fit_the_status() {
-        let long = "x".repeat(500);
-        assert_eq!(blocked_line(&long).chars().count(), 140);
-        assert_eq!(blocked_line("no policy"), "Blocked by policy: no policy");
-    }
-}
 
 /// A requirement that this user's role could meet now, and that their own
 /// counted signatures have not met already.
@@ -353,4 +342,16 @@ pub(crate) fn conversation(
     // Stable: entries made at the same second keep the forge's own order.
     entries.sort_by_key(|(at, _)| (at.is_none(), *at));
     entries.into_iter().map(|(_, e)| e).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocked_lines_fit_the_status() {
+        let long = "x".repeat(500);
+        assert_eq!(blocked_line(&long).chars().count(), 140);
+        assert_eq!(blocked_line("no policy"), "Blocked by policy: no policy");
+    }
 }

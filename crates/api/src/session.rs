@@ -612,9 +612,15 @@ impl Session {
             .into_iter()
             .filter(|r| r.object == object || r.object.starts_with(&format!("{object}@")))
             .rev()
-            .map(|r| (r.at_utc, r.kind, r.actor, r.detail.unwrap_or_default()))
+            .map(|r| {
+                let who = match r.printed_name {
+                    Some(name) => format!("{name} ({})", r.actor),
+                    None => r.actor,
+                };
+                (r.at_utc, r.kind, who, r.detail.unwrap_or_default())
+            })
             .collect();
-        crate::dossier::write(
+        let written = crate::dossier::write(
             out,
             &crate::dossier::Contents {
                 review: &review,
@@ -631,7 +637,51 @@ impl Session {
                     .collect(),
                 trail,
             },
+        )?;
+        self.stores.record(
+            countersign_ledger::AuditEvent::now(
+                countersign_ledger::EventKind::Export,
+                "local user".to_owned(),
+                object,
+            )
+            .detail(format!("dossier written to {}", written.dir.display())),
+        )?;
+        Ok(written)
+    }
+
+    /// The window's dossier: into the user's documents folder (else the data
+    /// folder), in a new folder named for the change and the time.
+    pub async fn write_dossier(
+        &self,
+        request: ChangeRequestRef,
+    ) -> Result<crate::contract::DossierWritten, ApiError> {
+        // Only letters, digits, dots and dashes from the webview's request
+        // reach the file system.
+        let name: String = format!(
+            "{}-{}-{}",
+            request.repo,
+            request.number,
+            chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
         )
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+        let root = dirs::document_dir()
+            .filter(|d| d.is_dir())
+            .unwrap_or_else(|| self.data_dir.clone())
+            .join("Countersign dossiers");
+        let written = self.dossier(request, &root.join(name)).await?;
+        Ok(crate::contract::DossierWritten {
+            dir: written.dir.display().to_string(),
+            zip: written.zip.display().to_string(),
+            files: u32::try_from(written.files.len()).unwrap_or(u32::MAX),
+        })
     }
 
     pub async fn admin_policy(&self, request: RepoRef) -> Result<PolicyDraft, ApiError> {

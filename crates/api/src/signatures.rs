@@ -475,6 +475,7 @@ impl Signatures {
                 actor(&identity),
                 format!("key:{}", enrolment.key_id),
             )
+            .printed_name(enrolment.printed_name.clone())
             .change(None, Some(enrolment.fingerprint.clone()))
             .detail(enrolment.acknowledgement.clone()),
         )?;
@@ -932,6 +933,7 @@ impl Signatures {
             actor(&identity),
             format!("{}#{}@{}", cr.repo, cr.number, cr.head_sha),
         )
+        .printed_name(statement.predicate.signer.printed_name.clone())
         .reason(statement.predicate.reason.clone())
         .detail(format!(
             "{} as {}",

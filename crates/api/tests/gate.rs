@@ -1240,6 +1240,7 @@ async fn a_dossier_verifies_and_names_an_edited_file() {
     let written = bob.session.dossier(cr(43), &dir).await.unwrap();
     for f in [
         "index.html",
+        "dossier.pdf",
         "VERIFY.md",
         "records.bundle.json",
         "roster.json",
@@ -1262,6 +1263,16 @@ async fn a_dossier_verifies_and_names_an_edited_file() {
         "{index}"
     );
     assert!(countersign_api::dossier::check(&dir).unwrap().holds);
+    // The PDF says the same, as text a machine can read back.
+    let pdf = pdf_text(&dir.join("dossier.pdf"));
+    for said in [
+        "Bob Okafor",
+        "Approved 1/1",
+        "Signed (local time)",
+        "evidence/test-reports.zip/junit.xml",
+    ] {
+        assert!(pdf.contains(said), "{said:?} not in the PDF:\n{pdf}");
+    }
 
     // The records verify offline against the dossier's own roster.
     let head = sandbox.store().read().unwrap().repos[0]
@@ -1293,6 +1304,22 @@ async fn a_dossier_verifies_and_names_an_edited_file() {
     assert_eq!(c.unlisted, ["extra.txt"]);
 }
 
+/// The text of a PDF as `pdftotext` (poppler-utils) reads it.
+fn pdf_text(path: &std::path::Path) -> String {
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout"])
+        .arg(path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (apt: poppler-utils)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 /// Issue 18 (in part): the dossier says what happened to a rejected change
 /// and to one whose signature went stale, not only to an approved one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1306,6 +1333,7 @@ async fn dossiers_of_a_rejected_and_a_stale_change_say_so() {
     ));
     let _ = std::fs::remove_dir_all(&base);
 
+    edit_pull(&sandbox, 44, |pr| pr.title.push_str(" \u{202E}fdp.exe"));
     bob.sign(&sandbox, 44, "qa", Meaning::Rejection).await;
     become_(&sandbox, bob.login);
     bob.session
@@ -1313,6 +1341,16 @@ async fn dossiers_of_a_rejected_and_a_stale_change_say_so() {
         .await
         .unwrap();
     let rejected = std::fs::read_to_string(base.join("rejected/index.html")).unwrap();
+    // Planted bidi controls are shown, never applied, in both renderings.
+    let pdf = pdf_text(&base.join("rejected/dossier.pdf"));
+    assert!(pdf.contains("Rejected"), "{pdf}");
+    for text in [&rejected, &pdf] {
+        assert!(
+            text.contains("<U+202E>") || text.contains("&lt;U+202E&gt;"),
+            "{text}"
+        );
+        assert!(!text.contains('\u{202E}'), "{text}");
+    }
     assert!(rejected.contains("<strong>Rejected</strong>"), "{rejected}");
     assert!(
         rejected.contains("rejects the change") || rejected.contains("rejects"),

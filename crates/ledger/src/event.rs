@@ -71,6 +71,11 @@ pub struct AuditEvent {
     pub reason: Option<String>,
     /// Free detail for people reading the trail.
     pub detail: Option<String>,
+    /// The actor's printed name when the event is theirs and it is known
+    /// (enrolment, signatures): renderings show it instead of a bare login.
+    /// Absent from entries written before it existed, which keep their hashes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub printed_name: Option<String>,
 }
 
 impl AuditEvent {
@@ -90,7 +95,13 @@ impl AuditEvent {
             new_value: None,
             reason: None,
             detail: None,
+            printed_name: None,
         }
+    }
+
+    pub fn printed_name(mut self, name: impl Into<String>) -> Self {
+        self.printed_name = Some(name.into());
+        self
     }
 
     pub fn reason(mut self, reason: impl Into<String>) -> Self {

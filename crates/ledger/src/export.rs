@@ -102,11 +102,25 @@ fn escape(s: &str) -> String {
     html_escape::encode_safe(s).into_owned()
 }
 
+/// Each actor's printed name, as the trail itself last recorded it.
+pub fn printed_names<'a>(
+    events: impl Iterator<Item = &'a AuditEvent>,
+) -> std::collections::HashMap<&'a str, &'a str> {
+    events
+        .filter_map(|e| Some((e.actor.as_str(), e.printed_name.as_deref()?)))
+        .collect()
+}
+
 /// A static, script-free HTML page of the trail, for inspection and printing.
 pub fn html_report(export: &Export, verdict: &Result<(u64, [u8; 32]), Break>) -> String {
+    let events: Vec<Option<AuditEvent>> = export
+        .entries
+        .iter()
+        .map(|e| serde_json::from_str(&e.entry).ok())
+        .collect();
+    let names = printed_names(events.iter().flatten());
     let mut rows = String::new();
-    for e in &export.entries {
-        let event: Option<AuditEvent> = serde_json::from_str(&e.entry).ok();
+    for (e, event) in export.entries.iter().zip(&events) {
         let cell = |f: &dyn Fn(&AuditEvent) -> String| event.as_ref().map(f).unwrap_or_default();
         rows.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=h>{}</td></tr>\n",
@@ -116,7 +130,10 @@ pub fn html_report(export: &Export, verdict: &Result<(u64, [u8; 32]), Break>) ->
                 None => format!("{} ({})", ev.at_utc, ev.local_offset),
             })),
             escape(&cell(&|ev| serde_json::to_value(ev.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())),
-            escape(&cell(&|ev| ev.actor.clone())),
+            escape(&cell(&|ev| match names.get(ev.actor.as_str()) {
+                Some(name) => format!("{name} ({})", ev.actor),
+                None => ev.actor.clone(),
+            })),
             escape(&cell(&|ev| ev.object.clone())),
             escape(&cell(&|ev| match (&ev.old_value, &ev.new_value) {
                 (None, None) => String::new(),

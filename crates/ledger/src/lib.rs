@@ -25,5 +25,5 @@ mod store;
 pub use chain::{entry_hash, verify_chain, Break, BreakKind, ChainEntry, GENESIS};
 pub use error::LedgerError;
 pub use event::{AuditEvent, EventKind};
-pub use export::{export, html_report, verify_export, Export, ExportedCheckpoint};
+pub use export::{export, html_report, printed_names, verify_export, Export, ExportedCheckpoint};
 pub use store::{Checkpoint, Ledger, OutboxItem, PushState, StoredRecord};

@@ -29,7 +29,7 @@ export type AuditFilter = {
  */
 object: string | null, 
 /**
- * Part of the actor, e.g. a login.
+ * Part of the actor (e.g. a login) or of their printed name.
  */
 actor: string | null, 
 /**
@@ -41,7 +41,11 @@ kind: string | null,
  */
 since: string | null, };
 
-export type AuditRow = { seq: number, kind: string, actor: string, at_utc: string, local_offset: string, 
+export type AuditRow = { seq: number, kind: string, actor: string, 
+/**
+ * The actor's printed name, as the trail last recorded it.
+ */
+printed_name: string | null, at_utc: string, local_offset: string, 
 /**
  * The forge's time when the entry was made, when it was known.
  */
@@ -179,6 +183,16 @@ export type DiffOrigin = "forge" | "rebuilt" | "left_out";
 export type DiffPage = { change_request: ChangeRequestRef, from: number, count: number, };
 
 export type DigestEntry = { name: string, sha256: string, };
+
+export type DossierWritten = { 
+/**
+ * The folder: `index.html`, `dossier.pdf`, the records, the evidence.
+ */
+dir: string, 
+/**
+ * The same files in one archive beside it.
+ */
+zip: string, files: number, };
 
 export type EnrolRequest = { printed_name: string, password: string, 
 /**
@@ -644,6 +658,7 @@ export type Commands = {
   diff_files: [DiffPage, DiffFiles];
   open_link: [LinkRequest, LinkOpened];
   review_change_request: [ChangeRequestRef, Review];
+  write_dossier: [ChangeRequestRef, DossierWritten];
   signer_status: [null, SignerStatus];
   enrol: [EnrolRequest, Enrolment];
   change_password: [PasswordChange, SignerStatus];

@@ -35,7 +35,7 @@ function trailTable(trail: AuditTrail): HTMLElement {
           el("td", {}, String(r.seq)),
           el("td", {}, localTime(r.at_utc, `recorded with local offset ${r.local_offset}${r.forge_time === null ? "" : `; forge time ${r.forge_time}`}`)),
           el("td", {}, r.kind),
-          el("td", {}, r.actor),
+          el("td", {}, r.printed_name ? `${r.printed_name} (${r.actor})` : r.actor),
           el("td", {}, r.object),
           el("td", {}, r.old_value === null && r.new_value === null ? "" : `${r.old_value ?? "—"} → ${r.new_value ?? "—"}`),
           el("td", {}, r.reason ?? r.detail ?? ""),
@@ -64,7 +64,7 @@ function outboxList(outbox: Outbox): HTMLElement {
 
 export function auditView(): HTMLElement {
   const object = el("input", { type: "search", placeholder: "Change request, e.g. #42", "data-testid": "audit-filter-object" });
-  const actor = el("input", { type: "search", placeholder: "Person (login)", "data-testid": "audit-filter-actor" });
+  const actor = el("input", { type: "search", placeholder: "Person (name or login)", "data-testid": "audit-filter-actor" });
   const kind = el("select", { "data-testid": "audit-filter-kind" }, ...KINDS.map((k) => el("option", { value: k }, k === "" ? "Any event" : k)));
   const since = el("input", { type: "datetime-local", "data-testid": "audit-filter-since" });
   const verify = el("button", { type: "button", class: "primary", "data-testid": "audit-verify" }, "Verify trail");

@@ -145,7 +145,7 @@ export function detailView(signPane: HTMLElement): DetailView {
         el(
           "header",
           { class: "detail-header" },
-          el("div", { class: "detail-kicker" }, riskBadge(d.item.risk), el("span", { class: "muted" }, `${d.item.repo} #${d.item.number}`)),
+          el("div", { class: "detail-kicker" }, riskBadge(d.item.risk), el("span", { class: "muted" }, `${d.item.repo} #${d.item.number}`), dossierButton(d)),
           el("h1", { "data-testid": "detail-title" }, visibleSpan(d.item.title)),
           el(
             "p",
@@ -182,4 +182,28 @@ export function detailView(signPane: HTMLElement): DetailView {
       );
     },
   };
+}
+
+/// Writes the inspector's dossier of this change (HTML, PDF, records,
+/// evidence, manifest) and says where.
+function dossierButton(d: ChangeRequestDetail): HTMLElement {
+  const state = el("span", { class: "muted dossier-state", role: "status", "data-testid": "dossier-result" });
+  const button = el(
+    "button",
+    { type: "button", class: "secondary", "data-testid": "dossier", title: "Write this change's dossier for an inspector: who approved it, what they saw and why, as HTML and PDF with the records and evidence" },
+    "Dossier",
+  );
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    state.textContent = "Writing the dossier…";
+    try {
+      const w = await call("write_dossier", { repo: d.item.repo, number: d.item.number });
+      state.textContent = `Dossier written: ${w.files} files in ${w.dir}, and ${w.zip}`;
+    } catch (e) {
+      state.textContent = `No dossier: ${(e as ApiError).message}`;
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return el("span", { class: "dossier" }, button, " ", state);
 }

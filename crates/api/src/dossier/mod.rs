@@ -1,8 +1,13 @@
 //! An inspector's dossier for one change: a folder that says who approved
-//! it, what they saw and why, readable by a person (`index.html`) and
+//! it, what they saw and why, readable by a person (`index.html`, and
+//! `dossier.pdf` with the same content) and
 //! checkable by a machine (the DSSE bundle, the roster, the policy and the
 //! evidence files, each listed with its SHA-256 in `MANIFEST.sha256`), with
 //! `VERIFY.md` saying how to check it without Countersign's help.
+
+mod document;
+mod html;
+mod pdf;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -18,6 +23,7 @@ pub const MANIFEST: &str = "MANIFEST.sha256";
 pub const BUNDLE: &str = "records.bundle.json";
 pub const ROSTER: &str = "roster.json";
 pub const POLICY: &str = "policy.toml";
+pub const PDF: &str = "dossier.pdf";
 
 /// What went into a dossier.
 #[derive(Debug, Clone, Serialize)]
@@ -60,12 +66,6 @@ fn io(path: &Path, e: std::io::Error) -> ApiError {
     )
 }
 
-/// Forge text as HTML element content: written as text, never as markup
-/// (the dossier puts none of it in an attribute).
-fn text(s: &str) -> String {
-    html_escape::encode_text(s).into_owned()
-}
-
 /// A file name inside the dossier for an evidence name (`a.zip/junit.xml`):
 /// path segments kept, nothing that climbs out.
 fn evidence_path(name: &str) -> String {
@@ -75,107 +75,6 @@ fn evidence_path(name: &str) -> String {
         .map(|p| p.replace(['\\', '\0'], "_"))
         .collect();
     format!("evidence/{}", parts.join("/"))
-}
-
-fn index_html(c: &Contents<'_>) -> String {
-    let r = c.review;
-    let mut h = String::new();
-    h.push_str("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
-    h.push_str(&format!(
-        "<title>Dossier: {}#{}</title>",
-        text(&r.change_request.repo),
-        r.change_request.number
-    ));
-    h.push_str("<style>body{font-family:sans-serif;max-width:60rem;margin:2rem auto;line-height:1.4}table{border-collapse:collapse;width:100%}td,th{border:1px solid #999;padding:.2rem .4rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}@page{size:A4;margin:15mm}code{overflow-wrap:anywhere}</style></head><body>\n");
-    h.push_str(&format!(
-        "<h1>{}#{}: {}</h1>\n",
-        text(&r.change_request.repo),
-        r.change_request.number,
-        text(c.title)
-    ));
-    h.push_str(&format!(
-        "<p>Base commit <code>{}</code>, head commit <code>{}</code>.</p>\n",
-        text(c.base_sha),
-        text(&r.head_sha)
-    ));
-    h.push_str(&format!(
-        "<h2>Verdict</h2><p><strong>{:?}</strong> — <code>{}</code></p>\n",
-        r.verdict,
-        text(&r.status_line)
-    ));
-    h.push_str(&format!(
-        "<h2>Policy</h2><p>The policy in force at the base commit: <code>{}</code> (<code>{}</code> in this folder). Risk class <strong>{}</strong>{}.</p>\n",
-        text(r.policy.digest.as_deref().unwrap_or("none")),
-        POLICY,
-        r.risk_class,
-        if r.rules.is_empty() { String::new() } else { format!(" under the rules: {}", text(&r.rules.join(", "))) }
-    ));
-    h.push_str("<table><tr><th>Required</th><th>Signatures</th><th>Met</th></tr>\n");
-    for q in &r.requirements {
-        h.push_str(&format!(
-            "<tr><td>{} ({})</td><td>{}/{} {}</td><td>{}</td></tr>\n",
-            text(&q.role_title),
-            text(&q.rule),
-            q.signed_by.len(),
-            q.needed,
-            text(&q.signed_by.join(", ")),
-            if q.met { "yes" } else { "no" }
-        ));
-    }
-    h.push_str("</table>\n");
-    h.push_str("<h2>Risk assessment (ISO 14971)</h2>\n");
-    match (&r.assessment, &r.assessment_error) {
-        (Some(a), _) => h.push_str(&format!(
-            "<p>Hazard: {}. Hazardous situation: {}. Harm: {}. Severity {}; risk {} before the controls ({}), {} after. Verification: {}. Digest <code>{}</code>.</p>\n",
-            text(&a.hazard), text(&a.hazardous_situation), text(&a.harm), text(&a.severity),
-            text(&a.risk_before), text(&a.risk_controls.join("; ")), text(&a.risk_after),
-            text(&a.verification.join("; ")), text(&a.digest)
-        )),
-        (None, Some(e)) => h.push_str(&format!("<p>Unreadable: {}</p>\n", text(e))),
-        (None, None) => h.push_str("<p>None in the description.</p>\n"),
-    }
-    h.push_str("<h2>Evidence</h2><table><tr><th>File</th><th>What it says</th><th>SHA-256</th><th>From</th></tr>\n");
-    for e in &r.evidence {
-        h.push_str(&format!(
-            "<tr><td><code>{}</code></td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>\n",
-            text(&evidence_path(&e.name)),
-            text(&e.summary),
-            text(&e.sha256),
-            text(e.source.as_deref().unwrap_or(""))
-        ));
-    }
-    h.push_str("</table>\n<h2>Signatures</h2><table><tr><th>Printed name</th><th>Role</th><th>Meaning</th><th>Signed (UTC)</th><th>Reason</th><th>Standing</th></tr>\n");
-    for s in &r.signatures {
-        h.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}{}</td></tr>\n",
-            text(&s.printed_name),
-            text(&s.role),
-            s.meaning
-                .map(|m| format!("{m:?}").to_lowercase())
-                .unwrap_or_default(),
-            text(&s.signed_at),
-            text(&s.reason),
-            s.standing,
-            s.why
-                .as_deref()
-                .map(|w| format!(": {}", text(w)))
-                .unwrap_or_default()
-        ));
-    }
-    h.push_str("</table>\n<h2>Audit trail entries about this change (this device)</h2><table><tr><th>UTC</th><th>Event</th><th>Actor</th><th>Detail</th></tr>\n");
-    for (at, kind, actor, detail) in &c.trail {
-        h.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-            text(at),
-            text(kind),
-            text(actor),
-            text(detail)
-        ));
-    }
-    h.push_str(&format!(
-        "</table>\n<h2>How to verify</h2><p>See <code>VERIFY.md</code>: every file is listed with its SHA-256 in <code>{MANIFEST}</code>, and the signatures verify against <code>{ROSTER}</code> with <code>countersign verify</code> or any DSSE implementation.</p>\n</body></html>\n"
-    ));
-    h
 }
 
 fn verify_md(c: &Contents<'_>) -> String {
@@ -198,7 +97,9 @@ fn verify_md(c: &Contents<'_>) -> String {
 pub fn write(dir: &Path, c: &Contents<'_>) -> Result<Written, ApiError> {
     std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    files.insert("index.html".into(), index_html(c).into_bytes());
+    let document = document::build(c);
+    files.insert("index.html".into(), html::render(&document).into_bytes());
+    files.insert(PDF.into(), pdf::render(&document, chrono::Utc::now())?);
     files.insert("VERIFY.md".into(), verify_md(c).into_bytes());
     files.insert(
         BUNDLE.into(),
