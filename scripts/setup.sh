@@ -57,3 +57,34 @@ ui_build() {
 
 APP_APT_PACKAGES=(build-essential pkg-config curl file libssl-dev libdbus-1-dev libwebkit2gtk-4.1-dev librsvg2-dev libayatana-appindicator3-dev libudev-dev libclang-dev)
 TEST_APT_PACKAGES=(xvfb xauth webkit2gtk-driver imagemagick dbus-x11 dbus-daemon dbus-bin gnome-keyring python3-venv poppler-utils)
+
+# Everything the whole suite needs: packages, toolchains, tauri-driver, the
+# UI's and the contract tests' npm packages, securesystemslib.
+install_test_needs() {
+  need_apt "${APP_APT_PACKAGES[@]}" "${TEST_APT_PACKAGES[@]}"
+  need_rust
+  need_node
+  if ! command -v tauri-driver >/dev/null 2>&1; then
+    say "installing tauri-driver"
+    cargo install tauri-driver --locked
+  fi
+  ui_packages
+
+  # securesystemslib: an independent DSSE implementation for the interop tests.
+  venv=target/interop-venv
+  if ! cmp -s tests/interop/requirements.txt "$venv/.requirements" 2>/dev/null; then
+    say "installing securesystemslib for the interop tests"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/interop/requirements.txt
+    cp tests/interop/requirements.txt "$venv/.requirements"
+  fi
+
+  # GitHub's published OpenAPI description and Prism, for the contract tests.
+  stamp=tests/contract/node_modules/.countersign-lock
+  if [ ! -f "$stamp" ] || ! cmp -s tests/contract/package-lock.json "$stamp"; then
+    say "installing the contract-test npm packages"
+    (cd tests/contract && npm ci --no-audit --no-fund)
+    cp tests/contract/package-lock.json "$stamp"
+  fi
+}

@@ -3,6 +3,7 @@
 
 pub mod keyring_session;
 pub mod memory;
+pub mod requirements;
 pub mod window;
 
 use std::path::PathBuf;

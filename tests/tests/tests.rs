@@ -5,7 +5,8 @@
 //! - `e2e`: the real window, driven over WebDriver, against the sandbox forge;
 //! - `gate_workflow`: the example CI workflow's triggers, and its gate step run against the sandbox;
 //! - `interop`: our DSSE envelopes against securesystemslib;
-//! - `signing_cli`: the headless signing ceremony with the real OS keychain.
+//! - `signing_cli`: the headless signing ceremony with the real OS keychain;
+//! - `requirements`: docs/requirements.toml against the tests and Part 11.
 
 mod architecture;
 mod contract;
@@ -13,4 +14,5 @@ mod e2e;
 mod gate_workflow;
 mod interop;
 mod ipc_surface;
+mod requirements;
 mod signing_cli;

@@ -277,7 +277,6 @@ pub fn block_on_disagreement(review: &mut Review, disagreements: &[String]) {
     );
 }
 
-
 /// A requirement that this user's role could meet now, and that their own
 /// counted signatures have not met already.
 fn waits_for(
