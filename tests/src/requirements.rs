@@ -179,7 +179,7 @@ pub fn outcomes(junit: &[u8]) -> Result<BTreeMap<String, Outcome>, String> {
             } else {
                 Outcome::Failed
             };
-            out.insert(format!("{} {}", suite.name, case.name), outcome);
+            out.insert(format!("{} {}", suite.name, case.original_name), outcome);
         }
     }
     Ok(out)
@@ -223,6 +223,24 @@ pub fn trace(r: &Requirements, outcomes: &BTreeMap<String, Outcome>) -> Vec<Trac
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nextest_junit_names_tests_as_the_requirements_do() {
+        let xml = br#"<testsuites><testsuite name="countersign-api::gate" tests="2">
+            <testcase name="a_passes" classname="countersign-api::gate" time="0.1"/>
+            <testcase name="b_fails" classname="countersign-api::gate" time="0.1"><failure message="boom"/></testcase>
+            </testsuite></testsuites>"#;
+        let o = outcomes(xml).unwrap();
+        assert_eq!(
+            o.get("countersign-api::gate a_passes"),
+            Some(&Outcome::Passed)
+        );
+        assert_eq!(
+            o.get("countersign-api::gate b_fails"),
+            Some(&Outcome::Failed)
+        );
+        assert_eq!(o.len(), 2);
+    }
 
     #[test]
     fn a_requirement_is_shown_only_by_a_pass_with_no_failure() {
