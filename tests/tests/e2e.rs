@@ -373,6 +373,45 @@ async fn enrol_then_sign_in_the_window_with_the_real_keychain() {
             .await
             .map_err(|e| e.to_string())?;
         app.find_n("[data-testid=audit-row]", 1).await?;
+
+        // Issue 14: the signer takes the signature back from the Signatures
+        // tab, with a signed withdrawal; the status follows, and both show.
+        click(&app, "[data-testid=nav-review]").await?;
+        click(&app, "[data-testid=tab-signatures]").await?;
+        click(
+            &app,
+            "[data-testid=signature-row][data-standing=counted] [data-testid=withdraw]",
+        )
+        .await?;
+        app.wait_for_text(
+            "[data-testid=withdrawing]",
+            "Withdrawing your approval as qa",
+        )
+        .await?;
+        type_into(
+            &app,
+            "[data-testid=sign-reason]",
+            "Signed against the wrong build",
+        )
+        .await?;
+        click(&app, "[data-testid=sign-review]").await?;
+        app.wait_for_text(
+            "[data-testid=sign-preview]",
+            "I withdraw my earlier signature",
+        )
+        .await?;
+        type_into(&app, "[data-testid=sign-password]", PASSWORD).await?;
+        click(&app, "[data-testid=sign-submit]").await?;
+        app.wait_for_text("[data-testid=push-result]", "Pushed to the forge")
+            .await?;
+        app.find("[data-testid=signature-row][data-standing=withdrawn]")
+            .await?;
+        app.find("[data-testid=signature-row][data-standing=withdraws]")
+            .await?;
+        app.screenshot_as("signature-withdrawn").await?;
+        click(&app, "[data-testid=tab-overview]").await?;
+        app.wait_for_text("[data-testid=status-line]", "0/1 — waiting for QA")
+            .await?;
         Ok(())
     }
     .await;

@@ -37,7 +37,14 @@ async fn enrol_sign_and_verify_with_the_real_keychain() {
              --repo acme-medical/infusion-pump-firmware && exit 91 || echo replaced-trail-caught
          printf '%s\n%s\n' {pw} 'a brand new signing passphrase' | {cs} password --sandbox-url {url} --password-stdin
          echo 'a brand new signing passphrase' | {cs} sign --sandbox-url {url} --repo acme-medical/infusion-pump-firmware --pr 43 \
-             --meaning approval --reason 'Signed after the password change' --role QA --password-stdin",
+             --meaning approval --reason 'Signed after the password change' --role QA --password-stdin
+         {cs} push --sandbox-url {url}
+         rec=$({cs} verify --forge sandbox --api-url {url} --repo acme-medical/infusion-pump-firmware --pr 43 | sed -n 's/^    record //p' | head -n 1)
+         echo \"withdrawing $rec\"
+         echo 'a brand new signing passphrase' | {cs} sign --sandbox-url {url} --repo acme-medical/infusion-pump-firmware --pr 43 \
+             --meaning withdrawal --withdraws \"$rec\" --reason 'Signed in error' --role QA --password-stdin
+         {cs} push --sandbox-url {url}
+         {cs} verify --forge sandbox --api-url {url} --repo acme-medical/infusion-pump-firmware --pr 43 && exit 92 || echo withdrawn-not-approved",
         pw = shell_quote(PASSWORD),
     );
     let out = tokio::task::spawn_blocking(move || {
@@ -69,6 +76,14 @@ async fn enrol_sign_and_verify_with_the_real_keychain() {
         "{stdout}"
     );
     assert!(stdout.contains("Signed by Bob Okafor (@bob-qa"), "{stdout}");
+    // Issue 14: a signature taken back by its signer's withdrawal no longer
+    // approves the change, and the gate says why.
+    assert!(stdout.contains("withdrawing sha256:"), "{stdout}");
+    assert!(stdout.contains("withdrawn-not-approved"), "{stdout}");
+    assert!(
+        stdout.contains("WITHDRAWN — withdrawn by Bob Okafor"),
+        "{stdout}"
+    );
     assert!(!home.root.join("wrong.json").exists());
 
     // The private key is in the keyring file only in sealed form.

@@ -109,6 +109,10 @@ pub enum Standing {
     Refused,
     /// Does not verify.
     Invalid,
+    /// Taken back by its signer's later withdrawal.
+    Withdrawn,
+    /// A withdrawal that took back the signer's own earlier record.
+    Withdraws,
 }
 
 /// A check or commit status on the head commit.
@@ -506,6 +510,12 @@ pub struct SignatureView {
     pub clock_skew_seconds: Option<i64>,
     pub standing: Standing,
     pub why: Option<String>,
+    /// `sha256:<hex>` of the signed statement: what a withdrawal names.
+    #[serde(default)]
+    pub record: Option<String>,
+    /// Signed by the signed-in user: theirs to withdraw.
+    #[serde(default)]
+    pub mine: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -923,6 +933,8 @@ pub enum Meaning {
     Approval,
     Responsibility,
     Rejection,
+    /// Takes back the signer's own earlier record (`SignatureDraft::withdraws`).
+    Withdrawal,
 }
 
 /// Whether this device can sign, and what the next signing will ask for.
@@ -981,6 +993,10 @@ pub struct SignatureDraft {
     /// as the signing password.
     #[serde(default)]
     pub use_security_key: bool,
+    /// For a withdrawal, and only then: the record it takes back
+    /// (`SignatureView::record`), which must be the signer's own.
+    #[serde(default)]
+    pub withdraws: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -48,6 +48,7 @@ fn meaning_view(m: countersign_signing::Meaning) -> crate::contract::Meaning {
         countersign_signing::Meaning::Approval => M::Approval,
         countersign_signing::Meaning::Responsibility => M::Responsibility,
         countersign_signing::Meaning::Rejection => M::Rejection,
+        countersign_signing::Meaning::Withdrawal => M::Withdrawal,
     }
 }
 
@@ -92,6 +93,8 @@ pub fn view(g: &Gathered, forge_host: &str, me: Option<u64>, records: &[Envelope
                             Standing::Stale(w) => (StandingView::Stale, Some(w.clone())),
                             Standing::Refused(w) => (StandingView::Refused, Some(w.clone())),
                             Standing::Invalid(w) => (StandingView::Invalid, Some(w.clone())),
+                            Standing::Withdrawn(w) => (StandingView::Withdrawn, Some(w.clone())),
+                            Standing::Withdraws => (StandingView::Withdraws, None),
                         };
                         SignatureView {
                             printed_name: s.printed_name.clone(),
@@ -102,6 +105,8 @@ pub fn view(g: &Gathered, forge_host: &str, me: Option<u64>, records: &[Envelope
                             clock_skew_seconds: s.clock_skew_seconds,
                             standing,
                             why,
+                            record: s.record.clone(),
+                            mine: me.is_some() && s.user_id == me,
                         }
                     })
                     .collect(),

@@ -62,6 +62,7 @@ impl From<Meaning> for countersign_signing::Meaning {
             Meaning::Approval => Self::Approval,
             Meaning::Responsibility => Self::Responsibility,
             Meaning::Rejection => Self::Rejection,
+            Meaning::Withdrawal => Self::Withdrawal,
         }
     }
 }
@@ -117,6 +118,49 @@ fn verified(forge: &dyn Forge, user: &ForgeUser) -> VerifiedIdentity {
         user_id: user.id,
         login: user.login.clone(),
     }
+}
+
+/// A withdrawal takes back one record of the signer's own, current or not,
+/// that is not already withdrawn, in the role it was signed in.
+fn may_withdraw(
+    current: &countersign_policy::Evaluation,
+    target: Option<&str>,
+    me: u64,
+    role: &str,
+) -> Result<(), ApiError> {
+    use countersign_policy::evaluate::Standing;
+    let refused = |why: String| Err(ApiError::new(ErrorCode::SigningRefusedByPolicy, why));
+    let Some(target) = target else {
+        return refused("a withdrawal names the record it takes back".to_owned());
+    };
+    let Some(s) = current
+        .signatures
+        .iter()
+        .find(|s| s.record.as_deref() == Some(target))
+    else {
+        return refused(format!(
+            "there is no record {target} of this change to withdraw"
+        ));
+    };
+    if s.user_id != Some(me) {
+        return refused(format!(
+            "that record is not yours: {} signed it, and only its signer can withdraw it",
+            s.printed_name
+        ));
+    }
+    if s.meaning == Some(countersign_signing::Meaning::Withdrawal) {
+        return refused("a withdrawal cannot itself be withdrawn".to_owned());
+    }
+    if matches!(s.standing, Standing::Withdrawn(_)) {
+        return refused("that record is already withdrawn".to_owned());
+    }
+    if s.role != role {
+        return refused(format!(
+            "that record was signed as {}: withdraw it in that role",
+            s.role
+        ));
+    }
+    Ok(())
 }
 
 fn actor(identity: &ForgeIdentity) -> String {
@@ -553,11 +597,9 @@ impl Signatures {
                     .iter()
                     .any(|k| k.public_key.key_id() == key_id && !k.security_keys.is_empty()),
             };
-            countersign_policy::evaluate::may_sign(policy, &change, &signer, draft.meaning.into())
-                .map_err(|why| ApiError::new(ErrorCode::SigningRefusedByPolicy, why))?;
             // What the records already made count for (on the forge, and on
-            // this device not yet pushed), as the gate judges them: the
-            // rule's order, and one role per person.
+            // this device not yet pushed), as the gate judges them: what a
+            // withdrawal may take back, the rule's order, one role per person.
             let number = u64::from(cr.item.number);
             let on_forge =
                 crate::records_on_forge::read(forge, &gathered.repo, number, Some(policy)).await?;
@@ -569,16 +611,32 @@ impl Signatures {
                     .collect())
             })?;
             let records = crate::records_on_forge::merge([on_forge.envelopes, local]);
-            if let Ok(current) = crate::snapshot::evaluate_change(gathered, forge.host(), &records)
-            {
+            let current = crate::snapshot::evaluate_change(gathered, forge.host(), &records);
+            if draft.meaning == crate::contract::Meaning::Withdrawal {
+                let current = current.as_ref().map_err(|why| {
+                    ApiError::new(
+                        ErrorCode::SigningRefusedByPolicy,
+                        format!("nothing can be withdrawn: {why}"),
+                    )
+                })?;
+                may_withdraw(current, draft.withdraws.as_deref(), identity.user_id, &role)?;
+            }
+            countersign_policy::evaluate::may_sign(policy, &change, &signer, draft.meaning.into())
+                .map_err(|why| ApiError::new(ErrorCode::SigningRefusedByPolicy, why))?;
+            if let Ok(current) = &current {
                 countersign_policy::evaluate::may_sign_after(
                     policy,
-                    &current,
+                    current,
                     &signer,
                     draft.meaning.into(),
                 )
                 .map_err(|why| ApiError::new(ErrorCode::SigningRefusedByPolicy, why))?;
             }
+        } else if draft.meaning == crate::contract::Meaning::Withdrawal {
+            return Err(ApiError::new(
+                ErrorCode::SigningRefusedByPolicy,
+                "nothing can be withdrawn while the policy cannot be read",
+            ));
         }
         // A refused evidence file is not left out silently: nothing is signed
         // until CI produces evidence that can be read.
@@ -616,6 +674,7 @@ impl Signatures {
             role: role.clone(),
             signer_key: stored.enrolment.public_key,
             meaning: draft.meaning.into(),
+            withdraws: draft.withdraws.clone(),
             allowed_meanings: None,
             reason: draft.reason.clone(),
             signed_at,
@@ -923,10 +982,11 @@ impl Signatures {
         let envelope_bytes = serde_json::to_vec(&envelope)
             .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
         let cr = &statement.predicate.change_request;
-        let kind = if statement.predicate.meaning == countersign_signing::Meaning::Rejection {
-            EventKind::Reject
-        } else {
-            EventKind::Sign
+        let kind = match statement.predicate.meaning {
+            countersign_signing::Meaning::Rejection => EventKind::Reject,
+            // A signature withdrawn by its signer: the trail's `revoke`.
+            countersign_signing::Meaning::Withdrawal => EventKind::Revoke,
+            _ => EventKind::Sign,
         };
         let event = AuditEvent::now(
             kind,

@@ -210,6 +210,7 @@ mod signing {
             reason: "Verified RA-042".into(),
             role: "QA".into(),
             use_security_key: false,
+            withdraws: None,
         }
     }
 
@@ -498,6 +499,7 @@ mod push {
             reason: "Verified RA-042".into(),
             role: "QA".into(),
             use_security_key: false,
+            withdraws: None,
         };
         let preview = s.preview_signature(draft.clone()).await.unwrap();
         let seen = SeenContent {

@@ -1230,3 +1230,85 @@ async fn an_aged_password_is_changed_before_the_next_signature() {
         .await
         .unwrap();
 }
+
+/// Bob's counted approval of #43, and its record's statement digest.
+async fn approved_43_by_bob(sandbox: &RunningSandbox) -> (Device, String) {
+    let bob = device(sandbox, "bob-qa", "Bob Okafor").await;
+    bob.sign(sandbox, 43, "qa", Meaning::Approval).await;
+    let g = gate(sandbox, 43).await;
+    assert!(g.approved, "{:?}", g.review);
+    let record = g.review.signatures[0]
+        .record
+        .clone()
+        .expect("a record digest");
+    (bob, record)
+}
+
+/// Issue 14: a signer withdraws their approval with a signed record that
+/// names it; the gate stops counting it, and the review shows both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_withdrawn_approval_stops_counting_and_the_review_shows_both() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let (bob, record) = approved_43_by_bob(&sandbox).await;
+    bob.withdraw(&sandbox, 43, "qa", &record).await;
+    let g = gate(&sandbox, 43).await;
+    assert!(!g.approved);
+    assert_eq!(
+        standing(&g.review),
+        [
+            ("Bob Okafor".to_owned(), Standing::Withdrawn),
+            ("Bob Okafor".to_owned(), Standing::Withdraws)
+        ]
+    );
+    let why = g.review.signatures[0].why.as_deref().unwrap_or_default();
+    assert!(
+        why.contains("withdrawn by Bob Okafor") && why.contains("wrong build"),
+        "{why}"
+    );
+    assert_eq!(
+        status_of(&sandbox, 43),
+        ("pending".into(), "0/1 — waiting for QA".into())
+    );
+}
+
+/// Issue 14: nobody takes back someone else's signature, and the app does
+/// not make a withdrawal of a record that is not the signer's own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nobody_withdraws_someone_elses_signature() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let (_bob, record) = approved_43_by_bob(&sandbox).await;
+    let carol = device(&sandbox, "carol-clinical", "Dr. Carol Weiss").await;
+    let e = carol
+        .preview_refused(&sandbox, withdrawal(43, "qa", &record))
+        .await;
+    assert!(e.message.contains("not yours"), "{e:?}");
+    let e = carol
+        .preview_refused(
+            &sandbox,
+            withdrawal(43, "qa", &format!("sha256:{}", "0".repeat(64))),
+        )
+        .await;
+    assert!(e.message.contains("no record"), "{e:?}");
+    assert!(gate(&sandbox, 43).await.approved);
+}
+
+/// Issue 14: a withdrawal cut out of the records ref and the comment is
+/// still in the ref's history: the approval does not come back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_a_withdrawal_from_the_forge_does_not_bring_the_approval_back() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let (bob, record) = approved_43_by_bob(&sandbox).await;
+    bob.withdraw(&sandbox, 43, "qa", &record).await;
+    rewrite_records_ref(&sandbox, 43, "withdrawal", false);
+    edit_records_comment(&sandbox, 43, "withdrawal");
+    let g = gate(&sandbox, 43).await;
+    assert!(!g.approved, "{:?}", g.review);
+    assert!(
+        g.review
+            .signatures
+            .iter()
+            .any(|s| s.standing == Standing::Withdrawn),
+        "{:?}",
+        g.review.signatures
+    );
+}

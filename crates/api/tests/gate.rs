@@ -584,6 +584,7 @@ async fn the_governing_policy_sets_the_lockout() {
         reason: "r".into(),
         role: "qa".into(),
         use_security_key: false,
+        withdraws: None,
     };
     let preview = bob.session.preview_signature(draft.clone()).await.unwrap();
     let attempt = || SignRequest {
@@ -831,6 +832,7 @@ async fn a_security_key_confirms_the_record_and_the_gate_checks_it() {
         reason: "UT-9 passed".into(),
         role: "qa".into(),
         use_security_key: true,
+        withdraws: None,
     };
     let preview = bob.session.preview_signature(draft.clone()).await.unwrap();
     let request = |pin: Option<&str>| SignRequest {
@@ -1068,6 +1070,7 @@ async fn a_member_with_a_security_key_must_use_it_when_the_policy_says_so() {
             reason: "UT-9 passed".into(),
             role: "qa".into(),
             use_security_key: false,
+            withdraws: None,
         })
         .await
         .unwrap_err();

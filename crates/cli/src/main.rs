@@ -110,13 +110,18 @@ enum Command {
         repo: String,
         #[arg(long)]
         pr: u32,
-        /// authorship, review, approval, responsibility or rejection.
+        /// authorship, review, approval, responsibility, rejection, or
+        /// withdrawal (with --withdraws).
         #[arg(long)]
         meaning: String,
         #[arg(long)]
         reason: String,
         #[arg(long)]
         role: String,
+        /// With --meaning withdrawal: the record of yours it takes back, as
+        /// `countersign verify --forge` lists it (sha256:…).
+        #[arg(long)]
+        withdraws: Option<String>,
         /// Read the signing password from standard input (one line).
         #[arg(long)]
         password_stdin: bool,
@@ -320,20 +325,22 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
             meaning,
             reason,
             role,
+            withdraws,
             password_stdin,
             out,
         } => {
-            let change_request = ChangeRequestRef { repo, number: pr };
-            sign(
-                forge,
-                change_request,
-                &meaning,
+            let meaning: Meaning =
+                serde_json::from_value(serde_json::Value::String(meaning.clone()))
+                    .map_err(|_| ApiError::invalid_input(format!("unknown meaning {meaning:?}")))?;
+            let draft = SignatureDraft {
+                change_request: ChangeRequestRef { repo, number: pr },
+                meaning,
                 reason,
                 role,
-                password_stdin,
-                out,
-            )
-            .await
+                use_security_key: false,
+                withdraws,
+            };
+            sign(forge, draft, password_stdin, out).await
         }
         Command::Push { forge, repo, pr } => push(forge, repo.zip(pr)).await,
         Command::Login {
@@ -464,24 +471,12 @@ async fn enrol(
 /// `countersign sign`: preview, re-authenticate, sign; optionally write the bundle.
 async fn sign(
     forge: ForgeArgs,
-    change_request: ChangeRequestRef,
-    meaning: &str,
-    reason: String,
-    role: String,
+    draft: SignatureDraft,
     password_stdin: bool,
     out: Option<PathBuf>,
 ) -> Result<ExitCode, ApiError> {
-    let meaning: Meaning = serde_json::from_value(serde_json::Value::String(meaning.to_owned()))
-        .map_err(|_| ApiError::invalid_input(format!("unknown meaning {meaning:?}")))?;
     let password = read_password(password_stdin)?;
     let session = Session::start(forge.target()?).await?;
-    let draft = SignatureDraft {
-        change_request,
-        meaning,
-        reason,
-        role,
-        use_security_key: false,
-    };
     // The CLI's "review" is this line: the commit and diff it signs.
     let preview = session.preview_signature(draft.clone()).await?;
     eprintln!(
@@ -760,6 +755,9 @@ fn print_gate(repo: &str, pr: u32, report: &countersign_api::GateReport) {
                 .map(|w| format!(" — {w}"))
                 .unwrap_or_default()
         );
+        if let Some(record) = &s.record {
+            println!("    record {record}");
+        }
         // A measured skew over a minute is worth a reader's attention even
         // when it is within the policy's bound.
         if let Some(skew) = s.clock_skew_seconds.filter(|k| k.unsigned_abs() > 60) {

@@ -120,6 +120,10 @@ pub enum Standing {
     Refused(String),
     /// Does not verify: altered, malformed or signed by someone else.
     Invalid(String),
+    /// Taken back by its signer's later withdrawal (by whom, when, why).
+    Withdrawn(String),
+    /// A withdrawal that took back the signer's own earlier record.
+    Withdraws,
 }
 
 #[derive(Debug, Clone)]
@@ -136,6 +140,8 @@ pub struct SignatureState {
     pub clock_skew_seconds: Option<i64>,
     pub manifestation: Option<String>,
     pub standing: Standing,
+    /// `sha256:<hex>` of the signed statement: how a withdrawal names it.
+    pub record: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -213,6 +219,67 @@ struct Candidate {
     at: Option<DateTime<FixedOffset>>,
 }
 
+/// A withdrawal that verifies takes back the record it names, when that
+/// record is the same person's: the record is then shown, never counted.
+/// Withdrawals only ever remove, so one that is stale still applies; one
+/// that does not verify, or is refused, takes nothing back.
+fn apply_withdrawals(candidates: &mut [Candidate]) {
+    for i in 0..candidates.len() {
+        let Some(p) = candidates[i].statement.as_ref().map(|s| &s.predicate) else {
+            continue;
+        };
+        if p.meaning != Meaning::Withdrawal
+            || matches!(
+                candidates[i].state.standing,
+                Standing::Invalid(_) | Standing::Refused(_)
+            )
+        {
+            continue;
+        }
+        let (who, target) = (p.signer.forge.clone(), p.withdraws.clone());
+        let why = format!(
+            "withdrawn by {} on {}: {}",
+            candidates[i].state.printed_name, p.signed_at, p.reason
+        );
+        let found = target.as_ref().and_then(|t| {
+            candidates
+                .iter()
+                .position(|c| c.state.record.as_ref() == Some(t))
+        });
+        let verdict = match found {
+            _ if target.is_none() => Err(Standing::Refused(
+                "a withdrawal that names no record".to_owned(),
+            )),
+            None => Err(Standing::Refused(
+                "withdraws a record that is not among this change's records".to_owned(),
+            )),
+            Some(j) => match candidates[j].statement.as_ref().map(|s| &s.predicate) {
+                Some(q)
+                    if q.signer.forge.user_id != who.user_id || q.signer.forge.host != who.host =>
+                {
+                    Err(Standing::Refused(
+                        "withdraws a record signed by someone else".to_owned(),
+                    ))
+                }
+                Some(q) if q.meaning == Meaning::Withdrawal => {
+                    Err(Standing::Refused("withdraws a withdrawal".to_owned()))
+                }
+                Some(_) => Ok(j),
+                None => Err(Standing::Refused(
+                    "withdraws a record that does not verify".to_owned(),
+                )),
+            },
+        };
+        match verdict {
+            Ok(j) => {
+                candidates[j].state.standing = Standing::Withdrawn(why);
+                candidates[i].state.standing = Standing::Withdraws;
+            }
+            Err(standing) => candidates[i].state.standing = standing,
+        }
+    }
+}
+
 /// Evaluate `records` for `change` under `policy`.
 pub fn evaluate(policy: &Policy, change: &Change, records: &[Envelope]) -> Evaluation {
     let (paths, labels) = (change.paths(), change.label_names());
@@ -239,8 +306,13 @@ pub fn evaluate(policy: &Policy, change: &Change, records: &[Envelope]) -> Evalu
     };
     let mut candidates: Vec<Candidate> = records
         .iter()
-        .flat_map(|e| verify_envelope(e, &keys, &expect))
-        .map(|report| {
+        .flat_map(|e| {
+            let digest = e.statement_digest();
+            verify_envelope(e, &keys, &expect)
+                .into_iter()
+                .map(move |report| (digest.clone(), report))
+        })
+        .map(|(record, report)| {
             let p = report.statement.as_ref().map(|s| &s.predicate);
             let invalid: Vec<String> = report
                 .findings
@@ -301,6 +373,7 @@ pub fn evaluate(policy: &Policy, change: &Change, records: &[Envelope]) -> Evalu
                         .map(|c| c.skew_seconds),
                     manifestation: report.manifestation.clone(),
                     standing,
+                    record,
                 },
                 at: p.and_then(forge_anchored_time),
                 statement: report.statement,
@@ -366,6 +439,8 @@ pub fn evaluate(policy: &Policy, change: &Change, records: &[Envelope]) -> Evalu
             other => other.clone(),
         };
     }
+
+    apply_withdrawals(&mut candidates);
 
     let mut requirements: Vec<RequirementState> = rules
         .iter()
@@ -630,7 +705,7 @@ pub fn may_sign(
     meaning: Meaning,
 ) -> Result<(), String> {
     refusal_of(policy, change, &people_of(policy, change), signer)?;
-    if meaning == Meaning::Rejection {
+    if matches!(meaning, Meaning::Rejection | Meaning::Withdrawal) {
         return Ok(());
     }
     let (paths, labels) = (change.paths(), change.label_names());
@@ -669,7 +744,7 @@ pub fn may_sign_after(
     signer: &Signer<'_>,
     meaning: Meaning,
 ) -> Result<(), String> {
-    if meaning == Meaning::Rejection {
+    if matches!(meaning, Meaning::Rejection | Meaning::Withdrawal) {
         return Ok(());
     }
     if policy.one_role_per_person {

@@ -415,11 +415,19 @@ pub fn parse(text: &str) -> Result<Policy, PolicyError> {
             }
             let mut meanings = Vec::new();
             for m in &q.meanings {
-                meanings.push(
-                    m.get_ref()
-                        .parse::<Meaning>()
-                        .map_err(|e| at(text, m.span(), e))?,
-                );
+                let meaning = m
+                    .get_ref()
+                    .parse::<Meaning>()
+                    .map_err(|e| at(text, m.span(), e))?;
+                // A withdrawal takes a signature back; it never counts as one.
+                if meaning == Meaning::Withdrawal {
+                    return Err(at(
+                        text,
+                        m.span(),
+                        format!("{meaning} cannot meet a requirement"),
+                    ));
+                }
+                meanings.push(meaning);
             }
             require.push(Requirement {
                 role: q.role.into_inner(),

@@ -561,3 +561,75 @@ fn a_recorded_risk_class_is_a_floor_only_when_a_roster_key_signed_it() {
     let e = evaluate(&policy, &docs, &[record(eve)]);
     assert_eq!(e.risk_class, RiskClass::Low);
 }
+
+/// Issue 14: a signer takes back their own signature with a signed
+/// withdrawal naming it; nobody else can, and a withdrawal that names no
+/// record of the change changes nothing.
+#[test]
+fn a_signer_withdraws_their_own_signature_and_only_theirs() {
+    let policy = base_policy();
+    let change = dosing_change();
+    let qa = record(signing(BOB, "qa", Meaning::Approval, 0));
+    let cs = record(signing(
+        CAROL,
+        "clinical-safety",
+        Meaning::Responsibility,
+        5,
+    ));
+    let withdrawal = |who, role, of: &Envelope| {
+        record(Signing {
+            withdraws: of.statement_digest(),
+            ..signing(who, role, Meaning::Withdrawal, 10)
+        })
+    };
+    let e = evaluate(&policy, &change, &[qa.clone(), cs.clone()]);
+    assert_eq!(e.verdict, Verdict::Approved);
+
+    let e = evaluate(
+        &policy,
+        &change,
+        &[qa.clone(), cs.clone(), withdrawal(BOB, "qa", &qa)],
+    );
+    assert_ne!(e.verdict, Verdict::Approved, "{:?}", e.signatures);
+    assert!(
+        matches!(&e.signatures[0].standing, Standing::Withdrawn(why) if why.contains("Bob Okafor")),
+        "{:?}",
+        e.signatures
+    );
+    assert_eq!(e.signatures[2].standing, Standing::Withdraws);
+    assert!(
+        e.status_line().contains("waiting for QA"),
+        "{}",
+        e.status_line()
+    );
+
+    // Carol cannot take back Bob's signature.
+    let e = evaluate(
+        &policy,
+        &change,
+        &[
+            qa.clone(),
+            cs.clone(),
+            withdrawal(CAROL, "clinical-safety", &qa),
+        ],
+    );
+    assert_eq!(e.verdict, Verdict::Approved, "{:?}", e.signatures);
+    assert!(
+        matches!(&e.signatures[2].standing, Standing::Refused(why) if why.contains("someone else")),
+        "{:?}",
+        e.signatures
+    );
+
+    // A withdrawal of a record the change does not hold changes nothing.
+    let stray = record(Signing {
+        withdraws: Some(format!("sha256:{}", "0".repeat(64))),
+        ..signing(BOB, "qa", Meaning::Withdrawal, 10)
+    });
+    let e = evaluate(&policy, &change, &[qa, cs, stray]);
+    assert_eq!(e.verdict, Verdict::Approved);
+    assert!(
+        matches!(&e.signatures[2].standing, Standing::Refused(why) if why.contains("not among")),
+        "{:?}",
+        e.signatures
+    );
+}

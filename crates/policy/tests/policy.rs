@@ -56,6 +56,11 @@ fn mistakes_are_reported_where_they_are() {
     let e = error_of("version = 1\n[[roles]]\nname = \"qa\"\n[[rules]]\nname = \"r\"\nrequire = [{ role = \"qa\", meanings = [\"blessing\"] }]\n");
     assert_eq!(e.line, 6, "{e}");
     assert!(e.message.contains("unknown meaning"), "{e}");
+    let e = error_of("version = 1\n[[roles]]\nname = \"qa\"\n[[rules]]\nname = \"r\"\nrequire = [{ role = \"qa\", meanings = [\"withdrawal\"] }]\n");
+    assert!(
+        e.message.contains("withdrawal cannot meet a requirement"),
+        "{e}"
+    );
 
     let weak = "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
     let text = format!(

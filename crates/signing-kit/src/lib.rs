@@ -78,6 +78,7 @@ pub fn draft(key: &PublicKey) -> ApprovalDraft {
         role: "QA".into(),
         signer_key: *key,
         meaning: Meaning::Approval,
+        withdraws: None,
         allowed_meanings: None,
         reason: "Verified RA-042 controls C1 and C2 against HIL-17".into(),
         signed_at: signed_at(),

@@ -57,6 +57,17 @@ impl Envelope {
         STANDARD.decode(&self.payload)
     }
 
+    /// `sha256:<hex>` of the signed statement: how a withdrawal names the
+    /// record it takes back, whatever signatures the envelope carries.
+    pub fn statement_digest(&self) -> Option<String> {
+        use sha2::Digest;
+        let bytes = self.payload_bytes().ok()?;
+        Some(format!(
+            "sha256:{}",
+            hex::encode(sha2::Sha256::digest(bytes))
+        ))
+    }
+
     pub fn pae(&self) -> Result<Vec<u8>, base64::DecodeError> {
         Ok(pae(&self.payload_type, &self.payload_bytes()?))
     }

@@ -36,6 +36,8 @@ pub struct ApprovalDraft {
     pub role: String,
     pub signer_key: PublicKey,
     pub meaning: Meaning,
+    /// For a withdrawal: the statement digest of the record it takes back.
+    pub withdraws: Option<String>,
     /// The meanings the policy allows for this role; `None` = the whole controlled list.
     pub allowed_meanings: Option<Vec<Meaning>>,
     pub reason: String,
@@ -173,6 +175,12 @@ impl ApprovalRequest {
             }
         }
         check_digest_ref("policy digest", &draft.policy_digest)?;
+        check_digest_ref("withdrawn record", &draft.withdraws)?;
+        if (draft.meaning == Meaning::Withdrawal) != draft.withdraws.is_some() {
+            return Err(invalid(
+                "a withdrawal names the record it withdraws, and only a withdrawal does",
+            ));
+        }
         check_digest_ref("risk assessment digest", &draft.risk_assessment_digest)?;
 
         let mut subject = vec![
@@ -204,6 +212,7 @@ impl ApprovalRequest {
                     key_id: draft.signer_key.key_id(),
                 },
                 meaning: draft.meaning,
+                withdraws: draft.withdraws,
                 reason,
                 // Milliseconds: the policy orders signatures by this time, and two people
                 // can sign within the same second.

@@ -43,15 +43,18 @@ pub enum Meaning {
     Approval,
     Responsibility,
     Rejection,
+    /// Takes back the signer's own earlier record, named by `withdraws`.
+    Withdrawal,
 }
 
 impl Meaning {
-    pub const ALL: [Meaning; 5] = [
+    pub const ALL: [Meaning; 6] = [
         Self::Authorship,
         Self::Review,
         Self::Approval,
         Self::Responsibility,
         Self::Rejection,
+        Self::Withdrawal,
     ];
 
     /// The words a person reads in every manifestation.
@@ -62,6 +65,7 @@ impl Meaning {
             Self::Approval => "I approve this change",
             Self::Responsibility => "I take responsibility for this change",
             Self::Rejection => "I reject this change",
+            Self::Withdrawal => "I withdraw my earlier signature of this change",
         }
     }
 }
@@ -74,6 +78,7 @@ impl fmt::Display for Meaning {
             Self::Approval => "approval",
             Self::Responsibility => "responsibility",
             Self::Rejection => "rejection",
+            Self::Withdrawal => "withdrawal",
         };
         f.write_str(s)
     }
@@ -86,7 +91,7 @@ impl std::str::FromStr for Meaning {
         Self::ALL
             .into_iter()
             .find(|m| m.to_string() == s)
-            .ok_or_else(|| format!("unknown meaning {s:?}: one of authorship, review, approval, responsibility, rejection"))
+            .ok_or_else(|| format!("unknown meaning {s:?}: one of authorship, review, approval, responsibility, rejection, withdrawal"))
     }
 }
 
@@ -180,6 +185,10 @@ pub struct App {
 pub struct Approval {
     pub signer: Signer,
     pub meaning: Meaning,
+    /// For a withdrawal, and only then: `sha256:<hex>` of the statement
+    /// (the envelope's payload bytes) of the signer's earlier record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdraws: Option<String>,
     pub reason: String,
     /// RFC 3339 in the signer's local offset, e.g. `2026-11-26T13:05:09+01:00`.
     pub signed_at: String,

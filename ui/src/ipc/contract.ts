@@ -284,7 +284,7 @@ url: string, };
 
 export type LinkRequest = { url: string, };
 
-export type Meaning = "authorship" | "review" | "approval" | "responsibility" | "rejection";
+export type Meaning = "authorship" | "review" | "approval" | "responsibility" | "rejection" | "withdrawal";
 
 export type Outbox = { items: Array<OutboxRow>, };
 
@@ -482,7 +482,12 @@ export type SignatureDraft = { change_request: ChangeRequestRef, meaning: Meanin
  * Confirm with the registered FIDO2 security key (PIN and touch) as well
  * as the signing password.
  */
-use_security_key: boolean, };
+use_security_key: boolean, 
+/**
+ * For a withdrawal, and only then: the record it takes back
+ * (`SignatureView::record`), which must be the signer's own.
+ */
+withdraws: string | null, };
 
 export type SignaturePreview = { 
 /**
@@ -522,7 +527,15 @@ reason: string,
 /**
  * The signer's clock minus the forge's when signing, in seconds.
  */
-clock_skew_seconds: bigint | null, standing: Standing, why: string | null, };
+clock_skew_seconds: bigint | null, standing: Standing, why: string | null, 
+/**
+ * `sha256:<hex>` of the signed statement: what a withdrawal names.
+ */
+record: string | null, 
+/**
+ * Signed by the signed-in user: theirs to withdraw.
+ */
+mine: boolean, };
 
 export type SignedRecord = { key_id: string, 
 /**
@@ -556,7 +569,7 @@ security_keys: number,
  */
 security_key_support: boolean, };
 
-export type Standing = "counted" | "rejects" | "not_needed" | "stale" | "refused" | "invalid";
+export type Standing = "counted" | "rejects" | "not_needed" | "stale" | "refused" | "invalid" | "withdrawn" | "withdraws";
 
 export type SyncOutcome = { change_requests: number, 
 /**

@@ -22,7 +22,17 @@ const STANDING_TEXT: Record<Standing, string> = {
   stale: "stale",
   refused: "refused",
   invalid: "does not verify",
+  withdrawn: "withdrawn by its signer",
+  withdraws: "withdraws an earlier signature",
 };
+
+/// What a "Withdraw" button asks the signing panel to do (see signing.ts).
+export interface WithdrawRequest {
+  record: string;
+  role: string;
+  what: string;
+}
+export const WITHDRAW_EVENT = "countersign-withdraw";
 
 function signatureRow(s: SignatureView): HTMLElement {
   return el(
@@ -35,7 +45,18 @@ function signatureRow(s: SignatureView): HTMLElement {
     el("span", { class: "standing" }, STANDING_TEXT[s.standing]),
     s.reason ? el("div", { class: "reason" }, "Reason: ", visibleSpan(s.reason)) : null,
     s.why ? el("div", { class: "muted why" }, s.why) : null,
+    withdrawButton(s),
   );
+}
+
+/// My own record that still stands can be taken back, by a signed withdrawal.
+function withdrawButton(s: SignatureView): HTMLElement | null {
+  const standing = s.standing !== "withdrawn" && s.standing !== "withdraws" && s.standing !== "invalid";
+  if (!s.mine || !s.record || !standing || s.meaning === "withdrawal") return null;
+  const button = el("button", { type: "button", class: "secondary", "data-testid": "withdraw" }, "Withdraw my signature…");
+  const request: WithdrawRequest = { record: s.record, role: s.role, what: `your ${s.meaning ?? "signature"} as ${s.role} of ${new Date(s.signed_at).toLocaleString()}` };
+  button.addEventListener("click", () => document.dispatchEvent(new CustomEvent<WithdrawRequest>(WITHDRAW_EVENT, { detail: request })));
+  return el("div", {}, button);
 }
 
 

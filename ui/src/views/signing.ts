@@ -7,6 +7,7 @@ import { el, replaceChildren } from "../dom";
 import { exactUtc, localTime } from "../format";
 import type { ApiError, ChangeRequestDetail, Meaning, Review, SignatureDraft, SignerStatus } from "../ipc/contract";
 import { ErrorCodes } from "../ipc/contract";
+import { WITHDRAW_EVENT, type WithdrawRequest } from "./review";
 
 const MEANINGS: { value: Meaning; label: string }[] = [
   { value: "review", label: "Review — I have reviewed this change" },
@@ -15,6 +16,7 @@ const MEANINGS: { value: Meaning; label: string }[] = [
   { value: "authorship", label: "Authorship — I am the author of this change" },
   { value: "rejection", label: "Rejection — I reject this change" },
 ];
+const WITHDRAWAL_LABEL = "Withdrawal — I withdraw my earlier signature of this change";
 
 function field(label: string, control: HTMLElement, hint?: string): HTMLElement {
   return el("label", { class: "field" }, el("span", { class: "field-label" }, label), control, hint ? el("span", { class: "muted hint" }, hint) : null);
@@ -34,16 +36,26 @@ function errorBox(e: ApiError): HTMLElement {
 /// after a record reached the forge, so the review can show the new status.
 export function signingPanel(detail: ChangeRequestDetail, reviewed: Promise<Review | null>, pushed: () => void): HTMLElement {
   const root = el("section", { class: "sign-panel", "data-testid": "sign-panel", "aria-label": "Electronic signature" });
-  const refresh = async () => {
+  const refresh = async (withdraw: WithdrawRequest | null = null) => {
     replaceChildren(root, el("p", { class: "muted" }, "Checking your signing key…"));
     try {
       const status = await call("signer_status");
       const review = status.enrolled ? await reviewed : null;
-      replaceChildren(root, status.enrolled ? signForm(detail, status, review?.my_roles ?? [], pushed, refresh) : enrolForm(status, refresh));
+      replaceChildren(root, status.enrolled ? signForm(detail, status, review?.my_roles ?? [], pushed, () => void refresh(), withdraw) : enrolForm(status, () => void refresh()));
     } catch (e) {
       replaceChildren(root, el("h2", {}, "Electronic signature"), errorBox(e as ApiError));
     }
   };
+  // A "Withdraw" button on the Signatures tab opens the form on that record,
+  // whatever the panel shows now (a form, or the last signature made).
+  const onWithdraw = (event: Event) => {
+    if (!root.isConnected) {
+      document.removeEventListener(WITHDRAW_EVENT, onWithdraw);
+      return;
+    }
+    void refresh((event as CustomEvent<WithdrawRequest>).detail);
+  };
+  document.addEventListener(WITHDRAW_EVENT, onWithdraw);
   void refresh();
   return root;
 }
@@ -100,7 +112,14 @@ function enrolForm(status: SignerStatus, done: () => void): HTMLElement {
   return form;
 }
 
-function signForm(detail: ChangeRequestDetail, status: SignerStatus, roles: string[], pushedToForge: () => void, refresh: () => void): HTMLElement {
+function signForm(
+  detail: ChangeRequestDetail,
+  status: SignerStatus,
+  roles: string[],
+  pushedToForge: () => void,
+  refresh: () => void,
+  withdrawing: WithdrawRequest | null,
+): HTMLElement {
   const meaning = el("select", { "data-testid": "sign-meaning" }, ...MEANINGS.map((m) => el("option", { value: m.value }, m.label)));
   meaning.value = "approval";
   // The roles the base policy gives this signer; free text only where no policy lists any.
@@ -114,18 +133,33 @@ function signForm(detail: ChangeRequestDetail, status: SignerStatus, roles: stri
   const keySection = securityKeySection(status, refresh);
   const review = el("button", { type: "button", class: "primary", "data-testid": "sign-review" }, "Review what I am signing");
   const step = el("div", {});
+  // Withdrawing one of my records (asked for from the Signatures tab): the
+  // meaning and role are the record's, fixed, and the draft names it.
+  if (withdrawing) {
+    meaning.append(el("option", { value: "withdrawal" }, WITHDRAWAL_LABEL));
+    meaning.value = "withdrawal";
+    if (role instanceof HTMLSelectElement && ![...role.options].some((o) => o.value === withdrawing.role)) role.append(el("option", { value: withdrawing.role }, withdrawing.role));
+    role.value = withdrawing.role;
+  }
+  const cancel = el("button", { type: "button", "data-testid": "withdraw-cancel" }, "Do not withdraw");
+  cancel.addEventListener("click", () => refresh());
+  const withdrawBanner = withdrawing
+    ? el("p", { class: "state warning", "data-testid": "withdrawing" }, `Withdrawing ${withdrawing.what}. The withdrawal is a signed record too: give your reason, review it, and sign. `, cancel)
+    : null;
   const draft = (): SignatureDraft => ({
     change_request: { repo: detail.item.repo, number: detail.item.number },
     meaning: meaning.value as Meaning,
     reason: reason.value,
     role: role.value,
     use_security_key: useKey.checked,
+    withdraws: withdrawing?.record ?? null,
   });
   // Once previewed, the form is what is signed: it stays locked until the
   // signer chooses to edit it, which throws the preview away.
   const controls = [meaning, role, reason, useKey];
+  meaning.disabled = role.disabled = withdrawing !== null;
   const lock = (locked: boolean) => {
-    for (const c of controls) c.disabled = locked;
+    for (const c of controls) c.disabled = locked || (withdrawing !== null && (c === meaning || c === role));
     review.hidden = locked;
     edit.hidden = !locked;
   };
@@ -239,6 +273,7 @@ function signForm(detail: ChangeRequestDetail, status: SignerStatus, roles: stri
     { class: "sign-form" },
     el("h2", {}, "Electronic signature"),
     el("p", { class: "muted" }, `Signing as ${status.printed_name ?? status.identity.login} · key ${status.fingerprint ?? ""}`),
+    withdrawBanner,
     status.locked_until ? errorBox({ code: ErrorCodes.SigningLockedOut, message: `Locked until ${new Date(status.locked_until).toLocaleString()} (${exactUtc(status.locked_until)} UTC).` }) : null,
     field("Meaning", meaning),
     field("Role", role),

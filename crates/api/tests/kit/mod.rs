@@ -100,13 +100,32 @@ pub fn draft(number: u32, role: &str, meaning: Meaning) -> SignatureDraft {
         reason: "Reviewed the diff, RA and test evidence".into(),
         role: role.into(),
         use_security_key: false,
+        withdraws: None,
+    }
+}
+
+/// A withdrawal of the record `record` (its statement digest) of #`number`.
+pub fn withdrawal(number: u32, role: &str, record: &str) -> SignatureDraft {
+    SignatureDraft {
+        withdraws: Some(record.into()),
+        reason: "Signed in error: the wrong build's evidence".into(),
+        ..draft(number, role, Meaning::Withdrawal)
     }
 }
 
 impl Device {
     pub async fn sign(&self, sandbox: &RunningSandbox, number: u32, role: &str, meaning: Meaning) {
+        self.sign_draft(sandbox, draft(number, role, meaning)).await;
+    }
+
+    /// Take back this person's record `record` (its statement digest) of #`number`.
+    pub async fn withdraw(&self, sandbox: &RunningSandbox, number: u32, role: &str, record: &str) {
+        self.sign_draft(sandbox, withdrawal(number, role, record))
+            .await;
+    }
+
+    pub async fn sign_draft(&self, sandbox: &RunningSandbox, draft: SignatureDraft) {
         become_(sandbox, self.login);
-        let draft = draft(number, role, meaning);
         let preview = self.session.preview_signature(draft.clone()).await.unwrap();
         self.session
             .sign_change_request(SignRequest {
