@@ -283,8 +283,11 @@ async fn the_client_and_the_sandbox_keep_githubs_published_contract() {
             repo: &repo,
             base_branch: "main",
             new_branch: "countersign/policy-test",
-            path: ".countersign/policy.toml",
-            content: b"version = 1\n",
+            // The roster edit and a key-event record, in one commit.
+            files: &[
+                (".countersign/policy.toml", b"version = 1\n"),
+                (".countersign/key-events/test.json", b"{}\n"),
+            ],
             title: "Policy: test",
             body: "Proposed by the contract test",
         })
@@ -295,8 +298,14 @@ async fn the_client_and_the_sandbox_keep_githubs_published_contract() {
         .changed_files(&repo, proposed.number)
         .await
         .expect("the new pull request's files");
-    assert_eq!(files.len(), 1);
-    assert_eq!(files[0].path, ".countersign/policy.toml");
+    let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            ".countersign/key-events/test.json",
+            ".countersign/policy.toml"
+        ]
+    );
 
     // Straight through Prism, for the endpoints' raw shapes.
     let http = reqwest::Client::new();

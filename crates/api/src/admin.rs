@@ -50,6 +50,16 @@ pub fn check(text: &str) -> PolicyCheck {
                             login: m.login.clone(),
                             user_id: m.user_id,
                             keys: u32::try_from(m.keys.len()).unwrap_or(u32::MAX),
+                            key_list: m
+                                .keys
+                                .iter()
+                                .map(|k| crate::contract::RosterKey {
+                                    public_key: k.public_key.to_base64(),
+                                    fingerprint: k.public_key.fingerprint(),
+                                    valid_until: k.valid_until.map(|t| t.to_rfc3339()),
+                                    revoked_at: k.revoked_at.map(|t| t.to_rfc3339()),
+                                })
+                                .collect(),
                         })
                         .collect(),
                 })
@@ -100,6 +110,39 @@ pub async fn draft(forge: &dyn Forge, repo_name: &str) -> Result<PolicyDraft, Ap
     })
 }
 
+/// A pull request from a new branch off `base_branch` carrying `files`
+/// (the policy first), with `why` as its description.
+pub(crate) async fn open_pull(
+    forge: &dyn Forge,
+    repo: &RepoId,
+    base_branch: &str,
+    files: &[(&str, &[u8])],
+    title: &str,
+    why: &str,
+) -> Result<(countersign_forge::ChangeRequestSummary, String), ApiError> {
+    let me = forge.current_user().await?;
+    let branch = format!("countersign/policy-{}", Utc::now().format("%Y%m%d-%H%M%S"));
+    let after = files
+        .first()
+        .map(|(_, text)| format!("sha256:{}", sha256_hex(text)))
+        .unwrap_or_default();
+    let body = format!(
+        "{why}\n\nProposed with Countersign by @{}. This change is governed by the policy now on `{base_branch}`.\n\nPolicy digest after the change: `{after}`",
+        me.login
+    );
+    let created = forge
+        .propose_change(&Proposal {
+            repo,
+            base_branch,
+            new_branch: &branch,
+            files,
+            title,
+            body: &body,
+        })
+        .await?;
+    Ok((created, branch))
+}
+
 /// Only a policy that parses is proposed: a broken one would block every change.
 pub async fn propose(
     forge: &dyn Forge,
@@ -126,23 +169,16 @@ pub async fn propose(
         .await?
         .map(|b| format!("sha256:{}", sha256_hex(&b)));
     let after = format!("sha256:{}", sha256_hex(request.text.as_bytes()));
+    let (created, branch) = open_pull(
+        forge,
+        &repo,
+        &base_branch,
+        &[(POLICY_PATH, request.text.as_bytes())],
+        "Update the Countersign approval policy",
+        reason,
+    )
+    .await?;
     let me = forge.current_user().await?;
-    let branch = format!("countersign/policy-{}", Utc::now().format("%Y%m%d-%H%M%S"));
-    let body = format!(
-        "{reason}\n\nProposed with Countersign by @{}. This change is governed by the policy now on `{base_branch}`.\n\nPolicy digest after the change: `{after}`",
-        me.login
-    );
-    let created = forge
-        .propose_change(&Proposal {
-            repo: &repo,
-            base_branch: &base_branch,
-            new_branch: &branch,
-            path: POLICY_PATH,
-            content: request.text.as_bytes(),
-            title: "Update the Countersign approval policy",
-            body: &body,
-        })
-        .await?;
     stores
         .record(
             AuditEvent::now(

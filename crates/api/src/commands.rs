@@ -43,6 +43,7 @@ macro_rules! for_each_command {
             check_policy($crate::contract::PolicyText) => $crate::contract::PolicyCheck;
             add_signer($crate::contract::AddSigner) => $crate::contract::PolicyCheck;
             propose_policy($crate::contract::ProposePolicy) => $crate::contract::ProposedPolicy;
+            revoke_key($crate::contract::RevokeKey) => $crate::contract::KeyChange;
             settings => $crate::contract::SettingsView;
             save_settings($crate::contract::ForgeSettings) => $crate::contract::SettingsView [reconnects];
             store_token($crate::contract::TokenRequest) => $crate::contract::Person;

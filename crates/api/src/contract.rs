@@ -683,6 +683,45 @@ pub struct RosterMember {
     #[ts(type = "number")]
     pub user_id: u64,
     pub keys: u32,
+    /// Each signing key, as the roster lists it.
+    #[serde(default)]
+    pub key_list: Vec<RosterKey>,
+}
+
+/// A member's signing key in the roster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RosterKey {
+    /// Base64 of the raw public key, as the policy file writes it.
+    pub public_key: String,
+    pub fingerprint: String,
+    /// RFC 3339, when set.
+    pub valid_until: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+/// Revoke a member's signing key (lost laptop, leaver): the roster edit and
+/// the signed revocation record, proposed together as a pull request.
+#[derive(Debug, Deserialize, TS)]
+pub struct RevokeKey {
+    pub repo: String,
+    /// The key as the roster lists it ([`RosterKey::public_key`]).
+    pub public_key: String,
+    pub reason: String,
+    /// The administrator's own signing password: the revocation is signed.
+    #[ts(type = "string")]
+    pub password: countersign_secret::Secret<String>,
+}
+
+/// A key revoked or rotated: the pull request that carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct KeyChange {
+    pub number: u32,
+    pub branch: String,
+    /// Where the signed record is in the pull request.
+    pub record_path: String,
+    /// Whose key it was, and the roles it was listed in.
+    pub holder: String,
+    pub roles: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -894,6 +933,9 @@ pub fn typescript() -> String {
             ForgeSettings::decl(&cfg),
             RosterMember::decl(&cfg),
             RosterRole::decl(&cfg),
+            RosterKey::decl(&cfg),
+            RevokeKey::decl(&cfg),
+            KeyChange::decl(&cfg),
             PolicyCheck::decl(&cfg),
         ])
         .collect();

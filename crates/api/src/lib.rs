@@ -16,6 +16,7 @@ mod error;
 mod error_code;
 mod evidence_details;
 pub mod fetch_all;
+pub mod key_change;
 pub mod links;
 mod offline;
 pub mod os_session;

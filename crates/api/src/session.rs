@@ -700,6 +700,14 @@ impl Session {
         crate::admin::propose(self.forge.as_ref(), &self.stores, request).await
     }
 
+    pub async fn revoke_key(
+        &self,
+        request: crate::contract::RevokeKey,
+    ) -> Result<crate::contract::KeyChange, ApiError> {
+        crate::key_change::revoke(self.forge.as_ref(), &self.stores, &self.signatures, request)
+            .await
+    }
+
     pub async fn settings(&self) -> Result<SettingsView, ApiError> {
         self.settings_view()
     }

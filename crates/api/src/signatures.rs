@@ -586,6 +586,33 @@ impl Signatures {
             }
             // The gate's own checks, before anything is signed.
             let key_id = stored.enrolment.public_key.key_id();
+            // A key the roster has revoked or ended signs nothing more (11.300(c)).
+            if let Some(listed) = policy
+                .trusted_keys()
+                .into_iter()
+                .find(|k| k.public_key.key_id() == key_id)
+            {
+                let now = Utc::now();
+                let ended = |at: &Option<String>| {
+                    at.as_deref()
+                        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                        .filter(|t| *t <= now)
+                };
+                if let Some(t) = ended(&listed.revoked_at) {
+                    return Err(ApiError::new(
+                        ErrorCode::SigningRefusedByPolicy,
+                        format!("your signing key was revoked at {t}: ask an administrator, then enrol a new key"),
+                    ));
+                }
+                if let Some(t) = ended(&listed.valid_until) {
+                    return Err(ApiError::new(
+                        ErrorCode::SigningRefusedByPolicy,
+                        format!(
+                            "your signing key stopped being valid at {t}: sign with your new key"
+                        ),
+                    ));
+                }
+            }
             let signer = countersign_policy::evaluate::Signer {
                 host: &identity.host,
                 user_id: identity.user_id,
@@ -819,6 +846,42 @@ impl Signatures {
     /// Re-seal this device's key under a new password. The old password is
     /// checked as at signing (a wrong one counts toward the lockout), and the
     /// change is in the trail; the key, the enrolment and the roster stay.
+    /// Sign a key event (revocation, rotation) with this device's key, after
+    /// re-authenticating with `password` for that very record: counted
+    /// toward the lockout and recorded like any signing. `make` builds the
+    /// record from this signer's enrolment.
+    pub(crate) async fn sign_key_event(
+        &self,
+        forge: &dyn Forge,
+        password: &Secret<String>,
+        make: impl FnOnce(
+            &countersign_signing::enrolment::EnrolmentRecord,
+        ) -> Result<countersign_signing::key_event::KeyEventRequest, ApiError>,
+    ) -> Result<
+        (
+            countersign_signing::key_event::KeyEventRequest,
+            countersign_signing::dsse::Envelope,
+        ),
+        ApiError,
+    > {
+        let (user, identity) = Self::identity(forge).await?;
+        let stored = self.enrolled(&identity)?;
+        self.refuse_if_locked(&identity)?;
+        self.restore_attempts(&identity)?;
+        let request = make(&stored.enrolment)?;
+        let (proof, events) = self.reauth.lock().unwrap().with_password(
+            Utc::now(),
+            Some(&verified(forge, &user)),
+            user.id,
+            &stored.sealed,
+            password,
+            request.digest(),
+        );
+        self.record_auth_events(&identity, &events)?;
+        let envelope = request.sign(proof?)?;
+        Ok((request, envelope))
+    }
+
     pub async fn change_password(
         &self,
         forge: &dyn Forge,

@@ -1409,3 +1409,108 @@ async fn the_queue_knows_what_waits_for_my_role_as_of_my_last_review_of_its_head
     edit_pull(&sandbox, 42, |pr| pr.head_sha = "d".repeat(40));
     assert_eq!(for_me(&carol, &sandbox, 42).await, ForMe::NotJudged);
 }
+
+/// Issue 14: a lost laptop. An administrator revokes the member's key: the
+/// roster edit and the revocation record the administrator signs go into one
+/// pull request; once merged, the key signs nothing more, and what it signed
+/// before stands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_revokes_a_lost_key_with_a_signed_record_in_one_pull_request() {
+    use countersign_api::contract::{RepoRef, RevokeKey};
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
+    bob.sign(&sandbox, 43, "qa", Meaning::Approval).await;
+    let dan = device(&sandbox, "dan-release", "Dan Ito").await;
+    become_(&sandbox, "dan-release");
+    let draft = dan
+        .session
+        .admin_policy(RepoRef { repo: REPO.into() })
+        .await
+        .unwrap();
+    let bobs_key = draft
+        .check
+        .roles
+        .iter()
+        .flat_map(|r| &r.members)
+        .find(|m| m.login == "bob-qa")
+        .and_then(|m| m.key_list.iter().find(|k| k.revoked_at.is_none()))
+        .expect("Bob's key in the roster")
+        .public_key
+        .clone();
+    let revoke = |password: &str| RevokeKey {
+        repo: REPO.into(),
+        public_key: bobs_key.clone(),
+        reason: "Laptop stolen at the airport, reported INC-2231".into(),
+        password: Secret::from(password),
+    };
+    let pulls_before = sandbox.store().read().unwrap().repos[0].pulls.len();
+    let wrong = dan.session.revoke_key(revoke("not the password")).await;
+    assert_eq!(wrong.unwrap_err().code, "signing.bad_password");
+    assert_eq!(
+        sandbox.store().read().unwrap().repos[0].pulls.len(),
+        pulls_before,
+        "nothing proposed without the administrator's signature"
+    );
+
+    let change = dan.session.revoke_key(revoke(PASSWORD)).await.unwrap();
+    assert_eq!(change.holder, "Bob Okafor");
+    assert!(
+        change.roles.contains(&"qa".to_owned()),
+        "{:?}",
+        change.roles
+    );
+    let (policy_text, record) = {
+        let store = sandbox.store();
+        let st = store.read().unwrap();
+        let pr = st.repos[0].pull(u64::from(change.number)).unwrap();
+        let file = |path: &str| {
+            pr.files
+                .iter()
+                .find(|f| f.path == path)
+                .and_then(|f| f.new.clone())
+                .unwrap_or_else(|| panic!("{path} not in the pull request"))
+        };
+        (file(".countersign/policy.toml"), file(&change.record_path))
+    };
+    assert!(policy_text.contains("revoked_at = "), "{policy_text}");
+    // The record verifies against the administrator's key, over this policy text.
+    let dan_key = countersign_policy::parse(&policy_text)
+        .unwrap()
+        .trusted_keys()
+        .into_iter()
+        .find(|k| k.forge.login == "dan-release")
+        .expect("Dan's key in the roster")
+        .public_key;
+    let envelope: countersign_signing::dsse::Envelope = serde_json::from_str(&record).unwrap();
+    let event = countersign_signing::key_event::verify(&envelope, &dan_key, policy_text.as_bytes())
+        .unwrap();
+    assert_eq!(event.key.holder.printed_name, "Bob Okafor");
+    assert_eq!(event.by.printed_name, "Dan Ito");
+    assert!(
+        countersign_signing::key_event::verify(&envelope, &dan_key, b"another policy").is_err()
+    );
+
+    // Merged: Bob's earlier approval stands; his key signs nothing more.
+    edit_repo(&sandbox, |repo| {
+        repo.base_files
+            .insert(".countersign/policy.toml".into(), policy_text.into_bytes());
+        countersign_forge_sandbox::sync_base_objects(repo);
+    });
+    let g = gate(&sandbox, 43).await;
+    assert!(g.approved, "{:?}", g.review.signatures);
+    let refused = bob
+        .preview_refused(&sandbox, kit::draft(42, "qa", Meaning::Approval))
+        .await;
+    assert!(refused.message.contains("revoked"), "{refused:?}");
+    let trail = dan
+        .session
+        .audit_trail(countersign_api::contract::AuditFilter::default())
+        .await
+        .unwrap();
+    assert!(
+        trail.rows.iter().any(|r| r.kind == "key_revocation"
+            && r.reason.as_deref() == Some("Laptop stolen at the airport, reported INC-2231")),
+        "{:?}",
+        trail.rows
+    );
+}

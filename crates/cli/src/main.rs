@@ -176,6 +176,11 @@ enum Command {
         #[arg(long)]
         token_stdin: bool,
     },
+    /// Signing keys over their lifetime.
+    Key {
+        #[command(subcommand)]
+        action: KeyAction,
+    },
     /// The local audit trail.
     Audit {
         #[command(subcommand)]
@@ -190,6 +195,27 @@ enum Command {
         repo: String,
         #[arg(long)]
         pr: u32,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyAction {
+    /// Revoke a member's signing key (lost laptop, leaver): proposes the
+    /// roster edit and a revocation record you sign, as one pull request.
+    Revoke {
+        #[command(flatten)]
+        forge: ForgeArgs,
+        /// OWNER/REPO whose policy roster lists the key.
+        #[arg(long)]
+        repo: String,
+        /// The key as the roster lists it (base64 public_key).
+        #[arg(long)]
+        key: String,
+        #[arg(long)]
+        reason: String,
+        /// Read your own signing password from standard input (one line).
+        #[arg(long)]
+        password_stdin: bool,
     },
 }
 
@@ -356,6 +382,36 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
                     ..
                 },
         } => audit_against_forge(&forge, repo, api_url).await,
+        Command::Key {
+            action:
+                KeyAction::Revoke {
+                    forge,
+                    repo,
+                    key,
+                    reason,
+                    password_stdin,
+                },
+        } => {
+            let password = read_password(password_stdin)?;
+            let session = Session::start(forge.target()?).await?;
+            let change = session
+                .revoke_key(countersign_api::contract::RevokeKey {
+                    repo,
+                    public_key: key,
+                    reason,
+                    password,
+                })
+                .await?;
+            println!(
+                "Proposed as #{} from {}: {}'s key revoked in {}; signed record {}",
+                change.number,
+                change.branch,
+                change.holder,
+                change.roles.join(", "),
+                change.record_path
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Audit { action } => audit_trail(action),
         Command::Show { forge, repo, pr } => {
             show(forge, ChangeRequestRef { repo, number: pr }).await

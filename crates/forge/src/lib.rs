@@ -194,8 +194,8 @@ pub struct Proposal<'a> {
     pub repo: &'a RepoId,
     pub base_branch: &'a str,
     pub new_branch: &'a str,
-    pub path: &'a str,
-    pub content: &'a [u8],
+    /// Each file's path and its whole new content, in one commit.
+    pub files: &'a [(&'a str, &'a [u8])],
     pub title: &'a str,
     pub body: &'a str,
 }

@@ -45,6 +45,134 @@ pub enum RosterError {
     /// The policy file's layout cannot be edited in place (e.g. inline tables).
     #[error("the policy text cannot be edited: {0}")]
     NotEditable(String),
+    /// No member of any role holds that key.
+    #[error("no member of the roster holds the key {0}")]
+    KeyNotFound(String),
+    /// The key is already revoked or has already ended.
+    #[error("the key {0} already ends at {1}")]
+    AlreadyEnded(String, String),
+}
+
+/// Whose key a revocation or rotation ended, as the roster names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyHolder {
+    pub printed_name: String,
+    pub forge: String,
+    pub user_id: u64,
+    pub login: String,
+    /// The roles the key was listed in.
+    pub roles: Vec<String>,
+}
+
+/// How a key ends: revoked (`revoked_at`: what it signed from then on is
+/// invalid), or rotated out (`valid_until`: it stops counting then).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyEnd {
+    Revoked,
+    RotatedOut,
+}
+
+/// End the key `public_key` (base64) at `at` (RFC 3339) in every role that
+/// lists it; with `successor` (an enrolment record), the holder's new key
+/// joins each of those memberships. The result is validated as a whole.
+pub fn end_key(
+    policy_text: &str,
+    public_key: &str,
+    at: &str,
+    end: KeyEnd,
+    successor: Option<&str>,
+) -> Result<(String, KeyHolder), RosterError> {
+    let successor: Option<EnrolmentRecord> = successor
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(|e| RosterError::BadRecord(e.to_string()))?;
+    parse(policy_text)?;
+    let mut doc: DocumentMut = policy_text
+        .parse()
+        .map_err(|e: toml_edit::TomlError| not_editable(&e.to_string()))?;
+    let roles = doc
+        .get_mut("roles")
+        .and_then(Item::as_array_of_tables_mut)
+        .ok_or_else(|| RosterError::KeyNotFound(public_key.to_owned()))?;
+    let mut holder: Option<KeyHolder> = None;
+    for role in roles.iter_mut() {
+        let role_name = role
+            .get("name")
+            .and_then(Item::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let Some(members) = role
+            .get_mut("members")
+            .and_then(Item::as_array_of_tables_mut)
+        else {
+            continue;
+        };
+        for member in members.iter_mut() {
+            let field = |name: &str| {
+                member
+                    .get(name)
+                    .and_then(Item::as_str)
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            let (forge, login, printed_name) =
+                (field("forge"), field("login"), field("printed_name"));
+            let user_id = member
+                .get("user_id")
+                .and_then(Item::as_integer)
+                .and_then(|i| u64::try_from(i).ok())
+                .unwrap_or_default();
+            let Some(keys) = member
+                .get_mut("keys")
+                .and_then(Item::as_array_of_tables_mut)
+            else {
+                continue;
+            };
+            let Some(key) = keys
+                .iter_mut()
+                .find(|k| k.get("public_key").and_then(Item::as_str) == Some(public_key))
+            else {
+                continue;
+            };
+            for ended in ["revoked_at", "valid_until"] {
+                if let Some(when) = key.get(ended).and_then(Item::as_str) {
+                    return Err(RosterError::AlreadyEnded(
+                        public_key.to_owned(),
+                        when.to_owned(),
+                    ));
+                }
+            }
+            let field_name = match end {
+                KeyEnd::Revoked => "revoked_at",
+                KeyEnd::RotatedOut => "valid_until",
+            };
+            key.insert(field_name, value(at));
+            if let Some(next) = &successor {
+                if next.forge.user_id != user_id || next.forge.host != forge {
+                    return Err(RosterError::BadRecord(format!(
+                        "the new key is enrolled by {} (user {}), not by the key's holder {printed_name} (user {user_id})",
+                        next.printed_name, next.forge.user_id
+                    )));
+                }
+                let mut new_key = Table::new();
+                new_key.insert("public_key", value(next.public_key.clone()));
+                new_key.insert("valid_from", value(next.valid_from.clone()));
+                keys.push(new_key);
+            }
+            let h = holder.get_or_insert_with(|| KeyHolder {
+                printed_name,
+                forge,
+                user_id,
+                login,
+                roles: Vec::new(),
+            });
+            h.roles.push(role_name.clone());
+        }
+    }
+    let holder = holder.ok_or_else(|| RosterError::KeyNotFound(public_key.to_owned()))?;
+    let text = doc.to_string();
+    parse(&text)?;
+    Ok((text, holder))
 }
 
 fn not_editable(what: &str) -> RosterError {
@@ -179,6 +307,55 @@ mod tests {
         assert!(matches!(
             add_member(&text, "qa", &record(5002, 2)),
             Err(RosterError::AlreadyThere(..))
+        ));
+    }
+
+    #[test]
+    fn a_key_is_revoked_or_rotated_out_once_in_every_role_that_lists_it() {
+        let bob = record(5002, 2)
+            .replace("Dr. Carol Weiss", "Bob Okafor")
+            .replace("\"carol\"", "\"bob-qa\"");
+        let text = add_member(POLICY, "qa", &bob).unwrap();
+        let text = add_member(&text, "clinical-safety", &bob).unwrap();
+        let key = countersign_signing::keys::SignerKey::from_test_seed([2; 32])
+            .public()
+            .to_base64();
+        let at = "2026-11-30T10:00:00+00:00";
+        let (revoked, holder) = end_key(&text, &key, at, KeyEnd::Revoked, None).unwrap();
+        assert_eq!(holder.roles, ["qa", "clinical-safety"]);
+        assert_eq!(
+            (holder.user_id, holder.printed_name.as_str()),
+            (5002, "Bob Okafor")
+        );
+        assert_eq!(
+            revoked.matches(&format!("revoked_at = \"{at}\"")).count(),
+            2,
+            "{revoked}"
+        );
+        assert!(revoked.starts_with("# our policy\n"));
+        assert!(matches!(
+            end_key(&revoked, &key, at, KeyEnd::Revoked, None),
+            Err(RosterError::AlreadyEnded(..))
+        ));
+        assert!(matches!(
+            end_key(&text, "AAAA", at, KeyEnd::Revoked, None),
+            Err(RosterError::KeyNotFound(_))
+        ));
+
+        // Rotation: the old key ends, the holder's new key joins each role;
+        // another person's enrolment cannot take their place.
+        let next = record(5002, 9).replace("Dr. Carol Weiss", "Bob Okafor");
+        let (rotated, _) = end_key(&text, &key, at, KeyEnd::RotatedOut, Some(&next)).unwrap();
+        let policy = parse(&rotated).unwrap();
+        for role in ["qa", "clinical-safety"] {
+            let member = &policy.role(role).unwrap().members[0];
+            assert_eq!(member.keys.len(), 2, "{role}");
+            assert!(member.keys[0].valid_until.is_some());
+        }
+        let someone_else = record(5003, 9);
+        assert!(matches!(
+            end_key(&text, &key, at, KeyEnd::RotatedOut, Some(&someone_else)),
+            Err(RosterError::BadRecord(_))
         ));
     }
 

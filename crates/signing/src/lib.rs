@@ -18,6 +18,7 @@ pub mod dsse;
 pub mod enrolment;
 mod error;
 pub mod fido2;
+pub mod key_event;
 pub mod keys;
 pub mod manifestation;
 pub mod reauth;

@@ -87,6 +87,15 @@ impl FreshAuth {
     pub(crate) fn key(&self) -> &SignerKey {
         &self.key
     }
+
+    #[cfg(test)]
+    pub(crate) fn for_test(user_id: u64, digest: [u8; 32], key: SignerKey) -> Self {
+        Self {
+            user_id,
+            digest,
+            key,
+        }
+    }
 }
 
 impl std::fmt::Debug for FreshAuth {

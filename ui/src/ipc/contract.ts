@@ -274,6 +274,16 @@ oauth_client_id: string,
  */
 repos: Array<string>, };
 
+export type KeyChange = { number: number, branch: string, 
+/**
+ * Where the signed record is in the pull request.
+ */
+record_path: string, 
+/**
+ * Whose key it was, and the roles it was listed in.
+ */
+holder: string, roles: Array<string>, };
+
 export type LineKind = "context" | "added" | "removed" | "no_newline";
 
 export type LinkOpened = { 
@@ -438,9 +448,33 @@ synced_at: string,
  */
 offline: boolean, };
 
+export type RevokeKey = { repo: string, 
+/**
+ * The key as the roster lists it ([`RosterKey::public_key`]).
+ */
+public_key: string, reason: string, 
+/**
+ * The administrator's own signing password: the revocation is signed.
+ */
+password: string, };
+
 export type RiskClass = "high" | "medium" | "low" | "unassessed";
 
-export type RosterMember = { printed_name: string, login: string, user_id: number, keys: number, };
+export type RosterKey = { 
+/**
+ * Base64 of the raw public key, as the policy file writes it.
+ */
+public_key: string, fingerprint: string, 
+/**
+ * RFC 3339, when set.
+ */
+valid_until: string | null, revoked_at: string | null, };
+
+export type RosterMember = { printed_name: string, login: string, user_id: number, keys: number, 
+/**
+ * Each signing key, as the roster lists it.
+ */
+key_list: Array<RosterKey>, };
 
 export type RosterRole = { name: string, description: string, members: Array<RosterMember>, };
 
@@ -684,6 +718,7 @@ export type Commands = {
   check_policy: [PolicyText, PolicyCheck];
   add_signer: [AddSigner, PolicyCheck];
   propose_policy: [ProposePolicy, ProposedPolicy];
+  revoke_key: [RevokeKey, KeyChange];
   settings: [null, SettingsView];
   save_settings: [ForgeSettings, SettingsView];
   store_token: [TokenRequest, Person];

@@ -125,5 +125,51 @@ function editor(draft: PolicyDraft): HTMLElement {
     reason,
     propose,
     outcome,
+    revokeSection(draft),
+  );
+}
+
+/// Revoke a member's key (lost laptop, leaver): the roster edit and a
+/// revocation record signed with your own key, proposed as one pull request.
+function revokeSection(draft: PolicyDraft): HTMLElement {
+  const keys = new Map<string, string>();
+  for (const r of draft.check.roles) {
+    for (const m of r.members) {
+      for (const k of m.key_list) {
+        if (k.revoked_at === null && k.valid_until === null && !keys.has(k.public_key)) keys.set(k.public_key, `${m.printed_name} (@${m.login}) · ${k.fingerprint}`);
+      }
+    }
+  }
+  if (keys.size === 0) return el("div", {});
+  const key = el("select", { "data-testid": "revoke-key", "aria-label": "Key to revoke" }, ...[...keys].map(([value, label]) => el("option", { value }, label)));
+  const reason = el("textarea", { rows: "2", "data-testid": "revoke-reason", placeholder: "Why (required): e.g. laptop lost, left the company" });
+  const password = el("input", { type: "password", "data-testid": "revoke-password", autocomplete: "current-password", "aria-label": "Your signing password" });
+  const revoke = el("button", { type: "button", class: "danger", "data-testid": "revoke-submit" }, "Sign the revocation and propose it");
+  const outcome = el("div", {});
+  revoke.addEventListener("click", async () => {
+    revoke.disabled = true;
+    try {
+      const c = await call("revoke_key", { repo: draft.repo, public_key: key.value, reason: reason.value, password: password.value });
+      replaceChildren(
+        outcome,
+        el("p", { class: "ok", "data-testid": "revoke-proposed" }, `Proposed as pull request #${c.number} from ${c.branch}: ${c.holder}'s key revoked in ${c.roles.join(", ")}; the signed record is ${c.record_path}.`),
+      );
+    } catch (e) {
+      replaceChildren(outcome, errorBox(e as ApiError));
+    } finally {
+      password.value = "";
+      revoke.disabled = false;
+    }
+  });
+  return el(
+    "div",
+    { "data-testid": "revoke" },
+    el("h2", {}, "Revoke a signing key"),
+    el("p", { class: "muted" }, "For a lost or stolen device, or someone who left. What the key signed before stays valid; it signs nothing once the pull request is merged."),
+    el("label", { class: "field" }, el("span", { class: "field-label" }, "Key"), key),
+    el("label", { class: "field" }, el("span", { class: "field-label" }, "Reason"), reason),
+    el("label", { class: "field" }, el("span", { class: "field-label" }, "Your signing password"), password),
+    revoke,
+    outcome,
   );
 }

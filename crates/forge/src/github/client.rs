@@ -954,7 +954,9 @@ impl Forge for GitHubForge {
     ) -> Result<ChangeRequestSummary, ForgeError> {
         check_ref_name(p.base_branch)?;
         check_ref_name(p.new_branch)?;
-        path_segments(p.path)?;
+        for (path, _) in p.files {
+            path_segments(path)?;
+        }
         let repo = p.repo;
         let base = format!("repos/{}/{}/git", repo.owner, repo.name);
         let tip: wire::Ref = self
@@ -967,22 +969,24 @@ impl Forge for GitHubForge {
         let commit: wire::GitCommit = self
             .get_json(self.url(&format!("{base}/commits/{}", tip.object.sha)))
             .await?;
-        let encoded = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, p.content);
-        let blob: wire::ObjectRef = self
-            .write_json(
-                reqwest::Method::POST,
-                self.url(&format!("{base}/blobs")),
-                &serde_json::json!({ "content": encoded, "encoding": "base64" }),
-            )
-            .await?;
+        let mut entries = Vec::new();
+        for (path, content) in p.files {
+            let encoded =
+                base64::Engine::encode(&base64::engine::general_purpose::STANDARD, content);
+            let blob: wire::ObjectRef = self
+                .write_json(
+                    reqwest::Method::POST,
+                    self.url(&format!("{base}/blobs")),
+                    &serde_json::json!({ "content": encoded, "encoding": "base64" }),
+                )
+                .await?;
+            entries.push(serde_json::json!({ "path": path, "mode": "100644", "type": "blob", "sha": blob.sha }));
+        }
         let tree: wire::ObjectRef = self
             .write_json(
                 reqwest::Method::POST,
                 self.url(&format!("{base}/trees")),
-                &serde_json::json!({
-                    "base_tree": commit.tree.sha,
-                    "tree": [{ "path": p.path, "mode": "100644", "type": "blob", "sha": blob.sha }],
-                }),
+                &serde_json::json!({ "base_tree": commit.tree.sha, "tree": entries }),
             )
             .await?;
         let new_commit: wire::ObjectRef = self
