@@ -44,6 +44,7 @@ macro_rules! for_each_command {
             add_signer($crate::contract::AddSigner) => $crate::contract::PolicyCheck;
             propose_policy($crate::contract::ProposePolicy) => $crate::contract::ProposedPolicy;
             revoke_key($crate::contract::RevokeKey) => $crate::contract::KeyChange;
+            rotate_key($crate::contract::RotateKey) => $crate::contract::KeyChange;
             settings => $crate::contract::SettingsView;
             save_settings($crate::contract::ForgeSettings) => $crate::contract::SettingsView [reconnects];
             store_token($crate::contract::TokenRequest) => $crate::contract::Person;

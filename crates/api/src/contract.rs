@@ -712,6 +712,20 @@ pub struct RevokeKey {
     pub password: countersign_secret::Secret<String>,
 }
 
+/// Move this device's signer to a new key: the old key ends, the new one
+/// joins the same roles, by a record signed with the old key.
+#[derive(Debug, Deserialize, TS)]
+pub struct RotateKey {
+    pub repo: String,
+    pub reason: String,
+    /// The current signing password (it unseals the old key, which signs).
+    #[ts(type = "string")]
+    pub password: countersign_secret::Secret<String>,
+    /// The new key's signing password.
+    #[ts(type = "string")]
+    pub new_password: countersign_secret::Secret<String>,
+}
+
 /// A key revoked or rotated: the pull request that carries it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct KeyChange {
@@ -935,6 +949,7 @@ pub fn typescript() -> String {
             RosterRole::decl(&cfg),
             RosterKey::decl(&cfg),
             RevokeKey::decl(&cfg),
+            RotateKey::decl(&cfg),
             KeyChange::decl(&cfg),
             PolicyCheck::decl(&cfg),
         ])

@@ -708,6 +708,14 @@ impl Session {
             .await
     }
 
+    pub async fn rotate_key(
+        &self,
+        request: crate::contract::RotateKey,
+    ) -> Result<crate::contract::KeyChange, ApiError> {
+        crate::key_change::rotate(self.forge.as_ref(), &self.stores, &self.signatures, request)
+            .await
+    }
+
     pub async fn settings(&self) -> Result<SettingsView, ApiError> {
         self.settings_view()
     }

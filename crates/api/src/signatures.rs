@@ -163,6 +163,18 @@ fn may_withdraw(
     Ok(())
 }
 
+/// A rotated-to key not yet kept on this device.
+pub(crate) struct PendingKey {
+    identity: ForgeIdentity,
+    stored: StoredSigner,
+}
+
+impl PendingKey {
+    pub(crate) fn enrolment(&self) -> &EnrolmentRecord {
+        &self.stored.enrolment
+    }
+}
+
 fn actor(identity: &ForgeIdentity) -> String {
     format!("{}/{}/{}", identity.host, identity.user_id, identity.login)
 }
@@ -846,6 +858,60 @@ impl Signatures {
     /// Re-seal this device's key under a new password. The old password is
     /// checked as at signing (a wrong one counts toward the lockout), and the
     /// change is in the trail; the key, the enrolment and the roster stay.
+    /// A new key for this device's signer, sealed under `new_password`, and
+    /// the rotation record `make` builds from the old and new enrolments,
+    /// signed with the *old* key after re-authenticating with `password`
+    /// (who rotates proves they held the old key). The new key is only kept
+    /// by [`Self::install_rotation`], once the roster change is proposed.
+    pub(crate) async fn rotate(
+        &self,
+        forge: &dyn Forge,
+        password: &Secret<String>,
+        new_password: &Secret<String>,
+        make: impl FnOnce(
+            &EnrolmentRecord,
+            &EnrolmentRecord,
+        ) -> Result<countersign_signing::key_event::KeyEventRequest, ApiError>,
+    ) -> Result<(countersign_signing::dsse::Envelope, PendingKey), ApiError> {
+        if new_password.expose().chars().count() < MIN_PASSWORD_CHARS {
+            return Err(ApiError::invalid_input(format!(
+                "the new key's signing password needs at least {MIN_PASSWORD_CHARS} characters"
+            )));
+        }
+        let (_, identity) = Self::identity(forge).await?;
+        let old = self.enrolled(&identity)?;
+        let key = SignerKey::generate()?;
+        let sealed = seal(&key, new_password, self.kdf)?;
+        let enrolment = EnrolmentRecord::new(
+            &old.enrolment.printed_name,
+            identity.clone(),
+            &key,
+            Utc::now(),
+        );
+        let next = StoredSigner {
+            sealed,
+            enrolment,
+            attempts: old.attempts.clone(),
+            password_set_at: Some(Utc::now()),
+        };
+        let (_, envelope) = self
+            .sign_key_event(forge, password, |current| make(current, &next.enrolment))
+            .await?;
+        Ok((
+            envelope,
+            PendingKey {
+                identity,
+                stored: next,
+            },
+        ))
+    }
+
+    /// Keep the rotated-to key on this device in place of the old one.
+    pub(crate) fn install_rotation(&self, pending: PendingKey) -> Result<(), ApiError> {
+        self.save(&pending.identity, &pending.stored)?;
+        Ok(())
+    }
+
     /// Sign a key event (revocation, rotation) with this device's key, after
     /// re-authenticating with `password` for that very record: counted
     /// toward the lockout and recorded like any signing. `make` builds the

@@ -1514,3 +1514,99 @@ async fn an_administrator_revokes_a_lost_key_with_a_signed_record_in_one_pull_re
         trail.rows
     );
 }
+
+/// Issue 14: a holder rotates to a new key. The record is signed with the
+/// old key (who rotates held it); the roster ends the old key and lists the
+/// new one in the same roles; merged, the new key signs and counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_holder_rotates_to_a_new_key_signed_with_the_old_one() {
+    use countersign_api::contract::RotateKey;
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
+    let fingerprint = |k: &countersign_signing::keys::PublicKey| k.fingerprint();
+    let old_fp = bob
+        .session
+        .signer_status()
+        .await
+        .unwrap()
+        .fingerprint
+        .unwrap();
+    const NEW: &str = "a fresh passphrase for the new key";
+    let change = bob
+        .session
+        .rotate_key(RotateKey {
+            repo: REPO.into(),
+            reason: "Yearly key rotation (SOP-12)".into(),
+            password: Secret::from(PASSWORD),
+            new_password: Secret::from(NEW),
+        })
+        .await
+        .unwrap();
+    assert_eq!(change.holder, "Bob Okafor");
+    let (policy_text, record) = {
+        let store = sandbox.store();
+        let st = store.read().unwrap();
+        let pr = st.repos[0].pull(u64::from(change.number)).unwrap();
+        let file = |path: &str| {
+            pr.files
+                .iter()
+                .find(|f| f.path == path)
+                .and_then(|f| f.new.clone())
+                .unwrap()
+        };
+        (file(".countersign/policy.toml"), file(&change.record_path))
+    };
+    let policy = countersign_policy::parse(&policy_text).unwrap();
+    let bobs: Vec<_> = policy
+        .trusted_keys()
+        .into_iter()
+        .filter(|k| k.forge.login == "bob-qa")
+        .collect();
+    let old = bobs
+        .iter()
+        .find(|k| fingerprint(&k.public_key) == old_fp)
+        .expect("the old key is still listed, ended");
+    assert!(old.valid_until.is_some());
+    let new = bobs
+        .iter()
+        .find(|k| fingerprint(&k.public_key) != old_fp)
+        .expect("the new key joins");
+    let envelope: countersign_signing::dsse::Envelope = serde_json::from_str(&record).unwrap();
+    let event =
+        countersign_signing::key_event::verify(&envelope, &old.public_key, policy_text.as_bytes())
+            .unwrap();
+    assert_eq!(
+        event.new_key.map(|k| k.key_id),
+        Some(new.public_key.key_id())
+    );
+    assert_eq!(
+        bob.session.signer_status().await.unwrap().fingerprint,
+        Some(fingerprint(&new.public_key)),
+        "this device now signs with the new key"
+    );
+
+    // Merged: the new key, under its own password, signs and counts.
+    edit_repo(&sandbox, |repo| {
+        repo.base_files
+            .insert(".countersign/policy.toml".into(), policy_text.into_bytes());
+        countersign_forge_sandbox::sync_base_objects(repo);
+    });
+    become_(&sandbox, bob.login);
+    let draft = kit::draft(43, "qa", Meaning::Approval);
+    let preview = bob.session.preview_signature(draft.clone()).await.unwrap();
+    bob.session
+        .sign_change_request(SignRequest {
+            snapshot_id: preview.snapshot_id,
+            draft,
+            seen: SeenContent {
+                head_sha: preview.head_sha,
+                diff_sha256: preview.diff_sha256,
+            },
+            password: Secret::from(NEW),
+            security_key_pin: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(bob.session.push_outbox().await.unwrap().failed, 0);
+    assert!(gate(&sandbox, 43).await.approved);
+}

@@ -200,6 +200,21 @@ enum Command {
 
 #[derive(Subcommand)]
 enum KeyAction {
+    /// Move to a new signing key: the new key is sealed under a new password,
+    /// and the roster change (old key ended, new key in the same roles) is
+    /// proposed with a rotation record signed by the old key.
+    Rotate {
+        #[command(flatten)]
+        forge: ForgeArgs,
+        /// OWNER/REPO whose policy roster lists your key.
+        #[arg(long)]
+        repo: String,
+        #[arg(long)]
+        reason: String,
+        /// Read the current password, then the new key's, from standard input (a line each).
+        #[arg(long)]
+        password_stdin: bool,
+    },
     /// Revoke a member's signing key (lost laptop, leaver): proposes the
     /// roster edit and a revocation record you sign, as one pull request.
     Revoke {
@@ -382,6 +397,43 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
                     ..
                 },
         } => audit_against_forge(&forge, repo, api_url).await,
+        Command::Key {
+            action:
+                KeyAction::Rotate {
+                    forge,
+                    repo,
+                    reason,
+                    password_stdin,
+                },
+        } => {
+            let password = read_password_as(password_stdin, "Current signing password: ")?;
+            let new_password =
+                read_password_as(password_stdin, "The new key's signing password: ")?;
+            if !password_stdin
+                && read_password_as(false, "The new key's signing password again: ")?.expose()
+                    != new_password.expose()
+            {
+                return Err(ApiError::invalid_input("the two new passwords differ"));
+            }
+            let session = Session::start(forge.target()?).await?;
+            let change = session
+                .rotate_key(countersign_api::contract::RotateKey {
+                    repo,
+                    reason,
+                    password,
+                    new_password,
+                })
+                .await?;
+            println!(
+                "Proposed as #{} from {}: {} moves to a new key in {}; signed record {}. This device signs with the new key, which counts once the pull request is merged.",
+                change.number,
+                change.branch,
+                change.holder,
+                change.roles.join(", "),
+                change.record_path
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Key {
             action:
                 KeyAction::Revoke {

@@ -478,6 +478,16 @@ key_list: Array<RosterKey>, };
 
 export type RosterRole = { name: string, description: string, members: Array<RosterMember>, };
 
+export type RotateKey = { repo: string, reason: string, 
+/**
+ * The current signing password (it unseals the old key, which signs).
+ */
+password: string, 
+/**
+ * The new key's signing password.
+ */
+new_password: string, };
+
 export type SecurityKeyRequest = { pin: string | null, };
 
 export type SeenContent = { head_sha: string, diff_sha256: string, };
@@ -719,6 +729,7 @@ export type Commands = {
   add_signer: [AddSigner, PolicyCheck];
   propose_policy: [ProposePolicy, ProposedPolicy];
   revoke_key: [RevokeKey, KeyChange];
+  rotate_key: [RotateKey, KeyChange];
   settings: [null, SettingsView];
   save_settings: [ForgeSettings, SettingsView];
   store_token: [TokenRequest, Person];

@@ -284,6 +284,7 @@ function signForm(
     step,
     keySection,
     passwordSection(),
+    rotateSection(detail.item.repo),
   );
   return root;
 }
@@ -324,6 +325,48 @@ function passwordSection(): HTMLElement {
     }
   });
   return el("details", { class: "password-section" }, el("summary", { "data-testid": "password-section" }, "Change my signing password"), form);
+}
+
+/// Move to a new signing key: the roster change for `repo` is proposed with a
+/// record the old key signs; the new key counts once that is merged.
+function rotateSection(repo: string): HTMLElement {
+  const reason = el("textarea", { rows: "2", "data-testid": "rotate-reason", placeholder: "Why (required): e.g. yearly rotation, new laptop" });
+  const current = el("input", { type: "password", "data-testid": "rotate-current", autocomplete: "current-password" });
+  const next = el("input", { type: "password", "data-testid": "rotate-new", autocomplete: "new-password" });
+  const again = el("input", { type: "password", "data-testid": "rotate-again", autocomplete: "new-password" });
+  const rotate = el("button", { type: "submit", class: "secondary", "data-testid": "rotate-submit" }, "Make a new key and propose it");
+  const result = el("div", { role: "status" });
+  const form = el(
+    "form",
+    { class: "sign-form" },
+    el("p", { class: "muted" }, `The roster of ${repo} lists the new key in your roles once a pull request is approved and merged; until then you cannot sign.`),
+    field("Reason", reason),
+    field("Current signing password", current, "Your old key signs the rotation record."),
+    field("The new key's signing password", next, "At least 12 characters."),
+    field("Repeat it", again),
+    rotate,
+    result,
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (next.value !== again.value) {
+      replaceChildren(result, errorBox({ code: ErrorCodes.InvalidInput, message: "The two new passwords differ." }));
+      return;
+    }
+    rotate.disabled = true;
+    try {
+      const c = await call("rotate_key", { repo, reason: reason.value, password: current.value, new_password: next.value });
+      replaceChildren(result, el("p", { class: "ok", "data-testid": "rotate-proposed" }, `Proposed as pull request #${c.number} (${c.record_path}). This device now holds the new key.`));
+    } catch (e) {
+      replaceChildren(result, errorBox(e as ApiError));
+    } finally {
+      current.value = "";
+      next.value = "";
+      again.value = "";
+      rotate.disabled = false;
+    }
+  });
+  return el("details", { class: "password-section" }, el("summary", { "data-testid": "rotate-section" }, "Move to a new signing key"), form);
 }
 
 /// Register a FIDO2 security key, when this build can reach one and none is registered yet.
