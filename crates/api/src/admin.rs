@@ -121,7 +121,15 @@ pub(crate) async fn open_pull(
     why: &str,
 ) -> Result<(countersign_forge::ChangeRequestSummary, String), ApiError> {
     let me = forge.current_user().await?;
-    let branch = format!("countersign/policy-{}", Utc::now().format("%Y%m%d-%H%M%S"));
+    // Two proposals in one second (two administrators, a script) get two branches.
+    let mut salt = [0u8; 3];
+    getrandom::fill(&mut salt)
+        .map_err(|e| ApiError::new(ErrorCode::Internal, format!("no randomness: {e}")))?;
+    let branch = format!(
+        "countersign/policy-{}-{}",
+        Utc::now().format("%Y%m%d-%H%M%S"),
+        hex::encode(salt)
+    );
     let after = files
         .first()
         .map(|(_, text)| format!("sha256:{}", sha256_hex(text)))

@@ -45,6 +45,8 @@ macro_rules! for_each_command {
             propose_policy($crate::contract::ProposePolicy) => $crate::contract::ProposedPolicy;
             revoke_key($crate::contract::RevokeKey) => $crate::contract::KeyChange;
             rotate_key($crate::contract::RotateKey) => $crate::contract::KeyChange;
+            authorize_reset($crate::contract::AuthorizeReset) => $crate::contract::KeyChange;
+            enrol_after_reset($crate::contract::ResetEnrolment) => $crate::contract::KeyChange;
             settings => $crate::contract::SettingsView;
             save_settings($crate::contract::ForgeSettings) => $crate::contract::SettingsView [reconnects];
             store_token($crate::contract::TokenRequest) => $crate::contract::Person;

@@ -726,6 +726,34 @@ pub struct RotateKey {
     pub new_password: countersign_secret::Secret<String>,
 }
 
+/// One administrator's authorization for a member who forgot their signing
+/// password to enrol a new key (the policy's `reset_by` role; two needed).
+#[derive(Debug, Deserialize, TS)]
+pub struct AuthorizeReset {
+    pub repo: String,
+    /// The member's forge login, as the roster lists it.
+    pub login: String,
+    pub reason: String,
+    /// The administrator's own signing password: the authorization is signed.
+    #[ts(type = "string")]
+    pub password: countersign_secret::Secret<String>,
+}
+
+/// Enrol a new key after a forgotten password, on two administrators'
+/// authorizations merged into the base branch; the old key is revoked.
+#[derive(Debug, Deserialize, TS)]
+pub struct ResetEnrolment {
+    pub repo: String,
+    /// Paths of the authorization records on the base branch
+    /// ([`KeyChange::record_path`] of each administrator's).
+    pub authorizations: Vec<String>,
+    /// The new key's signing password.
+    #[ts(type = "string")]
+    pub password: countersign_secret::Secret<String>,
+    /// The signer acknowledges again that the signature is legally binding.
+    pub acknowledged: bool,
+}
+
 /// A key revoked or rotated: the pull request that carries it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct KeyChange {
@@ -950,6 +978,8 @@ pub fn typescript() -> String {
             RosterKey::decl(&cfg),
             RevokeKey::decl(&cfg),
             RotateKey::decl(&cfg),
+            AuthorizeReset::decl(&cfg),
+            ResetEnrolment::decl(&cfg),
             KeyChange::decl(&cfg),
             PolicyCheck::decl(&cfg),
         ])

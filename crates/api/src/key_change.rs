@@ -14,7 +14,7 @@ use countersign_signing::key_event::{KeyEvent, KeyEventKind, KeyEventRequest, Ke
 use countersign_signing::keys::PublicKey;
 use countersign_signing::statement::{App, ForgeIdentity};
 
-use crate::contract::{KeyChange, RevokeKey, RotateKey};
+use crate::contract::{AuthorizeReset, KeyChange, ResetEnrolment, RevokeKey, RotateKey};
 use crate::signatures::Signatures;
 use crate::snapshot::POLICY_PATH;
 use crate::stores::Stores;
@@ -22,6 +22,12 @@ use crate::{ApiError, ErrorCode};
 
 /// Where a key event's record goes in the repository.
 pub const RECORDS_DIR: &str = ".countersign/key-events";
+
+/// How long a reset authorization may be used after it was signed.
+pub const RESET_AUTHORIZATION_LIFETIME: chrono::Duration = chrono::Duration::days(7);
+
+/// How many different administrators must authorize a reset.
+pub const RESET_AUTHORIZATIONS_NEEDED: usize = 2;
 
 fn app() -> App {
     App {
@@ -41,13 +47,19 @@ fn key_ref(key: &PublicKey, printed_name: &str, forge: &ForgeIdentity) -> KeyRef
     }
 }
 
-fn record_path(kind: &str, key: &PublicKey) -> String {
+/// A new file for each record, even two made in one second about one key
+/// (two administrators' authorizations).
+fn record_path(kind: &str, key: &PublicKey) -> Result<String, ApiError> {
     let id = key.key_id();
-    format!(
-        "{RECORDS_DIR}/{}-{kind}-{}.json",
+    let mut salt = [0u8; 3];
+    getrandom::fill(&mut salt)
+        .map_err(|e| ApiError::new(ErrorCode::Internal, format!("no randomness: {e}")))?;
+    Ok(format!(
+        "{RECORDS_DIR}/{}-{kind}-{}-{}.json",
         Local::now().format("%Y%m%dT%H%M%S"),
-        &id[..12.min(id.len())]
-    )
+        &id[..12.min(id.len())],
+        hex::encode(salt)
+    ))
 }
 
 fn roster_error(e: RosterError) -> ApiError {
@@ -118,7 +130,7 @@ pub async fn revoke(
         .await?;
     let record = serde_json::to_vec_pretty(&envelope)
         .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
-    let record_path = record_path("revocation", &revoked);
+    let record_path = record_path("revocation", &revoked)?;
     let repo: RepoId = request.repo.parse()?;
     let by = &signed.statement().predicate.by;
     let why = format!(
@@ -225,7 +237,7 @@ pub async fn rotate(
     let new_key = pending.enrolment().public_key;
     let record = serde_json::to_vec_pretty(&envelope)
         .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
-    let path = record_path("rotation", &new_key);
+    let path = record_path("rotation", &new_key)?;
     let repo: RepoId = request.repo.parse()?;
     let why = format!(
         "{} moves to the signing key {} in {}; the old key stops at {at}: {reason}\n\nSigned rotation record (by the old key): `{path}`.",
@@ -266,6 +278,330 @@ pub async fn rotate(
         branch,
         record_path: path,
         holder: holder.printed_name,
+        roles: holder.roles,
+    })
+}
+
+fn refused(why: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorCode::SigningRefusedByPolicy, why)
+}
+
+/// The policy's `reset_by` role, or why there are no resets.
+fn reset_role(policy: &countersign_policy::Policy) -> Result<String, ApiError> {
+    policy.reset_by.clone().ok_or_else(|| {
+        refused("the policy names no role that may authorize password resets ([session] reset_by)")
+    })
+}
+
+/// The member's key a reset would revoke: their newest key not yet ended.
+fn active_key_of(
+    policy: &countersign_policy::Policy,
+    matches: impl Fn(&countersign_policy::Member) -> bool,
+) -> Option<(PublicKey, String, ForgeIdentity)> {
+    policy
+        .roles
+        .iter()
+        .flat_map(|r| &r.members)
+        .filter(|m| matches(m))
+        .flat_map(|m| m.keys.iter().map(move |k| (m, k)))
+        .filter(|(_, k)| k.revoked_at.is_none() && k.valid_until.is_none())
+        .last()
+        .map(|(m, k)| {
+            (
+                k.public_key,
+                m.printed_name.clone(),
+                ForgeIdentity {
+                    host: m.forge.clone(),
+                    user_id: m.user_id,
+                    login: m.login.clone(),
+                },
+            )
+        })
+}
+
+/// An administrator of the policy's `reset_by` role authorizes `login`'s
+/// reset: a signed record, proposed for the base branch on its own.
+pub async fn authorize_reset(
+    forge: &dyn Forge,
+    stores: &Stores,
+    signatures: &Signatures,
+    request: AuthorizeReset,
+) -> Result<KeyChange, ApiError> {
+    let reason = request.reason.trim().to_owned();
+    if reason.is_empty() {
+        return Err(ApiError::invalid_input(
+            "say why the reset is authorized (how the person's identity was confirmed)",
+        ));
+    }
+    let draft = crate::admin::draft(forge, &request.repo).await?;
+    let policy = countersign_policy::parse(&draft.check.text)
+        .map_err(|e| ApiError::new(ErrorCode::PolicyInvalid, e.to_string()))?;
+    let role = reset_role(&policy)?;
+    let me = forge.current_user().await?;
+    if !policy.is_member(&role, forge.host(), me.id) {
+        return Err(refused(format!(
+            "only members of {role} may authorize a password reset"
+        )));
+    }
+    let login = request.login.trim();
+    let (key, name, holder) = active_key_of(&policy, |m| m.login == login).ok_or_else(|| {
+        ApiError::invalid_input(format!("the roster lists no current key for {login:?}"))
+    })?;
+    if holder.user_id == me.id {
+        return Err(refused("nobody authorizes their own reset"));
+    }
+    let at = Local::now().to_rfc3339_opts(SecondsFormat::Millis, false);
+    let (signed, envelope) = signatures
+        .sign_key_event(forge, &request.password, |admin| {
+            KeyEventRequest::new(
+                KeyEvent {
+                    kind: KeyEventKind::ResetAuthorization,
+                    by: KeyHolder {
+                        printed_name: admin.printed_name.clone(),
+                        forge: admin.forge.clone(),
+                    },
+                    by_key_id: admin.key_id.clone(),
+                    key: key_ref(&key, &name, &holder),
+                    new_key: None,
+                    reason: reason.clone(),
+                    at: at.clone(),
+                    repo: request.repo.clone(),
+                    policy_before: draft.digest.clone(),
+                    app: app(),
+                },
+                admin.public_key,
+                draft.check.text.as_bytes(),
+            )
+            .map_err(ApiError::from)
+        })
+        .await?;
+    let record = serde_json::to_vec_pretty(&envelope)
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+    let path = record_path("reset-authorization", &key)?;
+    let by = &signed.statement().predicate.by;
+    let why = format!(
+        "{} authorizes {name} (@{}) to enrol a new signing key after a forgotten password: {reason}\n\n\
+         Signed authorization: `{path}`. {RESET_AUTHORIZATIONS_NEEDED} authorizations by different members of {role}, merged into this branch within {} days, let them enrol; their current key is revoked then.",
+        by.printed_name,
+        holder.login,
+        RESET_AUTHORIZATION_LIFETIME.num_days()
+    );
+    let repo: RepoId = request.repo.parse()?;
+    // The policy file rides along unchanged, so the description's digest is the policy's.
+    let (created, branch) = crate::admin::open_pull(
+        forge,
+        &repo,
+        &draft.base_branch,
+        &[(POLICY_PATH, draft.check.text.as_bytes()), (&path, &record)],
+        &format!("Authorize a password reset for {name}"),
+        &why,
+    )
+    .await?;
+    stores.record(
+        AuditEvent::now(
+            EventKind::KeyRevocation,
+            format!("{}/{}/{}", by.forge.host, by.forge.user_id, by.forge.login),
+            format!("key:{}", key.key_id()),
+        )
+        .printed_name(by.printed_name.clone())
+        .reason(reason)
+        .detail(format!(
+            "reset authorized for {name} in {}, proposed as #{} from {branch}",
+            request.repo, created.number
+        )),
+    )?;
+    Ok(KeyChange {
+        number: u32::try_from(created.number).unwrap_or(u32::MAX),
+        branch,
+        record_path: path,
+        holder: name,
+        roles: vec![role],
+    })
+}
+
+/// A member who forgot their password enrols a new key, on authorizations
+/// merged into the base branch by two different members of `reset_by`, each
+/// signed by a key the roster holds and less than a week old on the forge's
+/// clock, each naming this member's current key. That key is revoked and the
+/// new one takes its roles in one proposed roster change.
+pub async fn enrol_after_reset(
+    forge: &dyn Forge,
+    stores: &Stores,
+    signatures: &Signatures,
+    request: ResetEnrolment,
+) -> Result<KeyChange, ApiError> {
+    if !request.acknowledged {
+        return Err(ApiError::new(
+            ErrorCode::SigningAcknowledgementRequired,
+            "enrolment needs your acknowledgement that the electronic signature is legally binding",
+        ));
+    }
+    let draft = crate::admin::draft(forge, &request.repo).await?;
+    let policy = countersign_policy::parse(&draft.check.text)
+        .map_err(|e| ApiError::new(ErrorCode::PolicyInvalid, e.to_string()))?;
+    let role = reset_role(&policy)?;
+    let me = forge.current_user().await?;
+    let (old_key, name, _) =
+        active_key_of(&policy, |m| m.user_id == me.id && m.forge == forge.host())
+            .ok_or_else(|| refused("the roster lists no current key of yours to reset"))?;
+    let repo: RepoId = request.repo.parse()?;
+    let now = forge.clock().map_or_else(chrono::Utc::now, |c| {
+        c.server_time + (chrono::Utc::now() - c.local_time)
+    });
+    let trusted = policy.trusted_keys();
+    let mut admins: Vec<(u64, String)> = Vec::new();
+    let mut problems = Vec::new();
+    for path in &request.authorizations {
+        let judged = async {
+            let bytes = forge
+                .file_at(&repo, path, &draft.base_branch)
+                .await?
+                .ok_or_else(|| {
+                    refused(format!(
+                        "{path} is not on {}: merge it first",
+                        draft.base_branch
+                    ))
+                })?;
+            let envelope: countersign_signing::dsse::Envelope = serde_json::from_slice(&bytes)
+                .map_err(|e| refused(format!("{path} is not a signed record: {e}")))?;
+            let claimed = countersign_signing::key_event::claimed_signer(&envelope)
+                .ok_or_else(|| refused(format!("{path} is not a key event")))?;
+            let signer = trusted
+                .iter()
+                .find(|k| k.public_key.key_id() == claimed)
+                .ok_or_else(|| {
+                    refused(format!(
+                        "{path} is signed by a key the roster does not hold"
+                    ))
+                })?;
+            let event = countersign_signing::key_event::verify(&envelope, &signer.public_key, None)
+                .map_err(|why| refused(format!("{path}: {why}")))?;
+            if event.kind != KeyEventKind::ResetAuthorization {
+                return Err(refused(format!("{path} is not a reset authorization")));
+            }
+            if event.by.forge.user_id != signer.forge.user_id {
+                return Err(refused(format!(
+                    "{path} names another signer than its key's holder"
+                )));
+            }
+            if !policy.is_member(&role, &signer.forge.host, signer.forge.user_id) {
+                return Err(refused(format!(
+                    "{path} is by {}, who is not a member of {role}",
+                    signer.printed_name
+                )));
+            }
+            if event.key.key_id != old_key.key_id() || event.key.holder.forge.user_id != me.id {
+                return Err(refused(format!(
+                    "{path} authorizes a reset of another key or person, not yours"
+                )));
+            }
+            let at = chrono::DateTime::parse_from_rfc3339(&event.at)
+                .map_err(|e| refused(format!("{path}: its time: {e}")))?;
+            let ended = |t: &Option<String>| {
+                t.as_deref()
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                    .is_some_and(|t| t <= at)
+            };
+            if ended(&signer.revoked_at) || ended(&signer.valid_until) {
+                return Err(refused(format!(
+                    "{path} was signed with a key that had ended"
+                )));
+            }
+            if now - at.with_timezone(&chrono::Utc) > RESET_AUTHORIZATION_LIFETIME
+                || at.with_timezone(&chrono::Utc) > now + chrono::Duration::minutes(5)
+            {
+                return Err(refused(format!(
+                    "{path} was signed at {at}: an authorization counts for {} days",
+                    RESET_AUTHORIZATION_LIFETIME.num_days()
+                )));
+            }
+            Ok((signer.forge.user_id, signer.printed_name.clone()))
+        }
+        .await;
+        match judged {
+            Ok(admin) if !admins.iter().any(|(id, _)| *id == admin.0) => admins.push(admin),
+            Ok((_, who)) => problems.push(format!("{who} authorized twice; it counts once")),
+            Err(e) => problems.push(e.message),
+        }
+    }
+    if admins.len() < RESET_AUTHORIZATIONS_NEEDED {
+        return Err(refused(format!(
+            "a reset needs authorizations by {RESET_AUTHORIZATIONS_NEEDED} different members of {role}; {} count{}",
+            admins.len(),
+            if problems.is_empty() { String::new() } else { format!(" ({})", problems.join("; ")) }
+        )));
+    }
+    let pending = signatures
+        .new_key_after_reset(forge, &name, &request.password)
+        .await?;
+    let new_json = serde_json::to_string(pending.enrolment())
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+    let at = Local::now().to_rfc3339_opts(SecondsFormat::Millis, false);
+    let (text, holder) = end_key(
+        &draft.check.text,
+        &old_key.to_base64(),
+        &at,
+        KeyEnd::Revoked,
+        Some(&new_json),
+    )
+    .map_err(roster_error)?;
+    let new_key = pending.enrolment().public_key;
+    let path = record_path("reset-enrolment", &new_key)?;
+    let by: Vec<&str> = admins.iter().map(|(_, n)| n.as_str()).collect();
+    let why = format!(
+        "{name} enrols a new signing key after a forgotten password, authorized by {} ({}); the old key {} is revoked from {at}.\n\nThe new key's enrolment record: `{path}`.",
+        by.join(" and "),
+        request.authorizations.join(", "),
+        old_key.fingerprint()
+    );
+    let (created, branch) = crate::admin::open_pull(
+        forge,
+        &repo,
+        &draft.base_branch,
+        &[(POLICY_PATH, text.as_bytes()), (&path, new_json.as_bytes())],
+        &format!("Reset {name}'s signing key"),
+        &why,
+    )
+    .await?;
+    signatures.install_rotation(pending)?;
+    let actor = format!("{}/{}/{}", holder.forge, holder.user_id, holder.login);
+    stores.record(
+        AuditEvent::now(
+            EventKind::KeyRevocation,
+            actor.clone(),
+            format!("key:{}", old_key.key_id()),
+        )
+        .printed_name(name.clone())
+        .change(None, Some(at.clone()))
+        .reason(format!(
+            "forgotten password; reset authorized by {}",
+            by.join(" and ")
+        ))
+        .detail(format!(
+            "revoked in {} by the reset proposed as #{}",
+            request.repo, created.number
+        )),
+    )?;
+    stores.record(
+        AuditEvent::now(
+            EventKind::Enrolment,
+            actor,
+            format!("key:{}", new_key.key_id()),
+        )
+        .printed_name(name.clone())
+        .change(None, Some(new_key.fingerprint()))
+        .detail(format!(
+            "new key after a reset authorized by {} ({}); proposed as #{} from {branch}",
+            by.join(" and "),
+            request.authorizations.join(", "),
+            created.number
+        )),
+    )?;
+    Ok(KeyChange {
+        number: u32::try_from(created.number).unwrap_or(u32::MAX),
+        branch,
+        record_path: path,
+        holder: name,
         roles: holder.roles,
     })
 }

@@ -708,6 +708,32 @@ impl Session {
             .await
     }
 
+    pub async fn authorize_reset(
+        &self,
+        request: crate::contract::AuthorizeReset,
+    ) -> Result<crate::contract::KeyChange, ApiError> {
+        crate::key_change::authorize_reset(
+            self.forge.as_ref(),
+            &self.stores,
+            &self.signatures,
+            request,
+        )
+        .await
+    }
+
+    pub async fn enrol_after_reset(
+        &self,
+        request: crate::contract::ResetEnrolment,
+    ) -> Result<crate::contract::KeyChange, ApiError> {
+        crate::key_change::enrol_after_reset(
+            self.forge.as_ref(),
+            &self.stores,
+            &self.signatures,
+            request,
+        )
+        .await
+    }
+
     pub async fn rotate_key(
         &self,
         request: crate::contract::RotateKey,

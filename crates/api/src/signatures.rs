@@ -906,6 +906,40 @@ impl Signatures {
         ))
     }
 
+    /// A new key for this forge identity after a forgotten password: no
+    /// old password is asked (the caller has checked the administrators'
+    /// authorizations). Kept by [`Self::install_rotation`] once proposed.
+    pub(crate) async fn new_key_after_reset(
+        &self,
+        forge: &dyn Forge,
+        printed_name: &str,
+        password: &Secret<String>,
+    ) -> Result<PendingKey, ApiError> {
+        if password.expose().chars().count() < MIN_PASSWORD_CHARS {
+            return Err(ApiError::invalid_input(format!(
+                "the signing password needs at least {MIN_PASSWORD_CHARS} characters"
+            )));
+        }
+        let (_, identity) = Self::identity(forge).await?;
+        // Failed attempts stay with the person: a reset is not more guesses.
+        let attempts = self
+            .load(&identity)?
+            .map(|old| old.attempts)
+            .unwrap_or_default();
+        let key = SignerKey::generate()?;
+        let sealed = seal(&key, password, self.kdf)?;
+        let enrolment = EnrolmentRecord::new(printed_name, identity.clone(), &key, Utc::now());
+        Ok(PendingKey {
+            identity,
+            stored: StoredSigner {
+                sealed,
+                enrolment,
+                attempts,
+                password_set_at: Some(Utc::now()),
+            },
+        })
+    }
+
     /// Keep the rotated-to key on this device in place of the old one.
     pub(crate) fn install_rotation(&self, pending: PendingKey) -> Result<(), ApiError> {
         self.save(&pending.identity, &pending.stored)?;

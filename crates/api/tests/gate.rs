@@ -1482,12 +1482,14 @@ async fn an_administrator_revokes_a_lost_key_with_a_signed_record_in_one_pull_re
         .expect("Dan's key in the roster")
         .public_key;
     let envelope: countersign_signing::dsse::Envelope = serde_json::from_str(&record).unwrap();
-    let event = countersign_signing::key_event::verify(&envelope, &dan_key, policy_text.as_bytes())
-        .unwrap();
+    let event =
+        countersign_signing::key_event::verify(&envelope, &dan_key, Some(policy_text.as_bytes()))
+            .unwrap();
     assert_eq!(event.key.holder.printed_name, "Bob Okafor");
     assert_eq!(event.by.printed_name, "Dan Ito");
     assert!(
-        countersign_signing::key_event::verify(&envelope, &dan_key, b"another policy").is_err()
+        countersign_signing::key_event::verify(&envelope, &dan_key, Some(b"another policy"))
+            .is_err()
     );
 
     // Merged: Bob's earlier approval stands; his key signs nothing more.
@@ -1572,9 +1574,12 @@ async fn a_holder_rotates_to_a_new_key_signed_with_the_old_one() {
         .find(|k| fingerprint(&k.public_key) != old_fp)
         .expect("the new key joins");
     let envelope: countersign_signing::dsse::Envelope = serde_json::from_str(&record).unwrap();
-    let event =
-        countersign_signing::key_event::verify(&envelope, &old.public_key, policy_text.as_bytes())
-            .unwrap();
+    let event = countersign_signing::key_event::verify(
+        &envelope,
+        &old.public_key,
+        Some(policy_text.as_bytes()),
+    )
+    .unwrap();
     assert_eq!(
         event.new_key.map(|k| k.key_id),
         Some(new.public_key.key_id())
@@ -1609,4 +1614,198 @@ async fn a_holder_rotates_to_a_new_key_signed_with_the_old_one() {
         .unwrap();
     assert_eq!(bob.session.push_outbox().await.unwrap().failed, 0);
     assert!(gate(&sandbox, 43).await.approved);
+}
+
+/// Bob, Alice (both QA, the policy's `reset_by`) and Carol, each enrolled;
+/// the policy then lets QA members authorize password resets.
+async fn reset_setup(sandbox: &RunningSandbox) -> (Device, Device, Device) {
+    let bob = device(sandbox, "bob-qa", "Bob Okafor").await;
+    let alice = device(sandbox, "alice-dev", "Alice Martin").await;
+    let carol = device(sandbox, "carol-clinical", "Dr. Carol Weiss").await;
+    edit_repo(sandbox, |repo| {
+        let path = ".countersign/policy.toml";
+        let text = String::from_utf8(repo.base_files[path].clone()).unwrap().replacen(
+            "version = 1\n",
+            "version = 1\n\n[session]\nidle_timeout_minutes = 15\nmax_failures = 3\nlockout_minutes = 15\nreset_by = \"qa\"\n",
+            1,
+        );
+        repo.base_files.insert(path.into(), text.into_bytes());
+        countersign_forge_sandbox::sync_base_objects(repo);
+    });
+    (bob, alice, carol)
+}
+
+/// What merging pull request `number` does to the base branch.
+fn merge(sandbox: &RunningSandbox, number: u32) {
+    edit_repo(sandbox, |repo| {
+        let pr = repo.pull(u64::from(number)).unwrap().clone();
+        for f in &pr.files {
+            if let Some(new) = &f.new {
+                repo.base_files
+                    .insert(f.path.clone(), new.clone().into_bytes());
+            }
+        }
+        countersign_forge_sandbox::sync_base_objects(repo);
+    });
+}
+
+async fn authorize(sandbox: &RunningSandbox, admin: &Device, login: &str) -> String {
+    use countersign_api::contract::AuthorizeReset;
+    become_(sandbox, admin.login);
+    let a = admin
+        .session
+        .authorize_reset(AuthorizeReset {
+            repo: REPO.into(),
+            login: login.into(),
+            reason: "Identity confirmed in person against the badge".into(),
+            password: Secret::from(PASSWORD),
+        })
+        .await
+        .unwrap();
+    merge(sandbox, a.number);
+    a.record_path
+}
+
+async fn reset(
+    sandbox: &RunningSandbox,
+    who: &Device,
+    authorizations: &[&str],
+) -> Result<countersign_api::contract::KeyChange, countersign_api::ApiError> {
+    become_(sandbox, who.login);
+    who.session
+        .enrol_after_reset(countersign_api::contract::ResetEnrolment {
+            repo: REPO.into(),
+            authorizations: authorizations.iter().map(|a| a.to_string()).collect(),
+            password: Secret::from("a password I will remember"),
+            acknowledged: true,
+        })
+        .await
+}
+
+/// Issue 14: a forgotten password. Two administrators of the policy's
+/// `reset_by` role each sign an authorization; merged, they let the person
+/// enrol a new key, which revokes the old one and takes its roles.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forgotten_password_is_reset_on_two_administrators_authorizations() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let (bob, alice, carol) = reset_setup(&sandbox).await;
+    let first = authorize(&sandbox, &bob, "carol-clinical").await;
+    let e = reset(&sandbox, &carol, &[&first]).await.unwrap_err();
+    assert!(e.message.contains("2 different members of qa"), "{e:?}");
+    let second = authorize(&sandbox, &alice, "carol-clinical").await;
+    let change = reset(&sandbox, &carol, &[&first, &second]).await.unwrap();
+    assert_eq!(change.holder, "Dr. Carol Weiss");
+    merge(&sandbox, change.number);
+
+    // The new key signs Carol's part of #42 and counts; the old one is revoked.
+    bob.sign(&sandbox, 42, "qa", Meaning::Approval).await;
+    become_(&sandbox, carol.login);
+    let draft = kit::draft(42, "clinical-safety", Meaning::Responsibility);
+    let preview = carol
+        .session
+        .preview_signature(draft.clone())
+        .await
+        .unwrap();
+    carol
+        .session
+        .sign_change_request(SignRequest {
+            snapshot_id: preview.snapshot_id,
+            draft,
+            seen: SeenContent {
+                head_sha: preview.head_sha,
+                diff_sha256: preview.diff_sha256,
+            },
+            password: Secret::from("a password I will remember"),
+            security_key_pin: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(carol.session.push_outbox().await.unwrap().failed, 0);
+    assert!(gate(&sandbox, 42).await.approved);
+    let policy = String::from_utf8(
+        sandbox.store().read().unwrap().repos[0].base_files[".countersign/policy.toml"].clone(),
+    )
+    .unwrap();
+    assert_eq!(policy.matches("revoked_at").count(), 1, "{policy}");
+    let trail = carol
+        .session
+        .audit_trail(countersign_api::contract::AuditFilter::default())
+        .await
+        .unwrap();
+    assert!(
+        trail.rows.iter().any(|r| r.kind == "enrolment"
+            && r.detail
+                .as_deref()
+                .is_some_and(|d| d.contains("Bob Okafor and Alice Martin"))),
+        "{:?}",
+        trail.rows
+    );
+}
+
+/// Issue 14: authorizations that must not add up to a reset — one person
+/// twice, someone outside `reset_by`, one for another person, one not merged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reset_authorizations_count_only_from_two_administrators_for_this_person_on_the_base_branch(
+) {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let (bob, alice, carol) = reset_setup(&sandbox).await;
+    let dan = device(&sandbox, "dan-release", "Dan Ito").await;
+    // Dan's enrolment rewrote the sandbox policy: set reset_by again.
+    edit_repo(&sandbox, |repo| {
+        let path = ".countersign/policy.toml";
+        let text = String::from_utf8(repo.base_files[path].clone()).unwrap();
+        if !text.contains("reset_by") {
+            let text = text.replacen(
+                "version = 1\n",
+                "version = 1\n\n[session]\nidle_timeout_minutes = 15\nmax_failures = 3\nlockout_minutes = 15\nreset_by = \"qa\"\n",
+                1,
+            );
+            repo.base_files.insert(path.into(), text.into_bytes());
+            countersign_forge_sandbox::sync_base_objects(repo);
+        }
+    });
+    let by_bob = authorize(&sandbox, &bob, "carol-clinical").await;
+    let by_bob_again = authorize(&sandbox, &bob, "carol-clinical").await;
+    let e = reset(&sandbox, &carol, &[&by_bob, &by_bob_again])
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("counts once"), "{e:?}");
+
+    // Dan is not in QA: the app refuses to make his authorization.
+    become_(&sandbox, dan.login);
+    let e = dan
+        .session
+        .authorize_reset(countersign_api::contract::AuthorizeReset {
+            repo: REPO.into(),
+            login: "carol-clinical".into(),
+            reason: "I know her".into(),
+            password: Secret::from(PASSWORD),
+        })
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("only members of qa"), "{e:?}");
+
+    // Alice's authorization is for Dan: it does not reset Carol.
+    let for_dan = authorize(&sandbox, &alice, "dan-release").await;
+    let e = reset(&sandbox, &carol, &[&by_bob, &for_dan])
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("not yours"), "{e:?}");
+
+    // Alice's authorization for Carol, proposed but not merged, does not count.
+    become_(&sandbox, alice.login);
+    let unmerged = alice
+        .session
+        .authorize_reset(countersign_api::contract::AuthorizeReset {
+            repo: REPO.into(),
+            login: "carol-clinical".into(),
+            reason: "Identity confirmed by video call".into(),
+            password: Secret::from(PASSWORD),
+        })
+        .await
+        .unwrap();
+    let e = reset(&sandbox, &carol, &[&by_bob, &unmerged.record_path])
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("merge it first"), "{e:?}");
 }

@@ -200,6 +200,41 @@ enum Command {
 
 #[derive(Subcommand)]
 enum KeyAction {
+    /// As a member of the policy's `reset_by` role: authorize another
+    /// member, who forgot their signing password, to enrol a new key. Two
+    /// members' authorizations, merged, are needed.
+    AuthorizeReset {
+        #[command(flatten)]
+        forge: ForgeArgs,
+        #[arg(long)]
+        repo: String,
+        /// The member's forge login.
+        #[arg(long)]
+        login: String,
+        /// How their identity was confirmed.
+        #[arg(long)]
+        reason: String,
+        /// Read your own signing password from standard input (one line).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// After a forgotten password: enrol a new key on two merged
+    /// authorizations; your old key is revoked in the proposed roster change.
+    Reset {
+        #[command(flatten)]
+        forge: ForgeArgs,
+        #[arg(long)]
+        repo: String,
+        /// Path of an authorization record on the base branch (twice or more).
+        #[arg(long = "authorization", required = true)]
+        authorizations: Vec<String>,
+        /// Read the new key's signing password from standard input (one line).
+        #[arg(long)]
+        password_stdin: bool,
+        /// Accept the acknowledgement that the electronic signature is legally binding.
+        #[arg(long)]
+        accept_acknowledgement: bool,
+    },
     /// Move to a new signing key: the new key is sealed under a new password,
     /// and the roster change (old key ended, new key in the same roles) is
     /// proposed with a rotation record signed by the old key.
@@ -397,6 +432,61 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
                     ..
                 },
         } => audit_against_forge(&forge, repo, api_url).await,
+        Command::Key {
+            action:
+                KeyAction::AuthorizeReset {
+                    forge,
+                    repo,
+                    login,
+                    reason,
+                    password_stdin,
+                },
+        } => {
+            let password = read_password(password_stdin)?;
+            let session = Session::start(forge.target()?).await?;
+            let change = session
+                .authorize_reset(countersign_api::contract::AuthorizeReset {
+                    repo,
+                    login,
+                    reason,
+                    password,
+                })
+                .await?;
+            println!(
+                "Proposed as #{} from {}: your authorization for {} is {} (it counts once merged)",
+                change.number, change.branch, change.holder, change.record_path
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Key {
+            action:
+                KeyAction::Reset {
+                    forge,
+                    repo,
+                    authorizations,
+                    password_stdin,
+                    accept_acknowledgement,
+                },
+        } => {
+            let password = read_password_as(password_stdin, "The new key's signing password: ")?;
+            let session = Session::start(forge.target()?).await?;
+            let change = session
+                .enrol_after_reset(countersign_api::contract::ResetEnrolment {
+                    repo,
+                    authorizations,
+                    password,
+                    acknowledged: accept_acknowledgement,
+                })
+                .await?;
+            println!(
+                "Proposed as #{} from {}: a new key for {} in {}; the old one is revoked once merged",
+                change.number,
+                change.branch,
+                change.holder,
+                change.roles.join(", ")
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Key {
             action:
                 KeyAction::Rotate {

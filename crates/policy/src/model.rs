@@ -28,6 +28,10 @@ pub struct Policy {
     pub removed_at_tip: Vec<(String, String, u64)>,
     /// The branch whose tip restricted this policy, when one did.
     pub tip_of: Option<String>,
+    /// `[session] reset_by`: the role two of whose members must each sign a
+    /// reset authorization before a member may enrol a new key for a
+    /// forgotten password (11.300(c)); `None`: no resets.
+    pub reset_by: Option<String>,
 }
 
 /// `[gate]`: what the gate holds records and changes to.

@@ -98,6 +98,10 @@ struct RawSession {
     require_security_key: bool,
     #[serde(default)]
     password_max_age_days: Option<Spanned<u32>>,
+    /// The role whose members authorize a forgotten-password reset; two
+    /// different members must each sign one.
+    #[serde(default)]
+    reset_by: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -526,6 +530,17 @@ pub fn parse(text: &str) -> Result<Policy, PolicyError> {
             }
         }
     };
+    let reset_by = match raw.session.as_ref().and_then(|s| s.reset_by.as_ref()) {
+        Some(role) if !roles.iter().any(|r| r.name == *role.get_ref()) => {
+            return Err(at(
+                text,
+                role.span(),
+                format!("reset_by names no role: {:?}", role.get_ref()),
+            ))
+        }
+        Some(role) => Some(role.get_ref().clone()),
+        None => None,
+    };
     let session = match raw.session {
         None => SessionSettings::default(),
         Some(s) => {
@@ -630,5 +645,6 @@ pub fn parse(text: &str) -> Result<Policy, PolicyError> {
         gate,
         removed_at_tip: Vec::new(),
         tip_of: None,
+        reset_by,
     })
 }

@@ -27,6 +27,10 @@ pub enum KeyEventKind {
     Revocation,
     /// The holder moves to `new_key`; the old key stops at `at`.
     Rotation,
+    /// One administrator's authorization for the holder of `key`, who forgot
+    /// the password that seals it, to enrol a new key (which revokes this
+    /// one). The policy's `reset_by` role says whose, and two are needed.
+    ResetAuthorization,
 }
 
 /// Who holds a key, as the roster names them.
@@ -176,12 +180,20 @@ impl KeyEventRequest {
     }
 }
 
+/// The key id `envelope`'s key event says signed it, to look the key up by;
+/// nothing in it is trusted until [`verify`] accepts it.
+pub fn claimed_signer(envelope: &Envelope) -> Option<String> {
+    let payload = envelope.payload_bytes().ok()?;
+    let statement: KeyEventStatement = serde_json::from_slice(&payload).ok()?;
+    Some(statement.predicate.by_key_id)
+}
+
 /// The key event in `envelope`, when `signer` (the key it names as signing
-/// it) signed it and it covers `policy_after`.
+/// it) signed it and, with `policy_after`, it covers that policy text.
 pub fn verify(
     envelope: &Envelope,
     signer: &PublicKey,
-    policy_after: &[u8],
+    policy_after: Option<&[u8]>,
 ) -> Result<KeyEvent, String> {
     let payload = envelope
         .payload_bytes()
@@ -205,13 +217,15 @@ pub fn verify(
     if !signed || envelope.payload_type != IN_TOTO_PAYLOAD_TYPE {
         return Err("the signature does not verify".into());
     }
-    let expected = hex::encode(Sha256::digest(policy_after));
-    let covers = statement
-        .subject
-        .iter()
-        .any(|s| s.name == POLICY_SUBJECT && s.digest.get("sha256") == Some(&expected));
-    if !covers {
-        return Err("it does not cover this policy text".into());
+    if let Some(policy_after) = policy_after {
+        let expected = hex::encode(Sha256::digest(policy_after));
+        let covers = statement
+            .subject
+            .iter()
+            .any(|s| s.name == POLICY_SUBJECT && s.digest.get("sha256") == Some(&expected));
+        if !covers {
+            return Err("it does not cover this policy text".into());
+        }
     }
     Ok(statement.predicate)
 }
@@ -255,20 +269,22 @@ mod tests {
                 version: "test".into(),
             },
         };
+        let admin_key_id = admin.public().key_id();
         let request = KeyEventRequest::new(event.clone(), admin.public(), b"policy v2").unwrap();
         let proof = crate::reauth::FreshAuth::for_test(5004, request.digest(), admin);
         let envelope = request.sign(proof).unwrap();
         let read = verify(
             &envelope,
             &SignerKey::from_test_seed([7; 32]).public(),
-            b"policy v2",
+            Some(b"policy v2"),
         );
         assert_eq!(read.as_ref().map(|e| &e.reason), Ok(&event.reason));
-        assert!(verify(&envelope, &lost.public(), b"policy v2").is_err());
+        assert!(verify(&envelope, &lost.public(), Some(b"policy v2")).is_err());
+        assert_eq!(claimed_signer(&envelope), Some(admin_key_id.clone()));
         assert!(verify(
             &envelope,
             &SignerKey::from_test_seed([7; 32]).public(),
-            b"policy v3"
+            Some(b"policy v3")
         )
         .is_err_and(|e| e.contains("does not cover")));
         // A record naming another signing key than the one that signs is refused.

@@ -53,6 +53,16 @@ forge_time: string | null, object: string, old_value: string | null, new_value: 
 
 export type AuditTrail = { rows: Array<AuditRow>, check: AuditCheck, };
 
+export type AuthorizeReset = { repo: string, 
+/**
+ * The member's forge login, as the roster lists it.
+ */
+login: string, reason: string, 
+/**
+ * The administrator's own signing password: the authorization is signed.
+ */
+password: string, };
+
 export type ChangeRequestDetail = { item: QueueItem, body: string, web_url: string, base_ref: string, base_sha: string, files: Array<ChangedFile>, 
 /**
  * The whole unified diff: as the forge sent it, with any file the forge
@@ -376,6 +386,21 @@ export type RequirementView = { rule: string, role: string, role_title: string, 
  * The rule's order lets this role sign now.
  */
 may_sign_now: boolean, };
+
+export type ResetEnrolment = { repo: string, 
+/**
+ * Paths of the authorization records on the base branch
+ * ([`KeyChange::record_path`] of each administrator's).
+ */
+authorizations: Array<string>, 
+/**
+ * The new key's signing password.
+ */
+password: string, 
+/**
+ * The signer acknowledges again that the signature is legally binding.
+ */
+acknowledged: boolean, };
 
 export type Review = { change_request: ChangeRequestRef, head_sha: string, policy: PolicyView, 
 /**
@@ -730,6 +755,8 @@ export type Commands = {
   propose_policy: [ProposePolicy, ProposedPolicy];
   revoke_key: [RevokeKey, KeyChange];
   rotate_key: [RotateKey, KeyChange];
+  authorize_reset: [AuthorizeReset, KeyChange];
+  enrol_after_reset: [ResetEnrolment, KeyChange];
   settings: [null, SettingsView];
   save_settings: [ForgeSettings, SettingsView];
   store_token: [TokenRequest, Person];

@@ -126,6 +126,42 @@ function editor(draft: PolicyDraft): HTMLElement {
     propose,
     outcome,
     revokeSection(draft),
+    resetSection(draft),
+  );
+}
+
+/// Authorize a member who forgot their signing password to enrol a new key:
+/// one of the two authorizations the policy's reset_by role must give.
+function resetSection(draft: PolicyDraft): HTMLElement {
+  const logins = [...new Set(draft.check.roles.flatMap((r) => r.members.map((m) => m.login)))];
+  if (logins.length === 0) return el("div", {});
+  const login = el("select", { "data-testid": "reset-login", "aria-label": "Member" }, ...logins.map((l) => el("option", { value: l }, `@${l}`)));
+  const reason = el("textarea", { rows: "2", "data-testid": "reset-reason", placeholder: "How you confirmed who they are (required)" });
+  const password = el("input", { type: "password", "data-testid": "reset-password", autocomplete: "current-password", "aria-label": "Your signing password" });
+  const go = el("button", { type: "button", "data-testid": "reset-submit" }, "Sign the authorization and propose it");
+  const outcome = el("div", {});
+  go.addEventListener("click", async () => {
+    go.disabled = true;
+    try {
+      const c = await call("authorize_reset", { repo: draft.repo, login: login.value, reason: reason.value, password: password.value });
+      replaceChildren(outcome, el("p", { class: "ok", "data-testid": "reset-proposed" }, `Proposed as pull request #${c.number}: your authorization for ${c.holder} is ${c.record_path}. It counts once merged, with another member's.`));
+    } catch (e) {
+      replaceChildren(outcome, errorBox(e as ApiError));
+    } finally {
+      password.value = "";
+      go.disabled = false;
+    }
+  });
+  return el(
+    "div",
+    { "data-testid": "reset" },
+    el("h2", {}, "Authorize a password reset"),
+    el("p", { class: "muted" }, "For a member who forgot their signing password. Two members of the policy's reset_by role must each authorize it; then the member enrols a new key, and their old key is revoked."),
+    el("label", { class: "field" }, el("span", { class: "field-label" }, "Member"), login),
+    el("label", { class: "field" }, el("span", { class: "field-label" }, "Reason"), reason),
+    el("label", { class: "field" }, el("span", { class: "field-label" }, "Your signing password"), password),
+    go,
+    outcome,
   );
 }
 

@@ -285,6 +285,7 @@ function signForm(
     keySection,
     passwordSection(),
     rotateSection(detail.item.repo),
+    forgottenSection(detail.item.repo, status),
   );
   return root;
 }
@@ -367,6 +368,48 @@ function rotateSection(repo: string): HTMLElement {
     }
   });
   return el("details", { class: "password-section" }, el("summary", { "data-testid": "rotate-section" }, "Move to a new signing key"), form);
+}
+
+/// A forgotten signing password: a new key, on two administrators'
+/// authorizations merged into the repository; the old key is revoked.
+function forgottenSection(repo: string, status: SignerStatus): HTMLElement {
+  const paths = el("textarea", { rows: "2", class: "mono", "data-testid": "forgot-authorizations", placeholder: ".countersign/key-events/…-reset-authorization-….json, one per line" });
+  const next = el("input", { type: "password", "data-testid": "forgot-new", autocomplete: "new-password" });
+  const again = el("input", { type: "password", "data-testid": "forgot-again", autocomplete: "new-password" });
+  const ack = el("input", { type: "checkbox", "data-testid": "forgot-acknowledge" });
+  const go = el("button", { type: "submit", class: "secondary", "data-testid": "forgot-submit" }, "Enrol a new key");
+  const result = el("div", { role: "status" });
+  const form = el(
+    "form",
+    { class: "sign-form" },
+    el("p", { class: "muted" }, `Ask two administrators of ${repo} to authorize a reset; once their pull requests are merged, give the paths of their authorizations.`),
+    field("Authorizations", paths),
+    field("The new key's signing password", next, "At least 12 characters."),
+    field("Repeat it", again),
+    el("label", { class: "ack" }, ack, status.acknowledgement_template.replace("{name}", status.printed_name ?? status.identity.login)),
+    go,
+    result,
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (next.value !== again.value) {
+      replaceChildren(result, errorBox({ code: ErrorCodes.InvalidInput, message: "The two new passwords differ." }));
+      return;
+    }
+    go.disabled = true;
+    try {
+      const authorizations = paths.value.split("\n").map((p) => p.trim()).filter((p) => p !== "");
+      const c = await call("enrol_after_reset", { repo, authorizations, password: next.value, acknowledged: ack.checked });
+      replaceChildren(result, el("p", { class: "ok", "data-testid": "forgot-proposed" }, `Proposed as pull request #${c.number}: your new key joins ${c.roles.join(", ")} and the old one is revoked once it is merged.`));
+    } catch (e) {
+      replaceChildren(result, errorBox(e as ApiError));
+    } finally {
+      next.value = "";
+      again.value = "";
+      go.disabled = false;
+    }
+  });
+  return el("details", { class: "password-section" }, el("summary", { "data-testid": "forgot-section" }, "I forgot my signing password"), form);
 }
 
 /// Register a FIDO2 security key, when this build can reach one and none is registered yet.
