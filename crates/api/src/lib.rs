@@ -19,6 +19,7 @@ pub mod fetch_all;
 pub mod key_change;
 pub mod links;
 mod offline;
+mod offline_forge;
 pub mod os_session;
 mod parsed_diff;
 pub mod push;

@@ -6,7 +6,7 @@
 //! A push that the forge applied but whose answer was lost is therefore
 //! harmless to repeat, and the outbox retries until the ledger records success.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use countersign_forge::{CommitStatus, Forge, ForgeError, RepoId, StatusState};
@@ -197,13 +197,14 @@ async fn push_logged(
     report: &mut PushReport,
 ) -> Result<(), ApiError> {
     let target = forge.host().to_owned();
-    let signed: Vec<Envelope> = stores.with_ledger(|l| {
+    let local: Vec<(i64, Envelope)> = stores.with_ledger(|l| {
         Ok(l.records()?
             .into_iter()
             .filter(|r| r.repo == repo_name && r.number == number)
-            .filter_map(decode)
+            .filter_map(|r| Some((r.id, decode(r)?)))
             .collect())
     })?;
+    let signed: Vec<Envelope> = local.iter().map(|(_, e)| e.clone()).collect();
     let me = forge.current_user().await?;
     let actor = format!("{target}/{}/{}", me.id, me.login);
     let key = (
@@ -219,6 +220,20 @@ async fn push_logged(
         &signed,
     )
     .await;
+    let (outcome, held) = match outcome {
+        Ok((url, held)) => (Ok(url), held),
+        Err(e) => (Err(e), Vec::new()),
+    };
+    // Records signed offline whose change moved since: kept here, not pushed.
+    let held_ids: BTreeMap<i64, String> = local
+        .iter()
+        .filter_map(|(id, e)| {
+            let d = e.statement_digest()?;
+            held.iter()
+                .find(|(h, _)| *h == d)
+                .map(|(_, why)| (*id, why.clone()))
+        })
+        .collect();
     let object = format!("{repo_name}#{number}");
     let event_for = |what: String| {
         let kind = if outcome.is_ok() {
@@ -238,16 +253,32 @@ async fn push_logged(
     } else {
         stores.with_ledger(|l| {
             for id in waiting_ids {
-                let result = match &outcome {
-                    Ok(url) => Ok(url.as_str()),
-                    Err(e) => Err(e.message.as_str()),
+                let result = match (&outcome, held_ids.get(id)) {
+                    (Ok(_), Some(why)) => Err(why.as_str()),
+                    (Ok(url), None) => Ok(url.as_str()),
+                    (Err(e), _) => Err(e.message.as_str()),
                 };
-                l.record_push(*id, &target, result, &event_for(format!("record {id}")))?;
+                let event = match result {
+                    Err(why) if outcome.is_ok() => stores.with_forge_time(
+                        AuditEvent::now(EventKind::PushFailed, actor.clone(), object.clone())
+                            .detail(format!("record {id}: {why}")),
+                    ),
+                    _ => event_for(format!("record {id}")),
+                };
+                l.record_push(*id, &target, result, &event)?;
             }
             Ok(())
         })?;
     }
-    let count = waiting_ids.len().max(1) as u32;
+    let held_waiting = waiting_ids
+        .iter()
+        .filter(|id| held_ids.contains_key(id))
+        .count() as u32;
+    let count = if waiting_ids.is_empty() {
+        1
+    } else {
+        (waiting_ids.len() as u32).saturating_sub(held_waiting)
+    };
     match outcome {
         Ok(_) => report.pushed += count,
         Err(e) => {
@@ -255,7 +286,76 @@ async fn push_logged(
             report.errors.push(format!("{object}: {}", e.message));
         }
     }
+    for why in held_ids.values() {
+        report.failed += 1;
+        report.errors.push(format!("{object}: {why}"));
+    }
     Ok(())
+}
+
+/// What moved since `statement` was signed offline from a kept snapshot,
+/// against the change as the forge has it now `g` (empty: nothing did).
+fn moved_since_offline(
+    statement: &countersign_signing::statement::Statement,
+    g: &snapshot::Gathered,
+) -> Vec<String> {
+    let p = &statement.predicate;
+    let subject = |name: &str| {
+        statement
+            .subject
+            .iter()
+            .find(|s| s.name == name)
+            .and_then(|s| s.digest.get("sha256").cloned())
+    };
+    let mut moved = Vec::new();
+    if p.change_request.head_sha != g.detail.item.head_sha {
+        moved.push(format!(
+            "the head commit ({} → {})",
+            &p.change_request.head_sha[..10.min(p.change_request.head_sha.len())],
+            &g.detail.item.head_sha[..10.min(g.detail.item.head_sha.len())]
+        ));
+    }
+    if p.change_request.base_sha != g.detail.base_sha {
+        moved.push("the base commit".to_owned());
+    }
+    if subject("diff").as_deref() != Some(g.diff_sha256().as_str()) {
+        moved.push("the diff".to_owned());
+    }
+    let signed_evidence: BTreeSet<(String, String)> = statement
+        .subject
+        .iter()
+        .filter_map(|s| {
+            let name = s.name.strip_prefix("evidence/")?;
+            Some((name.to_owned(), s.digest.get("sha256")?.clone()))
+        })
+        .collect();
+    let now_evidence: BTreeSet<(String, String)> = g
+        .evidence_digests()
+        .into_iter()
+        .map(|e| (e.name, e.sha256))
+        .collect();
+    if signed_evidence != now_evidence {
+        moved.push("the evidence".to_owned());
+    }
+    let assessment = g
+        .assessment
+        .as_ref()
+        .ok()
+        .and_then(|a| a.as_ref().map(|f| f.digest.clone()));
+    if p.risk_assessment_digest != assessment {
+        moved.push("the risk assessment".to_owned());
+    }
+    if let (Some(signed), Ok(policy)) = (&p.labels, &g.policy) {
+        let (_, now) = snapshot::change_of(g, &p.change_request.forge).rules_basis(policy);
+        if *signed != now {
+            moved.push(format!(
+                "the labels the policy reads ([{}] → [{}])",
+                signed.join(", "),
+                now.join(", ")
+            ));
+        }
+    }
+    moved
 }
 
 async fn push_one(
@@ -265,7 +365,7 @@ async fn push_one(
     repo_name: &str,
     number: u64,
     signed: &[Envelope],
-) -> Result<String, ApiError> {
+) -> Result<(String, Vec<(String, String)>), ApiError> {
     let repo: RepoId = repo_name.parse()?;
     // The snapshot the signature was made from, while it still holds.
     let gathered = snapshot::current(
@@ -291,7 +391,38 @@ async fn push_one(
             "records on the forge that do not verify were left out of the push"
         );
     }
-    let all = records_on_forge::merge([remote.valid, signed.to_vec()]);
+    // Signed offline from a kept snapshot: pushed only while the change is
+    // as it was then; else kept on this device, saying what moved.
+    let mut held = Vec::new();
+    let signed: Vec<Envelope> = signed
+        .iter()
+        .filter(|e| {
+            let Some(statement) = countersign_signing::statement::Statement::of(e)
+                .filter(|s| s.predicate.offline.is_some())
+            else {
+                return true;
+            };
+            let moved = moved_since_offline(&statement, &gathered);
+            if moved.is_empty() {
+                return true;
+            }
+            if let Some(d) = e.statement_digest() {
+                held.push((
+                    d,
+                    format!(
+                        "kept, not pushed: signed offline, and since then the forge changed {}; review the change again",
+                        moved.join(", ")
+                    ),
+                ));
+            }
+            false
+        })
+        .cloned()
+        .collect();
+    let all = records_on_forge::merge([remote.valid, signed.clone()]);
+    if all.is_empty() && !held.is_empty() {
+        return Ok((String::new(), held));
+    }
     if all.is_empty() {
         return Err(ApiError::new(
             ErrorCode::PushNoRecords,
@@ -301,7 +432,32 @@ async fn push_one(
 
     store_in_ref(forge, &repo, number, &all).await?;
 
-    let evaluation = snapshot::evaluate_change(&gathered, forge.host(), &all);
+    // A record signed offline is dated on arrival by a receipt, whose time
+    // is the forge's: the gate bounds its signing time by it.
+    let mut arrivals = remote.arrivals.clone();
+    let unreceipted: Vec<String> = signed
+        .iter()
+        .filter(|e| {
+            countersign_signing::statement::Statement::of(e)
+                .is_some_and(|s| s.predicate.offline.is_some())
+        })
+        .filter_map(Envelope::statement_digest)
+        .filter(|d| !arrivals.contains_key(d))
+        .collect();
+    if !unreceipted.is_empty() {
+        let receipt = forge
+            .create_comment(&repo, number, &records_on_forge::receipt_body(&unreceipted))
+            .await?;
+        let at = receipt
+            .created_at
+            .unwrap_or_else(chrono::Utc::now)
+            .fixed_offset();
+        for d in unreceipted {
+            arrivals.insert(d, at);
+        }
+    }
+
+    let evaluation = snapshot::evaluate_change(&gathered, forge.host(), &all, &arrivals);
     let (state, line) = match &evaluation {
         Err(why) => (StatusState::Failure, review::blocked_line(&why.to_string())),
         Ok(e) => (
@@ -355,7 +511,7 @@ async fn push_one(
     if latest_status.as_ref() != Some(&wanted) {
         forge.create_status(&repo, &head, &wanted).await?;
     }
-    Ok(comment.web_url)
+    Ok((comment.web_url, held))
 }
 
 /// Keep the records in `refs/countersign/pr-<n>` so they travel with the

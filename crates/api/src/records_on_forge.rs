@@ -43,6 +43,41 @@ pub fn bundle_in_comment(body: &str) -> Option<Bundle> {
 /// one per push that changed the records, so far more than any change needs.
 pub const MAX_REF_COMMITS: usize = 500;
 
+/// When each record (by statement digest) is known to have reached the
+/// forge: the earliest receipt comment naming it, by the forge's clock.
+pub type Arrivals = std::collections::BTreeMap<String, chrono::DateTime<chrono::FixedOffset>>;
+
+/// Marks a receipt: a comment posted when a record signed offline first
+/// reaches the forge. Its `created_at` is the forge's, not the signer's.
+pub const RECEIPT_MARKER: &str = "<!-- countersign:receipt -->";
+
+/// A receipt for records (statement digests, `sha256:<hex>`).
+pub fn receipt_body(digests: &[String]) -> String {
+    let mut body = String::from(
+        "Countersign: signed offline, these records reached the forge now (this comment's time dates them):\n\n",
+    );
+    for d in digests {
+        body.push_str(&format!("- `{d}`\n"));
+    }
+    body.push('\n');
+    body.push_str(RECEIPT_MARKER);
+    body.push('\n');
+    body
+}
+
+/// The statement digests a receipt lists.
+fn receipt_digests(body: &str) -> Vec<String> {
+    body.lines()
+        .filter_map(|l| l.trim().strip_prefix("- `"))
+        .filter_map(|rest| rest.strip_suffix('`'))
+        .filter(|d| {
+            d.strip_prefix("sha256:")
+                .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
 /// The records of a change request as the forge holds them.
 #[derive(Debug, Clone, Default)]
 pub struct OnForge {
@@ -65,6 +100,8 @@ pub struct OnForge {
     pub forged: Vec<String>,
     /// The change request's other comments, oldest first (for reading).
     pub other_comments: Vec<countersign_forge::Comment>,
+    /// When records signed offline reached the forge, from receipts.
+    pub arrivals: Arrivals,
 }
 
 /// The digest the records comment lists an envelope by when the bundle does
@@ -141,7 +178,22 @@ pub async fn read(
     let mut comment_digests = BTreeSet::new();
     let mut comment_found = false;
     let mut other_comments = Vec::new();
+    let mut arrivals = Arrivals::new();
     for c in forge.comments(repo, number).await? {
+        if c.body.contains(RECEIPT_MARKER) {
+            // Whoever wrote it, a receipt can only date a record later than
+            // it was first seen: nobody lists a digest before knowing it.
+            if let Some(at) = c.created_at {
+                for d in receipt_digests(&c.body) {
+                    let at = at.fixed_offset();
+                    arrivals
+                        .entry(d)
+                        .and_modify(|t| *t = (*t).min(at))
+                        .or_insert(at);
+                }
+            }
+            continue;
+        }
         if !c.body.contains(COMMENT_MARKER) {
             other_comments.push(c);
             continue;
@@ -195,6 +247,7 @@ pub async fn read(
         disagreements,
         left_out,
         other_comments,
+        arrivals,
     })
 }
 

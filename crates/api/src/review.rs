@@ -53,8 +53,14 @@ fn meaning_view(m: countersign_signing::Meaning) -> crate::contract::Meaning {
 }
 
 /// The review as the UI and the gate print it.
-pub fn view(g: &Gathered, forge_host: &str, me: Option<u64>, records: &[Envelope]) -> Review {
-    let evaluation = evaluate_change(g, forge_host, records);
+pub fn view(
+    g: &Gathered,
+    forge_host: &str,
+    me: Option<u64>,
+    records: &[Envelope],
+    arrivals: &crate::records_on_forge::Arrivals,
+) -> Review {
+    let evaluation = evaluate_change(g, forge_host, records, arrivals);
     let overview = Overview::of(g.evidence.iter().map(|e| &e.summary));
     let (risk_class, rules, requirements, signatures, evidence_checks, verdict, status_line) =
         match &evaluation {

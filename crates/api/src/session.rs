@@ -445,8 +445,21 @@ impl Session {
                 .collect::<Vec<_>>())
         })?;
         let records = crate::records_on_forge::merge([remote.envelopes, local]);
-        let me = self.forge.current_user().await.ok().map(|u| u.id);
-        let mut review = crate::review::view(&gathered, self.forge.host(), me, &records);
+        let reader = self.forge.current_user().await.ok();
+        let me = reader.as_ref().map(|u| u.id);
+        // What this review read, for signing from it when the forge is away.
+        if let Some(kept) = reader.and_then(|u| {
+            crate::snapshot::Kept::of(&gathered, records.clone(), u, self.forge.host())
+        }) {
+            self.offline.remember(
+                Kind::Snapshot,
+                &key,
+                &kept,
+                &gathered.gathered_at.to_rfc3339(),
+            );
+        }
+        let mut review =
+            crate::review::view(&gathered, self.forge.host(), me, &records, &remote.arrivals);
         crate::review::block_on_disagreement(&mut review, &remote.disagreements);
         review.conversation = crate::review::conversation(
             &gathered.reviews,
@@ -582,8 +595,13 @@ impl Session {
             gathered.policy.as_ref().ok(),
         )
         .await?;
-        let mut review =
-            crate::review::view(gathered, self.forge.host(), None, &on_forge.envelopes);
+        let mut review = crate::review::view(
+            gathered,
+            self.forge.host(),
+            None,
+            &on_forge.envelopes,
+            &on_forge.arrivals,
+        );
         crate::review::block_on_disagreement(&mut review, &on_forge.disagreements);
         Ok((review, on_forge))
     }
@@ -936,10 +954,36 @@ impl Session {
         &self,
         draft: SignatureDraft,
     ) -> Result<SignaturePreview, ApiError> {
-        let snapshot = self.snapshot_of(&draft.change_request).await?;
-        self.signatures
-            .preview(self.forge.as_ref(), draft, snapshot)
-            .await
+        match self.snapshot_of(&draft.change_request).await {
+            Ok(snapshot) => {
+                self.signatures
+                    .preview(self.forge.as_ref(), draft, snapshot)
+                    .await
+            }
+            // Without the forge: from the change as kept for offline, if it was.
+            Err(e) if crate::offline::is_offline(&e) => {
+                let kept = self.kept_for_signing(&draft.change_request, e)?;
+                let snapshot = Arc::new(kept.restore()?);
+                let forge = crate::offline_forge::OfflineForge::new(&kept);
+                self.signatures.preview(&forge, draft, snapshot).await
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The snapshot kept for offline signing of `request`, or why there is none.
+    fn kept_for_signing(
+        &self,
+        request: &ChangeRequestRef,
+        online: ApiError,
+    ) -> Result<crate::snapshot::Kept, ApiError> {
+        let key = format!("{}#{}", request.repo, request.number);
+        self.offline
+            .recall::<crate::snapshot::Kept>(Kind::Snapshot, &key)
+            .map(|(kept, _)| kept)
+            .ok_or_else(|| {
+                crate::offline::not_cached(online, &format!("{key}, for signing offline,"))
+            })
     }
 
     /// The change as the review read it, when that was under five minutes
@@ -965,6 +1009,14 @@ impl Session {
         &self,
         request: SignRequest,
     ) -> Result<SignedRecord, ApiError> {
+        if self.signatures.previewed_offline(&request.snapshot_id) {
+            let kept = self.kept_for_signing(
+                &request.draft.change_request,
+                ApiError::new(ErrorCode::ForgeUnreachable, "the forge cannot be reached"),
+            )?;
+            let forge = crate::offline_forge::OfflineForge::new(&kept);
+            return self.signatures.sign(&forge, request).await;
+        }
         self.signatures.sign(self.forge.as_ref(), request).await
     }
 

@@ -598,6 +598,13 @@ impl Signatures {
             }
             // The gate's own checks, before anything is signed.
             let key_id = stored.enrolment.public_key.key_id();
+            // Offline only where the policy allows it: the gate would refuse it.
+            if gathered.offline_from.is_some() && policy.gate.max_offline_age.is_none() {
+                return Err(ApiError::new(
+                    ErrorCode::SigningRefusedByPolicy,
+                    "the forge cannot be reached, and the policy does not allow signing offline (allow_offline_signing)",
+                ));
+            }
             // A key the roster has revoked or ended signs nothing more (11.300(c)).
             if let Some(listed) = policy
                 .trusted_keys()
@@ -650,7 +657,12 @@ impl Signatures {
                     .collect())
             })?;
             let records = crate::records_on_forge::merge([on_forge.envelopes, local]);
-            let current = crate::snapshot::evaluate_change(gathered, forge.host(), &records);
+            let current = crate::snapshot::evaluate_change(
+                gathered,
+                forge.host(),
+                &records,
+                &on_forge.arrivals,
+            );
             if draft.meaning == crate::contract::Meaning::Withdrawal {
                 let current = current.as_ref().map_err(|why| {
                     ApiError::new(
@@ -761,6 +773,11 @@ impl Signatures {
             },
             audit_head: (size > 0).then(|| format!("{size}:{}", hex::encode(head))),
             app_version: env!("CARGO_PKG_VERSION").to_owned(),
+            offline: gathered.offline_from.map(|t| {
+                countersign_signing::statement::OfflineSigning {
+                    snapshot_forge_time: t.to_rfc3339_opts(SecondsFormat::Millis, true),
+                }
+            }),
         })?;
         let reauth = gathered.policy.as_ref().ok().map(|p| ReauthPolicy {
             idle_timeout: chrono::Duration::minutes(i64::from(p.session.idle_timeout_minutes)),
@@ -1049,7 +1066,12 @@ impl Signatures {
         let prepared = self.previewed(&request)?;
         // The forge still has what was previewed, asked with conditional
         // requests; anything else is named and nothing is signed.
-        let moved = crate::snapshot::changes_since(forge, &prepared.snapshot).await?;
+        // Offline, nothing can be asked: the push checks the change first.
+        let moved = if prepared.snapshot.offline_from.is_some() {
+            Vec::new()
+        } else {
+            crate::snapshot::changes_since(forge, &prepared.snapshot).await?
+        };
         if !moved.is_empty() {
             self.previews.lock().unwrap().remove(&request.snapshot_id);
             return Err(ApiError::new(
@@ -1232,6 +1254,15 @@ impl Signatures {
             ));
         }
         Ok(prepared)
+    }
+
+    /// Whether the preview `snapshot_id` was made offline, from a kept snapshot.
+    pub(crate) fn previewed_offline(&self, snapshot_id: &str) -> bool {
+        self.previews
+            .lock()
+            .unwrap()
+            .get(snapshot_id)
+            .is_some_and(|p| p.snapshot.offline_from.is_some())
     }
 
     /// Make every kept preview look `by` older (tests of expiry).

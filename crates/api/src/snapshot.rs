@@ -14,6 +14,8 @@ use countersign_policy::{evaluate, Change, Evaluation, Policy};
 use countersign_signing::dsse::Envelope;
 use countersign_signing::EvidenceFile;
 
+use serde::{Deserialize, Serialize};
+
 use crate::contract::{ChangeRequestDetail, ChangeRequestRef};
 use crate::digest::sha256_hex;
 use crate::ErrorCode;
@@ -100,6 +102,13 @@ pub struct Gathered {
     pub tip_policy_digest: Option<String>,
     /// When this snapshot was read.
     pub gathered_at: chrono::DateTime<chrono::Utc>,
+    /// The policy file's bytes at the tip of the base branch.
+    pub tip_policy_text: Option<Vec<u8>>,
+    /// The forge's clock when this was read (server time, and ours then).
+    pub clock: Option<countersign_forge::ForgeClock>,
+    /// Set on a snapshot restored from the offline cache: what is signed
+    /// from it is signed offline, from the forge time it was read at.
+    pub offline_from: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Gathered {
@@ -125,6 +134,7 @@ pub async fn gather(forge: &dyn Forge, request: ChangeRequestRef) -> Result<Gath
     let number = u64::from(request.number);
     let detail = queue::open(forge, request).await?;
     let head = detail.item.head_sha.clone();
+    let clock = forge.clock();
     let (policy_bytes, tip_policy_bytes, default_branch, checks, commits, artifacts, reviews) = tokio::try_join!(
         forge.file_at(&repo, POLICY_PATH, &detail.base_sha),
         forge.file_at(&repo, POLICY_PATH, &detail.base_ref),
@@ -155,7 +165,7 @@ pub async fn gather(forge: &dyn Forge, request: ChangeRequestRef) -> Result<Gath
     // never from the base: anyone who can push a branch can write a policy
     // on it, protecting itself.
     let anchor = if *base_ref == default_branch {
-        tip_policy_bytes
+        tip_policy_bytes.clone()
     } else {
         forge.file_at(&repo, POLICY_PATH, &default_branch).await?
     };
@@ -268,6 +278,10 @@ pub async fn gather(forge: &dyn Forge, request: ChangeRequestRef) -> Result<Gath
         evidence_sources,
         tip_policy_digest,
         gathered_at: chrono::Utc::now(),
+        tip_policy_text: tip_policy_bytes,
+        // The reading made by this snapshot's requests, when there was one.
+        clock: forge.clock().or(clock),
+        offline_from: None,
     })
 }
 
@@ -456,6 +470,7 @@ pub fn change_of(g: &Gathered, forge_host: &str) -> Change {
         evidence_problems: g.evidence_problems.clone(),
         incomplete: g.detail.missing.clone(),
         assessment: g.assessment.clone(),
+        arrivals: Default::default(),
     }
 }
 
@@ -464,7 +479,141 @@ pub fn evaluate_change<'g>(
     g: &'g Gathered,
     forge_host: &str,
     records: &[Envelope],
+    arrivals: &crate::records_on_forge::Arrivals,
 ) -> Result<Evaluation, &'g PolicyUnavailable> {
     let policy = g.policy.as_ref()?;
-    Ok(evaluate(policy, &change_of(g, forge_host), records))
+    let mut change = change_of(g, forge_host);
+    change.arrivals = arrivals.clone();
+    Ok(evaluate(policy, &change, records))
+}
+
+/// A snapshot as kept in the offline cache: what it read, so that the
+/// same judgement can be made from it without the forge. Only a snapshot
+/// whose policy applied is kept for signing.
+#[derive(Serialize, Deserialize)]
+pub struct Kept {
+    detail: ChangeRequestDetail,
+    repo: String,
+    policy_digest: Option<String>,
+    policy_text: String,
+    tip_policy_text: String,
+    /// Evidence files: (name, hex of the bytes).
+    evidence: Vec<(String, String)>,
+    evidence_problems: Vec<String>,
+    evidence_ignored: Vec<String>,
+    checks: Vec<Check>,
+    commits: Vec<CommitInfo>,
+    reviews: Vec<ForgeReview>,
+    counted_artifacts: Vec<u64>,
+    evidence_sources: std::collections::BTreeMap<String, String>,
+    tip_policy_digest: Option<String>,
+    gathered_at: chrono::DateTime<chrono::Utc>,
+    server_time: chrono::DateTime<chrono::Utc>,
+    local_time: chrono::DateTime<chrono::Utc>,
+    /// The records on the forge and on this device when it was read.
+    pub records: Vec<Envelope>,
+    /// Who read it: the forge account verified then.
+    pub reader: countersign_forge::ForgeUser,
+    pub forge_host: String,
+}
+
+impl Kept {
+    pub fn of(
+        g: &Gathered,
+        records: Vec<Envelope>,
+        reader: countersign_forge::ForgeUser,
+        forge_host: &str,
+    ) -> Option<Self> {
+        g.policy.as_ref().ok()?;
+        let clock = g.clock.as_ref()?;
+        Some(Self {
+            detail: g.detail.clone(),
+            repo: g.repo.to_string(),
+            policy_digest: g.policy_digest.clone(),
+            policy_text: String::from_utf8(g.policy_text.clone()?).ok()?,
+            tip_policy_text: String::from_utf8(g.tip_policy_text.clone()?).ok()?,
+            evidence: g
+                .evidence
+                .iter()
+                .map(|e| (e.name.clone(), hex::encode(&e.content)))
+                .collect(),
+            evidence_problems: g.evidence_problems.clone(),
+            evidence_ignored: g.evidence_ignored.clone(),
+            checks: g.checks.clone(),
+            commits: g.commits.clone(),
+            reviews: g.reviews.clone(),
+            counted_artifacts: g.counted_artifacts.clone(),
+            evidence_sources: g.evidence_sources.clone(),
+            tip_policy_digest: g.tip_policy_digest.clone(),
+            gathered_at: g.gathered_at,
+            server_time: clock.server_time,
+            local_time: clock.local_time,
+            records,
+            reader,
+            forge_host: forge_host.to_owned(),
+        })
+    }
+
+    /// The forge time at which this snapshot was read.
+    pub fn forge_time(&self) -> chrono::DateTime<chrono::Utc> {
+        self.server_time + (self.gathered_at - self.local_time)
+    }
+
+    pub fn clock(&self) -> countersign_forge::ForgeClock {
+        countersign_forge::ForgeClock {
+            server_time: self.server_time,
+            local_time: self.local_time,
+        }
+    }
+
+    /// The snapshot again, judged as it was; marked as read offline.
+    pub fn restore(&self) -> Result<Gathered, ApiError> {
+        let corrupt = |why: String| {
+            ApiError::new(
+                ErrorCode::CacheUnavailable,
+                format!("the change kept for offline signing cannot be read: {why}"),
+            )
+        };
+        let base_ref = &self.detail.base_ref;
+        let policy = read_policy(
+            Some(self.policy_text.as_bytes()),
+            &Where::BaseCommit(short(&self.detail.base_sha).to_owned()),
+        )
+        .and_then(|mut policy| {
+            let tip = read_policy(
+                Some(self.tip_policy_text.as_bytes()),
+                &Where::TipOf(base_ref.clone()),
+            )?;
+            policy.restrict_to_tip(&tip, base_ref);
+            Ok(policy)
+        });
+        let mut evidence = Vec::new();
+        for (name, content) in &self.evidence {
+            let bytes = hex::decode(content).map_err(|e| corrupt(e.to_string()))?;
+            evidence.push(
+                countersign_evidence::read(name, &bytes).map_err(|e| corrupt(e.to_string()))?,
+            );
+        }
+        Ok(Gathered {
+            detail: self.detail.clone(),
+            repo: self.repo.parse()?,
+            policy_digest: self.policy_digest.clone(),
+            policy_text: Some(self.policy_text.clone().into_bytes()),
+            policy,
+            assessment: find_assessment(&self.detail.body),
+            evidence,
+            evidence_problems: self.evidence_problems.clone(),
+            evidence_ignored: self.evidence_ignored.clone(),
+            checks: self.checks.clone(),
+            commits: self.commits.clone(),
+            reviews: self.reviews.clone(),
+            counted_artifacts: self.counted_artifacts.clone(),
+            evidence_sources: self.evidence_sources.clone(),
+            tip_policy_digest: self.tip_policy_digest.clone(),
+            gathered_at: self.gathered_at,
+            tip_policy_text: Some(self.tip_policy_text.clone().into_bytes()),
+            clock: Some(self.clock()),
+            offline_from: Some(self.forge_time()),
+        })
+    }
 }

@@ -1809,3 +1809,172 @@ async fn reset_authorizations_count_only_from_two_administrators_for_this_person
         .unwrap_err();
     assert!(e.message.contains("merge it first"), "{e:?}");
 }
+
+/// The sandbox policy, letting records signed offline count within 72 hours.
+fn allow_offline_signing(sandbox: &RunningSandbox) {
+    edit_repo(sandbox, |repo| {
+        let path = ".countersign/policy.toml";
+        let text = String::from_utf8(repo.base_files[path].clone())
+            .unwrap()
+            .replacen(
+                "[gate]\n",
+                "[gate]\nallow_offline_signing = true\nmax_offline_age = \"72h\"\n",
+                1,
+            );
+        assert!(text.contains("allow_offline_signing"));
+        repo.base_files.insert(path.into(), text.into_bytes());
+        countersign_forge_sandbox::sync_base_objects(repo);
+    });
+}
+
+/// Every request to the sandbox fails at the network, or none does.
+fn forge_away(sandbox: &RunningSandbox, away: bool) {
+    let store = sandbox.store();
+    let mut st = store.write().unwrap();
+    st.faults.clear();
+    if away {
+        st.inject("", countersign_forge_sandbox::Fault::ResetConnection, None);
+    }
+}
+
+async fn sign_offline(bob: &Device, number: u32) -> Result<(), countersign_api::ApiError> {
+    let draft = kit::draft(number, "qa", Meaning::Approval);
+    let preview = bob.session.preview_signature(draft.clone()).await?;
+    bob.session
+        .sign_change_request(SignRequest {
+            snapshot_id: preview.snapshot_id,
+            draft,
+            seen: SeenContent {
+                head_sha: preview.head_sha,
+                diff_sha256: preview.diff_sha256,
+            },
+            password: Secret::from(PASSWORD),
+            security_key_pin: None,
+        })
+        .await
+        .map(|_| ())
+}
+
+/// Issue 14: on a plane. A change kept for offline is signed without the
+/// forge, from its kept snapshot, with the same ceremony; the record waits
+/// in the outbox, reaches the forge when it is back with a receipt that
+/// dates its arrival, and counts as the policy says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_kept_for_offline_is_signed_without_the_forge_and_counts_once_pushed() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
+    allow_offline_signing(&sandbox);
+    let kept = bob.session.sync_offline().await.unwrap();
+    assert!(kept.problems.is_empty(), "{:?}", kept.problems);
+
+    forge_away(&sandbox, true);
+    sign_offline(&bob, 43).await.unwrap();
+    let waiting = bob.session.push_outbox().await;
+    assert!(
+        waiting.as_ref().map_or(true, |p| p.failed > 0),
+        "pushed without a forge: {waiting:?}"
+    );
+    // A change never kept cannot be signed offline.
+    let never = sign_offline(&bob, 4242).await.unwrap_err();
+    assert!(never.message.contains("never synced"), "{never:?}");
+
+    forge_away(&sandbox, false);
+    let pushed = bob.session.push_outbox().await.unwrap();
+    assert_eq!(pushed.failed, 0, "{:?}", pushed.errors);
+    let g = gate(&sandbox, 43).await;
+    assert!(g.approved, "{:?}", g.review.signatures);
+    let receipts = sandbox.store().read().unwrap().repos[0]
+        .comments
+        .iter()
+        .filter(|c| c.issue == 43 && c.body.contains("countersign:receipt"))
+        .count();
+    assert_eq!(receipts, 1);
+    // The record says it was signed offline, from when.
+    let statements = statements_in_ref(&sandbox, 43);
+    assert!(
+        statements[0]["predicate"]["offline"]["snapshot_forge_time"].is_string(),
+        "{}",
+        statements[0]
+    );
+}
+
+/// Issue 14: a policy that does not allow offline signing: the app does not
+/// make such a record; and one cut loose from its receipt is not counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_signing_needs_the_policy_and_its_receipt() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
+    bob.session.sync_offline().await.unwrap();
+    forge_away(&sandbox, true);
+    let refused = sign_offline(&bob, 43).await.unwrap_err();
+    assert!(
+        refused.message.contains("allow_offline_signing"),
+        "{refused:?}"
+    );
+    forge_away(&sandbox, false);
+
+    allow_offline_signing(&sandbox);
+    bob.session.sync_offline().await.unwrap();
+    forge_away(&sandbox, true);
+    sign_offline(&bob, 43).await.unwrap();
+    forge_away(&sandbox, false);
+    assert_eq!(bob.session.push_outbox().await.unwrap().failed, 0);
+    let g = gate(&sandbox, 43).await;
+    assert!(g.approved, "{:?}", g.review.signatures);
+    // Anyone with write access deletes the receipt: the arrival can no
+    // longer be dated, and the record no longer counts.
+    edit_repo(&sandbox, |repo| {
+        repo.comments
+            .retain(|c| !c.body.contains("countersign:receipt"));
+    });
+    let g = gate(&sandbox, 43).await;
+    assert!(!g.approved);
+    assert!(
+        g.review.signatures[0]
+            .why
+            .as_deref()
+            .is_some_and(|w| w.contains("cannot be dated")),
+        "{:?}",
+        g.review.signatures
+    );
+}
+
+/// Issue 14: the change moved while the signer was away. The record signed
+/// offline is kept on the device, says what moved, and is not pushed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_signed_offline_on_a_change_that_moved_is_kept_and_not_pushed() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
+    allow_offline_signing(&sandbox);
+    bob.session.sync_offline().await.unwrap();
+    forge_away(&sandbox, true);
+    sign_offline(&bob, 43).await.unwrap();
+    // Meanwhile someone pushes a new commit.
+    forge_away(&sandbox, false);
+    edit_pull(&sandbox, 43, |pr| pr.head_sha = "e".repeat(40));
+    let pushed = bob.session.push_outbox().await.unwrap();
+    assert_eq!(pushed.failed, 1, "{pushed:?}");
+    assert!(
+        pushed.errors[0].contains("kept, not pushed") && pushed.errors[0].contains("head commit"),
+        "{:?}",
+        pushed.errors
+    );
+    assert!(
+        !sandbox.store().read().unwrap().repos[0]
+            .git
+            .refs
+            .contains_key("refs/countersign/pr-43"),
+        "nothing reached the forge"
+    );
+    let outbox = bob.session.outbox().await.unwrap();
+    assert_eq!(outbox.items.len(), 1);
+    assert_eq!(
+        outbox.items[0].state,
+        countersign_api::contract::OutboxState::Pending
+    );
+    assert!(outbox.items[0]
+        .last_error
+        .as_deref()
+        .is_some_and(|e| e.contains("signed offline")));
+    assert!(!gate(&sandbox, 43).await.approved);
+}

@@ -32,6 +32,8 @@ pub enum Kind {
     ChangeRequest,
     Review,
     Policy,
+    /// What a review read, for signing from it offline.
+    Snapshot,
 }
 
 impl Kind {
@@ -41,6 +43,7 @@ impl Kind {
             Self::ChangeRequest => "change_request",
             Self::Review => "review",
             Self::Policy => "policy",
+            Self::Snapshot => "snapshot",
         }
     }
 }

@@ -44,6 +44,9 @@ pub struct Change {
     /// change cannot be approved.
     pub incomplete: Vec<String>,
     pub assessment: Result<Option<FoundAssessment>, AssessmentError>,
+    /// When each record (by statement digest) is known to have reached the
+    /// forge, by the forge's own clock: bounds records signed offline.
+    pub arrivals: std::collections::BTreeMap<String, DateTime<FixedOffset>>,
 }
 
 impl Change {
@@ -339,6 +342,23 @@ pub fn evaluate(policy: &Policy, change: &Change, records: &[Envelope]) -> Evalu
                 .filter(|f| is_stale(f))
                 .map(ToString::to_string)
                 .collect();
+            // Signed offline: the policy must allow it, and the signing time
+            // must lie between the snapshot and the record's arrival.
+            let (refused, invalid) = match p.and_then(|p| Some((p, p.offline.as_ref()?))) {
+                None => (refused, invalid),
+                Some((p, offline)) => {
+                    let mut refused = refused;
+                    let mut invalid = invalid;
+                    match offline_problem(policy, p, offline, record.as_ref().and_then(|r| change.arrivals.get(r)), &keys, &report.key_id) {
+                        Some(OfflineProblem::NotAllowed) => refused.push(
+                            "signed offline, which the policy does not allow (allow_offline_signing)".to_owned(),
+                        ),
+                        Some(OfflineProblem::Invalid(why)) => invalid.push(why),
+                        None => {}
+                    }
+                    (refused, invalid)
+                }
+            };
             let standing = if !invalid.is_empty() {
                 Standing::Invalid(invalid.join("; "))
             } else if !refused.is_empty() {
@@ -797,6 +817,71 @@ pub fn may_sign_after(
 /// Why a record's signing time cannot be trusted, if it cannot: it carries no
 /// measurement of the forge's clock, or the signer's clock was further from
 /// the forge's than the policy's `max_clock_skew`.
+enum OfflineProblem {
+    NotAllowed,
+    Invalid(String),
+}
+
+/// What is wrong with a record signed offline: the policy does not allow
+/// it, or its signing time (on the forge's clock) is not between the forge
+/// time of the snapshot it was signed from and its arrival on the forge, or
+/// it arrived later than `max_offline_age` after the snapshot, or after its
+/// key was revoked. A record whose arrival cannot be dated is invalid.
+fn offline_problem(
+    policy: &Policy,
+    p: &countersign_signing::statement::Approval,
+    offline: &countersign_signing::statement::OfflineSigning,
+    arrival: Option<&DateTime<FixedOffset>>,
+    keys: &[countersign_signing::verify::TrustedKey],
+    key_id: &str,
+) -> Option<OfflineProblem> {
+    let Some(max_age) = policy.gate.max_offline_age else {
+        return Some(OfflineProblem::NotAllowed);
+    };
+    let invalid = |why: String| Some(OfflineProblem::Invalid(why));
+    let Ok(snapshot) = DateTime::parse_from_rfc3339(&offline.snapshot_forge_time) else {
+        return invalid("signed offline from a snapshot whose time cannot be read".to_owned());
+    };
+    let Some(arrival) = arrival else {
+        return invalid(
+            "signed offline, and when it reached the forge cannot be dated (no receipt)".to_owned(),
+        );
+    };
+    let Some(signed) = forge_anchored_time(p) else {
+        return invalid("signed offline at a time that cannot be read".to_owned());
+    };
+    // The forge's times come in whole seconds (its `Date` header, its
+    // comments' `created_at`): a second either way is within their reading.
+    let resolution = chrono::Duration::seconds(1);
+    if signed + resolution < snapshot {
+        return invalid(format!(
+            "signed offline at {signed}, before the snapshot it was signed from was read ({snapshot})"
+        ));
+    }
+    if signed - resolution > *arrival {
+        return invalid(format!(
+            "signed offline at {signed}, after it reached the forge ({arrival})"
+        ));
+    }
+    if *arrival - snapshot > max_age {
+        return invalid(format!(
+            "signed offline from a snapshot of {snapshot} and brought to the forge at {arrival}: more than max_offline_age ({}) later",
+            seconds_in_words(max_age.num_seconds().unsigned_abs())
+        ));
+    }
+    let revoked = keys
+        .iter()
+        .find(|k| k.public_key.key_id() == key_id)
+        .and_then(|k| k.revoked_at.as_deref())
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok());
+    if let Some(revoked) = revoked.filter(|r| r <= arrival) {
+        return invalid(format!(
+            "signed offline and brought to the forge at {arrival}, after its key was revoked ({revoked})"
+        ));
+    }
+    None
+}
+
 fn clock_refusal(policy: &Policy, p: &countersign_signing::statement::Approval) -> Option<String> {
     let max = policy.gate.max_clock_skew.num_seconds();
     match &p.forge_clock {

@@ -41,6 +41,9 @@ pub struct GateSettings {
     pub max_clock_skew: chrono::Duration,
     /// Base branches (globs) the gate accepts changes to; `None`: not set.
     pub protected_branches: Option<(Vec<String>, GlobSet)>,
+    /// How long after its snapshot was read a record signed offline may
+    /// reach the forge; `None`: records signed offline do not count.
+    pub max_offline_age: Option<chrono::Duration>,
 }
 
 impl Default for GateSettings {
@@ -48,6 +51,7 @@ impl Default for GateSettings {
         Self {
             max_clock_skew: chrono::Duration::minutes(5),
             protected_branches: None,
+            max_offline_age: None,
         }
     }
 }

@@ -67,6 +67,12 @@ struct RawGate {
     max_clock_skew: Option<Spanned<toml::Value>>,
     #[serde(default)]
     protected_branches: Option<Vec<Spanned<String>>>,
+    /// Whether records signed offline (from a kept snapshot) count.
+    #[serde(default)]
+    allow_offline_signing: Option<Spanned<bool>>,
+    /// With it: how long after the snapshot such a record may reach the forge.
+    #[serde(default)]
+    max_offline_age: Option<Spanned<toml::Value>>,
 }
 
 #[derive(Deserialize)]
@@ -625,6 +631,32 @@ pub fn parse(text: &str) -> Result<Policy, PolicyError> {
                     "max_clock_skew is seconds (300) or a duration such as \"5m\", \"90s\", \"1h\"",
                 )
             })?;
+        }
+        match (&g.allow_offline_signing, &g.max_offline_age) {
+            (Some(allow), None) if *allow.get_ref() => {
+                return Err(at(
+                    text,
+                    allow.span(),
+                    "allow_offline_signing needs max_offline_age (for example \"72h\")".to_owned(),
+                ))
+            }
+            (Some(allow), Some(age)) if *allow.get_ref() => {
+                gate.max_offline_age = Some(duration(age.get_ref()).ok_or_else(|| {
+                    at(
+                        text,
+                        age.span(),
+                        "max_offline_age is seconds or a duration such as \"72h\"",
+                    )
+                })?);
+            }
+            (None, Some(age)) => {
+                return Err(at(
+                    text,
+                    age.span(),
+                    "max_offline_age needs allow_offline_signing = true".to_owned(),
+                ))
+            }
+            _ => {}
         }
         if let Some(branches) = g.protected_branches {
             let names = branches.iter().map(|b| b.get_ref().clone()).collect();

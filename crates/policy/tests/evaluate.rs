@@ -633,3 +633,75 @@ fn a_signer_withdraws_their_own_signature_and_only_theirs() {
         e.signatures
     );
 }
+
+/// Issue 14: a record signed offline counts only when the policy allows it,
+/// and only when its signing time (on the forge's clock) lies between the
+/// forge time of the snapshot it was signed from and the forge time its
+/// receipt dates its arrival; not later than max_offline_age.
+#[test]
+fn an_offline_record_counts_only_when_allowed_and_signed_within_its_window() {
+    let allowing = parse(&policy_text(&[]).replacen(
+        "version = 1\n",
+        "version = 1\n[gate]\nallow_offline_signing = true\nmax_offline_age = \"72h\"\n",
+        1,
+    ))
+    .unwrap();
+    let change = |arrival: Option<i64>, record: &Envelope| {
+        let mut c = dosing_change();
+        if let Some(m) = arrival {
+            c.arrivals.insert(record.statement_digest().unwrap(), t(m));
+        }
+        c
+    };
+    // Bob signs at minute 0 from a snapshot read at minute -60.
+    let offline = |snapshot: i64| {
+        record(Signing {
+            offline_from: Some(t(snapshot)),
+            ..signing(BOB, "qa", Meaning::Approval, 0)
+        })
+    };
+    let qa = offline(-60);
+    let standing_of =
+        |policy: &countersign_policy::Policy, c: &countersign_policy::Change, r: &Envelope| {
+            evaluate(policy, c, std::slice::from_ref(r)).signatures[0]
+                .standing
+                .clone()
+        };
+    assert_eq!(
+        standing_of(&allowing, &change(Some(30), &qa), &qa),
+        Standing::Counted
+    );
+
+    let invalid_because = |standing: Standing, why: &str| {
+        assert!(
+            matches!(&standing, Standing::Invalid(w) if w.contains(why)),
+            "{standing:?} should be invalid for {why:?}"
+        );
+    };
+    // No receipt: the arrival cannot be dated.
+    invalid_because(
+        standing_of(&allowing, &change(None, &qa), &qa),
+        "cannot be dated",
+    );
+    // Signed before the snapshot it claims was read.
+    let early = offline(10);
+    invalid_because(
+        standing_of(&allowing, &change(Some(30), &early), &early),
+        "before the snapshot",
+    );
+    // Dated by its receipt before it was signed.
+    invalid_because(
+        standing_of(&allowing, &change(Some(-5), &qa), &qa),
+        "after it reached the forge",
+    );
+    // Brought to the forge more than 72 h after the snapshot.
+    invalid_because(
+        standing_of(&allowing, &change(Some(72 * 60), &qa), &qa),
+        "max_offline_age",
+    );
+    // A policy that does not allow offline signing refuses it, wherever it sits.
+    assert!(matches!(
+        standing_of(&base_policy(), &change(Some(30), &qa), &qa),
+        Standing::Refused(why) if why.contains("allow_offline_signing")
+    ));
+}

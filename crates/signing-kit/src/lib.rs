@@ -96,6 +96,7 @@ pub fn draft(key: &PublicKey) -> ApprovalDraft {
         authentication: AuthMethod::Password,
         audit_head: None,
         app_version: "test".into(),
+        offline: None,
     }
 }
 

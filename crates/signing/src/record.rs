@@ -54,6 +54,8 @@ pub struct ApprovalDraft {
     pub authentication: AuthMethod,
     pub audit_head: Option<String>,
     pub app_version: String,
+    /// Signed without the forge, from a kept snapshot read at this forge time.
+    pub offline: Option<crate::statement::OfflineSigning>,
 }
 
 /// A complete, checked approval request.
@@ -176,6 +178,10 @@ impl ApprovalRequest {
         }
         check_digest_ref("policy digest", &draft.policy_digest)?;
         check_digest_ref("withdrawn record", &draft.withdraws)?;
+        if let Some(o) = &draft.offline {
+            DateTime::parse_from_rfc3339(&o.snapshot_forge_time)
+                .map_err(|e| invalid(format!("the offline snapshot's forge time: {e}")))?;
+        }
         if (draft.meaning == Meaning::Withdrawal) != draft.withdraws.is_some() {
             return Err(invalid(
                 "a withdrawal names the record it withdraws, and only a withdrawal does",
@@ -231,6 +237,7 @@ impl ApprovalRequest {
                     name: "countersign".to_owned(),
                     version: draft.app_version,
                 },
+                offline: draft.offline,
             },
         };
         Ok(Self {

@@ -34,6 +34,13 @@ pub struct Statement {
     pub predicate: Approval,
 }
 
+impl Statement {
+    /// The approval statement an envelope carries, if it carries one.
+    pub fn of(envelope: &crate::dsse::Envelope) -> Option<Self> {
+        serde_json::from_slice(&envelope.payload_bytes().ok()?).ok()
+    }
+}
+
 /// The controlled list of signature meanings (11.50(a)(3)). A policy may narrow it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -210,4 +217,16 @@ pub struct Approval {
     /// Head of the signer's local audit trail when signing: a witness on the forge.
     pub audit_head: Option<String>,
     pub app: App,
+    /// Set when signed without the forge, from the change as kept for
+    /// offline reading: the gate then bounds `signed_at` by that snapshot's
+    /// forge time and by when the record reached the forge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offline: Option<OfflineSigning>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OfflineSigning {
+    /// The forge's time (RFC 3339) when the snapshot signed from was read.
+    pub snapshot_forge_time: String,
 }
