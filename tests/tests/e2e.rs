@@ -587,6 +587,96 @@ async fn what_was_kept_reads_offline_in_the_window() {
     result.unwrap();
 }
 
+/// Issue 14: keep for offline, take the forge away, sign, bring the forge
+/// back: the record reaches the forge without a click and the status turns
+/// as the policy says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_kept_for_offline_is_signed_on_the_plane_and_pushed_on_landing() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let home = KeyringHome::new("e2e-offline-sign");
+    let _one = ONE_WINDOW.lock().await;
+    let args = vec!["--sandbox-url".to_owned(), sandbox.api_base()];
+    let app = AppWindow::launch_with_keyring(
+        "offline-sign",
+        &desktop_binary("debug"),
+        &args,
+        Some(&home),
+    )
+    .await
+    .unwrap();
+    let result: Result<(), String> = async {
+        click(&app, "[data-testid=queue-item][data-number='43']").await?;
+        app.wait_for_text("[data-testid=status-line]", "0/1 — waiting for QA")
+            .await?;
+        type_into(&app, "[data-testid=enrol-name]", "Bob Okafor").await?;
+        type_into(&app, "[data-testid=enrol-password]", PASSWORD).await?;
+        type_into(&app, "[data-testid=enrol-password-again]", PASSWORD).await?;
+        click(&app, "[data-testid=enrol-acknowledge]").await?;
+        click(&app, "[data-testid=enrol-submit]").await?;
+        app.wait_for_text("[data-testid=enrolled-fingerprint]", "SHA256:")
+            .await?;
+        click(&app, "[data-testid=enrol-continue]").await?;
+        // The policy lets records signed offline count for three days.
+        {
+            let store = sandbox.store();
+            let mut st = store.write().unwrap();
+            let repo = &mut st.repos[0];
+            let path = ".countersign/policy.toml";
+            let text = String::from_utf8(repo.base_files[path].clone())
+                .unwrap()
+                .replacen(
+                    "[gate]\n",
+                    "[gate]\nallow_offline_signing = true\nmax_offline_age = \"72h\"\n",
+                    1,
+                );
+            repo.base_files.insert(path.into(), text.into_bytes());
+            countersign_forge_sandbox::sync_base_objects(repo);
+        }
+        click(&app, "[data-testid=sync-offline]").await?;
+        app.wait_for_text(
+            "[data-testid=sync-offline-result]",
+            "kept for offline reading",
+        )
+        .await?;
+
+        // The plane takes off: every request fails at the network.
+        sandbox.store().write().unwrap().inject(
+            "",
+            countersign_forge_sandbox::Fault::ResetConnection,
+            None,
+        );
+        type_into(
+            &app,
+            "[data-testid=sign-reason]",
+            "Read on the plane: wording matches UT-9",
+        )
+        .await?;
+        click(&app, "[data-testid=sign-review]").await?;
+        type_into(&app, "[data-testid=sign-password]", PASSWORD).await?;
+        click(&app, "[data-testid=sign-submit]").await?;
+        app.wait_for_text("[data-testid=manifestation]", "Signed by Bob Okafor")
+            .await?;
+        app.wait_for_text("[data-testid=push-result]", "Waiting in the outbox")
+            .await?;
+
+        // Landing: the forge is back, and the system says the network is.
+        sandbox.store().write().unwrap().faults.clear();
+        js(&app, "window.dispatchEvent(new Event('online'));").await?;
+        app.wait_for_text("[data-testid=status-line]", "Approved 1/1")
+            .await?;
+        let receipts = sandbox.store().read().unwrap().repos[0]
+            .comments
+            .iter()
+            .filter(|c| c.issue == 43 && c.body.contains("countersign:receipt"))
+            .count();
+        assert_eq!(receipts, 1);
+        Ok(())
+    }
+    .await;
+    app.close().await;
+    result.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_security_key_confirms_a_signature_in_the_window() {
     let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();

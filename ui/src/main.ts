@@ -1,6 +1,7 @@
 import "./styles.css";
 
 import { call } from "./backend";
+import { retryOutbox } from "./outbox";
 import { el, replaceChildren } from "./dom";
 import type { ApiError, AppInfo, Queue, QueueItem } from "./ipc/contract";
 import { adminView } from "./views/admin";
@@ -171,6 +172,10 @@ async function start(root: HTMLElement): Promise<void> {
   }
 
   await firstLoad;
+  // A record that reached the forge on its own changes the open change's status.
+  retryOutbox(() => {
+    if (selected) void open(selected);
+  });
 }
 
 /// Pane widths, chosen by dragging the splitters and kept for this user.

@@ -113,6 +113,7 @@ pub struct Session {
     /// Each change's head at its last review in this session, and whether it
     /// waited for me then: answers the queue even without a keychain.
     judged: Mutex<std::collections::HashMap<String, (String, bool)>>,
+    pushing: tokio::sync::Mutex<()>,
     // Kept so the embedded sandbox lives exactly as long as the session.
     _sandbox: Option<RunningSandbox>,
 }
@@ -209,6 +210,7 @@ impl Session {
             device: tokio::sync::Mutex::new(None),
             prefetched: Mutex::new(None),
             judged: Mutex::new(Default::default()),
+            pushing: tokio::sync::Mutex::new(()),
             signatures,
             stores,
             _sandbox: embedded,
@@ -1047,6 +1049,9 @@ impl Session {
 
     /// Push what waits in the outbox; records stay queued on failure.
     pub async fn push_outbox(&self) -> Result<PushOutcome, ApiError> {
+        // One push at a time: the window retries on its own while a signer's
+        // push may be running, and two would race for the records ref.
+        let _one = self.pushing.lock().await;
         let kept = self.snapshots.lock().unwrap().clone();
         let r = crate::push::push_pending(self.forge.as_ref(), &self.stores, &kept).await?;
         Ok(PushOutcome {
@@ -1059,6 +1064,7 @@ impl Session {
     /// Push the records of one change request now, waiting in the outbox or
     /// not: repairs a records ref or comment that lost records.
     pub async fn push_change(&self, request: ChangeRequestRef) -> Result<PushOutcome, ApiError> {
+        let _one = self.pushing.lock().await;
         let kept = self.snapshots.lock().unwrap().clone();
         let r = crate::push::push_change(
             self.forge.as_ref(),
