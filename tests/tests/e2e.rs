@@ -412,6 +412,28 @@ async fn enrol_then_sign_in_the_window_with_the_real_keychain() {
         click(&app, "[data-testid=tab-overview]").await?;
         app.wait_for_text("[data-testid=status-line]", "0/1 — waiting for QA")
             .await?;
+
+        // "My signing identity": the key, its password's age, the session
+        // the signatures opened, and the record for the roster.
+        click(&app, "[data-testid=nav-identity]").await?;
+        app.wait_for_text("[data-testid=identity-fingerprint]", "SHA256:")
+            .await?;
+        app.wait_for_text("[data-testid=identity-session]", "open until")
+            .await?;
+        app.wait_for_text("[data-testid=identity-password-age]", "0 days ago")
+            .await?;
+        let record = js(
+            &app,
+            "return document.querySelector('[data-testid=identity-record]').value;",
+        )
+        .await?;
+        assert!(
+            record
+                .as_str()
+                .is_some_and(|r| r.contains("Bob Okafor") && r.contains("public_key")),
+            "{record}"
+        );
+        app.screenshot_as("identity").await?;
         Ok(())
     }
     .await;

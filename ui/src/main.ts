@@ -7,6 +7,7 @@ import type { ApiError, AppInfo, Queue, QueueItem } from "./ipc/contract";
 import { adminView } from "./views/admin";
 import { auditView } from "./views/audit";
 import { detailView } from "./views/detail";
+import { identityView } from "./views/identity";
 import { queueView } from "./views/queue";
 import { settingsView } from "./views/settings";
 
@@ -59,8 +60,9 @@ async function start(root: HTMLElement): Promise<void> {
   const toReview = el("button", { type: "button", class: "nav", "data-testid": "nav-review", "aria-pressed": "true" }, "Review");
   const toAudit = el("button", { type: "button", class: "nav", "data-testid": "nav-audit", "aria-pressed": "false" }, "Audit trail");
   const toAdmin = el("button", { type: "button", class: "nav", "data-testid": "nav-admin", "aria-pressed": "false" }, "Policy");
+  const toIdentity = el("button", { type: "button", class: "nav", "data-testid": "nav-identity", "aria-pressed": "false" }, "My identity");
   const toSettings = el("button", { type: "button", class: "nav", "data-testid": "nav-settings", "aria-pressed": "false" }, "Settings");
-  const tabs = [toReview, toAudit, toAdmin, toSettings];
+  const tabs = [toReview, toAudit, toAdmin, toIdentity, toSettings];
   const choose = (tab: HTMLElement, content: () => HTMLElement) =>
     tab.addEventListener("click", () => {
       for (const t of tabs) t.setAttribute("aria-pressed", String(t === tab));
@@ -69,6 +71,7 @@ async function start(root: HTMLElement): Promise<void> {
   choose(toReview, () => reviewLayout);
   choose(toAudit, () => el("main", { class: "single" }, auditView()));
   choose(toSettings, () => el("main", { class: "single" }, settingsView()));
+  choose(toIdentity, () => el("main", { class: "single" }, identityView()));
   choose(toAdmin, () => el("main", { class: "single" }, adminView(selected?.repo ?? lastQueue?.items[0]?.repo ?? null)));
   const nav = el("nav", { class: "app-nav" }, ...tabs);
   replaceChildren(root, top, page);

@@ -54,6 +54,7 @@ macro_rules! for_each_command {
             poll_device_flow => $crate::contract::DevicePoll;
             sync_offline => $crate::contract::SyncOutcome;
             register_security_key($crate::contract::SecurityKeyRequest) => $crate::contract::SignerStatus;
+            remove_security_key($crate::contract::RemoveSecurityKey) => $crate::contract::SignerStatus;
         }
     };
 }

@@ -978,6 +978,7 @@ pub fn typescript() -> String {
             RosterKey::decl(&cfg),
             RevokeKey::decl(&cfg),
             RotateKey::decl(&cfg),
+            RemoveSecurityKey::decl(&cfg),
             AuthorizeReset::decl(&cfg),
             ResetEnrolment::decl(&cfg),
             KeyChange::decl(&cfg),
@@ -1040,6 +1041,30 @@ pub struct SignerStatus {
     pub security_keys: u32,
     /// A security-key reader is available in this build (USB).
     pub security_key_support: bool,
+    /// RFC 3339: when the key was enrolled (its `valid_from`).
+    #[serde(default)]
+    pub enrolled_at: Option<String>,
+    /// RFC 3339: when the signing password was last set.
+    #[serde(default)]
+    pub password_set_at: Option<String>,
+    /// RFC 3339: when the continuous signing session ends unless used;
+    /// `None`: the next signing asks for the forge identity and password.
+    #[serde(default)]
+    pub session_ends_at: Option<String>,
+    /// Each registered security key's credential id (base64url).
+    #[serde(default)]
+    pub security_key_ids: Vec<String>,
+    /// The public enrolment record, to hand to an administrator.
+    #[serde(default)]
+    pub enrolment_record: Option<String>,
+}
+
+/// Remove a registered security key from this device's signer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RemoveSecurityKey {
+    pub credential_id: String,
+    /// Why (a lost key, a replaced one): in the audit trail.
+    pub reason: String,
 }
 
 #[derive(Debug, Deserialize, TS)]

@@ -720,6 +720,15 @@ impl Session {
         crate::admin::propose(self.forge.as_ref(), &self.stores, request).await
     }
 
+    pub async fn remove_security_key(
+        &self,
+        request: crate::contract::RemoveSecurityKey,
+    ) -> Result<SignerStatus, ApiError> {
+        self.signatures
+            .remove_security_key(self.forge.as_ref(), request)
+            .await
+    }
+
     pub async fn revoke_key(
         &self,
         request: crate::contract::RevokeKey,

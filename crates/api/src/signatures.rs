@@ -479,7 +479,71 @@ impl Signatures {
                 .as_ref()
                 .map_or(0, |s| s.enrolment.security_keys.len() as u32),
             security_key_support: self.device.lock().unwrap().is_some(),
+            enrolled_at: stored.as_ref().map(|s| s.enrolment.valid_from.clone()),
+            password_set_at: stored
+                .as_ref()
+                .and_then(|s| s.password_set_at())
+                .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
+            session_ends_at: self
+                .reauth
+                .lock()
+                .unwrap()
+                .session_ends_at(identity.user_id, Utc::now())
+                .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
+            security_key_ids: stored
+                .as_ref()
+                .map(|s| {
+                    s.enrolment
+                        .security_keys
+                        .iter()
+                        .map(|k| k.credential_id.clone())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            enrolment_record: stored
+                .as_ref()
+                .and_then(|s| serde_json::to_string_pretty(&s.enrolment).ok()),
         })
+    }
+
+    /// Remove a registered security key (lost, replaced): recorded with the
+    /// reason. The roster's copy is an administrator's to remove.
+    pub async fn remove_security_key(
+        &self,
+        forge: &dyn Forge,
+        request: crate::contract::RemoveSecurityKey,
+    ) -> Result<SignerStatus, ApiError> {
+        let reason = request.reason.trim();
+        if reason.is_empty() {
+            return Err(ApiError::invalid_input(
+                "say why the security key is removed",
+            ));
+        }
+        let (_, identity) = Self::identity(forge).await?;
+        let mut stored = self.enrolled(&identity)?;
+        let before = stored.enrolment.security_keys.len();
+        stored
+            .enrolment
+            .security_keys
+            .retain(|k| k.credential_id != request.credential_id);
+        if stored.enrolment.security_keys.len() == before {
+            return Err(ApiError::invalid_input(format!(
+                "no security key {} is registered here",
+                request.credential_id
+            )));
+        }
+        self.save(&identity, &stored)?;
+        self.audit(
+            AuditEvent::now(
+                EventKind::KeyRevocation,
+                actor(&identity),
+                format!("security-key:{}", request.credential_id),
+            )
+            .printed_name(stored.enrolment.printed_name.clone())
+            .reason(reason.to_owned())
+            .detail("security key removed from this device's signer"),
+        )?;
+        self.status(forge).await
     }
 
     pub async fn enrol(

@@ -1978,3 +1978,66 @@ async fn a_record_signed_offline_on_a_change_that_moved_is_kept_and_not_pushed()
         .is_some_and(|e| e.contains("signed offline")));
     assert!(!gate(&sandbox, 43).await.approved);
 }
+
+/// Issue 14: "My signing identity" — what this device's key is, its age,
+/// the session, and the security keys, which can be removed with a reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn my_signing_identity_lists_the_key_the_session_and_removes_a_security_key() {
+    use countersign_api::contract::{RemoveSecurityKey, SecurityKeyRequest};
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
+    let status = bob.session.signer_status().await.unwrap();
+    assert!(status.enrolled_at.is_some() && status.password_set_at.is_some());
+    assert_eq!(status.session_ends_at, None, "no signature yet, no session");
+    assert!(status
+        .enrolment_record
+        .as_deref()
+        .is_some_and(|r| r.contains("Bob Okafor") && !r.contains("sealed")));
+
+    bob.sign(&sandbox, 43, "qa", Meaning::Approval).await;
+    let status = bob.session.signer_status().await.unwrap();
+    assert!(
+        status.session_ends_at.is_some(),
+        "a signature opens the session"
+    );
+
+    bob.session.set_security_key_device(Arc::new(SoftKey(
+        std::sync::Mutex::new(webauthn_authenticator_rs::softpasskey::SoftPasskey::new(
+            true,
+        )),
+        true,
+    )));
+    let status = bob
+        .session
+        .register_security_key(SecurityKeyRequest {
+            pin: Some(Secret::from("123456")),
+        })
+        .await
+        .unwrap();
+    let id = status.security_key_ids[0].clone();
+    let no_reason = bob
+        .session
+        .remove_security_key(RemoveSecurityKey {
+            credential_id: id.clone(),
+            reason: " ".into(),
+        })
+        .await;
+    assert!(no_reason.is_err());
+    let status = bob
+        .session
+        .remove_security_key(RemoveSecurityKey {
+            credential_id: id.clone(),
+            reason: "Left in a hotel".into(),
+        })
+        .await
+        .unwrap();
+    assert!(status.security_key_ids.is_empty());
+    let trail = bob
+        .session
+        .audit_trail(countersign_api::contract::AuditFilter::default())
+        .await
+        .unwrap();
+    assert!(trail.rows.iter().any(|r| r.kind == "key_revocation"
+        && r.object == format!("security-key:{id}")
+        && r.reason.as_deref() == Some("Left in a hotel")));
+}

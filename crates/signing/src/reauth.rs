@@ -179,6 +179,16 @@ impl Reauthenticator {
             .is_some_and(|t| now - t < self.policy.idle_timeout)
     }
 
+    /// When `user_id`'s continuous signing session ends if it is not used
+    /// again (`None`: there is none; the next signing asks for everything).
+    pub fn session_ends_at(&self, user_id: u64, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.signers
+            .get(&user_id)
+            .and_then(|s| s.session_last_used)
+            .map(|t| t + self.policy.idle_timeout)
+            .filter(|end| *end > now)
+    }
+
     /// End every session: the OS was locked or suspended, or the user signed out.
     pub fn end_sessions(&mut self, why: &str) -> Vec<AuthEvent> {
         let mut events = Vec::new();

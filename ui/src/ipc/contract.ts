@@ -377,6 +377,12 @@ created_at: string,
  */
 for_me: ForMe, };
 
+export type RemoveSecurityKey = { credential_id: string, 
+/**
+ * Why (a lost key, a replaced one): in the audit trail.
+ */
+reason: string, };
+
 export type RepoProblem = { repo: string, error: ApiError, };
 
 export type RepoRef = { repo: string, };
@@ -636,7 +642,28 @@ security_keys: number,
 /**
  * A security-key reader is available in this build (USB).
  */
-security_key_support: boolean, };
+security_key_support: boolean, 
+/**
+ * RFC 3339: when the key was enrolled (its `valid_from`).
+ */
+enrolled_at: string | null, 
+/**
+ * RFC 3339: when the signing password was last set.
+ */
+password_set_at: string | null, 
+/**
+ * RFC 3339: when the continuous signing session ends unless used;
+ * `None`: the next signing asks for the forge identity and password.
+ */
+session_ends_at: string | null, 
+/**
+ * Each registered security key's credential id (base64url).
+ */
+security_key_ids: Array<string>, 
+/**
+ * The public enrolment record, to hand to an administrator.
+ */
+enrolment_record: string | null, };
 
 export type Standing = "counted" | "rejects" | "not_needed" | "stale" | "refused" | "invalid" | "withdrawn" | "withdraws";
 
@@ -764,4 +791,5 @@ export type Commands = {
   poll_device_flow: [null, DevicePoll];
   sync_offline: [null, SyncOutcome];
   register_security_key: [SecurityKeyRequest, SignerStatus];
+  remove_security_key: [RemoveSecurityKey, SignerStatus];
 };
