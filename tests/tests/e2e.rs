@@ -434,6 +434,25 @@ async fn enrol_then_sign_in_the_window_with_the_real_keychain() {
             "{record}"
         );
         app.screenshot_as("identity").await?;
+
+        // The Policy tab's admin side: revoke a key (here Bob's own, the one
+        // key the roster lists), signed with his password, as a pull request.
+        click(&app, "[data-testid=nav-admin]").await?;
+        click(&app, "[data-testid=admin-load]").await?;
+        app.find("[data-testid=revoke-key]").await?;
+        type_into(
+            &app,
+            "[data-testid=revoke-reason]",
+            "Laptop left on the train",
+        )
+        .await?;
+        type_into(&app, "[data-testid=revoke-password]", PASSWORD).await?;
+        click(&app, "[data-testid=revoke-submit]").await?;
+        let proposed = app
+            .wait_for_text("[data-testid=revoke-proposed]", "Proposed as pull request")
+            .await?;
+        assert!(proposed.contains("Bob Okafor's key revoked"), "{proposed}");
+        app.screenshot_as("policy-revoke").await?;
         Ok(())
     }
     .await;

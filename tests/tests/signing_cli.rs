@@ -41,8 +41,9 @@ async fn enrol_sign_and_verify_with_the_real_keychain() {
          {cs} push --sandbox-url {url}
          rec=$({cs} verify --forge sandbox --api-url {url} --repo acme-medical/infusion-pump-firmware --pr 43 | sed -n 's/^    record //p' | head -n 1)
          echo \"withdrawing $rec\"
-         echo 'a brand new signing passphrase' | {cs} sign --sandbox-url {url} --repo acme-medical/infusion-pump-firmware --pr 43 \
-             --meaning withdrawal --withdraws \"$rec\" --reason 'Signed in error' --role QA --password-stdin
+         echo 'a brand new signing passphrase' | {cs} withdraw --sandbox-url {url} --repo acme-medical/infusion-pump-firmware --pr 43 \
+             --record \"$rec\" --reason 'Signed in error' --password-stdin
+         {cs} key list --sandbox-url {url}
          {cs} push --sandbox-url {url}
          {cs} verify --forge sandbox --api-url {url} --repo acme-medical/infusion-pump-firmware --pr 43 && exit 92 || echo withdrawn-not-approved",
         pw = shell_quote(PASSWORD),
@@ -82,6 +83,13 @@ async fn enrol_sign_and_verify_with_the_real_keychain() {
     assert!(stdout.contains("withdrawn-not-approved"), "{stdout}");
     assert!(
         stdout.contains("WITHDRAWN — withdrawn by Bob Okafor"),
+        "{stdout}"
+    );
+    // `countersign key list`, in a process of its own: the key, and no open
+    // session (a new process is a new session).
+    assert!(stdout.contains("Signing key: SHA256:"), "{stdout}");
+    assert!(
+        stdout.contains("Signing session: none (the next signature asks for everything)"),
         "{stdout}"
     );
     assert!(!home.root.join("wrong.json").exists());

@@ -122,6 +122,10 @@ enum Command {
         /// `countersign verify --forge` lists it (sha256:…).
         #[arg(long)]
         withdraws: Option<String>,
+        /// Confirm with your registered security key too (asks for its PIN,
+        /// then a touch; with --password-stdin the PIN is the second line).
+        #[arg(long)]
+        security_key: bool,
         /// Read the signing password from standard input (one line).
         #[arg(long)]
         password_stdin: bool,
@@ -181,6 +185,30 @@ enum Command {
         #[command(subcommand)]
         action: KeyAction,
     },
+    /// A forgotten signing password, under dual control.
+    Reset {
+        #[command(subcommand)]
+        action: ResetAction,
+    },
+    /// Withdraw one of your signatures: a signed withdrawal that names the
+    /// record (as `countersign verify --forge` lists it) and gives a reason.
+    Withdraw {
+        #[command(flatten)]
+        forge: ForgeArgs,
+        /// OWNER/REPO
+        #[arg(long)]
+        repo: String,
+        #[arg(long)]
+        pr: u32,
+        /// The record to withdraw: `sha256:…`.
+        #[arg(long)]
+        record: String,
+        #[arg(long)]
+        reason: String,
+        /// Read the signing password from standard input (one line).
+        #[arg(long)]
+        password_stdin: bool,
+    },
     /// The local audit trail.
     Audit {
         #[command(subcommand)]
@@ -199,18 +227,18 @@ enum Command {
 }
 
 #[derive(Subcommand)]
-enum KeyAction {
-    /// As a member of the policy's `reset_by` role: authorize another
-    /// member, who forgot their signing password, to enrol a new key. Two
-    /// members' authorizations, merged, are needed.
-    AuthorizeReset {
+enum ResetAction {
+    /// As a member of the policy's `reset_by` role: authorize a member who
+    /// forgot their signing password to enrol a new key. Two members'
+    /// authorizations, merged, are needed.
+    Authorize {
         #[command(flatten)]
         forge: ForgeArgs,
         #[arg(long)]
         repo: String,
         /// The member's forge login.
         #[arg(long)]
-        login: String,
+        user: String,
         /// How their identity was confirmed.
         #[arg(long)]
         reason: String,
@@ -220,7 +248,7 @@ enum KeyAction {
     },
     /// After a forgotten password: enrol a new key on two merged
     /// authorizations; your old key is revoked in the proposed roster change.
-    Reset {
+    Enrol {
         #[command(flatten)]
         forge: ForgeArgs,
         #[arg(long)]
@@ -234,6 +262,33 @@ enum KeyAction {
         /// Accept the acknowledgement that the electronic signature is legally binding.
         #[arg(long)]
         accept_acknowledgement: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyAction {
+    /// Change the signing password (as `countersign password`).
+    Passwd {
+        #[command(flatten)]
+        forge: ForgeArgs,
+        /// Read the current password, then the new one, from standard input (a line each).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Register a FIDO2 security key (a backup one too) with this device's
+    /// signer; asks for the key's PIN, then a touch.
+    AddSecurityKey {
+        #[command(flatten)]
+        forge: ForgeArgs,
+        /// Read the PIN from standard input (one line).
+        #[arg(long)]
+        pin_stdin: bool,
+    },
+    /// This device's signing identity: key, enrolment, password age, session,
+    /// security keys.
+    List {
+        #[command(flatten)]
+        forge: ForgeArgs,
     },
     /// Move to a new signing key: the new key is sealed under a new password,
     /// and the roster change (old key ended, new key in the same roles) is
@@ -402,6 +457,7 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
             reason,
             role,
             withdraws,
+            security_key,
             password_stdin,
             out,
         } => {
@@ -413,7 +469,7 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
                 meaning,
                 reason,
                 role,
-                use_security_key: false,
+                use_security_key: security_key,
                 withdraws,
             };
             sign(forge, draft, password_stdin, out).await
@@ -432,12 +488,12 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
                     ..
                 },
         } => audit_against_forge(&forge, repo, api_url).await,
-        Command::Key {
+        Command::Reset {
             action:
-                KeyAction::AuthorizeReset {
+                ResetAction::Authorize {
                     forge,
                     repo,
-                    login,
+                    user: login,
                     reason,
                     password_stdin,
                 },
@@ -458,9 +514,9 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Key {
+        Command::Reset {
             action:
-                KeyAction::Reset {
+                ResetAction::Enrol {
                     forge,
                     repo,
                     authorizations,
@@ -486,6 +542,104 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
                 change.roles.join(", ")
             );
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Key {
+            action:
+                KeyAction::Passwd {
+                    forge,
+                    password_stdin,
+                },
+        } => change_password(forge, password_stdin).await,
+        Command::Key {
+            action: KeyAction::AddSecurityKey { forge, pin_stdin },
+        } => {
+            let pin = read_password_as(pin_stdin, "Security key PIN: ")?;
+            let session = Session::start(forge.target()?).await?;
+            eprintln!("Touch the security key when it blinks.");
+            let status = session
+                .register_security_key(countersign_api::contract::SecurityKeyRequest {
+                    pin: Some(pin),
+                })
+                .await?;
+            println!(
+                "Security key registered; {} registered for {}: {}",
+                status.security_key_ids.len(),
+                status.printed_name.unwrap_or_default(),
+                status.security_key_ids.join(", ")
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Key {
+            action: KeyAction::List { forge },
+        } => {
+            let session = Session::start(forge.target()?).await?;
+            let s = session.signer_status().await?;
+            if !s.enrolled {
+                println!(
+                    "@{} has no signing key on this device (countersign enrol).",
+                    s.identity.login
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!("Printed name: {}", s.printed_name.unwrap_or_default());
+            println!(
+                "Forge account: @{} (user {})",
+                s.identity.login, s.identity.id
+            );
+            println!("Signing key: {}", s.fingerprint.unwrap_or_default());
+            println!("Enrolled: {}", s.enrolled_at.unwrap_or_default());
+            println!(
+                "Password set: {}",
+                s.password_set_at.as_deref().unwrap_or("at enrolment")
+            );
+            println!(
+                "Signing session: {}",
+                s.session_ends_at.map_or(
+                    "none (the next signature asks for everything)".to_owned(),
+                    |t| format!("open until {t}")
+                )
+            );
+            if let Some(t) = s.locked_until {
+                println!("Locked until: {t}");
+            }
+            for id in &s.security_key_ids {
+                println!("Security key: {id}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Withdraw {
+            forge,
+            repo,
+            pr,
+            record,
+            reason,
+            password_stdin,
+        } => {
+            let session = Session::start(forge.target()?).await?;
+            let change_request = ChangeRequestRef { repo, number: pr };
+            // The role is the withdrawn record's own.
+            let review = session
+                .review_change_request(change_request.clone())
+                .await?;
+            let role = review
+                .signatures
+                .iter()
+                .find(|s| s.record.as_deref() == Some(record.as_str()))
+                .map(|s| s.role.clone())
+                .ok_or_else(|| {
+                    ApiError::invalid_input(format!(
+                        "no record {record} on this change (countersign verify --forge lists them)"
+                    ))
+                })?;
+            let draft = SignatureDraft {
+                change_request,
+                meaning: Meaning::Withdrawal,
+                reason,
+                role,
+                use_security_key: false,
+                withdraws: Some(record),
+            };
+            sign_with(session, draft, password_stdin, None).await
         }
         Command::Key {
             action:
@@ -673,8 +827,24 @@ async fn sign(
     password_stdin: bool,
     out: Option<PathBuf>,
 ) -> Result<ExitCode, ApiError> {
-    let password = read_password(password_stdin)?;
     let session = Session::start(forge.target()?).await?;
+    sign_with(session, draft, password_stdin, out).await
+}
+
+/// Preview, re-authenticate (password, and the security key's PIN when the
+/// draft uses one), sign; optionally write the bundle.
+async fn sign_with(
+    session: Session,
+    draft: SignatureDraft,
+    password_stdin: bool,
+    out: Option<PathBuf>,
+) -> Result<ExitCode, ApiError> {
+    let password = read_password(password_stdin)?;
+    let pin = if draft.use_security_key {
+        Some(read_password_as(password_stdin, "Security key PIN: ")?)
+    } else {
+        None
+    };
     // The CLI's "review" is this line: the commit and diff it signs.
     let preview = session.preview_signature(draft.clone()).await?;
     eprintln!(
@@ -694,7 +864,7 @@ async fn sign(
             draft,
             seen,
             password,
-            security_key_pin: None,
+            security_key_pin: pin,
         })
         .await?;
     println!("{}", signed.manifestation);

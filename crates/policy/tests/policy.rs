@@ -61,6 +61,13 @@ fn mistakes_are_reported_where_they_are() {
         e.message.contains("withdrawal cannot meet a requirement"),
         "{e}"
     );
+    let e = error_of("version = 1\n[gate]\nallow_offline_signing = true\n");
+    assert!(e.message.contains("needs max_offline_age"), "{e}");
+    assert_eq!(e.line, 3);
+    let e = error_of("version = 1\n[gate]\nmax_offline_age = \"72h\"\n");
+    assert!(e.message.contains("needs allow_offline_signing"), "{e}");
+    let e = error_of("version = 1\n[session]\nidle_timeout_minutes = 15\nmax_failures = 3\nlockout_minutes = 15\nreset_by = \"admins\"\n");
+    assert!(e.message.contains("reset_by names no role"), "{e}");
 
     let weak = "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
     let text = format!(
