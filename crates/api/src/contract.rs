@@ -1105,6 +1105,10 @@ pub struct SignatureDraft {
     /// as the signing password.
     #[serde(default)]
     pub use_security_key: bool,
+    /// Which registered security key (its credential id; a backup one);
+    /// `None`: the first registered.
+    #[serde(default)]
+    pub security_key_id: Option<String>,
     /// For a withdrawal, and only then: the record it takes back
     /// (`SignatureView::record`), which must be the signer's own.
     #[serde(default)]

@@ -823,10 +823,15 @@ impl Signatures {
             risk_class,
             labels,
             authentication: if draft.use_security_key {
-                let key = stored.enrolment.security_keys.first().ok_or_else(|| {
+                let keys = &stored.enrolment.security_keys;
+                let key = match &draft.security_key_id {
+                    Some(id) => keys.iter().find(|k| k.credential_id == *id),
+                    None => keys.first(),
+                }
+                .ok_or_else(|| {
                     ApiError::new(
                         ErrorCode::SigningNoSecurityKey,
-                        "no security key is registered for this signer",
+                        "that security key is not registered for this signer",
                     )
                 })?;
                 AuthMethod::Fido2 {
@@ -1175,15 +1180,21 @@ impl Signatures {
             Some(challenge) => {
                 // A locked-out signer was refused above, before the key is asked.
                 let identity = stored.enrolment.forge.clone();
+                // The key the record names (the signer chose it, a backup maybe).
+                let named = match &approval.preview().statement.predicate.authentication {
+                    AuthMethod::Fido2 { assertion } => Some(assertion.credential_id.clone()),
+                    AuthMethod::Password => None,
+                };
                 let key = stored
                     .enrolment
                     .security_keys
-                    .first()
+                    .iter()
+                    .find(|k| Some(&k.credential_id) == named.as_ref())
                     .cloned()
                     .ok_or_else(|| {
                         ApiError::new(
                             ErrorCode::SigningNoSecurityKey,
-                            "no security key is registered",
+                            "the security key this record names is not registered",
                         )
                     })?;
                 let options = countersign_signing::fido2::request(&challenge, &key)?;

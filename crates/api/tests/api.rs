@@ -210,6 +210,7 @@ mod signing {
             reason: "Verified RA-042".into(),
             role: "QA".into(),
             use_security_key: false,
+            security_key_id: None,
             withdraws: None,
         }
     }
@@ -499,6 +500,7 @@ mod push {
             reason: "Verified RA-042".into(),
             role: "QA".into(),
             use_security_key: false,
+            security_key_id: None,
             withdraws: None,
         };
         let preview = s.preview_signature(draft.clone()).await.unwrap();

@@ -584,6 +584,7 @@ async fn the_governing_policy_sets_the_lockout() {
         reason: "r".into(),
         role: "qa".into(),
         use_security_key: false,
+        security_key_id: None,
         withdraws: None,
     };
     let preview = bob.session.preview_signature(draft.clone()).await.unwrap();
@@ -832,6 +833,7 @@ async fn a_security_key_confirms_the_record_and_the_gate_checks_it() {
         reason: "UT-9 passed".into(),
         role: "qa".into(),
         use_security_key: true,
+        security_key_id: None,
         withdraws: None,
     };
     let preview = bob.session.preview_signature(draft.clone()).await.unwrap();
@@ -884,7 +886,7 @@ async fn a_security_key_confirms_the_record_and_the_gate_checks_it() {
         let mut st = store.write().unwrap();
         let repo = &mut st.repos[0];
         for k in &mut repo.roster_keys {
-            k.security_key = None;
+            k.security_keys.clear();
         }
         countersign_forge_sandbox::refresh_policy(repo);
     }
@@ -1070,6 +1072,7 @@ async fn a_member_with_a_security_key_must_use_it_when_the_policy_says_so() {
             reason: "UT-9 passed".into(),
             role: "qa".into(),
             use_security_key: false,
+            security_key_id: None,
             withdraws: None,
         })
         .await
@@ -2040,4 +2043,63 @@ async fn my_signing_identity_lists_the_key_the_session_and_removes_a_security_ke
     assert!(trail.rows.iter().any(|r| r.kind == "key_revocation"
         && r.object == format!("security-key:{id}")
         && r.reason.as_deref() == Some("Left in a hotel")));
+}
+
+/// Issue 14: a backup security key. Both keys are registered and reach the
+/// roster; a record confirmed by the backup verifies at the gate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_security_key_confirms_a_record_the_gate_accepts() {
+    use countersign_api::contract::SecurityKeyRequest;
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
+    let soft = || {
+        Arc::new(SoftKey(
+            std::sync::Mutex::new(webauthn_authenticator_rs::softpasskey::SoftPasskey::new(
+                true,
+            )),
+            true,
+        ))
+    };
+    let pin = || SecurityKeyRequest {
+        pin: Some(Secret::from("123456")),
+    };
+    become_(&sandbox, "bob-qa");
+    bob.session.set_security_key_device(soft());
+    bob.session.register_security_key(pin()).await.unwrap();
+    let backup = soft();
+    bob.session.set_security_key_device(backup);
+    let status = bob.session.register_security_key(pin()).await.unwrap();
+    assert_eq!(status.security_key_ids.len(), 2);
+    let backup_id = status.security_key_ids[1].clone();
+    let policy = String::from_utf8(
+        sandbox.store().read().unwrap().repos[0].base_files[".countersign/policy.toml"].clone(),
+    )
+    .unwrap();
+    assert!(
+        policy.contains(&backup_id),
+        "the roster lists the backup key"
+    );
+
+    let draft = SignatureDraft {
+        use_security_key: true,
+        security_key_id: Some(backup_id),
+        ..kit::draft(43, "qa", Meaning::Approval)
+    };
+    let preview = bob.session.preview_signature(draft.clone()).await.unwrap();
+    bob.session
+        .sign_change_request(SignRequest {
+            snapshot_id: preview.snapshot_id,
+            draft,
+            seen: SeenContent {
+                head_sha: preview.head_sha,
+                diff_sha256: preview.diff_sha256,
+            },
+            password: Secret::from(PASSWORD),
+            security_key_pin: Some(Secret::from("123456")),
+        })
+        .await
+        .unwrap();
+    assert_eq!(bob.session.push_outbox().await.unwrap().failed, 0);
+    let g = gate(&sandbox, 43).await;
+    assert!(g.approved, "{:?}", g.review.signatures);
 }

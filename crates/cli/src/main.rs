@@ -126,6 +126,10 @@ enum Command {
         /// then a touch; with --password-stdin the PIN is the second line).
         #[arg(long)]
         security_key: bool,
+        /// With several security keys (a backup one): which, by credential id
+        /// (`countersign key list`); implies --security-key.
+        #[arg(long)]
+        security_key_id: Option<String>,
         /// Read the signing password from standard input (one line).
         #[arg(long)]
         password_stdin: bool,
@@ -458,6 +462,7 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
             role,
             withdraws,
             security_key,
+            security_key_id,
             password_stdin,
             out,
         } => {
@@ -469,7 +474,8 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
                 meaning,
                 reason,
                 role,
-                use_security_key: security_key,
+                use_security_key: security_key || security_key_id.is_some(),
+                security_key_id,
                 withdraws,
             };
             sign(forge, draft, password_stdin, out).await
@@ -637,6 +643,7 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
                 reason,
                 role,
                 use_security_key: false,
+                security_key_id: None,
                 withdraws: Some(record),
             };
             sign_with(session, draft, password_stdin, None).await

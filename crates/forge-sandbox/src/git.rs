@@ -757,26 +757,28 @@ async fn add_to_roster(State(store): State<Shared>, Json(body): Json<Value>) -> 
         .as_str()
         .map(str::to_owned)
         .unwrap_or_else(|| ts(Utc::now() - Duration::minutes(5)));
-    let security_key = body["security_keys"]
+    let security_keys: Vec<(String, String)> = body["security_keys"]
         .as_array()
-        .and_then(|a| a.first())
-        .and_then(|k| {
+        .into_iter()
+        .flatten()
+        .filter_map(|k| {
             let id = k["credential_id"].as_str()?.to_owned();
             let cose = serde_json::to_vec(&k["public_key"]).ok()?;
             Some((id, STANDARD_NO_PAD_URL.encode(cose)))
-        });
+        })
+        .collect();
     for repo in &mut store.repos {
         match repo
             .roster_keys
             .iter_mut()
             .find(|k| k.public_key == public_key)
         {
-            Some(existing) => existing.security_key = security_key.clone(),
+            Some(existing) => existing.security_keys = security_keys.clone(),
             None => repo.roster_keys.push(RosterKey {
                 user_id,
                 public_key: public_key.to_owned(),
                 valid_from: valid_from.clone(),
-                security_key: security_key.clone(),
+                security_keys: security_keys.clone(),
             }),
         }
         crate::seed::refresh_policy(repo);

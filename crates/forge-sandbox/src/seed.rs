@@ -449,10 +449,19 @@ pub fn policy_toml(keys: &[RosterKey]) -> String {
                 "[[roles.members.keys]]\npublic_key = \"{}\"\nvalid_from = \"{}\"\n",
                 k.public_key, k.valid_from
             ));
-            if let Some((id, cose)) = &k.security_key {
+            if let Some((id, cose)) = k.security_keys.first() {
                 m.push_str(&format!(
                     "fido2_credential_id = \"{id}\"\nfido2_public_key = \"{cose}\"\n"
                 ));
+            }
+            if k.security_keys.len() > 1 {
+                let backups: Vec<String> = k.security_keys[1..]
+                    .iter()
+                    .map(|(id, cose)| {
+                        format!("{{ credential_id = \"{id}\", public_key = \"{cose}\" }}")
+                    })
+                    .collect();
+                m.push_str(&format!("fido2 = [{}]\n", backups.join(", ")));
             }
         }
         m

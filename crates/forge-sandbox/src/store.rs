@@ -115,8 +115,8 @@ pub struct RosterKey {
     pub user_id: u64,
     pub public_key: String,
     pub valid_from: String,
-    /// A registered security key: credential id and base64url COSE-key JSON.
-    pub security_key: Option<(String, String)>,
+    /// Registered security keys: credential id and base64url COSE-key JSON.
+    pub security_keys: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone)]

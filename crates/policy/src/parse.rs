@@ -151,6 +151,40 @@ struct RawKey {
     fido2_credential_id: Option<String>,
     #[serde(default)]
     fido2_public_key: Option<Spanned<String>>,
+    /// Further security keys (a backup one), each as the pair above.
+    #[serde(default)]
+    fido2: Vec<RawFido2>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFido2 {
+    credential_id: String,
+    public_key: Spanned<String>,
+}
+
+/// A registered security key from its credential id and base64url COSE-key JSON.
+fn security_key(
+    text: &str,
+    id: &str,
+    cose: &Spanned<String>,
+) -> Result<countersign_signing::fido2::SecurityKey, PolicyError> {
+    let bytes = base64::Engine::decode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        cose.get_ref(),
+    )
+    .map_err(|_| at(text, cose.span(), "fido2_public_key is not base64url"))?;
+    let public_key = serde_json::from_slice(&bytes).map_err(|e| {
+        at(
+            text,
+            cose.span(),
+            format!("fido2_public_key is not a COSE key: {e}"),
+        )
+    })?;
+    Ok(countersign_signing::fido2::SecurityKey {
+        credential_id: id.to_owned(),
+        public_key,
+    })
 }
 
 #[derive(Deserialize)]
@@ -323,26 +357,9 @@ pub fn parse(text: &str) -> Result<Policy, PolicyError> {
             for k in m.keys {
                 let public_key = PublicKey::from_base64(k.public_key.get_ref())
                     .map_err(|e| at(text, k.public_key.span(), e.to_string()))?;
-                let security_keys = match (&k.fido2_credential_id, &k.fido2_public_key) {
+                let mut security_keys = match (&k.fido2_credential_id, &k.fido2_public_key) {
                     (None, None) => Vec::new(),
-                    (Some(id), Some(cose)) => {
-                        let bytes = base64::Engine::decode(
-                            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-                            cose.get_ref(),
-                        )
-                        .map_err(|_| at(text, cose.span(), "fido2_public_key is not base64url"))?;
-                        let public_key = serde_json::from_slice(&bytes).map_err(|e| {
-                            at(
-                                text,
-                                cose.span(),
-                                format!("fido2_public_key is not a COSE key: {e}"),
-                            )
-                        })?;
-                        vec![countersign_signing::fido2::SecurityKey {
-                            credential_id: id.clone(),
-                            public_key,
-                        }]
-                    }
+                    (Some(id), Some(cose)) => vec![security_key(text, id, cose)?],
                     _ => {
                         return Err(at(
                             text,
@@ -351,6 +368,13 @@ pub fn parse(text: &str) -> Result<Policy, PolicyError> {
                         ))
                     }
                 };
+                for extra in &k.fido2 {
+                    security_keys.push(security_key(
+                        text,
+                        &extra.credential_id,
+                        &extra.public_key,
+                    )?);
+                }
                 keys.push(Key {
                     public_key,
                     valid_from: time(text, &k.valid_from)?,

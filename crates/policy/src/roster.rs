@@ -201,17 +201,27 @@ pub fn add_member(policy_text: &str, role: &str, record_json: &str) -> Result<St
     let mut key = Table::new();
     key.insert("public_key", value(record.public_key.clone()));
     key.insert("valid_from", value(record.valid_from.clone()));
+    let cose_of = |sk: &countersign_signing::fido2::SecurityKey| {
+        serde_json::to_vec(&sk.public_key)
+            .map(|cose| {
+                base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, cose)
+            })
+            .map_err(|e| RosterError::BadRecord(e.to_string()))
+    };
+    // The first security key as the pair older policies know; backups after it.
     if let Some(sk) = record.security_keys.first() {
-        let cose = serde_json::to_vec(&sk.public_key)
-            .map_err(|e| RosterError::BadRecord(e.to_string()))?;
         key.insert("fido2_credential_id", value(sk.credential_id.clone()));
-        key.insert(
-            "fido2_public_key",
-            value(base64::Engine::encode(
-                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-                cose,
-            )),
-        );
+        key.insert("fido2_public_key", value(cose_of(sk)?));
+    }
+    if record.security_keys.len() > 1 {
+        let mut backups = toml_edit::Array::new();
+        for sk in &record.security_keys[1..] {
+            let mut t = toml_edit::InlineTable::new();
+            t.insert("credential_id", sk.credential_id.clone().into());
+            t.insert("public_key", cose_of(sk)?.into());
+            backups.push(t);
+        }
+        key.insert("fido2", value(backups));
     }
 
     if target.get("members").is_none() {

@@ -559,6 +559,11 @@ export type SignatureDraft = { change_request: ChangeRequestRef, meaning: Meanin
  */
 use_security_key: boolean, 
 /**
+ * Which registered security key (its credential id; a backup one);
+ * `None`: the first registered.
+ */
+security_key_id: string | null, 
+/**
  * For a withdrawal, and only then: the record it takes back
  * (`SignatureView::record`), which must be the signer's own.
  */

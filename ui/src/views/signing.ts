@@ -130,6 +130,8 @@ function signForm(
   const reason = el("textarea", { rows: "3", maxlength: "1000", "data-testid": "sign-reason", placeholder: "Why you sign, in your own words (required)" });
   const useKey = el("input", { type: "checkbox", "data-testid": "sign-use-key" });
   useKey.checked = status.security_keys > 0;
+  // Several keys (a backup): which one confirms this signature.
+  const whichKey = el("select", { "data-testid": "sign-key-choice", "aria-label": "Security key" }, ...status.security_key_ids.map((id, i) => el("option", { value: id }, i === 0 ? `First key (${id.slice(0, 12)}…)` : `Backup key ${i} (${id.slice(0, 12)}…)`)));
   const keySection = securityKeySection(status, refresh);
   const review = el("button", { type: "button", class: "primary", "data-testid": "sign-review" }, "Review what I am signing");
   const step = el("div", {});
@@ -152,11 +154,12 @@ function signForm(
     reason: reason.value,
     role: role.value,
     use_security_key: useKey.checked,
+    security_key_id: useKey.checked && status.security_key_ids.length > 1 ? whichKey.value : null,
     withdraws: withdrawing?.record ?? null,
   });
   // Once previewed, the form is what is signed: it stays locked until the
   // signer chooses to edit it, which throws the preview away.
-  const controls = [meaning, role, reason, useKey];
+  const controls = [meaning, role, reason, useKey, whichKey];
   meaning.disabled = role.disabled = withdrawing !== null;
   const lock = (locked: boolean) => {
     for (const c of controls) c.disabled = locked || (withdrawing !== null && (c === meaning || c === role));
@@ -279,6 +282,7 @@ function signForm(
     field("Role", role),
     field("Reason", reason),
     status.security_keys > 0 ? el("label", { class: "ack" }, useKey, "Also confirm with my security key (PIN and touch)") : null,
+    status.security_key_ids.length > 1 ? field("Which security key", whichKey) : null,
     review,
     edit,
     step,
@@ -414,9 +418,10 @@ function forgottenSection(repo: string, status: SignerStatus): HTMLElement {
 
 /// Register a FIDO2 security key, when this build can reach one and none is registered yet.
 function securityKeySection(status: SignerStatus, done: () => void): HTMLElement | null {
-  if (!status.security_key_support || status.security_keys > 0) return null;
+  if (!status.security_key_support) return null;
+  const backup = status.security_keys > 0;
   const pin = el("input", { type: "password", "data-testid": "key-pin", autocomplete: "off", inputmode: "numeric" });
-  const add = el("button", { type: "button", "data-testid": "key-register" }, "Register my security key");
+  const add = el("button", { type: "button", "data-testid": "key-register" }, backup ? "Register a backup security key" : "Register my security key");
   const result = el("div", {});
   add.addEventListener("click", async () => {
     add.disabled = true;
@@ -432,13 +437,21 @@ function securityKeySection(status: SignerStatus, done: () => void): HTMLElement
       add.disabled = false;
     }
   });
-  return el(
+  const form = el(
     "section",
     { class: "security-key" },
-    el("h3", {}, "Security key (optional)"),
-    el("p", { class: "muted" }, "Register a FIDO2 key to confirm each signature with its PIN and a touch, as well as your password."),
+    el("h3", {}, backup ? "Backup security key" : "Security key (optional)"),
+    el(
+      "p",
+      { class: "muted" },
+      backup
+        ? "A second FIDO2 key, for when the first is lost or left at home. Plug it in (and only it), then register."
+        : "Register a FIDO2 key to confirm each signature with its PIN and a touch, as well as your password.",
+    ),
     field("Security key PIN", pin),
     add,
     result,
   );
+  // With one registered, adding a backup is an occasional task: folded away.
+  return backup ? el("details", { class: "password-section" }, el("summary", { "data-testid": "key-backup-section" }, "Register a backup security key"), form) : form;
 }

@@ -100,6 +100,7 @@ pub fn draft(number: u32, role: &str, meaning: Meaning) -> SignatureDraft {
         reason: "Reviewed the diff, RA and test evidence".into(),
         role: role.into(),
         use_security_key: false,
+        security_key_id: None,
         withdraws: None,
     }
 }
