@@ -62,6 +62,95 @@ fn record_path(kind: &str, key: &PublicKey) -> Result<String, ApiError> {
     ))
 }
 
+/// The reason given, trimmed; `missing` says what to give when there is none.
+fn reason_given(reason: &str, missing: &str) -> Result<String, ApiError> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(ApiError::invalid_input(missing));
+    }
+    Ok(reason.to_owned())
+}
+
+/// The key event `by` signs with their enrolled key, about `key`, in the
+/// repository whose policy `draft` read.
+fn event_by(
+    by: &countersign_signing::enrolment::EnrolmentRecord,
+    kind: KeyEventKind,
+    (key, new_key): (KeyRef, Option<KeyRef>),
+    reason: &str,
+    at: &str,
+    draft: &crate::contract::PolicyDraft,
+) -> KeyEvent {
+    KeyEvent {
+        kind,
+        by: KeyHolder {
+            printed_name: by.printed_name.clone(),
+            forge: by.forge.clone(),
+        },
+        by_key_id: by.key_id.clone(),
+        key,
+        new_key,
+        reason: reason.to_owned(),
+        at: at.to_owned(),
+        repo: draft.repo.clone(),
+        policy_before: draft.digest.clone(),
+        app: app(),
+    }
+}
+
+/// A key change's pull request: the files, and how it reads.
+struct Change<'a> {
+    repo: &'a str,
+    base_branch: &'a str,
+    policy_text: &'a [u8],
+    record_path: String,
+    record: Vec<u8>,
+    title: String,
+    why: String,
+}
+
+/// Open the pull request for `change`, then write the audit entry `event`
+/// makes from where it was proposed (number, branch).
+async fn propose(
+    forge: &dyn Forge,
+    stores: &Stores,
+    change: Change<'_>,
+    holder: String,
+    roles: Vec<String>,
+    event: impl FnOnce(u64, &str) -> AuditEvent,
+) -> Result<KeyChange, ApiError> {
+    let repo: RepoId = change.repo.parse()?;
+    let (created, branch) = crate::admin::open_pull(
+        forge,
+        &repo,
+        change.base_branch,
+        &[
+            (POLICY_PATH, change.policy_text),
+            (&change.record_path, &change.record),
+        ],
+        &change.title,
+        &change.why,
+    )
+    .await?;
+    stores.record(event(created.number, &branch))?;
+    Ok(KeyChange {
+        number: u32::try_from(created.number).unwrap_or(u32::MAX),
+        branch,
+        record_path: change.record_path,
+        holder,
+        roles,
+    })
+}
+
+fn pretty(envelope: &countersign_signing::dsse::Envelope) -> Result<Vec<u8>, ApiError> {
+    serde_json::to_vec_pretty(envelope)
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))
+}
+
+fn actor_of(forge: &ForgeIdentity) -> String {
+    format!("{}/{}/{}", forge.host, forge.user_id, forge.login)
+}
+
 fn roster_error(e: RosterError) -> ApiError {
     let code = match e {
         RosterError::Policy(_) => ErrorCode::PolicyInvalid,
@@ -76,12 +165,10 @@ pub async fn revoke(
     signatures: &Signatures,
     request: RevokeKey,
 ) -> Result<KeyChange, ApiError> {
-    let reason = request.reason.trim().to_owned();
-    if reason.is_empty() {
-        return Err(ApiError::invalid_input(
-            "say why the key is revoked: it goes into the signed record and the pull request",
-        ));
-    }
+    let reason = reason_given(
+        &request.reason,
+        "say why the key is revoked: it goes into the signed record and the pull request",
+    )?;
     let revoked = PublicKey::from_base64(request.public_key.trim())
         .map_err(|e| ApiError::invalid_input(format!("not a signing key: {e}")))?;
     let draft = crate::admin::draft(forge, &request.repo).await?;
@@ -96,83 +183,72 @@ pub async fn revoke(
         None,
     )
     .map_err(roster_error)?;
+    let holder_id = ForgeIdentity {
+        host: holder.forge.clone(),
+        user_id: holder.user_id,
+        login: holder.login.clone(),
+    };
     let (signed, envelope) = signatures
         .sign_key_event(forge, &request.password, |admin| {
             KeyEventRequest::new(
-                KeyEvent {
-                    kind: KeyEventKind::Revocation,
-                    by: KeyHolder {
-                        printed_name: admin.printed_name.clone(),
-                        forge: admin.forge.clone(),
-                    },
-                    by_key_id: admin.key_id.clone(),
-                    key: key_ref(
-                        &revoked,
-                        &holder.printed_name,
-                        &ForgeIdentity {
-                            host: holder.forge.clone(),
-                            user_id: holder.user_id,
-                            login: holder.login.clone(),
-                        },
-                    ),
-                    new_key: None,
-                    reason: reason.clone(),
-                    at: at.clone(),
-                    repo: request.repo.clone(),
-                    policy_before: draft.digest.clone(),
-                    app: app(),
-                },
+                event_by(
+                    admin,
+                    KeyEventKind::Revocation,
+                    (key_ref(&revoked, &holder.printed_name, &holder_id), None),
+                    &reason,
+                    &at,
+                    &draft,
+                ),
                 admin.public_key,
                 text.as_bytes(),
             )
             .map_err(ApiError::from)
         })
         .await?;
-    let record = serde_json::to_vec_pretty(&envelope)
-        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
     let record_path = record_path("revocation", &revoked)?;
-    let repo: RepoId = request.repo.parse()?;
-    let by = &signed.statement().predicate.by;
-    let why = format!(
-        "Revoke the signing key {} of {} ({}), from {at}: {reason}\n\nSigned revocation record by {}: `{record_path}`.",
-        revoked.fingerprint(),
-        holder.printed_name,
-        holder.roles.join(", "),
-        by.printed_name
-    );
-    let (created, branch) = crate::admin::open_pull(
-        forge,
-        &repo,
-        &draft.base_branch,
-        &[(POLICY_PATH, text.as_bytes()), (&record_path, &record)],
-        &format!("Revoke {}'s signing key", holder.printed_name),
-        &why,
-    )
-    .await?;
-    stores.record(
-        AuditEvent::now(
-            EventKind::KeyRevocation,
-            format!("{}/{}/{}", by.forge.host, by.forge.user_id, by.forge.login),
-            format!("key:{}", revoked.key_id()),
-        )
-        .printed_name(by.printed_name.clone())
-        .change(None, Some(at.clone()))
-        .reason(reason)
-        .detail(format!(
-            "{}'s key ({}) revoked in {}, proposed as #{} from {branch}",
+    let by = signed.statement().predicate.by.clone();
+    let change = Change {
+        repo: &request.repo,
+        base_branch: &draft.base_branch,
+        policy_text: text.as_bytes(),
+        why: format!(
+            "Revoke the signing key {} of {} ({}), from {at}: {reason}\n\nSigned revocation record by {}: `{record_path}`.",
+            revoked.fingerprint(),
             holder.printed_name,
             holder.roles.join(", "),
-            request.repo,
-            created.number
-        )),
-    )?;
-    Ok(KeyChange {
-        number: u32::try_from(created.number).unwrap_or(u32::MAX),
-        branch,
+            by.printed_name
+        ),
+        title: format!("Revoke {}'s signing key", holder.printed_name),
+        record: pretty(&envelope)?,
         record_path,
-        holder: holder.printed_name,
-        roles: holder.roles,
-    })
+    };
+    let detail = |number: u64, branch: &str| {
+        format!(
+            "{}'s key ({}) revoked in {}, proposed as #{number} from {branch}",
+            holder.printed_name,
+            holder.roles.join(", "),
+            request.repo
+        )
+    };
+    propose(
+        forge,
+        stores,
+        change,
+        holder.printed_name.clone(),
+        holder.roles.clone(),
+        |number, branch| {
+            AuditEvent::now(
+                EventKind::KeyRevocation,
+                actor_of(&by.forge),
+                format!("key:{}", revoked.key_id()),
+            )
+            .printed_name(by.printed_name.clone())
+            .change(None, Some(at.clone()))
+            .reason(reason.clone())
+            .detail(detail(number, branch))
+        },
+    )
+    .await
 }
 
 pub async fn rotate(
@@ -181,12 +257,10 @@ pub async fn rotate(
     signatures: &Signatures,
     request: RotateKey,
 ) -> Result<KeyChange, ApiError> {
-    let reason = request.reason.trim().to_owned();
-    if reason.is_empty() {
-        return Err(ApiError::invalid_input(
-            "say why the key changes: it goes into the signed record and the pull request",
-        ));
-    }
+    let reason = reason_given(
+        &request.reason,
+        "say why the key changes: it goes into the signed record and the pull request",
+    )?;
     let draft = crate::admin::draft(forge, &request.repo).await?;
     let at = Local::now().to_rfc3339_opts(SecondsFormat::Millis, false);
     // Filled in by `make`, which sees both enrolments.
@@ -208,21 +282,17 @@ pub async fn rotate(
                 )
                 .map_err(roster_error)?;
                 let request = KeyEventRequest::new(
-                    KeyEvent {
-                        kind: KeyEventKind::Rotation,
-                        by: KeyHolder {
-                            printed_name: old.printed_name.clone(),
-                            forge: old.forge.clone(),
-                        },
-                        by_key_id: old.key_id.clone(),
-                        key: key_ref(&old.public_key, &old.printed_name, &old.forge),
-                        new_key: Some(key_ref(&new.public_key, &new.printed_name, &new.forge)),
-                        reason: reason.clone(),
-                        at: at.clone(),
-                        repo: request.repo.clone(),
-                        policy_before: draft.digest.clone(),
-                        app: app(),
-                    },
+                    event_by(
+                        old,
+                        KeyEventKind::Rotation,
+                        (
+                            key_ref(&old.public_key, &old.printed_name, &old.forge),
+                            Some(key_ref(&new.public_key, &new.printed_name, &new.forge)),
+                        ),
+                        &reason,
+                        &at,
+                        &draft,
+                    ),
                     old.public_key,
                     text.as_bytes(),
                 )
@@ -235,51 +305,38 @@ pub async fn rotate(
     let (text, holder) =
         edited.ok_or_else(|| ApiError::new(ErrorCode::Internal, "no roster edit"))?;
     let new_key = pending.enrolment().public_key;
-    let record = serde_json::to_vec_pretty(&envelope)
-        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
     let path = record_path("rotation", &new_key)?;
-    let repo: RepoId = request.repo.parse()?;
-    let why = format!(
-        "{} moves to the signing key {} in {}; the old key stops at {at}: {reason}\n\nSigned rotation record (by the old key): `{path}`.",
-        holder.printed_name,
-        new_key.fingerprint(),
-        holder.roles.join(", ")
-    );
-    let (created, branch) = crate::admin::open_pull(
-        forge,
-        &repo,
-        &draft.base_branch,
-        &[(POLICY_PATH, text.as_bytes()), (&path, &record)],
-        &format!("Rotate {}'s signing key", holder.printed_name),
-        &why,
-    )
+    let change = Change {
+        repo: &request.repo,
+        base_branch: &draft.base_branch,
+        policy_text: text.as_bytes(),
+        why: format!(
+            "{} moves to the signing key {} in {}; the old key stops at {at}: {reason}\n\nSigned rotation record (by the old key): `{path}`.",
+            holder.printed_name,
+            new_key.fingerprint(),
+            holder.roles.join(", ")
+        ),
+        title: format!("Rotate {}'s signing key", holder.printed_name),
+        record: pretty(&envelope)?,
+        record_path: path,
+    };
+    let actor = format!("{}/{}/{}", holder.forge, holder.user_id, holder.login);
+    let roles = holder.roles.join(", ");
+    let proposed = propose(forge, stores, change, holder.printed_name.clone(), holder.roles.clone(), |number, branch| {
+        AuditEvent::now(EventKind::KeyRotation, actor, format!("key:{}", new_key.key_id()))
+            .printed_name(holder.printed_name.clone())
+            .change(None, Some(new_key.fingerprint()))
+            .reason(reason.clone())
+            .detail(format!(
+                "rotated in {} ({roles}), proposed as #{number} from {branch}; the old key ends at {at}",
+                request.repo
+            ))
+    })
     .await?;
     // Proposed: from now on this device signs with the new key, which
     // counts once the pull request is merged.
     signatures.install_rotation(pending)?;
-    stores.record(
-        AuditEvent::now(
-            EventKind::KeyRotation,
-            format!("{}/{}/{}", holder.forge, holder.user_id, holder.login),
-            format!("key:{}", new_key.key_id()),
-        )
-        .printed_name(holder.printed_name.clone())
-        .change(None, Some(new_key.fingerprint()))
-        .reason(reason)
-        .detail(format!(
-            "rotated in {} ({}), proposed as #{} from {branch}; the old key ends at {at}",
-            request.repo,
-            holder.roles.join(", "),
-            created.number
-        )),
-    )?;
-    Ok(KeyChange {
-        number: u32::try_from(created.number).unwrap_or(u32::MAX),
-        branch,
-        record_path: path,
-        holder: holder.printed_name,
-        roles: holder.roles,
-    })
+    Ok(proposed)
 }
 
 fn refused(why: impl Into<String>) -> ApiError {
@@ -327,12 +384,10 @@ pub async fn authorize_reset(
     signatures: &Signatures,
     request: AuthorizeReset,
 ) -> Result<KeyChange, ApiError> {
-    let reason = request.reason.trim().to_owned();
-    if reason.is_empty() {
-        return Err(ApiError::invalid_input(
-            "say why the reset is authorized (how the person's identity was confirmed)",
-        ));
-    }
+    let reason = reason_given(
+        &request.reason,
+        "say why the reset is authorized (how the person's identity was confirmed)",
+    )?;
     let draft = crate::admin::draft(forge, &request.repo).await?;
     let policy = countersign_policy::parse(&draft.check.text)
         .map_err(|e| ApiError::new(ErrorCode::PolicyInvalid, e.to_string()))?;
@@ -354,69 +409,59 @@ pub async fn authorize_reset(
     let (signed, envelope) = signatures
         .sign_key_event(forge, &request.password, |admin| {
             KeyEventRequest::new(
-                KeyEvent {
-                    kind: KeyEventKind::ResetAuthorization,
-                    by: KeyHolder {
-                        printed_name: admin.printed_name.clone(),
-                        forge: admin.forge.clone(),
-                    },
-                    by_key_id: admin.key_id.clone(),
-                    key: key_ref(&key, &name, &holder),
-                    new_key: None,
-                    reason: reason.clone(),
-                    at: at.clone(),
-                    repo: request.repo.clone(),
-                    policy_before: draft.digest.clone(),
-                    app: app(),
-                },
+                event_by(
+                    admin,
+                    KeyEventKind::ResetAuthorization,
+                    (key_ref(&key, &name, &holder), None),
+                    &reason,
+                    &at,
+                    &draft,
+                ),
                 admin.public_key,
                 draft.check.text.as_bytes(),
             )
             .map_err(ApiError::from)
         })
         .await?;
-    let record = serde_json::to_vec_pretty(&envelope)
-        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
     let path = record_path("reset-authorization", &key)?;
-    let by = &signed.statement().predicate.by;
-    let why = format!(
-        "{} authorizes {name} (@{}) to enrol a new signing key after a forgotten password: {reason}\n\n\
-         Signed authorization: `{path}`. {RESET_AUTHORIZATIONS_NEEDED} authorizations by different members of {role}, merged into this branch within {} days, let them enrol; their current key is revoked then.",
-        by.printed_name,
-        holder.login,
-        RESET_AUTHORIZATION_LIFETIME.num_days()
-    );
-    let repo: RepoId = request.repo.parse()?;
+    let by = signed.statement().predicate.by.clone();
     // The policy file rides along unchanged, so the description's digest is the policy's.
-    let (created, branch) = crate::admin::open_pull(
-        forge,
-        &repo,
-        &draft.base_branch,
-        &[(POLICY_PATH, draft.check.text.as_bytes()), (&path, &record)],
-        &format!("Authorize a password reset for {name}"),
-        &why,
-    )
-    .await?;
-    stores.record(
-        AuditEvent::now(
-            EventKind::KeyRevocation,
-            format!("{}/{}/{}", by.forge.host, by.forge.user_id, by.forge.login),
-            format!("key:{}", key.key_id()),
-        )
-        .printed_name(by.printed_name.clone())
-        .reason(reason)
-        .detail(format!(
-            "reset authorized for {name} in {}, proposed as #{} from {branch}",
-            request.repo, created.number
-        )),
-    )?;
-    Ok(KeyChange {
-        number: u32::try_from(created.number).unwrap_or(u32::MAX),
-        branch,
+    let change = Change {
+        repo: &request.repo,
+        base_branch: &draft.base_branch,
+        policy_text: draft.check.text.as_bytes(),
+        why: format!(
+            "{} authorizes {name} (@{}) to enrol a new signing key after a forgotten password: {reason}\n\n\
+             Signed authorization: `{path}`. {RESET_AUTHORIZATIONS_NEEDED} authorizations by different members of {role}, merged into this branch within {} days, let them enrol; their current key is revoked then.",
+            by.printed_name,
+            holder.login,
+            RESET_AUTHORIZATION_LIFETIME.num_days()
+        ),
+        title: format!("Authorize a password reset for {name}"),
+        record: pretty(&envelope)?,
         record_path: path,
-        holder: name,
-        roles: vec![role],
-    })
+    };
+    propose(
+        forge,
+        stores,
+        change,
+        name.clone(),
+        vec![role],
+        |number, branch| {
+            AuditEvent::now(
+                EventKind::KeyRevocation,
+                actor_of(&by.forge),
+                format!("key:{}", key.key_id()),
+            )
+            .printed_name(by.printed_name.clone())
+            .reason(reason.clone())
+            .detail(format!(
+                "reset authorized for {name} in {}, proposed as #{number} from {branch}",
+                request.repo
+            ))
+        },
+    )
+    .await
 }
 
 /// A member who forgot their password enrols a new key, on authorizations
@@ -547,61 +592,49 @@ pub async fn enrol_after_reset(
     .map_err(roster_error)?;
     let new_key = pending.enrolment().public_key;
     let path = record_path("reset-enrolment", &new_key)?;
-    let by: Vec<&str> = admins.iter().map(|(_, n)| n.as_str()).collect();
-    let why = format!(
-        "{name} enrols a new signing key after a forgotten password, authorized by {} ({}); the old key {} is revoked from {at}.\n\nThe new key's enrolment record: `{path}`.",
-        by.join(" and "),
-        request.authorizations.join(", "),
-        old_key.fingerprint()
-    );
-    let (created, branch) = crate::admin::open_pull(
-        forge,
-        &repo,
-        &draft.base_branch,
-        &[(POLICY_PATH, text.as_bytes()), (&path, new_json.as_bytes())],
-        &format!("Reset {name}'s signing key"),
-        &why,
-    )
+    let by = admins
+        .iter()
+        .map(|(_, n)| n.as_str())
+        .collect::<Vec<_>>()
+        .join(" and ");
+    let change = Change {
+        repo: &request.repo,
+        base_branch: &draft.base_branch,
+        policy_text: text.as_bytes(),
+        why: format!(
+            "{name} enrols a new signing key after a forgotten password, authorized by {by} ({}); the old key {} is revoked from {at}.\n\nThe new key's enrolment record: `{path}`.",
+            request.authorizations.join(", "),
+            old_key.fingerprint()
+        ),
+        title: format!("Reset {name}'s signing key"),
+        record: new_json.into_bytes(),
+        record_path: path,
+    };
+    let actor = format!("{}/{}/{}", holder.forge, holder.user_id, holder.login);
+    let proposed = propose(forge, stores, change, name.clone(), holder.roles.clone(), |number, branch| {
+        AuditEvent::now(EventKind::Enrolment, actor.clone(), format!("key:{}", new_key.key_id()))
+            .printed_name(name.clone())
+            .change(None, Some(new_key.fingerprint()))
+            .detail(format!(
+                "new key after a reset authorized by {by} ({}); proposed as #{number} from {branch}",
+                request.authorizations.join(", ")
+            ))
+    })
     .await?;
     signatures.install_rotation(pending)?;
-    let actor = format!("{}/{}/{}", holder.forge, holder.user_id, holder.login);
     stores.record(
         AuditEvent::now(
             EventKind::KeyRevocation,
-            actor.clone(),
+            actor,
             format!("key:{}", old_key.key_id()),
         )
-        .printed_name(name.clone())
-        .change(None, Some(at.clone()))
-        .reason(format!(
-            "forgotten password; reset authorized by {}",
-            by.join(" and ")
-        ))
+        .printed_name(name)
+        .change(None, Some(at))
+        .reason(format!("forgotten password; reset authorized by {by}"))
         .detail(format!(
             "revoked in {} by the reset proposed as #{}",
-            request.repo, created.number
+            request.repo, proposed.number
         )),
     )?;
-    stores.record(
-        AuditEvent::now(
-            EventKind::Enrolment,
-            actor,
-            format!("key:{}", new_key.key_id()),
-        )
-        .printed_name(name.clone())
-        .change(None, Some(new_key.fingerprint()))
-        .detail(format!(
-            "new key after a reset authorized by {} ({}); proposed as #{} from {branch}",
-            by.join(" and "),
-            request.authorizations.join(", "),
-            created.number
-        )),
-    )?;
-    Ok(KeyChange {
-        number: u32::try_from(created.number).unwrap_or(u32::MAX),
-        branch,
-        record_path: path,
-        holder: name,
-        roles: holder.roles,
-    })
+    Ok(proposed)
 }

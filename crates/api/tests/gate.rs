@@ -1462,19 +1462,8 @@ async fn an_administrator_revokes_a_lost_key_with_a_signed_record_in_one_pull_re
         "{:?}",
         change.roles
     );
-    let (policy_text, record) = {
-        let store = sandbox.store();
-        let st = store.read().unwrap();
-        let pr = st.repos[0].pull(u64::from(change.number)).unwrap();
-        let file = |path: &str| {
-            pr.files
-                .iter()
-                .find(|f| f.path == path)
-                .and_then(|f| f.new.clone())
-                .unwrap_or_else(|| panic!("{path} not in the pull request"))
-        };
-        (file(".countersign/policy.toml"), file(&change.record_path))
-    };
+    let policy_text = pr_file(&sandbox, change.number, ".countersign/policy.toml");
+    let record = pr_file(&sandbox, change.number, &change.record_path);
     assert!(policy_text.contains("revoked_at = "), "{policy_text}");
     // The record verifies against the administrator's key, over this policy text.
     let dan_key = countersign_policy::parse(&policy_text)
@@ -1548,19 +1537,8 @@ async fn a_holder_rotates_to_a_new_key_signed_with_the_old_one() {
         .await
         .unwrap();
     assert_eq!(change.holder, "Bob Okafor");
-    let (policy_text, record) = {
-        let store = sandbox.store();
-        let st = store.read().unwrap();
-        let pr = st.repos[0].pull(u64::from(change.number)).unwrap();
-        let file = |path: &str| {
-            pr.files
-                .iter()
-                .find(|f| f.path == path)
-                .and_then(|f| f.new.clone())
-                .unwrap()
-        };
-        (file(".countersign/policy.toml"), file(&change.record_path))
-    };
+    let policy_text = pr_file(&sandbox, change.number, ".countersign/policy.toml");
+    let record = pr_file(&sandbox, change.number, &change.record_path);
     let policy = countersign_policy::parse(&policy_text).unwrap();
     let bobs: Vec<_> = policy
         .trusted_keys()
@@ -1601,20 +1579,7 @@ async fn a_holder_rotates_to_a_new_key_signed_with_the_old_one() {
     });
     become_(&sandbox, bob.login);
     let draft = kit::draft(43, "qa", Meaning::Approval);
-    let preview = bob.session.preview_signature(draft.clone()).await.unwrap();
-    bob.session
-        .sign_change_request(SignRequest {
-            snapshot_id: preview.snapshot_id,
-            draft,
-            seen: SeenContent {
-                head_sha: preview.head_sha,
-                diff_sha256: preview.diff_sha256,
-            },
-            password: Secret::from(NEW),
-            security_key_pin: None,
-        })
-        .await
-        .unwrap();
+    bob.sign_only(draft, NEW, None).await.unwrap();
     assert_eq!(bob.session.push_outbox().await.unwrap().failed, 0);
     assert!(gate(&sandbox, 43).await.approved);
 }
@@ -1841,21 +1806,8 @@ fn forge_away(sandbox: &RunningSandbox, away: bool) {
 }
 
 async fn sign_offline(bob: &Device, number: u32) -> Result<(), countersign_api::ApiError> {
-    let draft = kit::draft(number, "qa", Meaning::Approval);
-    let preview = bob.session.preview_signature(draft.clone()).await?;
-    bob.session
-        .sign_change_request(SignRequest {
-            snapshot_id: preview.snapshot_id,
-            draft,
-            seen: SeenContent {
-                head_sha: preview.head_sha,
-                diff_sha256: preview.diff_sha256,
-            },
-            password: Secret::from(PASSWORD),
-            security_key_pin: None,
-        })
+    bob.sign_only(kit::draft(number, "qa", Meaning::Approval), PASSWORD, None)
         .await
-        .map(|_| ())
 }
 
 /// Issue 14: on a plane. A change kept for offline is signed without the
@@ -2085,18 +2037,7 @@ async fn a_backup_security_key_confirms_a_record_the_gate_accepts() {
         security_key_id: Some(backup_id),
         ..kit::draft(43, "qa", Meaning::Approval)
     };
-    let preview = bob.session.preview_signature(draft.clone()).await.unwrap();
-    bob.session
-        .sign_change_request(SignRequest {
-            snapshot_id: preview.snapshot_id,
-            draft,
-            seen: SeenContent {
-                head_sha: preview.head_sha,
-                diff_sha256: preview.diff_sha256,
-            },
-            password: Secret::from(PASSWORD),
-            security_key_pin: Some(Secret::from("123456")),
-        })
+    bob.sign_only(draft, PASSWORD, Some("123456"))
         .await
         .unwrap();
     assert_eq!(bob.session.push_outbox().await.unwrap().failed, 0);

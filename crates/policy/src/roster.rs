@@ -86,10 +86,7 @@ pub fn end_key(
         .map(serde_json::from_str)
         .transpose()
         .map_err(|e| RosterError::BadRecord(e.to_string()))?;
-    parse(policy_text)?;
-    let mut doc: DocumentMut = policy_text
-        .parse()
-        .map_err(|e: toml_edit::TomlError| not_editable(&e.to_string()))?;
+    let mut doc = editable(policy_text)?;
     let roles = doc
         .get_mut("roles")
         .and_then(Item::as_array_of_tables_mut)
@@ -179,16 +176,21 @@ fn not_editable(what: &str) -> RosterError {
     RosterError::NotEditable(what.to_owned())
 }
 
+/// The policy text as a document to edit in place. What parse() would
+/// refuse is refused first, with its line and column.
+fn editable(policy_text: &str) -> Result<DocumentMut, RosterError> {
+    parse(policy_text)?;
+    policy_text
+        .parse()
+        .map_err(|e: toml_edit::TomlError| not_editable(&e.to_string()))
+}
+
 /// Add the signer of `record_json` to `role`: as a new member, or with a new
 /// key when they are already one. The result is validated as a whole.
 pub fn add_member(policy_text: &str, role: &str, record_json: &str) -> Result<String, RosterError> {
     let record: EnrolmentRecord =
         serde_json::from_str(record_json).map_err(|e| RosterError::BadRecord(e.to_string()))?;
-    // Refuse what parse() would refuse, with its line and column, before editing.
-    parse(policy_text)?;
-    let mut doc: DocumentMut = policy_text
-        .parse()
-        .map_err(|e: toml_edit::TomlError| not_editable(&e.to_string()))?;
+    let mut doc = editable(policy_text)?;
     let roles = doc
         .get_mut("roles")
         .and_then(Item::as_array_of_tables_mut)

@@ -294,106 +294,25 @@ function signForm(
   return root;
 }
 
-/// Change the signing password (11.300(b)): the current one, then the new one twice.
-function passwordSection(): HTMLElement {
-  const current = el("input", { type: "password", "data-testid": "password-current", autocomplete: "current-password" });
-  const next = el("input", { type: "password", "data-testid": "password-new", autocomplete: "new-password" });
-  const again = el("input", { type: "password", "data-testid": "password-again", autocomplete: "new-password" });
-  const change = el("button", { type: "submit", class: "secondary", "data-testid": "password-change" }, "Change my signing password");
+/// A folded form that sets a new signing password, typed twice and checked
+/// alike, and runs `submit` with it; every password field is emptied after,
+/// whatever happened. Test ids: `<id>-section`, `<id>-new`, `<id>-again`.
+function newPasswordForm(o: {
+  id: string;
+  summary: string;
+  before: HTMLElement[];
+  newLabel: string;
+  newHint: string;
+  againLabel: string;
+  button: [string, string];
+  secrets: HTMLInputElement[];
+  submit: (newPassword: string) => Promise<HTMLElement>;
+}): HTMLElement {
+  const next = el("input", { type: "password", "data-testid": `${o.id}-new`, autocomplete: "new-password" });
+  const again = el("input", { type: "password", "data-testid": `${o.id}-again`, autocomplete: "new-password" });
+  const go = el("button", { type: "submit", class: "secondary", "data-testid": o.button[0] }, o.button[1]);
   const result = el("div", { role: "status" });
-  const form = el(
-    "form",
-    { class: "sign-form" },
-    field("Current signing password", current),
-    field("New signing password", next, "At least 12 characters. Your key stays the same; only its seal changes."),
-    field("Repeat the new signing password", again),
-    change,
-    result,
-  );
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    if (next.value !== again.value) {
-      replaceChildren(result, errorBox({ code: ErrorCodes.InvalidInput, message: "The two new passwords differ." }));
-      return;
-    }
-    change.disabled = true;
-    try {
-      await call("change_password", { old_password: current.value, new_password: next.value });
-      replaceChildren(result, el("p", { class: "ok", "data-testid": "password-changed" }, "Signing password changed. Use the new one from now on."));
-    } catch (e) {
-      replaceChildren(result, errorBox(e as ApiError));
-    } finally {
-      current.value = "";
-      next.value = "";
-      again.value = "";
-      change.disabled = false;
-    }
-  });
-  return el("details", { class: "password-section" }, el("summary", { "data-testid": "password-section" }, "Change my signing password"), form);
-}
-
-/// Move to a new signing key: the roster change for `repo` is proposed with a
-/// record the old key signs; the new key counts once that is merged.
-function rotateSection(repo: string): HTMLElement {
-  const reason = el("textarea", { rows: "2", "data-testid": "rotate-reason", placeholder: "Why (required): e.g. yearly rotation, new laptop" });
-  const current = el("input", { type: "password", "data-testid": "rotate-current", autocomplete: "current-password" });
-  const next = el("input", { type: "password", "data-testid": "rotate-new", autocomplete: "new-password" });
-  const again = el("input", { type: "password", "data-testid": "rotate-again", autocomplete: "new-password" });
-  const rotate = el("button", { type: "submit", class: "secondary", "data-testid": "rotate-submit" }, "Make a new key and propose it");
-  const result = el("div", { role: "status" });
-  const form = el(
-    "form",
-    { class: "sign-form" },
-    el("p", { class: "muted" }, `The roster of ${repo} lists the new key in your roles once a pull request is approved and merged; until then you cannot sign.`),
-    field("Reason", reason),
-    field("Current signing password", current, "Your old key signs the rotation record."),
-    field("The new key's signing password", next, "At least 12 characters."),
-    field("Repeat it", again),
-    rotate,
-    result,
-  );
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    if (next.value !== again.value) {
-      replaceChildren(result, errorBox({ code: ErrorCodes.InvalidInput, message: "The two new passwords differ." }));
-      return;
-    }
-    rotate.disabled = true;
-    try {
-      const c = await call("rotate_key", { repo, reason: reason.value, password: current.value, new_password: next.value });
-      replaceChildren(result, el("p", { class: "ok", "data-testid": "rotate-proposed" }, `Proposed as pull request #${c.number} (${c.record_path}). This device now holds the new key.`));
-    } catch (e) {
-      replaceChildren(result, errorBox(e as ApiError));
-    } finally {
-      current.value = "";
-      next.value = "";
-      again.value = "";
-      rotate.disabled = false;
-    }
-  });
-  return el("details", { class: "password-section" }, el("summary", { "data-testid": "rotate-section" }, "Move to a new signing key"), form);
-}
-
-/// A forgotten signing password: a new key, on two administrators'
-/// authorizations merged into the repository; the old key is revoked.
-function forgottenSection(repo: string, status: SignerStatus): HTMLElement {
-  const paths = el("textarea", { rows: "2", class: "mono", "data-testid": "forgot-authorizations", placeholder: ".countersign/key-events/…-reset-authorization-….json, one per line" });
-  const next = el("input", { type: "password", "data-testid": "forgot-new", autocomplete: "new-password" });
-  const again = el("input", { type: "password", "data-testid": "forgot-again", autocomplete: "new-password" });
-  const ack = el("input", { type: "checkbox", "data-testid": "forgot-acknowledge" });
-  const go = el("button", { type: "submit", class: "secondary", "data-testid": "forgot-submit" }, "Enrol a new key");
-  const result = el("div", { role: "status" });
-  const form = el(
-    "form",
-    { class: "sign-form" },
-    el("p", { class: "muted" }, `Ask two administrators of ${repo} to authorize a reset; once their pull requests are merged, give the paths of their authorizations.`),
-    field("Authorizations", paths),
-    field("The new key's signing password", next, "At least 12 characters."),
-    field("Repeat it", again),
-    el("label", { class: "ack" }, ack, status.acknowledgement_template.replace("{name}", status.printed_name ?? status.identity.login)),
-    go,
-    result,
-  );
+  const form = el("form", { class: "sign-form" }, ...o.before, field(o.newLabel, next, o.newHint), field(o.againLabel, again), go, result);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (next.value !== again.value) {
@@ -402,18 +321,88 @@ function forgottenSection(repo: string, status: SignerStatus): HTMLElement {
     }
     go.disabled = true;
     try {
-      const authorizations = paths.value.split("\n").map((p) => p.trim()).filter((p) => p !== "");
-      const c = await call("enrol_after_reset", { repo, authorizations, password: next.value, acknowledged: ack.checked });
-      replaceChildren(result, el("p", { class: "ok", "data-testid": "forgot-proposed" }, `Proposed as pull request #${c.number}: your new key joins ${c.roles.join(", ")} and the old one is revoked once it is merged.`));
+      replaceChildren(result, await o.submit(next.value));
     } catch (e) {
       replaceChildren(result, errorBox(e as ApiError));
     } finally {
-      next.value = "";
-      again.value = "";
+      for (const secret of [...o.secrets, next, again]) secret.value = "";
       go.disabled = false;
     }
   });
-  return el("details", { class: "password-section" }, el("summary", { "data-testid": "forgot-section" }, "I forgot my signing password"), form);
+  return el("details", { class: "password-section" }, el("summary", { "data-testid": `${o.id}-section` }, o.summary), form);
+}
+
+/// Change the signing password (11.300(b)): the current one, then the new one twice.
+function passwordSection(): HTMLElement {
+  const current = el("input", { type: "password", "data-testid": "password-current", autocomplete: "current-password" });
+  return newPasswordForm({
+    id: "password",
+    summary: "Change my signing password",
+    before: [field("Current signing password", current)],
+    newLabel: "New signing password",
+    newHint: "At least 12 characters. Your key stays the same; only its seal changes.",
+    againLabel: "Repeat the new signing password",
+    button: ["password-change", "Change my signing password"],
+    secrets: [current],
+    submit: async (newPassword) => {
+      await call("change_password", { old_password: current.value, new_password: newPassword });
+      return el("p", { class: "ok", "data-testid": "password-changed" }, "Signing password changed. Use the new one from now on.");
+    },
+  });
+}
+
+/// Move to a new signing key: the roster change for `repo` is proposed with a
+/// record the old key signs; the new key counts once that is merged.
+function rotateSection(repo: string): HTMLElement {
+  const reason = el("textarea", { rows: "2", "data-testid": "rotate-reason", placeholder: "Why (required): e.g. yearly rotation, new laptop" });
+  const current = el("input", { type: "password", "data-testid": "rotate-current", autocomplete: "current-password" });
+  return newPasswordForm({
+    id: "rotate",
+    summary: "Move to a new signing key",
+    before: [
+      el("p", { class: "muted" }, `The roster of ${repo} lists the new key in your roles once a pull request is approved and merged; until then you cannot sign.`),
+      field("Reason", reason),
+      field("Current signing password", current, "Your old key signs the rotation record."),
+    ],
+    newLabel: "The new key's signing password",
+    newHint: "At least 12 characters.",
+    againLabel: "Repeat it",
+    button: ["rotate-submit", "Make a new key and propose it"],
+    secrets: [current],
+    submit: async (newPassword) => {
+      const c = await call("rotate_key", { repo, reason: reason.value, password: current.value, new_password: newPassword });
+      return el("p", { class: "ok", "data-testid": "rotate-proposed" }, `Proposed as pull request #${c.number} (${c.record_path}). This device now holds the new key.`);
+    },
+  });
+}
+
+/// A forgotten signing password: a new key, on two administrators'
+/// authorizations merged into the repository; the old key is revoked.
+function forgottenSection(repo: string, status: SignerStatus): HTMLElement {
+  const paths = el("textarea", { rows: "2", class: "mono", "data-testid": "forgot-authorizations", placeholder: ".countersign/key-events/…-reset-authorization-….json, one per line" });
+  const ack = el("input", { type: "checkbox", "data-testid": "forgot-acknowledge" });
+  return newPasswordForm({
+    id: "forgot",
+    summary: "I forgot my signing password",
+    before: [
+      el("p", { class: "muted" }, `Ask two administrators of ${repo} to authorize a reset; once their pull requests are merged, give the paths of their authorizations.`),
+      field("Authorizations", paths),
+      el("label", { class: "ack" }, ack, status.acknowledgement_template.replace("{name}", status.printed_name ?? status.identity.login)),
+    ],
+    newLabel: "The new key's signing password",
+    newHint: "At least 12 characters.",
+    againLabel: "Repeat it",
+    button: ["forgot-submit", "Enrol a new key"],
+    secrets: [],
+    submit: async (newPassword) => {
+      const authorizations = paths.value
+        .split("\n")
+        .map((p) => p.trim())
+        .filter((p) => p !== "");
+      const c = await call("enrol_after_reset", { repo, authorizations, password: newPassword, acknowledged: ack.checked });
+      return el("p", { class: "ok", "data-testid": "forgot-proposed" }, `Proposed as pull request #${c.number}: your new key joins ${c.roles.join(", ")} and the old one is revoked once it is merged.`);
+    },
+  });
 }
 
 /// Register a FIDO2 security key, when this build can reach one and none is registered yet.

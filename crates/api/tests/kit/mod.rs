@@ -127,7 +127,22 @@ impl Device {
 
     pub async fn sign_draft(&self, sandbox: &RunningSandbox, draft: SignatureDraft) {
         become_(sandbox, self.login);
-        let preview = self.session.preview_signature(draft.clone()).await.unwrap();
+        self.sign_only(draft, PASSWORD, None).await.unwrap();
+        let pushed = self.session.push_outbox().await.unwrap();
+        assert_eq!(pushed.failed, 0, "{:?}", pushed.errors);
+    }
+}
+
+impl Device {
+    /// Preview `draft` and sign it with `password` (and the security key's
+    /// `pin`), without pushing: as whoever the sandbox serves now.
+    pub async fn sign_only(
+        &self,
+        draft: SignatureDraft,
+        password: &str,
+        pin: Option<&str>,
+    ) -> Result<(), countersign_api::ApiError> {
+        let preview = self.session.preview_signature(draft.clone()).await?;
         self.session
             .sign_change_request(SignRequest {
                 snapshot_id: preview.snapshot_id,
@@ -136,17 +151,13 @@ impl Device {
                     head_sha: preview.head_sha,
                     diff_sha256: preview.diff_sha256,
                 },
-                password: Secret::from(PASSWORD),
-                security_key_pin: None,
+                password: Secret::from(password),
+                security_key_pin: pin.map(Secret::from),
             })
             .await
-            .unwrap();
-        let pushed = self.session.push_outbox().await.unwrap();
-        assert_eq!(pushed.failed, 0, "{:?}", pushed.errors);
+            .map(|_| ())
     }
-}
 
-impl Device {
     /// The error this device's preview of `draft` is refused with.
     pub async fn preview_refused(
         &self,
@@ -366,4 +377,18 @@ pub fn edit_records_comment(sandbox: &RunningSandbox, number: u64, dropped: &str
             String::from_utf8(without(&comment.body.as_bytes()[start..end], dropped)).unwrap();
         comment.body.replace_range(start..end, &edited);
     });
+}
+
+/// The new content of `path` in pull request #`number`.
+pub fn pr_file(sandbox: &RunningSandbox, number: u32, path: &str) -> String {
+    let store = sandbox.store();
+    let st = store.read().unwrap();
+    st.repos[0]
+        .pull(u64::from(number))
+        .unwrap()
+        .files
+        .iter()
+        .find(|f| f.path == path)
+        .and_then(|f| f.new.clone())
+        .unwrap_or_else(|| panic!("{path} not in #{number}"))
 }
