@@ -15,7 +15,11 @@ fn main() {
     tauri::Builder::default()
         .plugin(tauri_plugin_opener::init())
         .setup(move |app| {
-            let log_dir = app.path().app_log_dir()?;
+            // Logs are state, not data: the XDG state directory where there is one.
+            let log_dir = match dirs::state_dir() {
+                Some(state) => state.join("countersign").join("logs"),
+                None => app.path().app_log_dir()?,
+            };
             logging::init(&log_dir);
             tracing::info!(?rendering, "web content rendering");
             let data_dir = app.path().app_data_dir()?;

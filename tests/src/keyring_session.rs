@@ -57,6 +57,7 @@ impl KeyringHome {
             .env("XDG_DATA_HOME", self.root.join("data"))
             .env("XDG_CONFIG_HOME", self.root.join("config"))
             .env("XDG_CACHE_HOME", self.root.join("cache"))
+            .env("XDG_STATE_HOME", self.root.join("state"))
             .env("XDG_RUNTIME_DIR", self.root.join("run"))
             .env_remove("DBUS_SESSION_BUS_ADDRESS");
     }

@@ -453,6 +453,29 @@ async fn enrol_then_sign_in_the_window_with_the_real_keychain() {
             .await?;
         assert!(proposed.contains("Bob Okafor's key revoked"), "{proposed}");
         app.screenshot_as("policy-revoke").await?;
+
+        // Issue 17: logs in the XDG state directory, a file a day, and no
+        // password in them after enrolment, signing, a password check and a
+        // revocation.
+        let logs = home.root.join("state/countersign/logs");
+        let files: Vec<std::path::PathBuf> = std::fs::read_dir(&logs)
+            .map_err(|e| format!("{}: {e}", logs.display()))?
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        assert_eq!(files.len(), 1, "{files:?}");
+        let name = files[0]
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        assert!(
+            name.starts_with("countersign.") && name.ends_with(".log"),
+            "{name}"
+        );
+        let text = std::fs::read_to_string(&files[0]).map_err(|e| e.to_string())?;
+        assert!(text.contains("session started"), "{text}");
+        assert!(!text.contains(PASSWORD), "a password in the log");
         Ok(())
     }
     .await;
