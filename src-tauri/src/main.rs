@@ -14,6 +14,9 @@ fn main() {
     let rendering = rendering::choose();
     tauri::Builder::default()
         .plugin(tauri_plugin_opener::init())
+        // The window opens where and as large as it was left (from Rust:
+        // the page is granted none of this plugin's commands).
+        .plugin(tauri_plugin_window_state::Builder::default().build())
         .setup(move |app| {
             // Logs are state, not data: the XDG state directory where there is one.
             let log_dir = match dirs::state_dir() {

@@ -741,6 +741,40 @@ async fn a_change_kept_for_offline_is_signed_on_the_plane_and_pushed_on_landing(
     result.unwrap();
 }
 
+/// Issue 17: the window opens as large as it was left (the state the
+/// window-state plugin keeps in the XDG config directory).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_window_opens_as_large_as_it_was_left() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let home = KeyringHome::new("e2e-window-state");
+    let config = home.root.join("config/dev.countersign.desktop");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join(".window-state.json"),
+        r#"{"main":{"width":1000,"height":700,"x":20,"y":30,"prev_x":20,"prev_y":30,"maximized":false,"visible":true,"decorated":true,"fullscreen":false}}"#,
+    )
+    .unwrap();
+    let _one = ONE_WINDOW.lock().await;
+    let args = vec!["--sandbox-url".to_owned(), sandbox.api_base()];
+    let app = AppWindow::launch_with_keyring(
+        "window-state",
+        &desktop_binary("debug"),
+        &args,
+        Some(&home),
+    )
+    .await
+    .unwrap();
+    let result: Result<(), String> = async {
+        app.find_n("[data-testid=queue-item]", 4).await?;
+        let size = js(&app, "return [window.outerWidth, window.outerHeight];").await?;
+        assert_eq!(size, serde_json::json!([1000, 700]), "{size}");
+        Ok(())
+    }
+    .await;
+    app.close().await;
+    result.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_security_key_confirms_a_signature_in_the_window() {
     let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
