@@ -446,6 +446,23 @@ impl Session {
                 .filter_map(|r| serde_json::from_slice(&r.envelope).ok())
                 .collect::<Vec<_>>())
         })?;
+        // A record signed offline that has not reached the forge yet is
+        // judged as if it arrived now: what the gate will say once pushed.
+        let mut arrivals = remote.arrivals.clone();
+        let now = self
+            .forge
+            .clock()
+            .map_or_else(chrono::Utc::now, |c| {
+                c.server_time + (chrono::Utc::now() - c.local_time)
+            })
+            .fixed_offset();
+        for e in &local {
+            let offline = countersign_signing::statement::Statement::of(e)
+                .is_some_and(|s| s.predicate.offline.is_some());
+            if let Some(d) = e.statement_digest().filter(|_| offline) {
+                arrivals.entry(d).or_insert(now);
+            }
+        }
         let records = crate::records_on_forge::merge([remote.envelopes, local]);
         let reader = self.forge.current_user().await.ok();
         let me = reader.as_ref().map(|u| u.id);
@@ -460,8 +477,7 @@ impl Session {
                 &gathered.gathered_at.to_rfc3339(),
             );
         }
-        let mut review =
-            crate::review::view(&gathered, self.forge.host(), me, &records, &remote.arrivals);
+        let mut review = crate::review::view(&gathered, self.forge.host(), me, &records, &arrivals);
         crate::review::block_on_disagreement(&mut review, &remote.disagreements);
         review.conversation = crate::review::conversation(
             &gathered.reviews,

@@ -1834,6 +1834,14 @@ async fn a_change_kept_for_offline_is_signed_without_the_forge_and_counts_once_p
     assert!(never.message.contains("never synced"), "{never:?}");
 
     forge_away(&sandbox, false);
+    // Before the push, the window judges it as the gate will once it arrives.
+    let review = bob.session.review_change_request(cr(43)).await.unwrap();
+    assert_eq!(
+        review.signatures[0].standing,
+        Standing::Counted,
+        "{:?}",
+        review.signatures
+    );
     let pushed = bob.session.push_outbox().await.unwrap();
     assert_eq!(pushed.failed, 0, "{:?}", pushed.errors);
     let g = gate(&sandbox, 43).await;
