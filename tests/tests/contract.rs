@@ -39,7 +39,14 @@ async fn prism(upstream: &str) -> Prism {
         "{} is missing: scripts/test-all.sh installs it (npm ci in tests/contract)",
         bin.display()
     );
-    let spec = target_dir().join("contract/github.json");
+    // A file of its own: two tests (or two nextest processes) cutting the
+    // description at once must not read each other's half-written file.
+    static CUT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let spec = target_dir().join(format!(
+        "contract/github-{}-{}.json",
+        std::process::id(),
+        CUT.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+    ));
     std::fs::create_dir_all(spec.parent().unwrap()).unwrap();
     let cut = std::process::Command::new("node")
         .arg(contract.join("cut-spec.mjs"))
