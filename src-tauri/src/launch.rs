@@ -49,3 +49,13 @@ pub fn wanted_from_args(
     }
     Ok(target)
 }
+
+/// A change the window is launched onto: a `countersign://` link, or a web
+/// address of a change (a pull request), as a desktop launcher passes it.
+pub fn link_from_args(args: impl Iterator<Item = String>) -> Option<String> {
+    args.filter(|a| {
+        a.starts_with("countersign://")
+            || ((a.starts_with("https://") || a.starts_with("http://")) && a.contains("/pull/"))
+    })
+    .last()
+}

@@ -41,8 +41,12 @@ fn main() {
             // WebKit loading the page.
             let handle = app.handle().clone();
             let args: Vec<String> = std::env::args().skip(1).collect();
+            let link = launch::link_from_args(args.clone().into_iter());
             tauri::async_runtime::spawn(async move {
                 let session = launch::session(args.into_iter(), data_dir).await;
+                if let (Ok(s), Some(link)) = (&session, &link) {
+                    s.request_change(link);
+                }
                 if let Err(e) = &session {
                     tracing::error!(code = %e.code, error = %e.message, "the session could not open");
                 }

@@ -741,6 +741,48 @@ async fn a_change_kept_for_offline_is_signed_on_the_plane_and_pushed_on_landing(
     result.unwrap();
 }
 
+/// Issue 17: launched with a link to a change (a `countersign://` link, as
+/// the desktop entry passes it), the window opens on that change; a link to
+/// another forge is refused and says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_launch_link_opens_its_change_and_a_foreign_one_is_refused() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    for (link, expect) in [
+        (
+            "countersign://review/127.0.0.1/acme-medical/infusion-pump-firmware/43",
+            "Reword the occlusion alarm",
+        ),
+        (
+            "countersign://review/evil.example/acme-medical/infusion-pump-firmware/43",
+            "this window is on 127.0.0.1",
+        ),
+    ] {
+        let _one = ONE_WINDOW.lock().await;
+        let args = vec![
+            "--sandbox-url".to_owned(),
+            sandbox.api_base(),
+            link.to_owned(),
+        ];
+        let app = AppWindow::launch("launch-link", &desktop_binary("debug"), &args)
+            .await
+            .unwrap();
+        let result: Result<(), String> = async {
+            let shown = if expect.starts_with("Reword") {
+                app.wait_for_text("[data-testid=detail-title]", expect)
+                    .await?
+            } else {
+                app.wait_for_text("[data-testid=detail-error]", expect)
+                    .await?
+            };
+            assert!(shown.contains(expect), "{shown}");
+            Ok(())
+        }
+        .await;
+        app.close().await;
+        result.unwrap();
+    }
+}
+
 /// Issue 17: the window opens as large as it was left (the state the
 /// window-state plugin keeps in the XDG config directory).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

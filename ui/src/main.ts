@@ -4,6 +4,7 @@ import { call } from "./backend";
 import { retryOutbox } from "./outbox";
 import { el, replaceChildren } from "./dom";
 import type { ApiError, AppInfo, Queue, QueueItem } from "./ipc/contract";
+import { ErrorCodes } from "./ipc/contract";
 import { adminView } from "./views/admin";
 import { auditView } from "./views/audit";
 import { detailView } from "./views/detail";
@@ -175,6 +176,22 @@ async function start(root: HTMLElement): Promise<void> {
   }
 
   await firstLoad;
+  // Launched onto a change (a countersign:// link, or its web address): open it.
+  try {
+    const requested = await call("requested_change");
+    const wanted = requested.change;
+    if (wanted) {
+      // Filled in by `refresh` (TypeScript cannot see the assignment in the closure).
+      const queueNow = lastQueue as Queue | null;
+      const item = queueNow?.items.find((i) => i.repo === wanted.repo && i.number === wanted.number);
+      if (item) void open(item);
+      else detail.failed({ code: ErrorCodes.LinkRefused, message: `${wanted.repo} #${wanted.number} is not among the open change requests of this forge.` });
+    } else if (requested.refused) {
+      detail.failed({ code: ErrorCodes.LinkRefused, message: requested.refused });
+    }
+  } catch (e) {
+    console.error("requested_change failed", e);
+  }
   // A record that reached the forge on its own changes the open change's status.
   retryOutbox(() => {
     if (selected) void open(selected);

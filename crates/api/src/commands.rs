@@ -25,6 +25,7 @@ macro_rules! for_each_command {
         $then! {
             app_info => $crate::contract::AppInfo;
             load_queue => $crate::contract::Queue;
+            requested_change => $crate::contract::RequestedChange;
             open_change_request($crate::contract::ChangeRequestRef) => $crate::contract::ChangeRequestDetail;
             open_change($crate::contract::ChangeRequestRef) => $crate::contract::ChangeRequestDetail;
             diff_files($crate::contract::DiffPage) => $crate::contract::DiffFiles;

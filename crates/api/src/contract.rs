@@ -652,6 +652,15 @@ pub struct Review {
     pub offline: bool,
 }
 
+/// The change request the window was launched onto (a desktop link or the
+/// change's web address on the command line), once: taken by the first ask.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RequestedChange {
+    pub change: Option<ChangeRequestRef>,
+    /// Why a link given was not opened (another forge, not a change).
+    pub refused: Option<String>,
+}
+
 /// A dossier written for an inspector, and where.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct DossierWritten {
@@ -965,6 +974,7 @@ pub fn typescript() -> String {
             ConversationEntry::decl(&cfg),
             ForMe::decl(&cfg),
             DossierWritten::decl(&cfg),
+            RequestedChange::decl(&cfg),
             ConversationKind::decl(&cfg),
             ForgeReviewState::decl(&cfg),
             CheckView::decl(&cfg),

@@ -114,6 +114,8 @@ pub struct Session {
     /// waited for me then: answers the queue even without a keychain.
     judged: Mutex<std::collections::HashMap<String, (String, bool)>>,
     pushing: tokio::sync::Mutex<()>,
+    /// The change a launch link asked for, until the window takes it.
+    requested: Mutex<Option<crate::contract::RequestedChange>>,
     // Kept so the embedded sandbox lives exactly as long as the session.
     _sandbox: Option<RunningSandbox>,
 }
@@ -211,10 +213,47 @@ impl Session {
             prefetched: Mutex::new(None),
             judged: Mutex::new(Default::default()),
             pushing: tokio::sync::Mutex::new(()),
+            requested: Mutex::new(None),
             signatures,
             stores,
             _sandbox: embedded,
         })
+    }
+
+    /// A link the window was launched with (`countersign://review/…`, or the
+    /// change's web address): kept for the window to open, when it names a
+    /// change on this session's forge; else the reason, for the window to say.
+    pub fn request_change(&self, link: &str) {
+        let api = Url::parse(&self.info.forge_url).ok();
+        let api_host = api.as_ref().and_then(|u| u.host_str()).unwrap_or_default();
+        // GitHub answers its API on api.<host>; its pages are on <host>.
+        let web_host = api_host.strip_prefix("api.").unwrap_or(api_host).to_owned();
+        let requested = match crate::links::change_from_link(link, self.forge.host(), &web_host) {
+            Ok(change) => crate::contract::RequestedChange {
+                change: Some(change),
+                refused: None,
+            },
+            Err(e) => {
+                tracing::warn!(error = %e.message, "a launch link was not opened");
+                crate::contract::RequestedChange {
+                    change: None,
+                    refused: Some(e.message),
+                }
+            }
+        };
+        *self.requested.lock().unwrap() = Some(requested);
+    }
+
+    pub async fn requested_change(&self) -> Result<crate::contract::RequestedChange, ApiError> {
+        Ok(self
+            .requested
+            .lock()
+            .unwrap()
+            .take()
+            .unwrap_or(crate::contract::RequestedChange {
+                change: None,
+                refused: None,
+            }))
     }
 
     pub async fn app_info(&self) -> Result<AppInfo, ApiError> {

@@ -387,6 +387,12 @@ export type RepoProblem = { repo: string, error: ApiError, };
 
 export type RepoRef = { repo: string, };
 
+export type RequestedChange = { change: ChangeRequestRef | null, 
+/**
+ * Why a link given was not opened (another forge, not a change).
+ */
+refused: string | null, };
+
 export type RequirementView = { rule: string, role: string, role_title: string, needed: number, meanings: Array<Meaning>, signed_by: Array<string>, met: boolean, 
 /**
  * The rule's order lets this role sign now.
@@ -767,6 +773,7 @@ export const ErrorCodes = {
 export type Commands = {
   app_info: [null, AppInfo];
   load_queue: [null, Queue];
+  requested_change: [null, RequestedChange];
   open_change_request: [ChangeRequestRef, ChangeRequestDetail];
   open_change: [ChangeRequestRef, ChangeRequestDetail];
   diff_files: [DiffPage, DiffFiles];
