@@ -75,10 +75,7 @@ pub fn verify_db(path: &Path) -> Result<AuditVerdict, ApiError> {
             .and_then(|r| {
                 serde_json::from_slice::<countersign_signing::dsse::Envelope>(&r.envelope).ok()
             })
-            .and_then(|e| e.payload_bytes().ok())
-            .and_then(|p| {
-                serde_json::from_slice::<countersign_signing::statement::Statement>(&p).ok()
-            })
+            .and_then(|e| countersign_signing::statement::Statement::of(&e))
             .and_then(|s| s.predicate.audit_head);
         if named.as_deref() != Some(&format!("{}:{}", cp.size, cp.head)) {
             return Ok(AuditVerdict {

@@ -7,7 +7,6 @@
 use std::collections::BTreeSet;
 
 use countersign_forge::{Forge, RepoId};
-use countersign_signing::dsse::Envelope;
 use countersign_signing::keys::PublicKey;
 use countersign_signing::statement::Statement;
 use serde::Serialize;
@@ -78,7 +77,7 @@ pub(crate) async fn check(
                 .envelopes
                 .iter()
                 .filter(|e| countersign_signing::verify::is_signed_by(e, &key))
-                .filter_map(statement_of)
+                .filter_map(Statement::of)
                 .filter_map(|s| s.predicate.audit_head.clone().map(|h| (s, h)))
             {
                 let problem = stores.with_ledger(|l| judge(l, trail_size, &head))?;
@@ -127,10 +126,6 @@ fn judge(
             "the trail diverges from the head this record signed at entry {size}: the trail was replaced or rewritten"
         )),
     })
-}
-
-fn statement_of(e: &Envelope) -> Option<Statement> {
-    serde_json::from_slice(&e.payload_bytes().ok()?).ok()
 }
 
 /// Repositories the trail names (its records and outbox), and those the

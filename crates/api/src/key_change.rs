@@ -490,9 +490,7 @@ pub async fn enrol_after_reset(
         active_key_of(&policy, |m| m.user_id == me.id && m.forge == forge.host())
             .ok_or_else(|| refused("the roster lists no current key of yours to reset"))?;
     let repo: RepoId = request.repo.parse()?;
-    let now = forge.clock().map_or_else(chrono::Utc::now, |c| {
-        c.server_time + (chrono::Utc::now() - c.local_time)
-    });
+    let now = forge.clock().map_or_else(chrono::Utc::now, |c| c.now());
     let trusted = policy.trusted_keys();
     let mut admins: Vec<(u64, String)> = Vec::new();
     let mut problems = Vec::new();

@@ -53,11 +53,7 @@ fn comment_body(envelopes: &[Envelope], status_line: &str, number: u64) -> Strin
     head.push_str(&format!("**Status:** {status_line}\n\n"));
     let mut shown = String::new();
     for e in envelopes {
-        let Some(statement) = e
-            .payload_bytes()
-            .ok()
-            .and_then(|p| serde_json::from_slice::<Statement>(&p).ok())
-        else {
+        let Some(statement) = Statement::of(e) else {
             continue;
         };
         for line in manifestation(&statement.predicate).lines() {
@@ -397,7 +393,7 @@ async fn push_one(
     let signed: Vec<Envelope> = signed
         .iter()
         .filter(|e| {
-            let Some(statement) = countersign_signing::statement::Statement::of(e)
+            let Some(statement) = Statement::of(e)
                 .filter(|s| s.predicate.offline.is_some())
             else {
                 return true;
@@ -437,10 +433,7 @@ async fn push_one(
     let mut arrivals = remote.arrivals.clone();
     let unreceipted: Vec<String> = signed
         .iter()
-        .filter(|e| {
-            countersign_signing::statement::Statement::of(e)
-                .is_some_and(|s| s.predicate.offline.is_some())
-        })
+        .filter(|e| Statement::of(e).is_some_and(|s| s.predicate.offline.is_some()))
         .filter_map(Envelope::statement_digest)
         .filter(|d| !arrivals.contains_key(d))
         .collect();

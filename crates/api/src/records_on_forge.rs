@@ -122,9 +122,7 @@ fn listed_digests(body: &str) -> BTreeSet<String> {
 
 /// Who signed a record and with what meaning, for messages.
 fn describe(e: &Envelope) -> String {
-    e.payload_bytes()
-        .ok()
-        .and_then(|p| serde_json::from_slice::<countersign_signing::statement::Statement>(&p).ok())
+    countersign_signing::statement::Statement::of(e)
         .map(|s| {
             format!(
                 "the {} by {}",

@@ -491,9 +491,7 @@ impl Session {
         let now = self
             .forge
             .clock()
-            .map_or_else(chrono::Utc::now, |c| {
-                c.server_time + (chrono::Utc::now() - c.local_time)
-            })
+            .map_or_else(chrono::Utc::now, |c| c.now())
             .fixed_offset();
         for e in &local {
             let offline = countersign_signing::statement::Statement::of(e)

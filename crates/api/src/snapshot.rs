@@ -556,7 +556,7 @@ impl Kept {
 
     /// The forge time at which this snapshot was read.
     pub fn forge_time(&self) -> chrono::DateTime<chrono::Utc> {
-        self.server_time + (self.gathered_at - self.local_time)
+        self.clock().at(self.gathered_at)
     }
 
     pub fn clock(&self) -> countersign_forge::ForgeClock {

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use chrono::{SecondsFormat, Utc};
+use chrono::SecondsFormat;
 use countersign_forge::Forge;
 use countersign_keychain::{OsKeychain, SecretStore};
 use countersign_ledger::{AuditEvent, Ledger};
@@ -87,10 +87,7 @@ impl Stores {
     pub(crate) fn with_forge_time(&self, mut event: AuditEvent) -> AuditEvent {
         if event.forge_time.is_none() {
             let clock = self.forge.lock().unwrap().as_ref().and_then(|f| f.clock());
-            event.forge_time = clock.map(|c| {
-                (c.server_time + (Utc::now() - c.local_time))
-                    .to_rfc3339_opts(SecondsFormat::Secs, true)
-            });
+            event.forge_time = clock.map(|c| c.now().to_rfc3339_opts(SecondsFormat::Secs, true));
         }
         event
     }

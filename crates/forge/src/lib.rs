@@ -20,6 +20,17 @@ impl ForgeClock {
     pub fn skew_seconds(&self) -> i64 {
         (self.local_time - self.server_time).num_seconds()
     }
+
+    /// The forge's time when our clock reads `local`: its reading, moved on
+    /// by as much as ours has since.
+    pub fn at(&self, local: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+        self.server_time + (local - self.local_time)
+    }
+
+    /// The forge's time now, by this reading.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.at(chrono::Utc::now())
+    }
 }
 
 pub use model::{
