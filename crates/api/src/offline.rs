@@ -141,6 +141,12 @@ impl Offline {
         });
     }
 
+    /// `(name, sha256, bytes)` of the evidence files kept for `owner`; none
+    /// when nothing was kept or the cache cannot be read.
+    pub fn recall_evidence(&self, owner: &str) -> Vec<(String, String, Vec<u8>)> {
+        self.with(|c| Ok(c.evidence(owner)?)).unwrap_or_default()
+    }
+
     /// What was kept under `key`, with when it was synced; `None` if never.
     pub fn recall<T: DeserializeOwned>(&self, kind: Kind, key: &str) -> Option<(T, String)> {
         self.with(|c| Ok(c.get(kind, key)?))

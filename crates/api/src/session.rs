@@ -1027,7 +1027,11 @@ impl Session {
             // Without the forge: from the change as kept for offline, if it was.
             Err(e) if crate::offline::is_offline(&e) => {
                 let kept = self.kept_for_signing(&draft.change_request, e)?;
-                let snapshot = Arc::new(kept.restore()?);
+                let files = self.offline.recall_evidence(&format!(
+                    "{}#{}",
+                    draft.change_request.repo, draft.change_request.number
+                ));
+                let snapshot = Arc::new(kept.restore(&files)?);
                 let forge = crate::offline_forge::OfflineForge::new(&kept);
                 self.signatures.preview(&forge, draft, snapshot).await
             }

@@ -497,8 +497,9 @@ pub struct Kept {
     policy_digest: Option<String>,
     policy_text: String,
     tip_policy_text: String,
-    /// Evidence files: (name, hex of the bytes).
-    evidence: Vec<(String, String)>,
+    /// Evidence files: (name, SHA-256). Their bytes are the ones the review
+    /// keeps for offline reading under the same key.
+    evidence_digests: Vec<(String, String)>,
     evidence_problems: Vec<String>,
     evidence_ignored: Vec<String>,
     checks: Vec<Check>,
@@ -532,10 +533,10 @@ impl Kept {
             policy_digest: g.policy_digest.clone(),
             policy_text: String::from_utf8(g.policy_text.clone()?).ok()?,
             tip_policy_text: String::from_utf8(g.tip_policy_text.clone()?).ok()?,
-            evidence: g
+            evidence_digests: g
                 .evidence
                 .iter()
-                .map(|e| (e.name.clone(), hex::encode(&e.content)))
+                .map(|e| (e.name.clone(), e.sha256.clone()))
                 .collect(),
             evidence_problems: g.evidence_problems.clone(),
             evidence_ignored: g.evidence_ignored.clone(),
@@ -566,8 +567,9 @@ impl Kept {
         }
     }
 
-    /// The snapshot again, judged as it was; marked as read offline.
-    pub fn restore(&self) -> Result<Gathered, ApiError> {
+    /// The snapshot again, judged as it was, with the evidence bytes kept
+    /// beside it (`(name, sha256, bytes)`); marked as read offline.
+    pub fn restore(&self, kept_files: &[(String, String, Vec<u8>)]) -> Result<Gathered, ApiError> {
         let corrupt = |why: String| {
             ApiError::new(
                 ErrorCode::CacheUnavailable,
@@ -588,11 +590,20 @@ impl Kept {
             Ok(policy)
         });
         let mut evidence = Vec::new();
-        for (name, content) in &self.evidence {
-            let bytes = hex::decode(content).map_err(|e| corrupt(e.to_string()))?;
-            evidence.push(
-                countersign_evidence::read(name, &bytes).map_err(|e| corrupt(e.to_string()))?,
-            );
+        for (name, sha256) in &self.evidence_digests {
+            let bytes = kept_files
+                .iter()
+                .find(|(n, s, _)| n == name && s == sha256)
+                .map(|(_, _, bytes)| bytes)
+                .ok_or_else(|| corrupt(format!("the evidence file {name} was not kept as read")))?;
+            let file =
+                countersign_evidence::read(name, bytes).map_err(|e| corrupt(e.to_string()))?;
+            if file.sha256 != *sha256 {
+                return Err(corrupt(format!(
+                    "the evidence file {name} changed since it was kept"
+                )));
+            }
+            evidence.push(file);
         }
         Ok(Gathered {
             detail: self.detail.clone(),
