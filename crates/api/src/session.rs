@@ -110,9 +110,10 @@ pub struct Session {
     device: tokio::sync::Mutex<Option<crate::accounts::PendingDevice>>,
     /// A queue fetch started before the window asked for it; see `prefetch_queue`.
     prefetched: Mutex<Option<tokio::task::JoinHandle<Result<Queue, ApiError>>>>,
-    /// Each change's head at its last review in this session, and whether it
-    /// waited for me then: answers the queue even without a keychain.
-    judged: Mutex<std::collections::HashMap<String, (String, bool)>>,
+    /// Each change's head at its last review, and whether it waited for me
+    /// then: from this session's reviews, else read once from the offline
+    /// cache (`None`: it had none). Answers the queue even without a keychain.
+    judged: Mutex<std::collections::HashMap<String, Option<(String, bool)>>>,
     pushing: tokio::sync::Mutex<()>,
     /// The change a launch link asked for, until the window takes it.
     requested: Mutex<Option<crate::contract::RequestedChange>>,
@@ -287,8 +288,6 @@ impl Session {
         };
         match loaded {
             Ok(mut q) => {
-                // A review just made is part of the answer.
-                self.offline.flush().await;
                 self.judge_for_me(&mut q);
                 self.offline
                     .remember(Kind::Queue, "queue", &q, &q.synced_at);
@@ -311,15 +310,19 @@ impl Session {
     /// device: a review is the only place the policy is evaluated, and a
     /// moved head makes an earlier answer unknown, not "no".
     fn judge_for_me(&self, queue: &mut Queue) {
-        let judged = self.judged.lock().expect("judged lock").clone();
+        // The queue refreshes every minute: a kept review is decrypted once.
+        let mut judged = self.judged.lock().expect("judged lock");
         for item in &mut queue.items {
             let key = format!("{}#{}", item.repo, item.number);
-            let last = judged.get(&key).cloned().or_else(|| {
+            let last = judged.entry(key).or_insert_with_key(|key| {
                 self.offline
-                    .recall::<Review>(Kind::Review, &key)
+                    .recall::<Review>(Kind::Review, key)
                     .map(|(r, _)| (r.head_sha, r.waiting_for_me))
             });
-            item.for_me = match last {
+            item.for_me = match last
+                .as_ref()
+                .map(|(head, waiting)| (head.as_str(), *waiting))
+            {
                 Some((head, true)) if head == item.head_sha => ForMe::Waiting,
                 Some((head, false)) if head == item.head_sha => ForMe::NotWaiting,
                 _ => ForMe::NotJudged,
@@ -523,7 +526,7 @@ impl Session {
         );
         self.judged.lock().expect("judged lock").insert(
             key.clone(),
-            (review.head_sha.clone(), review.waiting_for_me),
+            Some((review.head_sha.clone(), review.waiting_for_me)),
         );
         self.offline
             .remember(Kind::Review, &key, &review, &review.synced_at);
