@@ -681,21 +681,16 @@ async fn a_change_kept_for_offline_is_signed_on_the_plane_and_pushed_on_landing(
             .await?;
         click(&app, "[data-testid=enrol-continue]").await?;
         // The policy lets records signed offline count for three days.
-        {
-            let store = sandbox.store();
-            let mut st = store.write().unwrap();
-            let repo = &mut st.repos[0];
-            let path = ".countersign/policy.toml";
-            let text = String::from_utf8(repo.base_files[path].clone())
-                .unwrap()
-                .replacen(
+        countersign_forge_sandbox::edit_policy(
+            &mut sandbox.store().write().unwrap().repos[0],
+            |text| {
+                text.replacen(
                     "[gate]\n",
                     "[gate]\nallow_offline_signing = true\nmax_offline_age = \"72h\"\n",
                     1,
-                );
-            repo.base_files.insert(path.into(), text.into_bytes());
-            countersign_forge_sandbox::sync_base_objects(repo);
-        }
+                )
+            },
+        );
         click(&app, "[data-testid=sync-offline]").await?;
         app.wait_for_text(
             "[data-testid=sync-offline-result]",

@@ -1031,25 +1031,21 @@ async fn out_of_order_or_a_second_role_is_refused_before_signing() {
     let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
     let carol = device(&sandbox, "carol-clinical", "Dr. Carol Weiss").await;
     // Bob also sits in Clinical Safety.
-    {
-        let store = sandbox.store();
-        let mut st = store.write().unwrap();
-        let repo = &mut st.repos[0];
-        let path = ".countersign/policy.toml";
-        let text = String::from_utf8(repo.base_files[path].clone()).unwrap();
-        let bob_entry = {
-            let start = text
-                .find("[[roles.members]]\nforge = \"127.0.0.1\"\nuser_id = 5002")
-                .unwrap();
-            let end = start + text[start + 1..].find("[[roles").unwrap() + 1;
-            text[start..end].to_owned()
-        };
-        let carol_role = "name = \"clinical-safety\"\ndescription = \"Clinical Safety\"\n";
-        let edited = text.replacen(carol_role, &format!("{carol_role}{bob_entry}"), 1);
-        assert_ne!(edited, text);
-        repo.base_files.insert(path.into(), edited.into_bytes());
-        countersign_forge_sandbox::sync_base_objects(repo);
-    }
+    edit_repo(&sandbox, |repo| {
+        countersign_forge_sandbox::edit_policy(repo, |text| {
+            let bob_entry = {
+                let start = text
+                    .find("[[roles.members]]\nforge = \"127.0.0.1\"\nuser_id = 5002")
+                    .unwrap();
+                let end = start + text[start + 1..].find("[[roles").unwrap() + 1;
+                text[start..end].to_owned()
+            };
+            let carol_role = "name = \"clinical-safety\"\ndescription = \"Clinical Safety\"\n";
+            let edited = text.replacen(carol_role, &format!("{carol_role}{bob_entry}"), 1);
+            assert_ne!(edited, text);
+            edited
+        });
+    });
 
     // The order is QA → Clinical Safety: Carol cannot sign first.
     let refused = carol
@@ -1182,17 +1178,15 @@ async fn an_aged_password_is_changed_before_the_next_signature() {
     let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
     let (keychain, _, session) = bob_enrolled_in(&sandbox, "ageing").await;
     {
-        let store = sandbox.store();
-        let mut st = store.write().unwrap();
-        let repo = &mut st.repos[0];
-        let path = ".countersign/policy.toml";
-        let text = String::from_utf8(repo.base_files[path].clone()).unwrap().replacen(
-            "version = 1\n",
-            "version = 1\n[session]\nidle_timeout_minutes = 15\nmax_failures = 3\nlockout_minutes = 15\npassword_max_age_days = 90\n",
-            1,
-        );
-        repo.base_files.insert(path.into(), text.into_bytes());
-        countersign_forge_sandbox::sync_base_objects(repo);
+        edit_repo(&sandbox, |repo| {
+            countersign_forge_sandbox::edit_policy(repo, |text| {
+                text.replacen(
+                    "version = 1\n",
+                    "version = 1\n[session]\nidle_timeout_minutes = 15\nmax_failures = 3\nlockout_minutes = 15\npassword_max_age_days = 90\n",
+                    1,
+                )
+            });
+        });
     }
     // A fresh password signs.
     session

@@ -1043,18 +1043,16 @@ async fn a_member_with_a_security_key_must_use_it_when_the_policy_says_so() {
 
     // The policy now requires QA members who have a key to use it.
     {
-        let store = sandbox.store();
-        let mut st = store.write().unwrap();
-        let repo = &mut st.repos[0];
-        let path = ".countersign/policy.toml";
-        let text = String::from_utf8(repo.base_files[path].clone()).unwrap();
-        let required = text.replace(
-            "name = \"qa\"\ndescription = \"QA\"\n",
-            "name = \"qa\"\ndescription = \"QA\"\nrequire_security_key = true\n",
-        );
-        assert_ne!(required, text);
-        repo.base_files.insert(path.into(), required.into_bytes());
-        countersign_forge_sandbox::sync_base_objects(repo);
+        edit_repo(&sandbox, |repo| {
+            countersign_forge_sandbox::edit_policy(repo, |text| {
+                let required = text.replace(
+                    "name = \"qa\"\ndescription = \"QA\"\n",
+                    "name = \"qa\"\ndescription = \"QA\"\nrequire_security_key = true\n",
+                );
+                assert_ne!(required, text);
+                required
+            });
+        });
     }
     let g = gate(&sandbox, 43).await;
     assert!(!g.approved);
@@ -1205,15 +1203,13 @@ async fn evidence_past_the_policys_total_is_not_downloaded_and_blocks() {
     // Enrolling rewrites the sandbox's roster, so the policy is capped after.
     let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
     {
-        let store = sandbox.store();
-        let mut st = store.write().unwrap();
-        let repo = &mut st.repos[0];
-        let path = ".countersign/policy.toml";
-        let text = String::from_utf8(repo.base_files[path].clone()).unwrap();
-        let capped = text.replace("[evidence]\n", "[evidence]\nmax_total_mib = 0\n");
-        assert_ne!(capped, text);
-        repo.base_files.insert(path.into(), capped.into_bytes());
-        countersign_forge_sandbox::sync_base_objects(repo);
+        edit_repo(&sandbox, |repo| {
+            countersign_forge_sandbox::edit_policy(repo, |text| {
+                let capped = text.replace("[evidence]\n", "[evidence]\nmax_total_mib = 0\n");
+                assert_ne!(capped, text);
+                capped
+            });
+        });
     }
     become_(&sandbox, "bob-qa");
     let review = bob.session.review_change_request(cr(43)).await.unwrap();
@@ -1485,11 +1481,7 @@ async fn an_administrator_revokes_a_lost_key_with_a_signed_record_in_one_pull_re
     );
 
     // Merged: Bob's earlier approval stands; his key signs nothing more.
-    edit_repo(&sandbox, |repo| {
-        repo.base_files
-            .insert(".countersign/policy.toml".into(), policy_text.into_bytes());
-        countersign_forge_sandbox::sync_base_objects(repo);
-    });
+    merge(&sandbox, change.number);
     let g = gate(&sandbox, 43).await;
     assert!(g.approved, "{:?}", g.review.signatures);
     let refused = bob
@@ -1572,11 +1564,7 @@ async fn a_holder_rotates_to_a_new_key_signed_with_the_old_one() {
     );
 
     // Merged: the new key, under its own password, signs and counts.
-    edit_repo(&sandbox, |repo| {
-        repo.base_files
-            .insert(".countersign/policy.toml".into(), policy_text.into_bytes());
-        countersign_forge_sandbox::sync_base_objects(repo);
-    });
+    merge(&sandbox, change.number);
     become_(&sandbox, bob.login);
     let draft = kit::draft(43, "qa", Meaning::Approval);
     bob.sign_only(draft, NEW, None).await.unwrap();
@@ -1590,17 +1578,24 @@ async fn reset_setup(sandbox: &RunningSandbox) -> (Device, Device, Device) {
     let bob = device(sandbox, "bob-qa", "Bob Okafor").await;
     let alice = device(sandbox, "alice-dev", "Alice Martin").await;
     let carol = device(sandbox, "carol-clinical", "Dr. Carol Weiss").await;
-    edit_repo(sandbox, |repo| {
-        let path = ".countersign/policy.toml";
-        let text = String::from_utf8(repo.base_files[path].clone()).unwrap().replacen(
-            "version = 1\n",
-            "version = 1\n\n[session]\nidle_timeout_minutes = 15\nmax_failures = 3\nlockout_minutes = 15\nreset_by = \"qa\"\n",
-            1,
-        );
-        repo.base_files.insert(path.into(), text.into_bytes());
-        countersign_forge_sandbox::sync_base_objects(repo);
-    });
+    let_qa_authorize_resets(sandbox);
     (bob, alice, carol)
+}
+
+/// The sandbox policy with `[session] reset_by = "qa"`, unless it has it.
+fn let_qa_authorize_resets(sandbox: &RunningSandbox) {
+    edit_repo(sandbox, |repo| {
+        countersign_forge_sandbox::edit_policy(repo, |text| {
+            if text.contains("reset_by") {
+                return text.to_owned();
+            }
+            text.replacen(
+                "version = 1\n",
+                "version = 1\n\n[session]\nidle_timeout_minutes = 15\nmax_failures = 3\nlockout_minutes = 15\nreset_by = \"qa\"\n",
+                1,
+            )
+        });
+    });
 }
 
 /// What merging pull request `number` does to the base branch.
@@ -1719,19 +1714,7 @@ async fn reset_authorizations_count_only_from_two_administrators_for_this_person
     let (bob, alice, carol) = reset_setup(&sandbox).await;
     let dan = device(&sandbox, "dan-release", "Dan Ito").await;
     // Dan's enrolment rewrote the sandbox policy: set reset_by again.
-    edit_repo(&sandbox, |repo| {
-        let path = ".countersign/policy.toml";
-        let text = String::from_utf8(repo.base_files[path].clone()).unwrap();
-        if !text.contains("reset_by") {
-            let text = text.replacen(
-                "version = 1\n",
-                "version = 1\n\n[session]\nidle_timeout_minutes = 15\nmax_failures = 3\nlockout_minutes = 15\nreset_by = \"qa\"\n",
-                1,
-            );
-            repo.base_files.insert(path.into(), text.into_bytes());
-            countersign_forge_sandbox::sync_base_objects(repo);
-        }
-    });
+    let_qa_authorize_resets(&sandbox);
     let by_bob = authorize(&sandbox, &bob, "carol-clinical").await;
     let by_bob_again = authorize(&sandbox, &bob, "carol-clinical").await;
     let e = reset(&sandbox, &carol, &[&by_bob, &by_bob_again])
@@ -1781,17 +1764,15 @@ async fn reset_authorizations_count_only_from_two_administrators_for_this_person
 /// The sandbox policy, letting records signed offline count within 72 hours.
 fn allow_offline_signing(sandbox: &RunningSandbox) {
     edit_repo(sandbox, |repo| {
-        let path = ".countersign/policy.toml";
-        let text = String::from_utf8(repo.base_files[path].clone())
-            .unwrap()
-            .replacen(
+        countersign_forge_sandbox::edit_policy(repo, |text| {
+            let text = text.replacen(
                 "[gate]\n",
                 "[gate]\nallow_offline_signing = true\nmax_offline_age = \"72h\"\n",
                 1,
             );
-        assert!(text.contains("allow_offline_signing"));
-        repo.base_files.insert(path.into(), text.into_bytes());
-        countersign_forge_sandbox::sync_base_objects(repo);
+            assert!(text.contains("allow_offline_signing"));
+            text
+        });
     });
 }
 

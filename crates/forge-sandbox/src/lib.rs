@@ -20,7 +20,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub use faults::{Fault, FaultRule};
-pub use seed::{refresh_policy, sync_base_objects, zip_of};
+pub use seed::{edit_policy, refresh_policy, sync_base_objects, zip_of, POLICY_PATH};
 pub use store::{
     object_id, Artifact, Comment, Commit, CommitStatus, FileChange, GitObject, GitStore,
     PullRequest, Repo, RosterKey, Served, Store, WorkflowRun, SANDBOX_TOKEN,

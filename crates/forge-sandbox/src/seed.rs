@@ -494,10 +494,23 @@ pub fn policy_toml(keys: &[RosterKey]) -> String {
     t
 }
 
+/// Where the approval policy lives on the default branch.
+pub const POLICY_PATH: &str = ".countersign/policy.toml";
+
 pub fn refresh_policy(repo: &mut Repo) {
     let text = policy_toml(&repo.roster_keys);
     repo.base_files
-        .insert(".countersign/policy.toml".into(), text.into_bytes());
+        .insert(POLICY_PATH.into(), text.into_bytes());
+    sync_base_objects(repo);
+}
+
+/// Change the policy on the default branch, as a merged pull request would,
+/// and bring the branch's Git objects up to date (tests arrange policies so).
+pub fn edit_policy(repo: &mut Repo, edit: impl FnOnce(&str) -> String) {
+    let text = String::from_utf8(repo.base_files[POLICY_PATH].clone()).expect("a UTF-8 policy");
+    let edited = edit(&text);
+    repo.base_files
+        .insert(POLICY_PATH.into(), edited.into_bytes());
     sync_base_objects(repo);
 }
 

@@ -183,28 +183,19 @@ impl Device {
         meaning: Meaning,
         lenient: impl FnOnce(&str) -> String,
     ) {
-        let path = ".countersign/policy.toml";
-        let strict = {
-            let store = sandbox.store();
-            let mut st = store.write().unwrap();
-            let repo = &mut st.repos[0];
-            let strict = repo.base_files[path].clone();
-            let edited = lenient(std::str::from_utf8(&strict).unwrap());
-            assert_ne!(
-                edited.as_bytes(),
-                &strict[..],
-                "the edit changes the policy"
-            );
-            repo.base_files.insert(path.into(), edited.into_bytes());
-            countersign_forge_sandbox::sync_base_objects(repo);
-            strict
-        };
+        let mut strict = String::new();
+        edit_repo(sandbox, |repo| {
+            countersign_forge_sandbox::edit_policy(repo, |text| {
+                strict = text.to_owned();
+                let edited = lenient(text);
+                assert_ne!(edited, text, "the edit changes the policy");
+                edited
+            });
+        });
         self.sign(sandbox, number, role, meaning).await;
-        let store = sandbox.store();
-        let mut st = store.write().unwrap();
-        let repo = &mut st.repos[0];
-        repo.base_files.insert(path.into(), strict);
-        countersign_forge_sandbox::sync_base_objects(repo);
+        edit_repo(sandbox, |repo| {
+            countersign_forge_sandbox::edit_policy(repo, |_| strict);
+        });
     }
 }
 
