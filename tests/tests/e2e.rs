@@ -672,14 +672,7 @@ async fn a_change_kept_for_offline_is_signed_on_the_plane_and_pushed_on_landing(
         click(&app, "[data-testid=queue-item][data-number='43']").await?;
         app.wait_for_text("[data-testid=status-line]", "0/1 — waiting for QA")
             .await?;
-        type_into(&app, "[data-testid=enrol-name]", "Bob Okafor").await?;
-        type_into(&app, "[data-testid=enrol-password]", PASSWORD).await?;
-        type_into(&app, "[data-testid=enrol-password-again]", PASSWORD).await?;
-        click(&app, "[data-testid=enrol-acknowledge]").await?;
-        click(&app, "[data-testid=enrol-submit]").await?;
-        app.wait_for_text("[data-testid=enrolled-fingerprint]", "SHA256:")
-            .await?;
-        click(&app, "[data-testid=enrol-continue]").await?;
+        enrol_bob(&app).await?;
         // The policy lets records signed offline count for three days.
         countersign_forge_sandbox::edit_policy(
             &mut sandbox.store().write().unwrap().repos[0],
@@ -830,12 +823,7 @@ async fn a_security_key_confirms_a_signature_in_the_window() {
     .unwrap();
     let result: Result<(), String> = async {
         click(&app, "[data-testid=queue-item][data-number='43']").await?;
-        type_into(&app, "[data-testid=enrol-name]", "Bob Okafor").await?;
-        type_into(&app, "[data-testid=enrol-password]", PASSWORD).await?;
-        type_into(&app, "[data-testid=enrol-password-again]", PASSWORD).await?;
-        click(&app, "[data-testid=enrol-acknowledge]").await?;
-        click(&app, "[data-testid=enrol-submit]").await?;
-        click(&app, "[data-testid=enrol-continue]").await?;
+        enrol_bob(&app).await?;
         type_into(&app, "[data-testid=key-pin]", "246810").await?;
         click(&app, "[data-testid=key-register]").await?;
         // Registered: the sign form now offers the key.
@@ -900,6 +888,19 @@ fn run_gate(
         .env("COUNTERSIGN_DATA_DIR", home.root.join("gate"))
         .output()
         .map_err(|e| e.to_string())
+}
+
+/// Enrol Bob in the signing panel of the open change, acknowledging, with
+/// [`PASSWORD`], and go on to the sign form.
+async fn enrol_bob(app: &AppWindow) -> Result<(), String> {
+    type_into(app, "[data-testid=enrol-name]", "Bob Okafor").await?;
+    type_into(app, "[data-testid=enrol-password]", PASSWORD).await?;
+    type_into(app, "[data-testid=enrol-password-again]", PASSWORD).await?;
+    click(app, "[data-testid=enrol-acknowledge]").await?;
+    click(app, "[data-testid=enrol-submit]").await?;
+    app.wait_for_text("[data-testid=enrolled-fingerprint]", "SHA256:")
+        .await?;
+    click(app, "[data-testid=enrol-continue]").await
 }
 
 async fn click(app: &AppWindow, css: &str) -> Result<(), String> {
