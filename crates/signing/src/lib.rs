@@ -28,5 +28,5 @@ pub mod vault;
 pub mod verify;
 
 pub use error::SigningError;
-pub use record::{sign, ApprovalDraft, ApprovalRequest, EvidenceFile, Preview};
+pub use record::{is_format, sign, ApprovalDraft, ApprovalRequest, EvidenceFile, Preview};
 pub use statement::Meaning;

@@ -112,16 +112,21 @@ fn check_text(
     }
     // What a person reads must be what is signed: no bidi overrides or
     // isolates, no zero-width or other invisible format characters (Cf).
-    if let Some(c) = trimmed.chars().find(|c| {
-        use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
-        c.general_category() == GeneralCategory::Format
-    }) {
+    if let Some(c) = trimmed.chars().find(|c| is_format(*c)) {
         return Err(invalid(format!(
             "{field} contains the invisible or direction-changing character U+{:04X}",
             c as u32
         )));
     }
     Ok(trimmed.to_owned())
+}
+
+/// An invisible or direction-changing character (Unicode general category
+/// Cf: bidi overrides and isolates, zero-width characters, soft hyphen…):
+/// what a reader sees is not what the text holds.
+pub fn is_format(c: char) -> bool {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    c.general_category() == GeneralCategory::Format
 }
 
 fn check_digest_ref(field: &str, value: &Option<String>) -> Result<(), SigningError> {

@@ -28,11 +28,9 @@ pub(super) enum Block {
 pub(super) fn visible(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        let invisible = (c.is_control() && c != '\n' && c != '\t')
-            || matches!(c,
-                '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}'
-                | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}'
-                | '\u{2066}'..='\u{2069}' | '\u{FEFF}');
+        // The same rule that refuses such characters in what is signed.
+        let invisible =
+            (c.is_control() && c != '\n' && c != '\t') || countersign_signing::is_format(c);
         if invisible {
             out.push_str(&format!("<U+{:04X}>", u32::from(c)));
         } else {
