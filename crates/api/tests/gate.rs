@@ -1663,24 +1663,12 @@ async fn a_forgotten_password_is_reset_on_two_administrators_authorizations() {
     // The new key signs Carol's part of #42 and counts; the old one is revoked.
     bob.sign(&sandbox, 42, "qa", Meaning::Approval).await;
     become_(&sandbox, carol.login);
-    let draft = kit::draft(42, "clinical-safety", Meaning::Responsibility);
-    let preview = carol
-        .session
-        .preview_signature(draft.clone())
-        .await
-        .unwrap();
     carol
-        .session
-        .sign_change_request(SignRequest {
-            snapshot_id: preview.snapshot_id,
-            draft,
-            seen: SeenContent {
-                head_sha: preview.head_sha,
-                diff_sha256: preview.diff_sha256,
-            },
-            password: Secret::from("a password I will remember"),
-            security_key_pin: None,
-        })
+        .sign_only(
+            kit::draft(42, "clinical-safety", Meaning::Responsibility),
+            "a password I will remember",
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(carol.session.push_outbox().await.unwrap().failed, 0);
