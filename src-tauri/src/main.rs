@@ -2,17 +2,49 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod instance;
 mod launch;
 mod logging;
+mod notices;
 mod rendering;
 mod shell;
+mod tray;
 
 use tauri::Manager;
 
 fn main() {
     let started = std::time::Instant::now();
     let rendering = rendering::choose();
+    // The CLI's rule too: `COUNTERSIGN_DATA_DIR`, else the platform's data
+    // folder under the app identifier.
+    let data_dir = countersign_api::default_data_dir();
+    let context = tauri::generate_context!("../tauri.conf.json");
+    let bus_id = instance::bus_id(&context.config().identifier, &data_dir);
     tauri::Builder::default()
+        // First, so that a second launch hands over its link and exits before
+        // anything else starts (the plugin's own advice).
+        .plugin(
+            tauri_plugin_single_instance::Builder::new()
+                .dbus_id(bus_id)
+                .callback(|app, argv, _cwd| {
+                    tracing::info!("a second launch handed over to this window");
+                    let link = launch::link_from_args(argv.into_iter().skip(1));
+                    if let (Some(link), Some(shell)) = (link, app.try_state::<shell::Shell>()) {
+                        shell.request_change(&link);
+                    }
+                    if let Some(window) = app.get_webview_window("main") {
+                        let _ = window.unminimize();
+                        let _ = window.show();
+                        let _ = window.set_focus();
+                    }
+                })
+                .build(),
+        )
+        // Declares the countersign:// scheme, which the packages' desktop
+        // entry registers; links arrive on the command line (above, and below
+        // for the first launch).
+        .plugin(tauri_plugin_deep_link::init())
+        .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_opener::init())
         // The window opens where and as large as it was left (from Rust:
         // the page is granted none of this plugin's commands).
@@ -25,7 +57,6 @@ fn main() {
             };
             logging::init(&log_dir);
             tracing::info!(?rendering, "web content rendering");
-            let data_dir = app.path().app_data_dir()?;
             // Links from forge text open in the system browser, from Rust
             // only: the page has no opener permission of its own.
             let browser = app.handle().clone();
@@ -41,18 +72,23 @@ fn main() {
             // WebKit loading the page.
             let handle = app.handle().clone();
             let args: Vec<String> = std::env::args().skip(1).collect();
-            let link = launch::link_from_args(args.clone().into_iter());
+            if let Some(link) = launch::link_from_args(args.clone().into_iter()) {
+                app.state::<shell::Shell>().request_change(&link);
+            }
+            let data_dir = data_dir.clone();
             tauri::async_runtime::spawn(async move {
                 let session = launch::session(args.into_iter(), data_dir).await;
-                if let (Ok(s), Some(link)) = (&session, &link) {
-                    s.request_change(link);
-                }
                 if let Err(e) = &session {
                     tracing::error!(code = %e.code, error = %e.message, "the session could not open");
                 }
                 tracing::debug!(ms = started.elapsed().as_millis() as u64, "session opened");
                 handle.state::<shell::Shell>().opened(session);
             });
+            // A missing tray (no StatusNotifier host) costs the count, not the app.
+            if let Err(e) = tray::install(app.handle()) {
+                tracing::warn!(error = %e, "no tray icon");
+            }
+            notices::install(app.handle());
             // Lock or suspend ends every signing session (11.200(a)(1)).
             for bus in [countersign_api::os_session::Bus::System, countersign_api::os_session::Bus::Session] {
                 let handle = app.handle().clone();
@@ -72,6 +108,6 @@ fn main() {
             Ok(())
         })
         .invoke_handler(commands::handler())
-        .run(tauri::generate_context!("../tauri.conf.json"))
+        .run(context)
         .expect("the Countersign window could not start");
 }

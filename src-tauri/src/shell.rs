@@ -19,6 +19,8 @@ pub struct Shell {
     data_dir: PathBuf,
     /// Opens links in the system browser; given to every session.
     opener: LinkOpener,
+    /// A launch link that came before the session opened.
+    pending_link: std::sync::Mutex<Option<String>>,
 }
 
 impl Shell {
@@ -28,6 +30,7 @@ impl Shell {
             current: watch::Sender::new(None),
             data_dir,
             opener,
+            pending_link: Default::default(),
         }
     }
 
@@ -38,6 +41,12 @@ impl Shell {
             // The queue is what the window asks for first; fetching it now
             // overlaps the forge's latency with WebKit's start-up.
             s.prefetch_queue();
+        }
+        // Held across the hand-over, so that a link arriving meanwhile is
+        // either kept here and passed on, or given to the open session.
+        let mut pending = self.pending_link.lock().expect("link lock");
+        if let (Ok(s), Some(link)) = (&session, pending.take()) {
+            s.request_change(&link);
         }
         self.current.send_replace(Some(session.map(Arc::new)));
     }
@@ -58,6 +67,16 @@ impl Shell {
         match self.current.borrow().as_ref() {
             Some(Ok(s)) => Some(s.clone()),
             _ => None,
+        }
+    }
+
+    /// A launch link (this launch's, or a later launch's handed over): for
+    /// the session, or kept until it opens.
+    pub fn request_change(&self, link: &str) {
+        let mut pending = self.pending_link.lock().expect("link lock");
+        match self.open_session() {
+            Some(s) => s.request_change(link),
+            None => *pending = Some(link.to_owned()),
         }
     }
 

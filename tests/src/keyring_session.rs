@@ -35,9 +35,21 @@ impl KeyringHome {
             .arg("sh")
             .arg("-c")
             .arg(format!(
-                "eval \"$(printf %s keyring-password | gnome-keyring-daemon --unlock --components=secrets)\" >/dev/null; {script}"
+                "printf %s \"$DBUS_SESSION_BUS_ADDRESS\" > {bus}; eval \"$(printf %s keyring-password | gnome-keyring-daemon --unlock --components=secrets)\" >/dev/null; {script}",
+                bus = self.root.join("bus-address").display()
             ));
         self.isolate(&mut cmd);
+        cmd
+    }
+
+    /// `program` in the same folders and on the session bus of the last
+    /// [`KeyringHome::command`] (still running): a second launch beside it.
+    pub fn command_on_its_bus(&self, program: &Path) -> Command {
+        let address = std::fs::read_to_string(self.root.join("bus-address"))
+            .expect("a keyring session is running");
+        let mut cmd = Command::new(program);
+        self.isolate(&mut cmd);
+        cmd.env("DBUS_SESSION_BUS_ADDRESS", address.trim());
         cmd
     }
 

@@ -1,6 +1,7 @@
 //! Shared harness for the cross-cutting tests: finding the workspace and the
 //! built desktop binary, and driving the real window over WebDriver.
 
+pub mod desktop_bus;
 pub mod keyring_session;
 pub mod memory;
 pub mod requirements;

@@ -205,6 +205,11 @@ impl AppWindow {
         })
     }
 
+    /// The X display the window is on (`:N`).
+    pub fn display(&self) -> &str {
+        &self.display.name
+    }
+
     /// The first element matching `css`, waiting for it to appear.
     pub async fn find(&self, css: &str) -> Result<Element, String> {
         self.client

@@ -107,7 +107,13 @@ fn no_domain_crate_depends_on_tauri_even_indirectly() {
 
 /// Plugins the shell calls from Rust only. A plugin's commands are the
 /// page's only if the capability grants them, and it grants none (below).
-const PLUGINS_USED_FROM_RUST: &[&str] = &["tauri-plugin-opener", "tauri-plugin-window-state"];
+const PLUGINS_USED_FROM_RUST: &[&str] = &[
+    "tauri-plugin-deep-link",
+    "tauri-plugin-notification",
+    "tauri-plugin-opener",
+    "tauri-plugin-single-instance",
+    "tauri-plugin-window-state",
+];
 
 #[test]
 fn the_desktop_shell_uses_no_tauri_plugins_the_page_can_call() {

@@ -771,6 +771,306 @@ async fn a_launch_link_opens_its_change_and_a_foreign_one_is_refused() {
     }
 }
 
+/// Issue 17: one window per ledger. A second launch on the same session bus
+/// and data folder hands its link to the running window and exits; the
+/// window switches to that change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_launch_hands_its_link_to_the_running_window_and_exits() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let home = KeyringHome::new("e2e-one-instance");
+    let _one = ONE_WINDOW.lock().await;
+    let binary = desktop_binary("debug");
+    let args = vec![
+        "--sandbox-url".to_owned(),
+        sandbox.api_base(),
+        "countersign://review/127.0.0.1/acme-medical/infusion-pump-firmware/43".to_owned(),
+    ];
+    let app = AppWindow::launch_with_keyring("one-instance", &binary, &args, Some(&home))
+        .await
+        .unwrap();
+    let result: Result<(), String> = async {
+        app.wait_for_text("[data-testid=detail-title]", "Reword the occlusion alarm")
+            .await?;
+        let started = std::time::Instant::now();
+        let second = home
+            .command_on_its_bus(&binary)
+            .env("DISPLAY", app.display())
+            .args([
+                "--sandbox-url",
+                &sandbox.api_base(),
+                "https://127.0.0.1/acme-medical/infusion-pump-firmware/pull/42",
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| e.to_string())?;
+        // Without the hand-over it would open a second window and stay.
+        let mut second = second;
+        let status = loop {
+            if let Some(status) = second.try_wait().map_err(|e| e.to_string())? {
+                break status;
+            }
+            if started.elapsed() > std::time::Duration::from_secs(30) {
+                let _ = second.kill();
+                return Err("the second launch was still running after 30 s".into());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        };
+        assert!(
+            status.success(),
+            "the second launch exits cleanly: {status}"
+        );
+        eprintln!(
+            "second launch handed over and exited in {:?}",
+            started.elapsed()
+        );
+        app.wait_for_text("[data-testid=detail-title]", "Clamp infusion rate")
+            .await?;
+        // Still the one window, with its one WebDriver session.
+        assert_eq!(
+            js(
+                &app,
+                "return document.querySelectorAll('[data-testid=queue-item]').length > 0;"
+            )
+            .await?,
+            serde_json::json!(true)
+        );
+        Ok(())
+    }
+    .await;
+    app.close().await;
+    result.unwrap();
+}
+
+/// Issue 17: the tray counts the changes waiting for one of my roles, a
+/// change that newly needs me is announced by a desktop notification, and a
+/// click on it (or on the tray's menu) opens that change. The desktop is a
+/// stand-in on the window's private session bus (`desktop-services`): a
+/// notification server and a StatusNotifier tray host, read as a panel reads them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tray_counts_what_waits_for_me_and_a_notification_opens_a_new_change() {
+    use countersign_tests::desktop_bus::{Desktop, TrayItem};
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let home = KeyringHome::new("e2e-desktop");
+    let desktop = Desktop::in_home(&home.root);
+    let _one = ONE_WINDOW.lock().await;
+    let args = vec!["--sandbox-url".to_owned(), sandbox.api_base()];
+    let prelude = format!(
+        "export COUNTERSIGN_WATCH_SECONDS=1; {}",
+        desktop.start_script(&countersign_tests::workspace_binary("desktop-services"))
+    );
+    let app = AppWindow::launch_with_env(
+        "desktop-citizen",
+        &desktop_binary("debug"),
+        &args,
+        Some(&home),
+        &prelude,
+    )
+    .await
+    .unwrap();
+    let result: Result<(), String> = async {
+        app.find_n("[data-testid=queue-item]", 4).await?;
+        let item = desktop
+            .wait_for("a tray item", std::time::Duration::from_secs(30), |l| {
+                Some(TrayItem {
+                    sender: l["tray"]["sender"].as_str()?.to_owned(),
+                    path: l["tray"]["service"].as_str()?.to_owned(),
+                })
+            })
+            .await?;
+        // The first looks judge the queue; Bob (QA) is needed on some of it.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let before: u32 = loop {
+            let label = desktop.tray_label(&item)?;
+            if let Ok(n) = label.parse() {
+                break n;
+            }
+            if std::time::Instant::now() > deadline {
+                return Err(format!("the tray label stayed {label:?}"));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        };
+        assert!(before >= 1, "{before}");
+        assert!(
+            desktop.lines().iter().all(|l| l.get("notify").is_none()),
+            "opening the app is not news: {:?}",
+            desktop.lines()
+        );
+
+        // A new change that needs QA arrives on the forge.
+        {
+            let store = sandbox.store();
+            let mut store = store.write().unwrap();
+            let repo = &mut store.repos[0];
+            let mut pr = repo.pulls.iter().find(|p| p.number == 42).unwrap().clone();
+            pr.number = 77;
+            pr.id += 1000;
+            // Forge text: notification servers may read markup in a body.
+            pr.title = "Raise the occlusion pressure limit <img src=x onerror=alert(1)>".into();
+            repo.pulls.push(pr);
+        }
+        let notify = desktop
+            .wait_for("a notification", std::time::Duration::from_secs(60), |l| {
+                l["notify"]["summary"]
+                    .as_str()?
+                    .contains("#77")
+                    .then(|| l.clone())
+            })
+            .await?;
+        let id = notify["notify"]["id"].as_u64().unwrap() as u32;
+        assert_eq!(
+            notify["notify"]["body"],
+            "Raise the occlusion pressure limit &lt;img src=x onerror=alert(1)&gt;"
+        );
+        assert_eq!(
+            desktop
+                .lines()
+                .iter()
+                .filter(|l| l.get("notify").is_some())
+                .count(),
+            1,
+            "only the new change is news: {:?}",
+            desktop.lines()
+        );
+        assert!(
+            notify["notify"]["actions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a == "default"),
+            "clickable: {notify}"
+        );
+        assert_eq!(desktop.tray_label(&item)?, (before + 1).to_string());
+
+        // The click opens that change in the window.
+        desktop.click_notification(id)?;
+        app.wait_for_text(
+            "[data-testid=detail-title]",
+            "Raise the occlusion pressure limit",
+        )
+        .await?;
+
+        // The tray's menu offers the first change that waits, and opens it.
+        let menu = desktop.tray_menu(&item)?;
+        let first = menu
+            .iter()
+            .find(|e| e.label.starts_with("Open ") && e.label.contains('#'))
+            .ok_or_else(|| format!("no change in the tray menu: {menu:?}"))?;
+        assert!(first.enabled, "{first:?}");
+        // Elsewhere first, so that the menu's effect shows.
+        click(&app, "[data-testid=queue-item][data-number='44']").await?;
+        app.wait_for_text(
+            "[data-testid=detail-title]",
+            "Document the release checklist",
+        )
+        .await?;
+        desktop.click_menu(&item, first.id)?;
+        let title = first
+            .label
+            .split_once(": ")
+            .map(|(_, t)| t.trim_end_matches('…'))
+            .unwrap();
+        app.wait_for_text("[data-testid=detail-title]", title)
+            .await?;
+        Ok(())
+    }
+    .await;
+    app.close().await;
+    result.unwrap();
+}
+
+/// Issue 17: notifications switched off in Settings: the tray still counts,
+/// nothing is announced.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifications_switched_off_in_settings_stay_off() {
+    use countersign_tests::desktop_bus::{Desktop, TrayItem};
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let home = KeyringHome::new("e2e-quiet");
+    let data = home.root.join("data/dev.countersign.desktop");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(
+        data.join("settings.json"),
+        serde_json::json!({
+            "kind": "sandbox", "api_url": sandbox.api_base(), "web_url": sandbox.api_base(),
+            "oauth_client_id": "", "repos": [], "notifications": false,
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let desktop = Desktop::in_home(&home.root);
+    let _one = ONE_WINDOW.lock().await;
+    let args = vec!["--sandbox-url".to_owned(), sandbox.api_base()];
+    let prelude = format!(
+        "export COUNTERSIGN_WATCH_SECONDS=1; {}",
+        desktop.start_script(&countersign_tests::workspace_binary("desktop-services"))
+    );
+    let app = AppWindow::launch_with_env(
+        "quiet",
+        &desktop_binary("debug"),
+        &args,
+        Some(&home),
+        &prelude,
+    )
+    .await
+    .unwrap();
+    let result: Result<(), String> = async {
+        let item = desktop
+            .wait_for("a tray item", std::time::Duration::from_secs(30), |l| {
+                Some(TrayItem {
+                    sender: l["tray"]["sender"].as_str()?.to_owned(),
+                    path: l["tray"]["service"].as_str()?.to_owned(),
+                })
+            })
+            .await?;
+        let count = || {
+            desktop
+                .tray_label(&item)
+                .ok()
+                .and_then(|l| l.parse::<u32>().ok())
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let before = loop {
+            if let Some(n) = count() {
+                break n;
+            }
+            if std::time::Instant::now() > deadline {
+                return Err("the tray never counted".into());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        };
+        {
+            let store = sandbox.store();
+            let mut store = store.write().unwrap();
+            let repo = &mut store.repos[0];
+            let mut pr = repo.pulls.iter().find(|p| p.number == 42).unwrap().clone();
+            pr.number = 78;
+            pr.id += 1000;
+            repo.pulls.push(pr);
+        }
+        while count() != Some(before + 1) {
+            if std::time::Instant::now() > deadline {
+                return Err(format!(
+                    "the tray did not count the new change: {:?}",
+                    count()
+                ));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        // The look that counted it would have announced it.
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        let notes: Vec<_> = desktop
+            .lines()
+            .into_iter()
+            .filter(|l| l.get("notify").is_some())
+            .collect();
+        assert!(notes.is_empty(), "switched off, yet: {notes:?}");
+        Ok(())
+    }
+    .await;
+    app.close().await;
+    result.unwrap();
+}
+
 /// Issue 17: the window opens as large as it was left (the state the
 /// window-state plugin keeps in the XDG config directory).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,7 +3,7 @@ import "./styles.css";
 import { call } from "./backend";
 import { retryOutbox } from "./outbox";
 import { el, replaceChildren } from "./dom";
-import type { ApiError, AppInfo, Queue, QueueItem } from "./ipc/contract";
+import type { ApiError, AppInfo, Queue, QueueItem, RequestedChange } from "./ipc/contract";
 import { ErrorCodes } from "./ipc/contract";
 import { adminView } from "./views/admin";
 import { auditView } from "./views/audit";
@@ -177,10 +177,11 @@ async function start(root: HTMLElement): Promise<void> {
 
   await firstLoad;
   // Launched onto a change (a countersign:// link, or its web address): open it.
-  try {
-    const requested = await call("requested_change");
+  async function openRequested(requested: RequestedChange, fetchFirst: boolean): Promise<void> {
     const wanted = requested.change;
     if (wanted) {
+      // A later launch may name a change newer than the list in view.
+      if (fetchFirst) await refresh(true, true);
       // Filled in by `refresh` (TypeScript cannot see the assignment in the closure).
       const queueNow = lastQueue as Queue | null;
       const item = queueNow?.items.find((i) => i.repo === wanted.repo && i.number === wanted.number);
@@ -189,9 +190,23 @@ async function start(root: HTMLElement): Promise<void> {
     } else if (requested.refused) {
       detail.failed({ code: ErrorCodes.LinkRefused, message: requested.refused });
     }
+  }
+  try {
+    await openRequested(await call("requested_change"), false);
   } catch (e) {
     console.error("requested_change failed", e);
   }
+  // A second launch hands its link to this window (one window per ledger).
+  void (async () => {
+    for (;;) {
+      try {
+        await openRequested(await call("next_requested_change"), true);
+      } catch (e) {
+        console.error("next_requested_change failed", e);
+        await new Promise((r) => setTimeout(r, 5000));
+      }
+    }
+  })();
   // A record that reached the forge on its own changes the open change's status.
   retryOutbox(() => {
     if (selected) void open(selected);

@@ -26,6 +26,7 @@ macro_rules! for_each_command {
             app_info => $crate::contract::AppInfo;
             load_queue => $crate::contract::Queue;
             requested_change => $crate::contract::RequestedChange;
+            next_requested_change => $crate::contract::RequestedChange;
             open_change_request($crate::contract::ChangeRequestRef) => $crate::contract::ChangeRequestDetail;
             open_change($crate::contract::ChangeRequestRef) => $crate::contract::ChangeRequestDetail;
             diff_files($crate::contract::DiffPage) => $crate::contract::DiffFiles;

@@ -654,7 +654,7 @@ pub struct Review {
 
 /// The change request the window was launched onto (a desktop link or the
 /// change's web address on the command line), once: taken by the first ask.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct RequestedChange {
     pub change: Option<ChangeRequestRef>,
     /// Why a link given was not opened (another forge, not a change).
@@ -1292,6 +1292,14 @@ pub struct ForgeSettings {
     pub oauth_client_id: String,
     /// `owner/name` to watch; empty: the account's most recently pushed repositories.
     pub repos: Vec<String>,
+    /// Desktop notifications when a change newly needs one of my roles or a
+    /// signature of mine turned stale (absent in older files: on).
+    #[serde(default = "notifications_on")]
+    pub notifications: bool,
+}
+
+fn notifications_on() -> bool {
+    true
 }
 
 impl Default for ForgeSettings {
@@ -1302,6 +1310,7 @@ impl Default for ForgeSettings {
             web_url: GITHUB_WEB.into(),
             oauth_client_id: String::new(),
             repos: Vec::new(),
+            notifications: true,
         }
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod attention;
 pub mod audit;
 pub mod audit_witness;
 pub mod bundle_check;
@@ -16,6 +17,7 @@ mod error;
 mod error_code;
 mod evidence_details;
 pub mod fetch_all;
+pub mod forge_text;
 pub mod key_change;
 pub mod links;
 mod offline;

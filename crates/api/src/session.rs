@@ -88,6 +88,44 @@ pub fn default_data_dir() -> PathBuf {
         .join("dev.countersign.desktop")
 }
 
+/// Who a review is read for: a person, who may sign from it, or the watch
+/// that decides whether to tell them they are needed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reader {
+    Person,
+    Watch,
+}
+
+/// A change's standing for me at one head, from its last review.
+#[derive(Debug, Clone)]
+struct JudgedHead {
+    head: String,
+    waiting: bool,
+    mine_stale: bool,
+    head_is_mine: bool,
+    /// The commit of the change's records ref the watch judged it at
+    /// (others' signatures change what waits for me without moving the head).
+    records_tip: Option<String>,
+}
+
+impl JudgedHead {
+    fn of(review: &Review, head_is_mine: bool) -> Self {
+        Self {
+            head: review.head_sha.clone(),
+            waiting: review.waiting_for_me,
+            mine_stale: review
+                .signatures
+                .iter()
+                .any(|s| s.mine && s.standing == crate::contract::Standing::Stale),
+            head_is_mine,
+            records_tip: None,
+        }
+    }
+}
+
+/// How long the window's wait for the next launch link lasts before it asks again.
+pub const LINK_WAIT: std::time::Duration = std::time::Duration::from_secs(50);
+
 /// A connection to one forge, and what the use cases need around it.
 /// A change request by repository and number.
 type ChangeKey = (String, u32);
@@ -113,10 +151,15 @@ pub struct Session {
     /// Each change's head at its last review, and whether it waited for me
     /// then: from this session's reviews, else read once from the offline
     /// cache (`None`: it had none). Answers the queue even without a keychain.
-    judged: Mutex<std::collections::HashMap<String, Option<(String, bool)>>>,
+    judged: Mutex<std::collections::HashMap<String, Option<JudgedHead>>>,
+    /// Changes I signed or withdrew on since the watch last looked.
+    acted: Mutex<std::collections::HashSet<ChangeKey>>,
+    watch: Mutex<crate::attention::Watch>,
     pushing: tokio::sync::Mutex<()>,
     /// The change a launch link asked for, until the window takes it.
-    requested: Mutex<Option<crate::contract::RequestedChange>>,
+    /// The last change a launch link asked for, until the window takes it;
+    /// a watch so that the window can wait for the next one.
+    requested: tokio::sync::watch::Sender<Option<crate::contract::RequestedChange>>,
     // Kept so the embedded sandbox lives exactly as long as the session.
     _sandbox: Option<RunningSandbox>,
 }
@@ -213,8 +256,10 @@ impl Session {
             device: tokio::sync::Mutex::new(None),
             prefetched: Mutex::new(None),
             judged: Mutex::new(Default::default()),
+            acted: Mutex::new(Default::default()),
+            watch: Mutex::new(Default::default()),
             pushing: tokio::sync::Mutex::new(()),
-            requested: Mutex::new(None),
+            requested: tokio::sync::watch::Sender::new(None),
             signatures,
             stores,
             _sandbox: embedded,
@@ -242,19 +287,46 @@ impl Session {
                 }
             }
         };
-        *self.requested.lock().unwrap() = Some(requested);
+        self.requested.send_replace(Some(requested));
     }
 
+    /// The change a launch link asked for, if one waits; taken once.
     pub async fn requested_change(&self) -> Result<crate::contract::RequestedChange, ApiError> {
-        Ok(self
-            .requested
-            .lock()
-            .unwrap()
-            .take()
-            .unwrap_or(crate::contract::RequestedChange {
-                change: None,
-                refused: None,
-            }))
+        Ok(self.take_requested().unwrap_or_default())
+    }
+
+    /// The next change a later launch asks for (a second launch hands its
+    /// link to this window): waits for one, or answers "none" after
+    /// [`LINK_WAIT`] so that the window asks again and never hangs on a
+    /// session that settings replaced.
+    pub async fn next_requested_change(
+        &self,
+    ) -> Result<crate::contract::RequestedChange, ApiError> {
+        // Subscribed before looking, so that a link arriving in between is seen.
+        let mut arrived = self.requested.subscribe();
+        let wait = async {
+            loop {
+                if let Some(r) = self.take_requested() {
+                    return r;
+                }
+                if arrived.changed().await.is_err() {
+                    return Default::default();
+                }
+            }
+        };
+        Ok(tokio::time::timeout(LINK_WAIT, wait)
+            .await
+            .unwrap_or_default())
+    }
+
+    fn take_requested(&self) -> Option<crate::contract::RequestedChange> {
+        let mut taken = None;
+        // Taking is not news: waiters are not woken by it.
+        self.requested.send_if_modified(|kept| {
+            taken = kept.take();
+            false
+        });
+        taken
     }
 
     pub async fn app_info(&self) -> Result<AppInfo, ApiError> {
@@ -317,12 +389,9 @@ impl Session {
             let last = judged.entry(key).or_insert_with_key(|key| {
                 self.offline
                     .recall::<Review>(Kind::Review, key)
-                    .map(|(r, _)| (r.head_sha, r.waiting_for_me))
+                    .map(|(r, _)| JudgedHead::of(&r, false))
             });
-            item.for_me = match last
-                .as_ref()
-                .map(|(head, waiting)| (head.as_str(), *waiting))
-            {
+            item.for_me = match last.as_ref().map(|j| (j.head.as_str(), j.waiting)) {
                 Some((head, true)) if head == item.head_sha => ForMe::Waiting,
                 Some((head, false)) if head == item.head_sha => ForMe::NotWaiting,
                 _ => ForMe::NotJudged,
@@ -445,7 +514,7 @@ impl Session {
         request: ChangeRequestRef,
     ) -> Result<Review, ApiError> {
         let key = format!("{}#{}", request.repo, request.number);
-        match self.review_online(request).await {
+        match self.review_online(request, Reader::Person).await {
             Ok(r) => Ok(r),
             Err(e) if crate::offline::is_offline(&e) => {
                 match self.offline.recall::<Review>(Kind::Review, &key) {
@@ -463,17 +532,23 @@ impl Session {
         }
     }
 
-    async fn review_online(&self, request: ChangeRequestRef) -> Result<Review, ApiError> {
+    async fn review_online(
+        &self,
+        request: ChangeRequestRef,
+        reader: Reader,
+    ) -> Result<Review, ApiError> {
         let key = format!("{}#{}", request.repo, request.number);
         let number = u64::from(request.number);
         let repo_name = request.repo.clone();
         let gathered =
             Arc::new(crate::snapshot::gather(self.forge.as_ref(), request.clone()).await?);
-        self.snapshots
-            .lock()
-            .unwrap()
-            .insert((request.repo.clone(), request.number), gathered.clone());
-        self.note_policy_seen(&repo_name, &gathered)?;
+        if reader == Reader::Person {
+            self.snapshots
+                .lock()
+                .unwrap()
+                .insert((request.repo.clone(), request.number), gathered.clone());
+            self.note_policy_seen(&repo_name, &gathered)?;
+        }
         let remote = crate::records_on_forge::read(
             self.forge.as_ref(),
             &gathered.repo,
@@ -504,10 +579,15 @@ impl Session {
             }
         }
         let records = crate::records_on_forge::merge([remote.envelopes, local]);
-        let reader = self.forge.current_user().await.ok();
-        let me = reader.as_ref().map(|u| u.id);
+        let user = self.forge.current_user().await.ok();
+        let me = user.as_ref().map(|u| u.id);
+        let head_is_mine = match (&user, gathered.commits.last()) {
+            (Some(u), Some(c)) => c.author.as_ref().is_some_and(|a| a.login == u.login),
+            _ => false,
+        };
         // What this review read, for signing from it when the forge is away.
-        if let Some(kept) = reader.and_then(|u| {
+        // A watch reads for no one: nothing is kept that could be signed.
+        if let Some(kept) = user.filter(|_| reader == Reader::Person).and_then(|u| {
             crate::snapshot::Kept::of(&gathered, records.clone(), u, self.forge.host())
         }) {
             self.offline.remember(
@@ -524,10 +604,13 @@ impl Session {
             &remote.other_comments,
             &gathered.detail.item.head_sha,
         );
-        self.judged.lock().expect("judged lock").insert(
-            key.clone(),
-            Some((review.head_sha.clone(), review.waiting_for_me)),
-        );
+        self.judged
+            .lock()
+            .expect("judged lock")
+            .insert(key.clone(), Some(JudgedHead::of(&review, head_is_mine)));
+        if reader == Reader::Watch {
+            return Ok(review);
+        }
         self.offline
             .remember(Kind::Review, &key, &review, &review.synced_at);
         self.offline.remember(
@@ -596,7 +679,7 @@ impl Session {
                 repo: item.repo.clone(),
                 number: item.number,
             };
-            match self.review_online(request).await {
+            match self.review_online(request, Reader::Person).await {
                 Ok(_) => count += 1,
                 Err(e) => problems.push(format!("{}#{}: {}", item.repo, item.number, e.message)),
             }
@@ -1088,7 +1171,125 @@ impl Session {
             let forge = crate::offline_forge::OfflineForge::new(&kept);
             return self.signatures.sign(&forge, request).await;
         }
-        self.signatures.sign(self.forge.as_ref(), request).await
+        let change = &request.draft.change_request;
+        let key = (change.repo.clone(), change.number);
+        let signed = self.signatures.sign(self.forge.as_ref(), request).await?;
+        // My signature changes what the change waits for: judge it again.
+        self.judged
+            .lock()
+            .expect("judged lock")
+            .remove(&format!("{}#{}", key.0, key.1));
+        self.acted.lock().expect("acted lock").insert(key);
+        Ok(signed)
+    }
+
+    /// Whether I am needed: the changes waiting for one of my roles (the
+    /// tray) and the notifications due (rules in [`crate::attention`]).
+    /// Changes not judged at their current head are reviewed for the watch
+    /// (a few per look): such a reading keeps nothing that could be signed
+    /// and writes nothing to the trail.
+    pub async fn attention(&self) -> Result<crate::attention::Attention, ApiError> {
+        /// Reviews per look: a forge full of new changes is judged over several minutes.
+        const REVIEWS_PER_LOOK: usize = 5;
+        let mut queue = self.load_queue().await?;
+        if !queue.offline {
+            let mut reviews = 0;
+            for item in queue.items.iter().filter(|i| !i.draft) {
+                if reviews == REVIEWS_PER_LOOK {
+                    break;
+                }
+                let key = format!("{}#{}", item.repo, item.number);
+                let tip = match self.records_tip(&item.repo, item.number).await {
+                    Ok(tip) => tip,
+                    Err(e) => {
+                        tracing::warn!(change = %key, error = %e.message, "the watch could not read a change's records");
+                        continue;
+                    }
+                };
+                let current = self
+                    .judged
+                    .lock()
+                    .expect("judged lock")
+                    .get(&key)
+                    .and_then(Option::as_ref)
+                    .is_some_and(|j| j.head == item.head_sha && j.records_tip == tip);
+                if current {
+                    continue;
+                }
+                reviews += 1;
+                let change = ChangeRequestRef {
+                    repo: item.repo.clone(),
+                    number: item.number,
+                };
+                match self.review_online(change, Reader::Watch).await {
+                    Ok(_) => {
+                        if let Some(Some(j)) =
+                            self.judged.lock().expect("judged lock").get_mut(&key)
+                        {
+                            j.records_tip = tip;
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(change = %key, error = %e.message, "the watch could not judge a change");
+                    }
+                }
+            }
+            self.judge_for_me(&mut queue);
+        }
+        let judged: Vec<crate::attention::Judged> = {
+            let memo = self.judged.lock().expect("judged lock");
+            queue
+                .items
+                .iter()
+                .map(|i| {
+                    let at_head = memo
+                        .get(&format!("{}#{}", i.repo, i.number))
+                        .and_then(Option::as_ref)
+                        .filter(|j| j.head == i.head_sha);
+                    crate::attention::Judged {
+                        change: ChangeRequestRef {
+                            repo: i.repo.clone(),
+                            number: i.number,
+                        },
+                        title: i.title.clone(),
+                        head_sha: i.head_sha.clone(),
+                        waiting: at_head.is_some_and(|j| j.waiting),
+                        mine_stale: at_head.is_some_and(|j| j.mine_stale),
+                        head_is_mine: at_head.is_some_and(|j| j.head_is_mine),
+                    }
+                })
+                .collect()
+        };
+        let acted = std::mem::take(&mut *self.acted.lock().expect("acted lock"));
+        let now = self
+            .forge
+            .clock()
+            .map_or_else(chrono::Utc::now, |c| c.now());
+        Ok(self
+            .watch
+            .lock()
+            .expect("watch lock")
+            .look(now, &judged, &acted))
+    }
+
+    /// The commit the records ref of a change points to (none yet: `None`).
+    async fn records_tip(&self, repo: &str, number: u32) -> Result<Option<String>, ApiError> {
+        let repo: countersign_forge::RepoId = repo.parse()?;
+        let name = crate::records_on_forge::records_ref(u64::from(number));
+        let found = self
+            .forge
+            .read_ref_file(&repo, &name, crate::records_on_forge::RECORDS_FILE)
+            .await?;
+        Ok(found.map(|(commit, _)| commit))
+    }
+
+    /// Open `change` in the window, as a launch link naming it would.
+    pub fn request_open(&self, change: ChangeRequestRef) {
+        self.requested
+            .send_replace(Some(crate::contract::RequestedChange {
+                change: Some(change),
+                refused: None,
+            }));
     }
 
     pub async fn audit_trail(&self, filter: AuditFilter) -> Result<AuditTrail, ApiError> {

@@ -127,6 +127,42 @@ async fn a_missing_change_request_is_not_found() {
     assert_eq!(err.code, "forge.invalid_input");
 }
 
+/// Issue 17: a second launch hands its link to the running window, which is
+/// waiting for it; a link taken once is not handed out again.
+#[tokio::test]
+async fn a_link_from_a_later_launch_reaches_the_window_waiting_for_it() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let session = std::sync::Arc::new(session_for(&sandbox).await);
+    assert_eq!(
+        session.requested_change().await.unwrap(),
+        contract::RequestedChange::default()
+    );
+    let waiting = tokio::spawn({
+        let session = session.clone();
+        async move { session.next_requested_change().await.unwrap() }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(!waiting.is_finished(), "it waits while no link came");
+    session.request_change("countersign://review/127.0.0.1/acme-medical/infusion-pump-firmware/43");
+    let got = tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
+        .await
+        .expect("the waiting window is answered at once")
+        .unwrap();
+    assert_eq!(
+        got.change,
+        Some(ChangeRequestRef {
+            repo: "acme-medical/infusion-pump-firmware".into(),
+            number: 43
+        })
+    );
+    // Taken: neither ask hands it out again.
+    assert_eq!(session.requested_change().await.unwrap().change, None);
+    // A link that came before the window asked is not lost either.
+    session.request_change("countersign://review/evil.example/a/b/1");
+    let got = session.next_requested_change().await.unwrap();
+    assert!(got.refused.unwrap().contains("127.0.0.1"));
+}
+
 /// A committed file must be what the Rust declarations generate.
 /// `UPDATE_CONTRACT=1 cargo test -p countersign-api` rewrites it.
 fn assert_generated_file_is_current(relative: &str, generated: &str) {

@@ -650,6 +650,7 @@ async fn settings_and_the_device_flow_keep_the_token_in_the_keychain_only() {
         web_url: sandbox.api_base(),
         oauth_client_id: "Iv1.countersign-test".into(),
         repos: vec!["acme-medical/../etc".into()],
+        notifications: true,
     };
     assert_eq!(
         s.save_settings(wanted.clone()).await.unwrap_err().code,
@@ -2020,4 +2021,76 @@ async fn a_backup_security_key_confirms_a_record_the_gate_accepts() {
     assert_eq!(bob.session.push_outbox().await.unwrap().failed, 0);
     let g = gate(&sandbox, 43).await;
     assert!(g.approved, "{:?}", g.review.signatures);
+}
+
+/// Issue 17: the tray's count and the notifications. The first look learns
+/// what is there; later looks announce a change that newly waits for one of
+/// my roles and a signature of mine that went stale, never my own doing; the
+/// watch judges changes nobody reviewed yet, and writes nothing to the trail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_watch_announces_what_newly_needs_me_and_never_my_own_doing() {
+    use countersign_api::attention::NoticeKind;
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let bob = device(&sandbox, "bob-qa", "Bob Okafor").await;
+    let carol = device(&sandbox, "carol-clinical", "Dr. Carol Weiss").await;
+    async fn look(d: &Device, sandbox: &RunningSandbox) -> countersign_api::attention::Attention {
+        become_(sandbox, d.login);
+        d.session.attention().await.unwrap()
+    }
+    let notices = |a: &countersign_api::attention::Attention| -> Vec<(NoticeKind, u32)> {
+        a.notices
+            .iter()
+            .map(|n| (n.kind.clone(), n.change.as_ref().map_or(0, |c| c.number)))
+            .collect()
+    };
+    async fn trail_len(d: &Device) -> usize {
+        d.session
+            .audit_trail(countersign_api::contract::AuditFilter::default())
+            .await
+            .unwrap()
+            .rows
+            .len()
+    }
+
+    let carol_trail = trail_len(&carol).await;
+    let first = look(&bob, &sandbox).await;
+    assert!(first.notices.is_empty(), "opening the app is not news");
+    let waiting: Vec<u32> = first.waiting.iter().map(|(c, _)| c.number).collect();
+    assert!(
+        waiting.contains(&42),
+        "judged without a review by Bob: {waiting:?}"
+    );
+    let first = look(&carol, &sandbox).await;
+    assert!(
+        !first.waiting.iter().any(|(c, _)| c.number == 42),
+        "QA signs first"
+    );
+    assert_eq!(
+        trail_len(&carol).await,
+        carol_trail,
+        "the watch writes no trail"
+    );
+
+    bob.sign(&sandbox, 42, "qa", Meaning::Approval).await;
+    let bobs = look(&bob, &sandbox).await;
+    assert!(
+        bobs.notices.is_empty(),
+        "my own signature: {:?}",
+        bobs.notices
+    );
+    assert!(!bobs.waiting.iter().any(|(c, _)| c.number == 42));
+    let carols = look(&carol, &sandbox).await;
+    assert_eq!(notices(&carols), vec![(NoticeKind::NeedsMyRole, 42)]);
+    assert!(carols.notices[0].body.contains("Clamp infusion rate"));
+    // Announced once.
+    assert!(look(&carol, &sandbox).await.notices.is_empty());
+
+    // Somebody else moves the change: Bob's signature no longer counts.
+    edit_pull(&sandbox, 42, |pr| pr.head_sha = "d".repeat(40));
+    let bobs = look(&bob, &sandbox).await;
+    assert!(
+        notices(&bobs).contains(&(NoticeKind::MySignatureStale, 42)),
+        "{:?}",
+        bobs.notices
+    );
 }

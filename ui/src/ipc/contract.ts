@@ -282,7 +282,12 @@ oauth_client_id: string,
 /**
  * `owner/name` to watch; empty: the account's most recently pushed repositories.
  */
-repos: Array<string>, };
+repos: Array<string>, 
+/**
+ * Desktop notifications when a change newly needs one of my roles or a
+ * signature of mine turned stale (absent in older files: on).
+ */
+notifications: boolean, };
 
 export type KeyChange = { number: number, branch: string, 
 /**
@@ -774,6 +779,7 @@ export type Commands = {
   app_info: [null, AppInfo];
   load_queue: [null, Queue];
   requested_change: [null, RequestedChange];
+  next_requested_change: [null, RequestedChange];
   open_change_request: [ChangeRequestRef, ChangeRequestDetail];
   open_change: [ChangeRequestRef, ChangeRequestDetail];
   diff_files: [DiffPage, DiffFiles];

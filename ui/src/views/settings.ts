@@ -37,12 +37,15 @@ function form(view: SettingsView): HTMLElement {
   const webUrl = el("input", { type: "url", "data-testid": "settings-web-url", value: s.web_url });
   const clientId = el("input", { type: "text", "data-testid": "settings-client-id", value: s.oauth_client_id });
   const repos = el("textarea", { rows: "4", "data-testid": "settings-repos", placeholder: "owner/repository, one per line" }, s.repos.join("\n"));
+  const notify = el("input", { type: "checkbox", "data-testid": "settings-notifications" });
+  notify.checked = s.notifications;
   const current = (): ForgeSettings => ({
     kind: (Object.keys(FORGE_KINDS) as ForgeKind[]).find((k) => k === kind.value) ?? "sandbox",
     api_url: apiUrl.value.trim(),
     web_url: webUrl.value.trim(),
     oauth_client_id: clientId.value.trim(),
     repos: repos.value.split("\n").map((r) => r.trim()).filter((r) => r.length > 0),
+    notifications: notify.checked,
   });
 
   const account = el("div", {}, el("p", { "data-testid": "token-state" }, view.token_stored ? "A token for this forge is in your OS keychain." : "No token for this forge yet."));
@@ -116,6 +119,8 @@ function form(view: SettingsView): HTMLElement {
     field("API URL", apiUrl, "https://api.github.com/ or https://your-ghes/api/v3/"),
     field("Web URL", webUrl, "https://github.com/ or https://your-ghes/ (for signing in in the browser)"),
     field("Repositories to watch", repos, "Empty: your most recently pushed repositories."),
+    el("h2", {}, "Notifications"),
+    el("label", { class: "field checkbox" }, notify, el("span", {}, "Tell me when a change newly needs my signature, or when one of my signatures no longer counts")),
     el("h2", {}, "Account"),
     account,
     field("Personal access token", token, "Needs: pull requests, contents, actions, issues and commit statuses. See docs/gate.md for least privilege."),

@@ -2,6 +2,7 @@
 //! renderings of this one document, so they cannot say different things.
 
 use super::{evidence_path, Contents, BUNDLE, MANIFEST, POLICY, ROSTER};
+use crate::forge_text::visible;
 
 pub(super) struct Document {
     pub title: String,
@@ -21,23 +22,6 @@ pub(super) enum Block {
         head: Vec<&'static str>,
         rows: Vec<Vec<String>>,
     },
-}
-
-/// Forge text with every invisible or control character shown as a marked
-/// code point: a dossier shows what was there, and applies none of it.
-pub(super) fn visible(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        // The same rule that refuses such characters in what is signed.
-        let invisible =
-            (c.is_control() && c != '\n' && c != '\t') || countersign_signing::is_format(c);
-        if invisible {
-            out.push_str(&format!("<U+{:04X}>", u32::from(c)));
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// `2026-11-30T18:02:11Z` as this machine's local time, with its offset.
@@ -208,18 +192,5 @@ pub(super) fn build(c: &Contents<'_>) -> Document {
             v(c.title)
         ),
         sections,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::visible;
-
-    #[test]
-    fn invisible_and_control_characters_are_shown_not_applied() {
-        assert_eq!(
-            visible("a\u{202E}b\u{200B}c\u{7}d\ne"),
-            "a<U+202E>b<U+200B>c<U+0007>d\ne"
-        );
     }
 }
