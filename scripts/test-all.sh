@@ -22,3 +22,11 @@ say "running every test"
 # The outer timeout turns a hung window into a failure well inside CI's limit.
 timeout --kill-after=30s 45m \
   xvfb-run -a --server-args="-screen 0 1280x900x24" cargo test --workspace --locked -- --test-threads=2
+
+# The installable packages: built, linted, installed, launched, removed.
+if [ "${COUNTERSIGN_SKIP_PACKAGES:-0}" = "1" ]; then
+  say "skipping the packages (COUNTERSIGN_SKIP_PACKAGES=1)"
+else
+  say "packages: build, lint, install, launch, remove"
+  "$ROOT/scripts/package-check.sh"
+fi

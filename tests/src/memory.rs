@@ -11,6 +11,10 @@ pub struct ProcessMemory {
     pub name: String,
     pub rss: u64,
     pub pss: u64,
+    /// Pages only this process maps (`Private_Clean` + `Private_Dirty`).
+    pub private: u64,
+    /// Anonymous memory: heaps, stacks, allocations (`Anonymous`).
+    pub anonymous: u64,
 }
 
 /// Each process of the newest process named `exe` and its descendants.
@@ -81,6 +85,10 @@ pub fn processes_of_app(exe: &str) -> Vec<ProcessMemory> {
                 name: name_of[&pid].clone(),
                 rss,
                 pss,
+                private: (kb_field(&rollup, "Private_Clean:")
+                    + kb_field(&rollup, "Private_Dirty:"))
+                    * 1024,
+                anonymous: kb_field(&rollup, "Anonymous:") * 1024,
             });
         }
     }
@@ -92,6 +100,15 @@ pub fn memory_of_app(exe: &str) -> (u64, u64) {
     processes_of_app(exe)
         .iter()
         .fold((0, 0), |(r, p), m| (r + m.rss, p + m.pss))
+}
+
+/// The app's own process (the UI process, WebKit's parent), by its name.
+pub fn ui_process_of_app(exe: &str) -> Option<ProcessMemory> {
+    let short: String = exe.chars().take(15).collect();
+    processes_of_app(exe)
+        .into_iter()
+        .filter(|p| p.name == short)
+        .min_by_key(|p| p.pid)
 }
 
 fn kb_field(text: &str, name: &str) -> u64 {

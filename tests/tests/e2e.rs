@@ -593,7 +593,7 @@ async fn signing_in_with_the_device_flow_then_connecting_to_the_forge() {
         assert!(!badge.contains("Sandbox"), "{badge}");
         app.find_n("[data-testid=queue-item]", 4).await?;
         let saved =
-            std::fs::read_to_string(home.root.join("data/dev.countersign.desktop/settings.json"))
+            std::fs::read_to_string(home.root.join("config/dev.countersign.desktop/settings.json"))
                 .map_err(|e| e.to_string())?;
         assert!(saved.contains("\"kind\": \"github\""), "{saved}");
         assert!(
@@ -986,10 +986,11 @@ async fn notifications_switched_off_in_settings_stay_off() {
     use countersign_tests::desktop_bus::{Desktop, TrayItem};
     let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
     let home = KeyringHome::new("e2e-quiet");
-    let data = home.root.join("data/dev.countersign.desktop");
-    std::fs::create_dir_all(&data).unwrap();
+    // Settings live in the XDG config folder.
+    let config = home.root.join("config/dev.countersign.desktop");
+    std::fs::create_dir_all(&config).unwrap();
     std::fs::write(
-        data.join("settings.json"),
+        config.join("settings.json"),
         serde_json::json!({
             "kind": "sandbox", "api_url": sandbox.api_base(), "web_url": sandbox.api_base(),
             "oauth_client_id": "", "repos": [], "notifications": false,
@@ -1069,6 +1070,30 @@ async fn notifications_switched_off_in_settings_stay_off() {
     .await;
     app.close().await;
     result.unwrap();
+}
+
+/// Issue 17: the installed package. `scripts/package-check.sh` installs the
+/// .deb and runs this with `COUNTERSIGN_INSTALLED_DESKTOP` naming the
+/// installed binary: it opens on the sandbox and shows the queue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "run by scripts/package-check.sh once the .deb is installed"]
+async fn the_installed_package_opens_on_the_queue() {
+    let binary = std::path::PathBuf::from(
+        std::env::var("COUNTERSIGN_INSTALLED_DESKTOP")
+            .expect("COUNTERSIGN_INSTALLED_DESKTOP names the installed desktop binary"),
+    );
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let home = KeyringHome::new("e2e-installed");
+    let _one = ONE_WINDOW.lock().await;
+    let args = vec!["--sandbox-url".to_owned(), sandbox.api_base()];
+    let app = AppWindow::launch_with_keyring("installed", &binary, &args, Some(&home))
+        .await
+        .unwrap();
+    let result = app.find("[data-testid=queue-item]").await.map(|_| ());
+    let elapsed = app.session_requested.elapsed();
+    app.close().await;
+    result.unwrap();
+    eprintln!("the installed app showed its first queue row within {elapsed:?}");
 }
 
 /// Issue 17: the window opens as large as it was left (the state the

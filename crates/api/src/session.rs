@@ -83,9 +83,17 @@ pub fn default_data_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("COUNTERSIGN_DATA_DIR") {
         return PathBuf::from(dir);
     }
+    platform_data_dir()
+}
+
+/// The app's identifier (`tauri.conf.json`), which names its folders.
+pub const APP_IDENTIFIER: &str = "dev.countersign.desktop";
+
+/// The platform's data folder for the app, whatever `COUNTERSIGN_DATA_DIR` says.
+pub fn platform_data_dir() -> PathBuf {
     dirs::data_dir()
         .unwrap_or_else(|| PathBuf::from("."))
-        .join("dev.countersign.desktop")
+        .join(APP_IDENTIFIER)
 }
 
 /// Who a review is read for: a person, who may sign from it, or the watch

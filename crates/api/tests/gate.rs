@@ -2085,6 +2085,19 @@ async fn the_watch_announces_what_newly_needs_me_and_never_my_own_doing() {
     // Announced once.
     assert!(look(&carol, &sandbox).await.notices.is_empty());
 
+    // The watch read #43 for Bob but Bob never did: nothing of it may be
+    // signed without the forge (what is signed offline is what a person read).
+    allow_offline_signing(&sandbox);
+    become_(&sandbox, "bob-qa");
+    look(&bob, &sandbox).await;
+    forge_away(&sandbox, true);
+    let refused = sign_offline(&bob, 43).await.unwrap_err();
+    assert!(
+        refused.code.starts_with("offline.") || refused.code.starts_with("forge."),
+        "{refused:?}"
+    );
+    forge_away(&sandbox, false);
+
     // Somebody else moves the change: Bob's signature no longer counts.
     edit_pull(&sandbox, 42, |pr| pr.head_sha = "d".repeat(40));
     let bobs = look(&bob, &sandbox).await;
