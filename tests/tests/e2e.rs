@@ -592,9 +592,11 @@ async fn signing_in_with_the_device_flow_then_connecting_to_the_forge() {
             .await?;
         assert!(!badge.contains("Sandbox"), "{badge}");
         app.find_n("[data-testid=queue-item]", 4).await?;
-        let saved =
-            std::fs::read_to_string(home.root.join("config/dev.countersign.desktop/settings.json"))
-                .map_err(|e| e.to_string())?;
+        let saved = std::fs::read_to_string(
+            home.root
+                .join("config/dev.countersign.desktop/settings.json"),
+        )
+        .map_err(|e| e.to_string())?;
         assert!(saved.contains("\"kind\": \"github\""), "{saved}");
         assert!(
             !saved.contains("sandbox-token"),

@@ -146,7 +146,11 @@ mod tests {
             ..ForgeSettings::default()
         };
         std::fs::write(&legacy, serde_json::to_vec(&s).unwrap()).unwrap();
-        assert_eq!(load_from(&path, &legacy).unwrap(), s, "the old file is read");
+        assert_eq!(
+            load_from(&path, &legacy).unwrap(),
+            s,
+            "the old file is read"
+        );
         s.notifications = false;
         save_to(&path, &legacy, &s).unwrap();
         assert!(path.exists() && !legacy.exists(), "moved");

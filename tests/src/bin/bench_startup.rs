@@ -80,8 +80,20 @@ async fn main() {
     let mut bare = Figures::default();
     for i in 0..runs {
         for (name, binary, args, ready_css, figures) in [
-            ("app", &app_binary, app_args.clone(), "[data-testid=queue-item]", &mut app),
-            ("bare", &bare_binary, Vec::new(), "body[data-painted]", &mut bare),
+            (
+                "app",
+                &app_binary,
+                app_args.clone(),
+                "[data-testid=queue-item]",
+                &mut app,
+            ),
+            (
+                "bare",
+                &bare_binary,
+                Vec::new(),
+                "body[data-painted]",
+                &mut bare,
+            ),
         ] {
             let exe = binary.file_name().unwrap().to_string_lossy().into_owned();
             let window = AppWindow::launch(&format!("bench-{name}-{i}"), binary, &args)
@@ -130,11 +142,35 @@ async fn main() {
         "ms",
         "(target ratio <= 1.30)",
     );
-    row("idle PSS, all processes", &app.pss, &bare.pss, "MB", "(target ratio <= 1.15)");
+    row(
+        "idle PSS, all processes",
+        &app.pss,
+        &bare.pss,
+        "MB",
+        "(target ratio <= 1.15)",
+    );
     row("idle RSS, all processes", &app.rss, &bare.rss, "MB", "");
-    row("idle PSS under WebDriver", &app.driven_pss, &bare.driven_pss, "MB", "");
-    row("UI process, private pages", &app.ui_private, &bare.ui_private, "MB", "");
-    row("UI process, anonymous memory", &app.ui_anonymous, &bare.ui_anonymous, "MB", "");
+    row(
+        "idle PSS under WebDriver",
+        &app.driven_pss,
+        &bare.driven_pss,
+        "MB",
+        "",
+    );
+    row(
+        "UI process, private pages",
+        &app.ui_private,
+        &bare.ui_private,
+        "MB",
+        "",
+    );
+    row(
+        "UI process, anonymous memory",
+        &app.ui_anonymous,
+        &bare.ui_anonymous,
+        "MB",
+        "",
+    );
     println!(
         "the app's own share (UI process anonymous memory above the bare window's): {:.1} MB (target < 40 MB)",
         median(&app.ui_anonymous) - median(&bare.ui_anonymous)
@@ -170,7 +206,10 @@ async fn plain_launch_memory(binary: &Path, args: &[String], sandbox: &RunningSa
     } else {
         // The queue is the repositories, then their pull requests.
         while requests() < before + 2 {
-            assert!(Instant::now() < deadline, "the app never asked for its queue");
+            assert!(
+                Instant::now() < deadline,
+                "the app never asked for its queue"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
