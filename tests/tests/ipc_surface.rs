@@ -119,6 +119,12 @@ fn the_cli_config_agrees_with_the_root_config() {
             "{key} differs between the two tauri.conf.json"
         );
     }
+    // The folders the CLI and the window share are named by it.
+    assert_eq!(
+        root["identifier"],
+        countersign_api::folders::APP_IDENTIFIER,
+        "crates/api/src/folders.rs names the app's folders differently"
+    );
     let from_root = workspace_root().join(root["build"]["frontendDist"].as_str().unwrap());
     let from_cli = workspace_root()
         .join("src-tauri")

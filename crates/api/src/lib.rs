@@ -17,6 +17,7 @@ mod error;
 mod error_code;
 mod evidence_details;
 pub mod fetch_all;
+pub mod folders;
 pub mod forge_text;
 pub mod key_change;
 pub mod links;
@@ -42,4 +43,5 @@ pub mod target;
 mod whole_diff;
 
 pub use error::{ApiError, ErrorCode};
-pub use session::{default_data_dir, ForgeTarget, GateReport, LocalStores, Session};
+pub use folders::default_data_dir;
+pub use session::{ForgeTarget, GateReport, LocalStores, Session};

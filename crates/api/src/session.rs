@@ -77,24 +77,7 @@ impl LocalStores {
     }
 }
 
-/// The app's data folder: `COUNTERSIGN_DATA_DIR`, else the platform's data
-/// folder under the app identifier (the same one the desktop app uses).
-pub fn default_data_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("COUNTERSIGN_DATA_DIR") {
-        return PathBuf::from(dir);
-    }
-    platform_data_dir()
-}
-
-/// The app's identifier (`tauri.conf.json`), which names its folders.
-pub const APP_IDENTIFIER: &str = "dev.countersign.desktop";
-
-/// The platform's data folder for the app, whatever `COUNTERSIGN_DATA_DIR` says.
-pub fn platform_data_dir() -> PathBuf {
-    dirs::data_dir()
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join(APP_IDENTIFIER)
-}
+use crate::folders::default_data_dir;
 
 /// Who a review is read for: a person, who may sign from it, or the watch
 /// that decides whether to tell them they are needed.

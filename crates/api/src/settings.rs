@@ -22,7 +22,7 @@ const FILE: &str = "settings.json";
 pub fn path_in(data_dir: &Path) -> PathBuf {
     path_for(
         data_dir,
-        &crate::session::platform_data_dir(),
+        &crate::folders::platform_data_dir(),
         dirs::config_dir().as_deref(),
     )
 }
@@ -30,7 +30,7 @@ pub fn path_in(data_dir: &Path) -> PathBuf {
 fn path_for(data_dir: &Path, platform_data: &Path, config_root: Option<&Path>) -> PathBuf {
     match config_root {
         Some(config) if data_dir == platform_data => {
-            config.join(crate::session::APP_IDENTIFIER).join(FILE)
+            config.join(crate::folders::APP_IDENTIFIER).join(FILE)
         }
         _ => data_dir.join(FILE),
     }
