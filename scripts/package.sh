@@ -4,11 +4,7 @@
 # downloads linuxdeploy while building, which these machines cannot fetch.
 source "$(dirname "$0")/setup.sh"
 
-need_apt "${APP_APT_PACKAGES[@]}"
-need_rust
-need_node
-ui_packages
-ui_build
+app_build_needs
 
 say "building the countersign CLI (installed as /usr/bin/countersign beside the app)"
 cargo build --release --locked -p countersign-cli

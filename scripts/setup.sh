@@ -55,6 +55,15 @@ ui_build() {
   (cd ui && npm run --silent build)
 }
 
+# What building the app needs: system packages, Rust, Node, the built UI.
+app_build_needs() {
+  need_apt "${APP_APT_PACKAGES[@]}"
+  need_rust
+  need_node
+  ui_packages
+  ui_build
+}
+
 APP_APT_PACKAGES=(build-essential pkg-config curl file libssl-dev libdbus-1-dev libwebkit2gtk-4.1-dev librsvg2-dev libayatana-appindicator3-dev libudev-dev libclang-dev)
 TEST_APT_PACKAGES=(xvfb xauth webkit2gtk-driver imagemagick dbus-x11 dbus-daemon dbus-bin gnome-keyring python3-venv poppler-utils)
 

@@ -84,6 +84,42 @@ impl Desktop {
         }
     }
 
+    /// The app's tray item, once it registered with the tray host.
+    pub async fn tray_item(&self) -> Result<TrayItem, String> {
+        self.wait_for("a tray item", Duration::from_secs(30), |l| {
+            Some(TrayItem {
+                sender: l["tray"]["sender"].as_str()?.to_owned(),
+                path: l["tray"]["service"].as_str()?.to_owned(),
+            })
+        })
+        .await
+    }
+
+    /// The count next to the tray icon once there is one (`wanted`: once it is that).
+    pub async fn tray_count(&self, item: &TrayItem, wanted: Option<u32>) -> Result<u32, String> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let label = self.tray_label(item)?;
+            match label.parse::<u32>() {
+                Ok(n) if wanted.is_none_or(|w| w == n) => return Ok(n),
+                _ if Instant::now() > deadline => {
+                    return Err(format!(
+                        "the tray label stayed {label:?} (wanted {wanted:?})"
+                    ))
+                }
+                _ => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
+        }
+    }
+
+    /// Every notification shown so far.
+    pub fn notifications(&self) -> Vec<serde_json::Value> {
+        self.lines()
+            .into_iter()
+            .filter_map(|l| l.get("notify").cloned())
+            .collect()
+    }
+
     fn connect(&self) -> Result<Connection, String> {
         let address = std::fs::read_to_string(&self.bus_address_file).map_err(|e| e.to_string())?;
         zbus::blocking::connection::Builder::address(address.trim())

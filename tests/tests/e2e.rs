@@ -844,98 +844,87 @@ async fn a_second_launch_hands_its_link_to_the_running_window_and_exits() {
     result.unwrap();
 }
 
-/// Issue 17: the tray counts the changes waiting for one of my roles, a
-/// change that newly needs me is announced by a desktop notification, and a
-/// click on it (or on the tray's menu) opens that change. The desktop is a
-/// stand-in on the window's private session bus (`desktop-services`): a
-/// notification server and a StatusNotifier tray host, read as a panel reads them.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_tray_counts_what_waits_for_me_and_a_notification_opens_a_new_change() {
-    use countersign_tests::desktop_bus::{Desktop, TrayItem};
-    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
-    let home = KeyringHome::new("e2e-desktop");
-    let desktop = Desktop::in_home(&home.root);
-    let _one = ONE_WINDOW.lock().await;
+/// The app on a stand-in desktop (`desktop-services`: a notification server
+/// and a tray host on the window's private session bus), looking every second.
+async fn launch_on_desktop(
+    name: &str,
+    sandbox: &RunningSandbox,
+    home: &KeyringHome,
+) -> (AppWindow, countersign_tests::desktop_bus::Desktop) {
+    let desktop = countersign_tests::desktop_bus::Desktop::in_home(&home.root);
     let args = vec!["--sandbox-url".to_owned(), sandbox.api_base()];
     let prelude = format!(
         "export COUNTERSIGN_WATCH_SECONDS=1; {}",
         desktop.start_script(&countersign_tests::workspace_binary("desktop-services"))
     );
-    let app = AppWindow::launch_with_env(
-        "desktop-citizen",
-        &desktop_binary("debug"),
-        &args,
-        Some(&home),
-        &prelude,
-    )
-    .await
-    .unwrap();
+    let app =
+        AppWindow::launch_with_env(name, &desktop_binary("debug"), &args, Some(home), &prelude)
+            .await
+            .unwrap();
+    (app, desktop)
+}
+
+/// A new change that needs QA (a copy of #42) arrives on the forge.
+fn new_change_for_qa(sandbox: &RunningSandbox, number: u64, title: &str) {
+    let store = sandbox.store();
+    let mut store = store.write().unwrap();
+    let repo = &mut store.repos[0];
+    let mut pr = repo.pulls.iter().find(|p| p.number == 42).unwrap().clone();
+    pr.number = number;
+    pr.id += 1000;
+    pr.title = title.into();
+    repo.pulls.push(pr);
+}
+
+/// Issue 17: the tray counts the changes waiting for one of my roles, a
+/// change that newly needs me is announced by a desktop notification, and a
+/// click on it (or on the tray's menu) opens that change. The desktop is a
+/// stand-in read as a panel reads it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tray_counts_what_waits_for_me_and_a_notification_opens_a_new_change() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let home = KeyringHome::new("e2e-desktop");
+    let _one = ONE_WINDOW.lock().await;
+    let (app, desktop) = launch_on_desktop("desktop-citizen", &sandbox, &home).await;
     let result: Result<(), String> = async {
         app.find_n("[data-testid=queue-item]", 4).await?;
-        let item = desktop
-            .wait_for("a tray item", std::time::Duration::from_secs(30), |l| {
-                Some(TrayItem {
-                    sender: l["tray"]["sender"].as_str()?.to_owned(),
-                    path: l["tray"]["service"].as_str()?.to_owned(),
-                })
-            })
-            .await?;
+        let item = desktop.tray_item().await?;
         // The first looks judge the queue; Bob (QA) is needed on some of it.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        let before: u32 = loop {
-            let label = desktop.tray_label(&item)?;
-            if let Ok(n) = label.parse() {
-                break n;
-            }
-            if std::time::Instant::now() > deadline {
-                return Err(format!("the tray label stayed {label:?}"));
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        };
+        let before = desktop.tray_count(&item, None).await?;
         assert!(before >= 1, "{before}");
         assert!(
-            desktop.lines().iter().all(|l| l.get("notify").is_none()),
+            desktop.notifications().is_empty(),
             "opening the app is not news: {:?}",
             desktop.lines()
         );
 
-        // A new change that needs QA arrives on the forge.
-        {
-            let store = sandbox.store();
-            let mut store = store.write().unwrap();
-            let repo = &mut store.repos[0];
-            let mut pr = repo.pulls.iter().find(|p| p.number == 42).unwrap().clone();
-            pr.number = 77;
-            pr.id += 1000;
-            // Forge text: notification servers may read markup in a body.
-            pr.title = "Raise the occlusion pressure limit <img src=x onerror=alert(1)>".into();
-            repo.pulls.push(pr);
-        }
+        // Forge text: notification servers may read markup in a body.
+        new_change_for_qa(
+            &sandbox,
+            77,
+            "Raise the occlusion pressure limit <img src=x onerror=alert(1)>",
+        );
         let notify = desktop
             .wait_for("a notification", std::time::Duration::from_secs(60), |l| {
                 l["notify"]["summary"]
                     .as_str()?
                     .contains("#77")
-                    .then(|| l.clone())
+                    .then(|| l["notify"].clone())
             })
             .await?;
-        let id = notify["notify"]["id"].as_u64().unwrap() as u32;
+        let id = notify["id"].as_u64().unwrap() as u32;
         assert_eq!(
-            notify["notify"]["body"],
+            notify["body"],
             "Raise the occlusion pressure limit &lt;img src=x onerror=alert(1)&gt;"
         );
         assert_eq!(
-            desktop
-                .lines()
-                .iter()
-                .filter(|l| l.get("notify").is_some())
-                .count(),
+            desktop.notifications().len(),
             1,
             "only the new change is news: {:?}",
             desktop.lines()
         );
         assert!(
-            notify["notify"]["actions"]
+            notify["actions"]
                 .as_array()
                 .unwrap()
                 .iter()
@@ -985,7 +974,6 @@ async fn the_tray_counts_what_waits_for_me_and_a_notification_opens_a_new_change
 /// nothing is announced.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn notifications_switched_off_in_settings_stay_off() {
-    use countersign_tests::desktop_bus::{Desktop, TrayItem};
     let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
     let home = KeyringHome::new("e2e-quiet");
     // Settings live in the XDG config folder.
@@ -1000,72 +988,16 @@ async fn notifications_switched_off_in_settings_stay_off() {
         .to_string(),
     )
     .unwrap();
-    let desktop = Desktop::in_home(&home.root);
     let _one = ONE_WINDOW.lock().await;
-    let args = vec!["--sandbox-url".to_owned(), sandbox.api_base()];
-    let prelude = format!(
-        "export COUNTERSIGN_WATCH_SECONDS=1; {}",
-        desktop.start_script(&countersign_tests::workspace_binary("desktop-services"))
-    );
-    let app = AppWindow::launch_with_env(
-        "quiet",
-        &desktop_binary("debug"),
-        &args,
-        Some(&home),
-        &prelude,
-    )
-    .await
-    .unwrap();
+    let (app, desktop) = launch_on_desktop("quiet", &sandbox, &home).await;
     let result: Result<(), String> = async {
-        let item = desktop
-            .wait_for("a tray item", std::time::Duration::from_secs(30), |l| {
-                Some(TrayItem {
-                    sender: l["tray"]["sender"].as_str()?.to_owned(),
-                    path: l["tray"]["service"].as_str()?.to_owned(),
-                })
-            })
-            .await?;
-        let count = || {
-            desktop
-                .tray_label(&item)
-                .ok()
-                .and_then(|l| l.parse::<u32>().ok())
-        };
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        let before = loop {
-            if let Some(n) = count() {
-                break n;
-            }
-            if std::time::Instant::now() > deadline {
-                return Err("the tray never counted".into());
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        };
-        {
-            let store = sandbox.store();
-            let mut store = store.write().unwrap();
-            let repo = &mut store.repos[0];
-            let mut pr = repo.pulls.iter().find(|p| p.number == 42).unwrap().clone();
-            pr.number = 78;
-            pr.id += 1000;
-            repo.pulls.push(pr);
-        }
-        while count() != Some(before + 1) {
-            if std::time::Instant::now() > deadline {
-                return Err(format!(
-                    "the tray did not count the new change: {:?}",
-                    count()
-                ));
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        }
+        let item = desktop.tray_item().await?;
+        let before = desktop.tray_count(&item, None).await?;
+        new_change_for_qa(&sandbox, 78, "Raise the occlusion pressure limit");
+        desktop.tray_count(&item, Some(before + 1)).await?;
         // The look that counted it would have announced it.
         tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-        let notes: Vec<_> = desktop
-            .lines()
-            .into_iter()
-            .filter(|l| l.get("notify").is_some())
-            .collect();
+        let notes = desktop.notifications();
         assert!(notes.is_empty(), "switched off, yet: {notes:?}");
         Ok(())
     }

@@ -86,29 +86,27 @@ impl Watch {
             if !self.looked || acted.contains(&key) {
                 continue;
             }
+            let about = |kind, lead: &str, body: String| Notice {
+                kind,
+                change: Some(j.change.clone()),
+                title: format!("{lead}: {} #{}", j.change.repo, j.change.number),
+                body,
+            };
             if j.mine_stale && !was_stale && !j.head_is_mine {
-                due.push(Notice {
-                    kind: NoticeKind::MySignatureStale,
-                    change: Some(j.change.clone()),
-                    title: format!(
-                        "Your signature no longer counts: {} #{}",
-                        j.change.repo, j.change.number
-                    ),
-                    body: format!(
+                due.push(about(
+                    NoticeKind::MySignatureStale,
+                    "Your signature no longer counts",
+                    format!(
                         "{} changed after you signed. Review it again.",
                         for_notification(&j.title)
                     ),
-                });
+                ));
             } else if j.waiting && !was_waiting {
-                due.push(Notice {
-                    kind: NoticeKind::NeedsMyRole,
-                    change: Some(j.change.clone()),
-                    title: format!(
-                        "Needs your signature: {} #{}",
-                        j.change.repo, j.change.number
-                    ),
-                    body: for_notification(&j.title),
-                });
+                due.push(about(
+                    NoticeKind::NeedsMyRole,
+                    "Needs your signature",
+                    for_notification(&j.title),
+                ));
             }
         }
         self.looked = true;
