@@ -32,11 +32,7 @@ fn main() {
                     if let (Some(link), Some(shell)) = (link, app.try_state::<shell::Shell>()) {
                         shell.request_change(&link);
                     }
-                    if let Some(window) = app.get_webview_window("main") {
-                        let _ = window.unminimize();
-                        let _ = window.show();
-                        let _ = window.set_focus();
-                    }
+                    tray::show_window(app);
                 })
                 .build(),
         )
