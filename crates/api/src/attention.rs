@@ -28,6 +28,9 @@ pub struct Judged {
     pub change: ChangeRequestRef,
     pub title: String,
     pub head_sha: String,
+    /// Judged at its current head at all (the watch judges a few per look);
+    /// when not, the two answers below are unknown, not "no".
+    pub known: bool,
     /// A requirement one of my roles may meet now is open.
     pub waiting: bool,
     /// One of my signatures on it no longer counts because the change moved.
@@ -65,8 +68,17 @@ pub struct Attention {
 #[derive(Debug, Default)]
 pub struct Watch {
     looked: bool,
-    seen: HashMap<(String, u32), (bool, bool)>,
+    seen: HashMap<(String, u32), Seen>,
     sent: VecDeque<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    /// (waiting, mine stale) as last known.
+    known: Option<(bool, bool)>,
+    /// First in the queue after the first look: its first answer is news.
+    /// A change there at start and judged later is what the app opened on.
+    late: bool,
 }
 
 impl Watch {
@@ -81,9 +93,20 @@ impl Watch {
         let mut due = Vec::new();
         for j in judged {
             let key = (j.change.repo.clone(), j.change.number);
-            let (was_waiting, was_stale) = self.seen.get(&key).copied().unwrap_or_default();
-            self.seen.insert(key.clone(), (j.waiting, j.mine_stale));
-            if !self.looked || acted.contains(&key) {
+            let seen = self.seen.entry(key.clone()).or_insert(Seen {
+                known: None,
+                late: self.looked,
+            });
+            let before = seen.known;
+            if j.known {
+                seen.known = Some((j.waiting, j.mine_stale));
+            }
+            let (was_waiting, was_stale) = match before {
+                Some(known) => known,
+                None if seen.late => (false, false),
+                None => continue,
+            };
+            if !self.looked || !j.known || acted.contains(&key) {
                 continue;
             }
             let about = |kind, lead: &str, body: String| Notice {
@@ -151,6 +174,7 @@ mod tests {
             },
             title: format!("change {number}"),
             head_sha: "a".repeat(40),
+            known: true,
             waiting,
             mine_stale,
             head_is_mine: false,
@@ -192,6 +216,26 @@ mod tests {
             ]
         );
         assert_eq!(next.waiting.len(), 2);
+    }
+
+    #[test]
+    fn what_was_there_at_start_is_not_news_when_judged_later_and_what_came_later_is() {
+        let mut w = Watch::default();
+        let t = Utc::now();
+        let none = HashSet::new();
+        let mut unknown = j(1, false, false);
+        unknown.known = false;
+        assert!(w.look(t, &[unknown.clone()], &none).notices.is_empty());
+        // Judged on the second look: it was waiting when the app opened.
+        let mut new = j(2, false, false);
+        new.known = false;
+        assert!(w
+            .look(t, &[j(1, true, false), new], &none)
+            .notices
+            .is_empty());
+        // #2 came after the start; judged now, it waits for me: news.
+        let next = w.look(t, &[j(1, true, false), j(2, true, false)], &none);
+        assert_eq!(kinds(&next), vec![(NoticeKind::NeedsMyRole, Some(2))]);
     }
 
     #[test]

@@ -1244,6 +1244,7 @@ impl Session {
                         },
                         title: i.title.clone(),
                         head_sha: i.head_sha.clone(),
+                        known: at_head.is_some(),
                         waiting: at_head.is_some_and(|j| j.waiting),
                         mine_stale: at_head.is_some_and(|j| j.mine_stale),
                         head_is_mine: at_head.is_some_and(|j| j.head_is_mine),
