@@ -6,7 +6,8 @@
 //!   when one of my signatures on it **newly** turned stale.
 //! - Never for my own actions: a change I signed or withdrew on since the
 //!   last look, or whose new head I pushed myself, is taken as seen.
-//! - The first look only learns what is there: opening the app is not news.
+//! - Opening the app is not news: what was in the queue at the first look
+//!   is learnt, not announced, even when the watch judges it only later.
 //! - Forge text (the title) reaches the body escaped: servers may read
 //!   markup there.
 //! - At most [`BURST`] notifications per [`BURST_WINDOW`]; when more are due,
