@@ -42,6 +42,9 @@ as_root dpkg -i "$deb"
 trap 'say "removing $package"; as_root dpkg -r "$package"' EXIT
 countersign --version
 test -x /usr/bin/countersign-desktop
+for page in countersign countersign-desktop; do
+  test -f "/usr/share/man/man1/$page.1.gz" || { echo "no manual page for $page" >&2; exit 1; }
+done
 
 say "launching the installed app against the sandbox"
 COUNTERSIGN_INSTALLED_DESKTOP=/usr/bin/countersign-desktop \

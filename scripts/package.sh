@@ -28,8 +28,12 @@ for kind in ("deb", "rpm"):
 json.dump({"bundle": bundle, "plugins": root["plugins"]}, sys.stdout, indent=2)
 PY
 
-# Debian wants the changelog compressed, reproducibly (no name, no time).
+# Debian wants the changelog and manual pages compressed, reproducibly (no
+# name, no time).
 gzip -9nc docs/packaging/changelog > target/package/changelog.gz
+for page in countersign countersign-desktop; do
+  gzip -9nc "docs/packaging/$page.1" > "target/package/$page.1.gz"
+done
 
 say "bundling .deb and .rpm"
 (cd src-tauri && ../ui/node_modules/.bin/tauri build --ci --bundles deb,rpm --config ../target/package/bundle.conf.json)
