@@ -12,6 +12,8 @@
 //!   markup there.
 //! - At most [`BURST`] notifications per [`BURST_WINDOW`]; when more are due,
 //!   the last one allowed says how many changes need me, and opens the queue.
+//!   When none is allowed, the notices wait for room, and are shown then if
+//!   they still hold.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -71,6 +73,10 @@ pub struct Watch {
     looked: bool,
     seen: HashMap<(String, u32), Seen>,
     sent: VecDeque<DateTime<Utc>>,
+    /// Notices the rate held back, shown once there is room again while
+    /// they still hold (the change still waits for me, or my signature is
+    /// still stale, and I did not act on it).
+    held: HashMap<(String, u32), Notice>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -92,6 +98,17 @@ impl Watch {
         acted: &HashSet<(String, u32)>,
     ) -> Attention {
         let mut due = Vec::new();
+        self.held.retain(|key, notice| {
+            judged.iter().any(|j| {
+                (&j.change.repo, j.change.number) == (&key.0, key.1)
+                    && j.known
+                    && !acted.contains(key)
+                    && match notice.kind {
+                        NoticeKind::MySignatureStale => j.mine_stale,
+                        _ => j.waiting,
+                    }
+            })
+        });
         for j in judged {
             let key = (j.change.repo.clone(), j.change.number);
             let seen = self.seen.entry(key.clone()).or_insert(Seen {
@@ -143,9 +160,18 @@ impl Watch {
             self.sent.pop_front();
         }
         let room = BURST.saturating_sub(self.sent.len());
+        // Held back first: they are older news.
+        let mut earlier: Vec<Notice> = self.held.drain().map(|(_, n)| n).collect();
+        earlier.sort_by_key(|n| n.change.as_ref().map(|c| (c.repo.clone(), c.number)));
+        due.splice(0..0, earlier);
         let notices = if due.len() <= room {
             due
         } else if room == 0 {
+            for notice in due {
+                if let Some(c) = &notice.change {
+                    self.held.insert((c.repo.clone(), c.number), notice);
+                }
+            }
             Vec::new()
         } else {
             let mut shown: Vec<Notice> = due.drain(..room - 1).collect();
@@ -273,16 +299,26 @@ mod tests {
                 (NoticeKind::Several(3), None),
             ]
         );
-        // The window is full: a sixth change is not announced for now...
-        let mut six = five.clone();
-        six.push(j(6, true, false));
+        // The window is full: #6 and #8 are held back for now...
+        let mut more = five.clone();
+        more.push(j(6, true, false));
+        more.push(j(8, true, false));
         assert!(w
-            .look(t + Duration::minutes(5), &six, &none)
+            .look(t + Duration::minutes(5), &more, &none)
             .notices
             .is_empty());
-        // ...and once the window has passed, new ones are again.
-        six.push(j(7, true, false));
-        let later = w.look(t + Duration::minutes(10), &six, &none);
-        assert_eq!(kinds(&later), vec![(NoticeKind::NeedsMyRole, Some(7))]);
+        // ...#8 no longer waits for me by the time there is room, #6 does;
+        // it comes first, before #7 that came meanwhile.
+        more.pop();
+        more.push(j(8, false, false));
+        more.push(j(7, true, false));
+        let later = w.look(t + Duration::minutes(10), &more, &none);
+        assert_eq!(
+            kinds(&later),
+            vec![
+                (NoticeKind::NeedsMyRole, Some(6)),
+                (NoticeKind::NeedsMyRole, Some(7))
+            ]
+        );
     }
 }
