@@ -15,6 +15,9 @@ use tauri_plugin_notification::NotificationExt;
 
 use crate::shell::Shell;
 
+/// How many shown notifications a click is still looked up for.
+const KEPT: i32 = 500;
+
 /// Which change each shown notification opens (none: the queue).
 #[derive(Default)]
 pub struct Shown {
@@ -91,11 +94,12 @@ async fn look(app: &AppHandle) {
     let shown = app.state::<Shown>();
     for notice in attention.notices {
         let id = shown.next_id.fetch_add(1, Ordering::Relaxed) + 1;
-        shown
-            .opens
-            .lock()
-            .expect("notices lock")
-            .insert(id, notice.change.clone());
+        {
+            let mut opens = shown.opens.lock().expect("notices lock");
+            // A notification servers still show is among the last few hundred.
+            opens.retain(|shown_id, _| id - *shown_id < KEPT);
+            opens.insert(id, notice.change.clone());
+        }
         let sent = app
             .notification()
             .builder()
