@@ -65,9 +65,10 @@ pub(crate) async fn check(
     })?;
     let mut witnesses = Vec::new();
     for repo in &repos {
-        for name in forge.refs_under(repo, "countersign/pr-").await? {
+        let prefix = records_on_forge::RECORDS_REF_PREFIX;
+        for (name, _) in forge.refs_under(repo, prefix).await? {
             let Some(number) = name
-                .strip_prefix("countersign/pr-")
+                .strip_prefix(prefix)
                 .and_then(|n| n.parse::<u64>().ok())
             else {
                 continue;

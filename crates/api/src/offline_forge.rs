@@ -140,7 +140,7 @@ impl Forge for OfflineForge {
         Err(away())
     }
 
-    async fn refs_under(&self, _: &RepoId, _: &str) -> Result<Vec<String>, ForgeError> {
+    async fn refs_under(&self, _: &RepoId, _: &str) -> Result<Vec<(String, String)>, ForgeError> {
         Err(away())
     }
 

@@ -17,9 +17,11 @@ pub const COMMENT_MARKER: &str = "<!-- countersign:records v1 -->";
 
 /// The file in the records ref.
 pub const RECORDS_FILE: &str = "records.json";
+/// What every records ref's name starts with (under `refs/`).
+pub const RECORDS_REF_PREFIX: &str = "countersign/pr-";
 /// `refs/countersign/pr-<n>`: one ref per change request, in its repository.
 pub fn records_ref(number: u64) -> String {
-    format!("countersign/pr-{number}")
+    format!("{RECORDS_REF_PREFIX}{number}")
 }
 
 /// Envelopes from a bundle in a comment: the last fenced JSON block that

@@ -1184,19 +1184,34 @@ impl Session {
         const REVIEWS_PER_LOOK: usize = 5;
         let mut queue = self.load_queue().await?;
         if !queue.offline {
+            // Every records ref's tip, in one request per repository.
+            let mut tips = std::collections::HashMap::new();
+            let repos: std::collections::BTreeSet<&str> =
+                queue.items.iter().map(|i| i.repo.as_str()).collect();
+            for repo in repos {
+                match self.records_tips(repo).await {
+                    Ok(found) => {
+                        tips.insert(repo.to_owned(), found);
+                    }
+                    Err(e) => {
+                        tracing::warn!(repo, error = %e.message, "the watch could not read the records refs");
+                    }
+                }
+            }
             let mut reviews = 0;
             for item in queue.items.iter().filter(|i| !i.draft) {
                 if reviews == REVIEWS_PER_LOOK {
                     break;
                 }
                 let key = format!("{}#{}", item.repo, item.number);
-                let tip = match self.records_tip(&item.repo, item.number).await {
-                    Ok(tip) => tip,
-                    Err(e) => {
-                        tracing::warn!(change = %key, error = %e.message, "the watch could not read a change's records");
-                        continue;
-                    }
+                let Some(repo_tips) = tips.get(&item.repo) else {
+                    continue;
                 };
+                let tip = repo_tips
+                    .get(&crate::records_on_forge::records_ref(u64::from(
+                        item.number,
+                    )))
+                    .cloned();
                 let current = self
                     .judged
                     .lock()
@@ -1264,15 +1279,19 @@ impl Session {
             .look(now, &judged, &acted))
     }
 
-    /// The commit the records ref of a change points to (none yet: `None`).
-    async fn records_tip(&self, repo: &str, number: u32) -> Result<Option<String>, ApiError> {
+    /// The commit each records ref of a repository points to, by ref name.
+    async fn records_tips(
+        &self,
+        repo: &str,
+    ) -> Result<std::collections::HashMap<String, String>, ApiError> {
         let repo: countersign_forge::RepoId = repo.parse()?;
-        let name = crate::records_on_forge::records_ref(u64::from(number));
-        let found = self
+        let prefix = crate::records_on_forge::RECORDS_REF_PREFIX;
+        Ok(self
             .forge
-            .read_ref_file(&repo, &name, crate::records_on_forge::RECORDS_FILE)
-            .await?;
-        Ok(found.map(|(commit, _)| commit))
+            .refs_under(&repo, prefix)
+            .await?
+            .into_iter()
+            .collect())
     }
 
     /// Open `change` in the window, as a launch link naming it would.

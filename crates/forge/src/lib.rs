@@ -151,9 +151,13 @@ pub trait Forge: Send + Sync {
         path: &str,
     ) -> Result<Option<(String, Vec<u8>)>, ForgeError>;
 
-    /// Names (without `refs/`) of the refs under `refs/<prefix>`, e.g. every
-    /// `countersign/pr-<n>` of a repository.
-    async fn refs_under(&self, repo: &RepoId, prefix: &str) -> Result<Vec<String>, ForgeError>;
+    /// The refs under `refs/<prefix>`, e.g. every `countersign/pr-<n>` of a
+    /// repository: each name (without `refs/`) with the commit it points to.
+    async fn refs_under(
+        &self,
+        repo: &RepoId,
+        prefix: &str,
+    ) -> Result<Vec<(String, String)>, ForgeError>;
 
     /// Every version of the file `path` in the history of `refs/<name>`
     /// (all commits reachable from it, newest first, the tip's first), so a

@@ -820,7 +820,11 @@ impl Forge for GitHubForge {
         Ok(Some((commit.sha, self.blob(repo, &blob).await?)))
     }
 
-    async fn refs_under(&self, repo: &RepoId, prefix: &str) -> Result<Vec<String>, ForgeError> {
+    async fn refs_under(
+        &self,
+        repo: &RepoId,
+        prefix: &str,
+    ) -> Result<Vec<(String, String)>, ForgeError> {
         check_ref_name(prefix.trim_end_matches('/'))?;
         let mut url = self.url(&format!(
             "repos/{}/{}/git/matching-refs/{}",
@@ -830,11 +834,17 @@ impl Forge for GitHubForge {
         ));
         url.set_query(Some("per_page=100"));
         let refs: Vec<wire::Ref> = self.get_all(url).await?;
-        Ok(refs
-            .into_iter()
-            .filter_map(|r| r.name.strip_prefix("refs/").map(str::to_owned))
-            .filter(|n| n.starts_with(prefix))
-            .collect())
+        let mut found = Vec::new();
+        for r in refs {
+            let Some(name) = r.name.strip_prefix("refs/") else {
+                continue;
+            };
+            if name.starts_with(prefix) {
+                check_sha(&r.object.sha)?;
+                found.push((name.to_owned(), r.object.sha));
+            }
+        }
+        Ok(found)
     }
 
     async fn read_ref_file_history(
