@@ -163,12 +163,16 @@ impl Desktop {
         String::try_from(value).map_err(|e| e.to_string())
     }
 
+    /// Where the tray item serves its menu (`com.canonical.dbusmenu`).
+    fn menu_path(&self, item: &TrayItem) -> Result<OwnedObjectPath, String> {
+        self.tray_property(item, "Menu")?
+            .try_into()
+            .map_err(|e: zbus::zvariant::Error| e.to_string())
+    }
+
     /// The tray menu's top-level entries, as a panel reads them.
     pub fn tray_menu(&self, item: &TrayItem) -> Result<Vec<MenuEntry>, String> {
-        let menu: OwnedObjectPath = self
-            .tray_property(item, "Menu")?
-            .try_into()
-            .map_err(|e: zbus::zvariant::Error| e.to_string())?;
+        let menu = self.menu_path(item)?;
         let reply = self
             .connect()?
             .call_method(
@@ -208,10 +212,7 @@ impl Desktop {
 
     /// A click on tray menu entry `id`, as a panel sends it.
     pub fn click_menu(&self, item: &TrayItem, id: i32) -> Result<(), String> {
-        let menu: OwnedObjectPath = self
-            .tray_property(item, "Menu")?
-            .try_into()
-            .map_err(|e: zbus::zvariant::Error| e.to_string())?;
+        let menu = self.menu_path(item)?;
         let now = 0u32;
         self.connect()?
             .call_method(

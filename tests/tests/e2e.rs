@@ -721,7 +721,11 @@ async fn a_change_kept_for_offline_is_signed_on_the_plane_and_pushed_on_landing(
         let receipts = sandbox.store().read().unwrap().repos[0]
             .comments
             .iter()
-            .filter(|c| c.issue == 43 && c.body.contains("countersign:receipt"))
+            .filter(|c| {
+                c.issue == 43
+                    && c.body
+                        .contains(countersign_api::records_on_forge::RECEIPT_MARKER)
+            })
             .count();
         assert_eq!(receipts, 1);
         Ok(())

@@ -1819,7 +1819,11 @@ async fn a_change_kept_for_offline_is_signed_without_the_forge_and_counts_once_p
     let receipts = sandbox.store().read().unwrap().repos[0]
         .comments
         .iter()
-        .filter(|c| c.issue == 43 && c.body.contains("countersign:receipt"))
+        .filter(|c| {
+            c.issue == 43
+                && c.body
+                    .contains(countersign_api::records_on_forge::RECEIPT_MARKER)
+        })
         .count();
     assert_eq!(receipts, 1);
     // The record says it was signed offline, from when.
@@ -1857,8 +1861,10 @@ async fn offline_signing_needs_the_policy_and_its_receipt() {
     // Anyone with write access deletes the receipt: the arrival can no
     // longer be dated, and the record no longer counts.
     edit_repo(&sandbox, |repo| {
-        repo.comments
-            .retain(|c| !c.body.contains("countersign:receipt"));
+        repo.comments.retain(|c| {
+            !c.body
+                .contains(countersign_api::records_on_forge::RECEIPT_MARKER)
+        });
     });
     let g = gate(&sandbox, 43).await;
     assert!(!g.approved);

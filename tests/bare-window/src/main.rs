@@ -1,7 +1,8 @@
 //! The floor of the start-up and memory benchmark (`bench-startup`): what a
 //! Tauri 2 window costs before any app is in it. Same Tauri, same
-//! WebKitGTK, and the same rendering choice as Countersign's window (the
-//! very code, included from the shell), an empty page.
+//! WebKitGTK, the same content security policy, and the same rendering
+//! choice as Countersign's window (the very code, included from the shell),
+//! an empty page.
 
 #[path = "../../../src-tauri/src/rendering.rs"]
 mod rendering;

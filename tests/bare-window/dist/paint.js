@@ -1,0 +1,2 @@
+// After the first frame is painted, for the benchmark to see.
+requestAnimationFrame(() => requestAnimationFrame(() => { document.body.dataset.painted = "1"; }));
