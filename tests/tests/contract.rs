@@ -274,7 +274,7 @@ async fn the_client_and_the_sandbox_keep_githubs_published_contract() {
             .refs_under(&repo, "countersign/")
             .await
             .expect("GET /git/matching-refs/{ref}"),
-        [name]
+        [(name.to_owned(), second.clone())]
     );
 
     assert_eq!(
