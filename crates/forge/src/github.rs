@@ -2,8 +2,7 @@
 
 mod client;
 pub mod device_flow;
-mod disk_cache;
 mod wire;
 
+pub use crate::DiskCache;
 pub use client::{GitHubConfig, GitHubForge};
-pub use disk_cache::DiskCache;

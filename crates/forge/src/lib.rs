@@ -1,12 +1,15 @@
 //! The forge as Countersign sees it: forge-neutral types, the [`Forge`] trait,
 //! and implementations that speak each forge's own API (GitHub first).
 
+mod disk_cache;
 mod error;
 pub mod github;
 mod model;
+mod rest;
 
 use async_trait::async_trait;
 
+pub use disk_cache::DiskCache;
 pub use error::ForgeError;
 /// The forge's clock against ours, measured at one response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

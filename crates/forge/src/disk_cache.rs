@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use url::Url;
 
-use super::client::{Cached, ACCEPTS};
+use crate::rest::{Cached, ACCEPTS};
 
 /// Where the cache lives and the key that vouches for its entries.
 #[derive(Debug, Clone)]
@@ -53,10 +53,10 @@ fn mac(key: &[u8], url: &str, accept: &str, etag: &str, body: &[u8], next: Optio
     hex::encode(m.finalize().into_bytes())
 }
 
-pub(super) type Entries = HashMap<(String, &'static str), Cached>;
+pub(crate) type Entries = HashMap<(String, &'static str), Cached>;
 
 /// The entries that verify and belong to `origin`; anything else is dropped.
-pub(super) fn load(cache: &DiskCache, origin: &Url) -> Entries {
+pub(crate) fn load(cache: &DiskCache, origin: &Url) -> Entries {
     let Ok(bytes) = std::fs::read(&cache.path) else {
         return Entries::new();
     };
@@ -103,7 +103,7 @@ pub(super) fn load(cache: &DiskCache, origin: &Url) -> Entries {
 }
 
 /// Write `entries` (up to [`MAX_BYTES`] of bodies) atomically.
-pub(super) fn save(cache: &DiskCache, entries: &Entries) -> std::io::Result<()> {
+pub(crate) fn save(cache: &DiskCache, entries: &Entries) -> std::io::Result<()> {
     let b64 = base64::engine::general_purpose::STANDARD;
     let mut total = 0;
     let mut list = Vec::new();
