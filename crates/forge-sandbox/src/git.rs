@@ -786,7 +786,10 @@ async fn add_to_roster(State(store): State<Shared>, Json(body): Json<Value>) -> 
     StatusCode::NO_CONTENT.into_response()
 }
 
-fn tree_files(repo: &Repo, commit: &str) -> Option<std::collections::BTreeMap<String, Vec<u8>>> {
+pub(crate) fn tree_files(
+    repo: &Repo,
+    commit: &str,
+) -> Option<std::collections::BTreeMap<String, Vec<u8>>> {
     let GitObject::Commit { tree, .. } = repo.git.objects.get(commit)? else {
         return None;
     };

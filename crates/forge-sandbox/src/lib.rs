@@ -8,6 +8,7 @@
 
 mod faults;
 mod git;
+mod gitea;
 mod render;
 mod routes;
 mod seed;
@@ -20,6 +21,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub use faults::{Fault, FaultRule};
+pub use gitea::Shape;
 pub use seed::{edit_policy, refresh_policy, sync_base_objects, zip_of, POLICY_PATH};
 pub use store::{
     object_id, Artifact, Comment, Commit, CommitStatus, FileChange, GitObject, GitStore,
@@ -69,6 +71,11 @@ impl RunningSandbox {
     /// The REST root, as a GitHub client's `api_base`.
     pub fn api_base(&self) -> String {
         format!("http://{}/", self.addr)
+    }
+
+    /// The REST root of the same forge in Gitea's or Forgejo's shape.
+    pub fn api_base_as(&self, shape: Shape) -> String {
+        format!("http://{}{}/", self.addr, shape.prefix())
     }
 
     pub fn store(&self) -> Arc<RwLock<Store>> {

@@ -302,7 +302,7 @@ pub fn pull(store: &Store, repo: &Repo, pr: &PullRequest, full: bool) -> Value {
     v
 }
 
-fn status_of(f: &FileChange) -> &'static str {
+pub(crate) fn status_of(f: &FileChange) -> &'static str {
     match (&f.old, &f.new) {
         (None, _) => "added",
         (_, None) => "removed",
@@ -311,7 +311,7 @@ fn status_of(f: &FileChange) -> &'static str {
     }
 }
 
-fn line_counts(f: &FileChange) -> (usize, usize) {
+pub(crate) fn line_counts(f: &FileChange) -> (usize, usize) {
     let old = f.old.as_deref().unwrap_or("");
     let new = f.new.as_deref().unwrap_or("");
     let diff = TextDiff::from_lines(old, new);

@@ -57,6 +57,14 @@ pub fn router(store: Shared) -> Router {
             patch(update_comment).delete(delete_comment),
         )
         .merge(crate::git::routes())
+        .nest(
+            crate::Shape::Gitea.prefix(),
+            crate::gitea::routes(crate::Shape::Gitea),
+        )
+        .nest(
+            crate::Shape::Forgejo.prefix(),
+            crate::gitea::routes(crate::Shape::Forgejo),
+        )
         .fallback(|| async { error(StatusCode::NOT_FOUND, "Not Found") })
         .layer(axum::middleware::from_fn_with_state(
             store.clone(),

@@ -3,6 +3,7 @@
 
 mod disk_cache;
 mod error;
+pub mod gitea;
 pub mod github;
 mod model;
 mod rest;

@@ -132,10 +132,6 @@ impl Rest {
         &self.host
     }
 
-    pub(crate) fn api_base(&self) -> &Url {
-        &self.api_base
-    }
-
     pub(crate) fn clock(&self) -> Option<ForgeClock> {
         *self.clock.lock().unwrap()
     }

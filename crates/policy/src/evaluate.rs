@@ -15,6 +15,7 @@ use countersign_signing::verify::{forge_anchored_time, verify_envelope, Expectat
 use countersign_signing::{EvidenceFile, Meaning};
 
 use crate::contributors::Contributor;
+use crate::model::{DEFAULT_CHECK_APP, FORGE_ACTIONS};
 use crate::risk::{AssessmentError, FoundAssessment, RiskClass};
 use crate::{CheckFrom, Policy};
 
@@ -914,6 +915,9 @@ fn evidence_checks(policy: &Policy, facts: &EvidenceFacts) -> Vec<EvidenceCheck>
         let reported = facts.checks.iter().find(|c| {
             c.name == required.name
                 && match &required.from {
+                    CheckFrom::App(app) if app == DEFAULT_CHECK_APP => {
+                        !c.is_status && c.app.as_deref().is_some_and(|a| FORGE_ACTIONS.contains(&a))
+                    }
                     CheckFrom::App(app) => !c.is_status && c.app.as_deref() == Some(app.as_str()),
                     CheckFrom::Status => c.is_status,
                 }

@@ -171,6 +171,12 @@ pub enum CheckFrom {
 /// The app a check named by a bare string must come from.
 pub const DEFAULT_CHECK_APP: &str = "github-actions";
 
+/// What stands for [`DEFAULT_CHECK_APP`] on each forge: its own Actions,
+/// so one policy reads the same on GitHub, Gitea and Forgejo. Gitea and
+/// Forgejo report Actions results as commit statuses set by a system user
+/// that no account can act as; the client reports those under these names.
+pub const FORGE_ACTIONS: [&str; 3] = [DEFAULT_CHECK_APP, "gitea-actions", "forgejo-actions"];
+
 impl std::fmt::Display for RequiredCheck {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.from {

@@ -705,3 +705,30 @@ fn an_offline_record_counts_only_when_allowed_and_signed_within_its_window() {
         Standing::Refused(why) if why.contains("allow_offline_signing")
     ));
 }
+
+#[test]
+fn a_bare_check_is_met_by_the_forges_own_actions_and_by_no_one_else() {
+    let policy = base_policy();
+    let records = [
+        record(signing(BOB, "qa", Meaning::Approval, 0)),
+        record(signing(
+            CAROL,
+            "clinical-safety",
+            Meaning::Responsibility,
+            5,
+        )),
+    ];
+    let with_build = |app: Option<&str>, is_status: bool| {
+        let mut change = dosing_change();
+        change.evidence.checks[0].app = app.map(str::to_owned);
+        change.evidence.checks[0].is_status = is_status;
+        evaluate(&policy, &change, &records).verdict
+    };
+    for app in ["github-actions", "gitea-actions", "forgejo-actions"] {
+        assert_eq!(with_build(Some(app), false), Verdict::Approved, "{app}");
+    }
+    // A status anyone with write access could set, or another app's run.
+    assert_eq!(with_build(None, true), Verdict::Pending);
+    assert_eq!(with_build(Some("gitea-actions"), true), Verdict::Pending);
+    assert_eq!(with_build(Some("ci-bot"), false), Verdict::Pending);
+}
