@@ -1,13 +1,14 @@
 //! Forge accounts: a token, checked against the forge, then kept only in the
 //! OS keychain under the forge's API root.
 
+use countersign_forge::gitea::{Flavor, GiteaConfig, GiteaForge};
 use countersign_forge::github::{GitHubConfig, GitHubForge};
 use countersign_forge::Forge;
 use countersign_keychain::SecretStore;
 use countersign_secret::Secret;
 use url::Url;
 
-use crate::contract::Person;
+use crate::contract::{ForgeKind, Person};
 use crate::ApiError;
 
 /// The keychain entry of the token for the forge at `api_base`.
@@ -17,23 +18,39 @@ pub(crate) fn account(api_base: &Url) -> String {
 
 /// [`login`] into the OS keychain (`countersign login`).
 pub async fn login_to_os_keychain(
+    kind: ForgeKind,
     api_base: Url,
     token: Secret<String>,
 ) -> Result<Person, ApiError> {
     let keychain = countersign_keychain::OsKeychain::open()?;
-    login(api_base, token, &keychain).await
+    login(kind, api_base, token, &keychain).await
 }
 
 /// Check `token` with the forge (`GET /user`) and keep it in the keychain.
 /// A token the forge refuses is never stored.
 pub async fn login(
+    kind: ForgeKind,
     api_base: Url,
     token: Secret<String>,
     keychain: &dyn SecretStore,
 ) -> Result<Person, ApiError> {
-    let mut config = GitHubConfig::new(api_base.clone());
-    config.token = Some(token.clone());
-    let user = GitHubForge::new(config)?.current_user().await?;
+    let user = match kind {
+        ForgeKind::Gitea | ForgeKind::Forgejo => {
+            let flavor = if kind == ForgeKind::Gitea {
+                Flavor::Gitea
+            } else {
+                Flavor::Forgejo
+            };
+            let mut config = GiteaConfig::new(api_base.clone(), flavor);
+            config.token = Some(token.clone());
+            GiteaForge::new(config)?.current_user().await?
+        }
+        ForgeKind::GitHub | ForgeKind::Sandbox => {
+            let mut config = GitHubConfig::new(api_base.clone());
+            config.token = Some(token.clone());
+            GitHubForge::new(config)?.current_user().await?
+        }
+    };
     keychain.set(&account(&api_base), token.expose().as_bytes())?;
     tracing::info!(forge = %api_base, user_id = user.id, "forge token stored in the keychain");
     Ok(Person {
@@ -118,7 +135,8 @@ pub async fn device_poll(
             interval_seconds: 0,
         },
         Poll::Token(token) => {
-            let person = login(pending.api_base.clone(), token, keychain).await?;
+            let person =
+                login(ForgeKind::GitHub, pending.api_base.clone(), token, keychain).await?;
             DevicePoll {
                 state: DevicePollState::Approved,
                 person: Some(person),

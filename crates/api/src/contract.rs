@@ -842,6 +842,8 @@ pub struct SettingsView {
 /// A token to check with the forge and keep in the keychain.
 #[derive(Debug, Deserialize, TS)]
 pub struct TokenRequest {
+    /// Which kind of forge the token is for (each checks it its own way).
+    pub kind: ForgeKind,
     pub api_url: String,
     #[ts(type = "string")]
     pub token: countersign_secret::Secret<String>,
@@ -1278,6 +1280,10 @@ pub enum ForgeKind {
     /// github.com or GitHub Enterprise Server.
     #[serde(rename = "github")]
     GitHub,
+    /// A Gitea server (`https://host/api/v1/`).
+    Gitea,
+    /// A Forgejo server (`https://host/api/v1/`).
+    Forgejo,
 }
 
 /// Which forge, where, and which repositories to watch.

@@ -42,6 +42,8 @@ pub mod stores;
 pub mod target;
 mod whole_diff;
 
+/// Gitea or Forgejo, for [`ForgeTarget::Gitea`].
+pub use countersign_forge::gitea::Flavor;
 pub use error::{ApiError, ErrorCode};
 pub use folders::default_data_dir;
 pub use session::{ForgeTarget, GateReport, LocalStores, Session};

@@ -1,6 +1,7 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+use countersign_forge::gitea::{Flavor, GiteaConfig, GiteaForge};
 use countersign_forge::github::{GitHubConfig, GitHubForge};
 use countersign_forge::{Forge, RepoId};
 use countersign_forge_sandbox::{RunningSandbox, Seed, SANDBOX_TOKEN};
@@ -52,6 +53,49 @@ pub enum ForgeTarget {
         token: Option<Secret<String>>,
         repos: Vec<RepoId>,
     },
+    /// Gitea or Forgejo (`https://host/api/v1/`).
+    Gitea {
+        flavor: Flavor,
+        api_base: Url,
+        token: Option<Secret<String>>,
+        repos: Vec<RepoId>,
+    },
+}
+
+/// Which client speaks to the forge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Client {
+    GitHub,
+    Gitea(Flavor),
+}
+
+/// The shape a sandbox answers in, read from its REST root: the sandbox
+/// serves Gitea's shape under `/api/v1/` and Forgejo's under `/forgejo/api/v1/`.
+fn sandbox_client(api_base: &Url) -> Client {
+    let path = api_base.path().trim_end_matches('/');
+    if path.ends_with("/forgejo/api/v1") {
+        Client::Gitea(Flavor::Forgejo)
+    } else if path.ends_with("/api/v1") {
+        Client::Gitea(Flavor::Gitea)
+    } else {
+        Client::GitHub
+    }
+}
+
+/// The embedded sandbox's shape: GitHub's unless `COUNTERSIGN_SANDBOX_SHAPE`
+/// says `gitea` or `forgejo` (for running every flow against those shapes).
+fn embedded_sandbox_base(running: &RunningSandbox) -> Result<Url, ApiError> {
+    let base = match std::env::var("COUNTERSIGN_SANDBOX_SHAPE").as_deref() {
+        Err(_) | Ok("" | "github") => running.api_base(),
+        Ok("gitea") => running.api_base_as(countersign_forge_sandbox::Shape::Gitea),
+        Ok("forgejo") => running.api_base_as(countersign_forge_sandbox::Shape::Forgejo),
+        Ok(other) => {
+            return Err(ApiError::invalid_input(format!(
+                "COUNTERSIGN_SANDBOX_SHAPE must be github, gitea or forgejo, not {other:?}"
+            )))
+        }
+    };
+    Ok(Url::parse(&base).expect("sandbox URL"))
 }
 
 /// Where this device keeps its secrets and its ledger.
@@ -168,7 +212,7 @@ impl Session {
     }
 
     pub async fn start_with(target: ForgeTarget, local: LocalStores) -> Result<Self, ApiError> {
-        let (api_base, token, repos, sandbox, embedded) = match target {
+        let (client, api_base, token, repos, sandbox, embedded) = match target {
             ForgeTarget::EmbeddedSandbox => {
                 let running = RunningSandbox::start(0, Seed::Demo).await.map_err(|e| {
                     ApiError::new(
@@ -176,8 +220,9 @@ impl Session {
                         format!("cannot start the sandbox forge: {e}"),
                     )
                 })?;
-                let base = Url::parse(&running.api_base()).expect("sandbox URL");
+                let base = embedded_sandbox_base(&running)?;
                 (
+                    sandbox_client(&base),
                     base,
                     Some(Secret::from(SANDBOX_TOKEN)),
                     Vec::new(),
@@ -186,6 +231,7 @@ impl Session {
                 )
             }
             ForgeTarget::Sandbox { api_base } => (
+                sandbox_client(&api_base),
                 api_base,
                 Some(Secret::from(SANDBOX_TOKEN)),
                 Vec::new(),
@@ -196,22 +242,43 @@ impl Session {
                 api_base,
                 token,
                 repos,
-            } => (api_base, token, repos, false, None),
+            } => (Client::GitHub, api_base, token, repos, false, None),
+            ForgeTarget::Gitea {
+                flavor,
+                api_base,
+                token,
+                repos,
+            } => (Client::Gitea(flavor), api_base, token, repos, false, None),
         };
         let data_dir = local
             .ledger
             .parent()
             .map(PathBuf::from)
             .unwrap_or_else(default_data_dir);
-        let mut config = GitHubConfig::new(api_base.clone());
-        config.token = token;
-        config.repos = repos;
         let stores = Arc::new(Stores::new(local.keychain.clone(), local.ledger.clone()));
-        if local.http_cache_on_disk {
-            config.disk_cache = http_cache(&stores, &data_dir);
-        }
-        // The client is the same one that talks to github.com: the sandbox gets no shortcut.
-        let forge = GitHubForge::new(config)?;
+        let disk_cache = if local.http_cache_on_disk {
+            http_cache(&stores, &data_dir)
+        } else {
+            None
+        };
+        // The clients are the ones that talk to the real forges: the sandbox
+        // gets no shortcut.
+        let forge: Arc<dyn Forge> = match client {
+            Client::GitHub => {
+                let mut config = GitHubConfig::new(api_base.clone());
+                config.token = token;
+                config.repos = repos;
+                config.disk_cache = disk_cache;
+                Arc::new(GitHubForge::new(config)?)
+            }
+            Client::Gitea(flavor) => {
+                let mut config = GiteaConfig::new(api_base.clone(), flavor);
+                config.token = token;
+                config.repos = repos;
+                config.disk_cache = disk_cache;
+                Arc::new(GiteaForge::new(config)?)
+            }
+        };
         let info = AppInfo {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             forge_label: if sandbox {
@@ -230,7 +297,6 @@ impl Session {
         if let Some(soft) = crate::security_key_soft::SoftSecurityKey::from_env() {
             signatures.set_security_key_device(Arc::new(soft));
         }
-        let forge: Arc<dyn Forge> = Arc::new(forge);
         stores.set_forge(forge.clone());
         Ok(Self {
             forge,
@@ -962,7 +1028,7 @@ impl Session {
         let api = Url::parse(&request.api_url)
             .map_err(|e| ApiError::invalid_input(format!("the API URL is not a URL: {e}")))?;
         let keychain = self.stores.keychain()?;
-        crate::accounts::login(api, request.token, keychain.as_ref()).await
+        crate::accounts::login(request.kind, api, request.token, keychain.as_ref()).await
     }
 
     pub async fn start_device_flow(
@@ -1368,10 +1434,7 @@ const HTTP_CACHE_KEY: &str = "http-cache-key";
 
 /// The conditional-request cache in `dir`, its entries authenticated with a
 /// key from the keychain; none (memory only) when there is no keychain.
-fn http_cache(
-    stores: &Stores,
-    dir: &std::path::Path,
-) -> Option<countersign_forge::github::DiskCache> {
+fn http_cache(stores: &Stores, dir: &std::path::Path) -> Option<countersign_forge::DiskCache> {
     let store = match stores.keychain() {
         Ok(store) => store,
         Err(e) => {
@@ -1392,7 +1455,7 @@ fn http_cache(
             return None;
         }
     };
-    Some(countersign_forge::github::DiskCache {
+    Some(countersign_forge::DiskCache {
         path: dir.join("http-cache.json"),
         key,
     })

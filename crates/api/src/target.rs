@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use countersign_forge::gitea::Flavor;
 use countersign_forge::RepoId;
 use countersign_keychain::{OsKeychain, SecretStore};
 use countersign_secret::Secret;
@@ -31,6 +32,16 @@ pub enum Wanted {
         repos: Vec<String>,
         /// Take the token from `COUNTERSIGN_TOKEN` or `GITHUB_TOKEN` when set
         /// (the gate in CI), before the keychain.
+        token_from_env: bool,
+    },
+    /// Gitea or Forgejo; the token as for GitHub, from the environment
+    /// (`COUNTERSIGN_TOKEN`, `GITEA_TOKEN` or `FORGEJO_TOKEN`, then
+    /// `GITHUB_TOKEN`, which their Actions also set) or the keychain.
+    Gitea {
+        flavor: Flavor,
+        /// `None`: `GITHUB_SERVER_URL` (set by Gitea and Forgejo Actions) + `/api/v1/`.
+        api_base: Option<Url>,
+        repos: Vec<String>,
         token_from_env: bool,
     },
     /// Whatever the settings saved in this data directory say.
@@ -93,22 +104,80 @@ pub fn resolve_with(wanted: Wanted, keychain: Keychain<'_>) -> Result<ForgeTarge
                 },
             }
         }
+        Wanted::Gitea {
+            flavor,
+            api_base,
+            repos,
+            token_from_env,
+        } => {
+            let api_base = match api_base {
+                Some(url) => url,
+                None => {
+                    let server = std::env::var("GITHUB_SERVER_URL").map_err(|_| {
+                        ApiError::invalid_input(
+                            "name the forge's REST root with --api-url (e.g. https://git.example/api/v1/)",
+                        )
+                    })?;
+                    Url::parse(&format!("{}/api/v1/", server.trim_end_matches('/'))).map_err(
+                        |e| ApiError::invalid_input(format!("GITHUB_SERVER_URL is not a URL: {e}")),
+                    )?
+                }
+            };
+            let repos = repos
+                .iter()
+                .map(|r| r.parse())
+                .collect::<Result<Vec<RepoId>, _>>()?;
+            let names = match flavor {
+                Flavor::Gitea => ["COUNTERSIGN_TOKEN", "GITEA_TOKEN", "GITHUB_TOKEN"],
+                Flavor::Forgejo => ["COUNTERSIGN_TOKEN", "FORGEJO_TOKEN", "GITHUB_TOKEN"],
+            };
+            let from_env = token_from_env
+                .then(|| {
+                    names
+                        .iter()
+                        .find_map(|v| std::env::var(v).ok().filter(|t| !t.is_empty()))
+                })
+                .flatten();
+            let token = match from_env {
+                Some(token) => Secret::new(token),
+                None => match keychain {
+                    Keychain::Given(store) => stored_token(&api_base, store)?,
+                    Keychain::Os => stored_token(&api_base, &OsKeychain::open()?)?,
+                },
+            };
+            Ok(ForgeTarget::Gitea {
+                flavor,
+                api_base,
+                token: Some(token),
+                repos,
+            })
+        }
         Wanted::Saved(data_dir) => {
             let settings = crate::settings::load(&data_dir)?;
             crate::settings::validate(&settings)?;
             match settings.kind {
                 ForgeKind::Sandbox => Ok(ForgeTarget::EmbeddedSandbox),
-                ForgeKind::GitHub => {
+                ForgeKind::GitHub | ForgeKind::Gitea | ForgeKind::Forgejo => {
                     let api_base = Url::parse(&settings.api_url)
                         .map_err(|e| ApiError::invalid_input(e.to_string()))?;
-                    resolve_with(
-                        Wanted::GitHub {
+                    let wanted = match settings.kind {
+                        ForgeKind::Gitea | ForgeKind::Forgejo => Wanted::Gitea {
+                            flavor: if settings.kind == ForgeKind::Gitea {
+                                Flavor::Gitea
+                            } else {
+                                Flavor::Forgejo
+                            },
                             api_base: Some(api_base),
                             repos: settings.repos,
                             token_from_env: false,
                         },
-                        keychain,
-                    )
+                        _ => Wanted::GitHub {
+                            api_base: Some(api_base),
+                            repos: settings.repos,
+                            token_from_env: false,
+                        },
+                    };
+                    resolve_with(wanted, keychain)
                 }
             }
         }
@@ -121,8 +190,18 @@ fn github_with_stored_token(
     repos: Vec<RepoId>,
     keychain: &dyn SecretStore,
 ) -> Result<ForgeTarget, ApiError> {
+    let token = stored_token(&api_base, keychain)?;
+    Ok(ForgeTarget::GitHub {
+        api_base,
+        token: Some(token),
+        repos,
+    })
+}
+
+/// The token `countersign login` (or Settings) kept for the forge at `api_base`.
+fn stored_token(api_base: &Url, keychain: &dyn SecretStore) -> Result<Secret<String>, ApiError> {
     let token = keychain
-        .get(&crate::accounts::account(&api_base))?
+        .get(&crate::accounts::account(api_base))?
         .ok_or_else(|| {
             ApiError::new(
                 ErrorCode::ForgeNotSignedIn,
@@ -135,9 +214,5 @@ fn github_with_stored_token(
             "the stored forge token is not text",
         )
     })?;
-    Ok(ForgeTarget::GitHub {
-        api_base,
-        token: Some(Secret::new(text)),
-        repos,
-    })
+    Ok(Secret::new(text))
 }

@@ -663,6 +663,7 @@ async fn settings_and_the_device_flow_keep_the_token_in_the_keychain_only() {
     // A wrong token is refused by the forge and never stored.
     let refused = s
         .store_token(TokenRequest {
+            kind: countersign_api::settings::ForgeKind::GitHub,
             api_url: sandbox.api_base(),
             token: Secret::from("ghp_wrong"),
         })

@@ -54,7 +54,8 @@ enum Command {
         /// A folder written by `countersign dossier`: every file against its manifest.
         #[arg(long, conflicts_with = "forge")]
         dossier: Option<PathBuf>,
-        /// The gate: `github` (GitHub or GitHub Enterprise Server) or `sandbox`.
+        /// The gate: `github` (GitHub or GitHub Enterprise Server), `gitea`,
+        /// `forgejo` or `sandbox`.
         #[arg(long, requires_all = ["repo", "pr"])]
         forge: Option<String>,
         /// OWNER/REPO (with --forge).
@@ -63,8 +64,9 @@ enum Command {
         /// The pull request number (with --forge).
         #[arg(long)]
         pr: Option<u32>,
-        /// REST root for --forge github (default: $GITHUB_API_URL, else https://api.github.com/)
-        /// or for --forge sandbox (default: an embedded sandbox).
+        /// REST root for --forge github (default: $GITHUB_API_URL, else https://api.github.com/),
+        /// for --forge gitea|forgejo (e.g. https://git.example/api/v1/; default:
+        /// $GITHUB_SERVER_URL/api/v1/) or for --forge sandbox (default: an embedded sandbox).
         #[arg(long)]
         api_url: Option<Url>,
         /// The commit the records must cover.
@@ -177,9 +179,12 @@ enum Command {
     },
     /// Check a forge token and keep it in the OS keychain.
     Login {
-        /// REST root, e.g. https://api.github.com/
+        /// REST root, e.g. https://api.github.com/ or https://git.example/api/v1/
         #[arg(long)]
         api_url: Url,
+        /// Which kind of forge --api-url is.
+        #[arg(long, value_enum, default_value_t = ForgeName::Github)]
+        forge: ForgeName,
         /// Read the token from standard input (one line).
         #[arg(long)]
         token_stdin: bool,
@@ -340,7 +345,7 @@ enum AuditAction {
         /// An `audit.json` written by `countersign audit export`.
         #[arg(long, conflicts_with = "forge")]
         export: Option<PathBuf>,
-        /// `github` (GitHub or GitHub Enterprise Server) or `sandbox`.
+        /// `github` (GitHub or GitHub Enterprise Server), `gitea`, `forgejo` or `sandbox`.
         #[arg(long)]
         forge: Option<String>,
         /// OWNER/REPO (with --forge; default: every repository the trail
@@ -366,10 +371,14 @@ struct ForgeArgs {
     /// an embedded sandbox is started.
     #[arg(long, conflicts_with = "api_url")]
     sandbox_url: Option<Url>,
-    /// REST root of GitHub or GitHub Enterprise Server, e.g. https://api.github.com/
-    /// (the token comes from the keychain: see `countersign login`).
+    /// REST root of the forge, e.g. https://api.github.com/ or
+    /// https://git.example/api/v1/ (the token comes from the keychain: see
+    /// `countersign login`).
     #[arg(long)]
     api_url: Option<Url>,
+    /// Which kind of forge --api-url is.
+    #[arg(long = "forge", value_enum, requires = "api_url")]
+    kind: Option<ForgeName>,
     /// OWNER/REPO to watch (repeatable; default: your most recently pushed repositories).
     #[arg(long = "watch", value_name = "OWNER/REPO")]
     repos: Vec<String>,
@@ -379,13 +388,49 @@ impl ForgeArgs {
     fn target(self) -> Result<ForgeTarget, ApiError> {
         target::resolve(match (self.sandbox_url, self.api_url) {
             (Some(url), _) => Wanted::Sandbox(url),
-            (None, Some(api_base)) => Wanted::GitHub {
-                api_base: Some(api_base),
-                repos: self.repos,
-                token_from_env: false,
+            (None, Some(api_base)) => match self.kind.unwrap_or(ForgeName::Github).flavor() {
+                None => Wanted::GitHub {
+                    api_base: Some(api_base),
+                    repos: self.repos,
+                    token_from_env: false,
+                },
+                Some(flavor) => Wanted::Gitea {
+                    flavor,
+                    api_base: Some(api_base),
+                    repos: self.repos,
+                    token_from_env: false,
+                },
             },
             (None, None) => Wanted::EmbeddedSandbox,
         })
+    }
+}
+
+/// The kinds of forge a token or REST root can be for.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ForgeName {
+    Github,
+    Gitea,
+    Forgejo,
+}
+
+impl ForgeName {
+    fn kind(self) -> countersign_api::contract::ForgeKind {
+        use countersign_api::contract::ForgeKind;
+        match self {
+            Self::Github => ForgeKind::GitHub,
+            Self::Gitea => ForgeKind::Gitea,
+            Self::Forgejo => ForgeKind::Forgejo,
+        }
+    }
+
+    fn flavor(self) -> Option<countersign_api::Flavor> {
+        use countersign_api::Flavor;
+        match self {
+            Self::Github => None,
+            Self::Gitea => Some(Flavor::Gitea),
+            Self::Forgejo => Some(Flavor::Forgejo),
+        }
     }
 }
 
@@ -483,8 +528,9 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
         Command::Push { forge, repo, pr } => push(forge, repo.zip(pr)).await,
         Command::Login {
             api_url,
+            forge,
             token_stdin,
-        } => login(api_url, token_stdin).await,
+        } => login(forge, api_url, token_stdin).await,
         Command::Audit {
             action:
                 AuditAction::Verify {
@@ -970,14 +1016,15 @@ async fn push(forge: ForgeArgs, change: Option<(String, u32)>) -> Result<ExitCod
 }
 
 /// `countersign login`: check a token with the forge, then keep it in the keychain.
-async fn login(api_url: Url, token_stdin: bool) -> Result<ExitCode, ApiError> {
+async fn login(forge: ForgeName, api_url: Url, token_stdin: bool) -> Result<ExitCode, ApiError> {
     if !token_stdin {
         return Err(ApiError::invalid_input(
             "pass --token-stdin and write the token to standard input",
         ));
     }
     let token = read_password(true)?;
-    let me = countersign_api::accounts::login_to_os_keychain(api_url.clone(), token).await?;
+    let me = countersign_api::accounts::login_to_os_keychain(forge.kind(), api_url.clone(), token)
+        .await?;
     println!("Signed in to {api_url} as @{} (user {})", me.login, me.id);
     Ok(ExitCode::SUCCESS)
 }
@@ -1075,9 +1122,19 @@ fn gate_target(forge: &str, api_url: Option<Url>) -> Result<ForgeTarget, ApiErro
             repos: Vec::new(),
             token_from_env: true,
         },
+        (name @ ("gitea" | "forgejo"), api_base) => Wanted::Gitea {
+            flavor: if name == "gitea" {
+                countersign_api::Flavor::Gitea
+            } else {
+                countersign_api::Flavor::Forgejo
+            },
+            api_base,
+            repos: Vec::new(),
+            token_from_env: true,
+        },
         (other, _) => {
             return Err(ApiError::invalid_input(format!(
-                "--forge must be github or sandbox, not {other:?}"
+                "--forge must be github, gitea, forgejo or sandbox, not {other:?}"
             )))
         }
     })

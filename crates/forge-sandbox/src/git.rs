@@ -747,7 +747,10 @@ async fn artifact_blob(State(store): State<Shared>, Path(id): Path<u64>) -> Resp
 
 /// Not GitHub: the sandbox's stand-in for an administrator merging a signer's
 /// enrolment into the policy roster, so that the demo can be tried end to end.
-async fn add_to_roster(State(store): State<Shared>, Json(body): Json<Value>) -> Response {
+pub(crate) async fn add_to_roster(
+    State(store): State<Shared>,
+    Json(body): Json<Value>,
+) -> Response {
     let mut store = store.write().unwrap();
     let (Some(user_id), Some(public_key)) = (body["user_id"].as_u64(), body["public_key"].as_str())
     else {

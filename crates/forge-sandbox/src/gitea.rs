@@ -94,6 +94,9 @@ pub(crate) fn routes(shape: Shape) -> Router<Shared> {
             "/repos/{owner}/{repo}/actions/artifacts/{id}/zip",
             get(artifact_zip),
         )
+        // Sandbox-only, as at the GitHub-shaped root: stands in for the
+        // administrator who adds an enrolled key to the policy roster.
+        .route("/_sandbox/roster", post(crate::git::add_to_roster))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "Not Found") })
         .layer(Extension(shape))
 }

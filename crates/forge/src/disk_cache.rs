@@ -35,18 +35,35 @@ struct Entry {
     etag: String,
     body: String,
     next: Option<String>,
+    /// Absent in entries written before it was kept.
+    #[serde(default)]
+    total: Option<u64>,
     mac: String,
 }
 
-fn mac(key: &[u8], url: &str, accept: &str, etag: &str, body: &[u8], next: Option<&str>) -> String {
+fn mac(
+    key: &[u8],
+    url: &str,
+    accept: &str,
+    etag: &str,
+    body: &[u8],
+    next: Option<&str>,
+    total: Option<u64>,
+) -> String {
     let mut m = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    // A count is vouched for like the rest; entries without one keep the
+    // MAC they were written with.
+    let total = total.map(|n| n.to_string());
     for part in [
         url.as_bytes(),
         accept.as_bytes(),
         etag.as_bytes(),
         body,
         next.unwrap_or("").as_bytes(),
-    ] {
+    ]
+    .into_iter()
+    .chain(total.as_deref().map(str::as_bytes))
+    {
         m.update(&(part.len() as u64).to_be_bytes());
         m.update(part);
     }
@@ -80,6 +97,7 @@ pub(crate) fn load(cache: &DiskCache, origin: &Url) -> Entries {
             &e.etag,
             &body,
             e.next.as_deref(),
+            e.total,
         );
         let same_origin = Url::parse(&e.url).is_ok_and(|u| u.origin() == origin.origin());
         if expected != e.mac || !same_origin {
@@ -93,6 +111,7 @@ pub(crate) fn load(cache: &DiskCache, origin: &Url) -> Entries {
                 etag: e.etag,
                 body,
                 next,
+                total: e.total,
             },
         );
     }
@@ -121,10 +140,12 @@ pub(crate) fn save(cache: &DiskCache, entries: &Entries) -> std::io::Result<()> 
                 &c.etag,
                 &c.body,
                 next.as_deref(),
+                c.total,
             ),
             url: url.clone(),
             accept: (*accept).to_owned(),
             etag: c.etag.clone(),
+            total: c.total,
             body: base64::Engine::encode(&b64, &c.body),
             next,
         });

@@ -55,6 +55,8 @@ pub(crate) struct Cached {
     pub(crate) etag: String,
     pub(crate) body: Vec<u8>,
     pub(crate) next: Option<Url>,
+    /// `X-Total-Count` of the stored answer.
+    pub(crate) total: Option<u64>,
 }
 
 pub(crate) struct Rest {
@@ -285,7 +287,7 @@ impl Rest {
                     endpoint: endpoint.to_owned(),
                     body: hit.body.clone(),
                     next: hit.next.clone(),
-                    total: None,
+                    total: hit.total,
                 });
             }
             return Err(contract(
@@ -333,6 +335,7 @@ impl Rest {
                     etag,
                     body: body.clone(),
                     next: next.clone(),
+                    total,
                 },
             );
         }

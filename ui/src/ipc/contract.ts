@@ -262,7 +262,7 @@ on_changed_line: boolean, };
 
 export type ForMe = "waiting" | "not_waiting" | "not_judged";
 
-export type ForgeKind = "sandbox" | "github";
+export type ForgeKind = "sandbox" | "github" | "gitea" | "forgejo";
 
 export type ForgeReviewState = "approved" | "changes_requested" | "commented" | "dismissed" | "pending" | "other";
 
@@ -699,7 +699,11 @@ file: string, name: string, outcome: TestOutcome, message: string, };
 
 export type TestsView = { passed: number, failed: number, skipped: number, failing: Array<string>, };
 
-export type TokenRequest = { api_url: string, token: string, };
+export type TokenRequest = { 
+/**
+ * Which kind of forge the token is for (each checks it its own way).
+ */
+kind: ForgeKind, api_url: string, token: string, };
 
 export type Verdict = "approved" | "pending" | "rejected" | "failed" | "blocked";
 

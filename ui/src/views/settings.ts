@@ -9,14 +9,29 @@ import type { ApiError, ForgeKind, ForgeSettings, SettingsView } from "../ipc/co
 const FORGE_KINDS: Record<ForgeKind, string> = {
   sandbox: "Sandbox (demo data)",
   github: "GitHub or GitHub Enterprise Server",
+  gitea: "Gitea",
+  forgejo: "Forgejo",
+};
+
+// Where each kind's REST root is, and what its token needs (docs/gate.md has the scopes).
+const TEA_TOKEN = "Personal access token with read:user, read:repository, write:repository and write:issue.";
+const HINTS: Record<ForgeKind, { api: string; token: string }> = {
+  sandbox: { api: "Not used: the demo forge runs inside the app.", token: "The demo forge needs no token." },
+  github: {
+    api: "https://api.github.com/ or https://your-ghes/api/v3/",
+    token: "Fine-grained token with: pull requests, contents, actions, issues and commit statuses.",
+  },
+  gitea: { api: "https://your-gitea/api/v1/", token: TEA_TOKEN },
+  forgejo: { api: "https://your-forgejo/api/v1/", token: TEA_TOKEN },
 };
 
 function errorBox(e: ApiError): HTMLElement {
   return el("p", { class: "state error", role: "alert", "data-testid": "settings-error", "data-code": e.code }, e.message);
 }
 
-function field(label: string, control: HTMLElement, hint?: string): HTMLElement {
-  return el("label", { class: "field" }, el("span", { class: "field-label" }, label), control, hint ? el("span", { class: "muted hint" }, hint) : null);
+function field(label: string, control: HTMLElement, hint?: HTMLElement | string): HTMLElement {
+  const shown = typeof hint === "string" ? el("span", { class: "muted hint" }, hint) : hint ?? null;
+  return el("label", { class: "field" }, el("span", { class: "field-label" }, label), control, shown);
 }
 
 export function settingsView(): HTMLElement {
@@ -47,13 +62,15 @@ function form(view: SettingsView): HTMLElement {
     repos: repos.value.split("\n").map((r) => r.trim()).filter((r) => r.length > 0),
     notifications: notify.checked,
   });
+  const apiHint = el("span", { class: "muted hint", "data-testid": "settings-api-hint" }, HINTS[s.kind].api);
+  const tokenHint = el("span", { class: "muted hint", "data-testid": "settings-token-hint" }, HINTS[s.kind].token);
 
   const account = el("div", {}, el("p", { "data-testid": "token-state" }, view.token_stored ? "A token for this forge is in your OS keychain." : "No token for this forge yet."));
   const token = el("input", { type: "password", "data-testid": "settings-token", autocomplete: "off", placeholder: "Fine-grained personal access token" });
   const keep = el("button", { type: "button", "data-testid": "settings-token-save" }, "Check and keep in the keychain");
   keep.addEventListener("click", async () => {
     try {
-      const me = await call("store_token", { api_url: apiUrl.value.trim(), token: token.value });
+      const me = await call("store_token", { kind: current().kind, api_url: apiUrl.value.trim(), token: token.value });
       replaceChildren(account, el("p", { class: "ok", "data-testid": "token-state" }, `Signed in as @${me.login} (user ${me.id}). The token is in your OS keychain.`));
     } catch (e) {
       replaceChildren(account, errorBox(e as ApiError));
@@ -95,6 +112,16 @@ function form(view: SettingsView): HTMLElement {
     }
   });
 
+  // The hints follow the chosen kind; signing in through the browser is GitHub's.
+  const followKind = (): void => {
+    const k = current().kind;
+    apiHint.textContent = HINTS[k].api;
+    tokenHint.textContent = HINTS[k].token;
+    device.disabled = k !== "github";
+  };
+  kind.addEventListener("change", followKind);
+  followKind();
+
   const save = el("button", { type: "button", class: "primary", "data-testid": "settings-save" }, "Save and connect");
   const outcome = el("div", {});
   save.addEventListener("click", async () => {
@@ -116,14 +143,14 @@ function form(view: SettingsView): HTMLElement {
     el("p", { class: "muted", "data-testid": "settings-connected" }, `Connected to ${view.connected_to}`),
     el("h2", {}, "Forge"),
     field("Forge", kind),
-    field("API URL", apiUrl, "https://api.github.com/ or https://your-ghes/api/v3/"),
+    field("API URL", apiUrl, apiHint),
     field("Web URL", webUrl, "https://github.com/ or https://your-ghes/ (for signing in in the browser)"),
     field("Repositories to watch", repos, "Empty: your most recently pushed repositories."),
     el("h2", {}, "Notifications"),
     el("label", { class: "field checkbox" }, notify, el("span", {}, "Tell me when a change newly needs my signature, or when one of my signatures no longer counts")),
     el("h2", {}, "Account"),
     account,
-    field("Personal access token", token, "Needs: pull requests, contents, actions, issues and commit statuses. See docs/gate.md for least privilege."),
+    field("Personal access token", token, tokenHint),
     keep,
     field("OAuth app client id (device flow)", clientId),
     device,

@@ -16,7 +16,7 @@ use countersign_api::contract::{
 };
 use countersign_api::signatures::KeychainSource;
 use countersign_api::{ForgeTarget, LocalStores, Session};
-use countersign_forge_sandbox::RunningSandbox;
+use countersign_forge_sandbox::{RunningSandbox, Shape};
 use countersign_keychain::MemoryStore;
 use countersign_secret::Secret;
 use url::Url;
@@ -32,6 +32,25 @@ pub struct Device {
 }
 
 pub async fn device(sandbox: &RunningSandbox, login: &'static str, printed_name: &str) -> Device {
+    device_as(sandbox, None, login, printed_name).await
+}
+
+/// The sandbox's REST root in `shape` (`None`: GitHub's).
+pub fn api_base_as(sandbox: &RunningSandbox, shape: Option<Shape>) -> Url {
+    Url::parse(&match shape {
+        None => sandbox.api_base(),
+        Some(shape) => sandbox.api_base_as(shape),
+    })
+    .unwrap()
+}
+
+/// [`device`], speaking to the sandbox in `shape` (`None`: GitHub's).
+pub async fn device_as(
+    sandbox: &RunningSandbox,
+    shape: Option<Shape>,
+    login: &'static str,
+    printed_name: &str,
+) -> Device {
     become_(sandbox, login);
     let dir = std::env::temp_dir().join(format!(
         "countersign-gate-{login}-{}-{}",
@@ -44,7 +63,7 @@ pub async fn device(sandbox: &RunningSandbox, login: &'static str, printed_name:
         ledger: dir.join("ledger.sqlite"),
         http_cache_on_disk: false,
     };
-    let api_base = Url::parse(&sandbox.api_base()).unwrap();
+    let api_base = api_base_as(sandbox, shape);
     let session = Session::start_with(ForgeTarget::Sandbox { api_base }, local)
         .await
         .unwrap();
@@ -217,8 +236,17 @@ pub fn status_of(sandbox: &RunningSandbox, number: u64) -> (String, String) {
 }
 
 pub async fn gate(sandbox: &RunningSandbox, number: u32) -> countersign_api::GateReport {
+    gate_as(sandbox, None, number).await
+}
+
+/// [`gate`], reading the sandbox in `shape` (`None`: GitHub's).
+pub async fn gate_as(
+    sandbox: &RunningSandbox,
+    shape: Option<Shape>,
+    number: u32,
+) -> countersign_api::GateReport {
     // The gate runs anywhere with a read token: a fresh session, no enrolment.
-    let api_base = Url::parse(&sandbox.api_base()).unwrap();
+    let api_base = api_base_as(sandbox, shape);
     let dir = std::env::temp_dir().join(format!("countersign-gate-ci-{}", std::process::id()));
     let local = LocalStores {
         keychain: KeychainSource::Given(Arc::new(MemoryStore::default())),
@@ -382,4 +410,41 @@ pub fn pr_file(sandbox: &RunningSandbox, number: u32, path: &str) -> String {
         .find(|f| f.path == path)
         .and_then(|f| f.new.clone())
         .unwrap_or_else(|| panic!("{path} not in #{number}"))
+}
+
+/// What anyone with push access to the records branch can do on Gitea or
+/// Forgejo: write, through the contents API, a `records.json` without the
+/// records of meaning `dropped` on top of the branch (its history stays).
+pub async fn rewrite_records_branch(
+    sandbox: &RunningSandbox,
+    shape: Shape,
+    number: u64,
+    dropped: &str,
+) {
+    use countersign_forge::gitea::{Flavor, GiteaConfig, GiteaForge};
+    use countersign_forge::Forge;
+    let flavor = match shape {
+        Shape::Gitea => Flavor::Gitea,
+        Shape::Forgejo => Flavor::Forgejo,
+    };
+    let mut config = GiteaConfig::new(api_base_as(sandbox, Some(shape)), flavor);
+    config.token = Some(countersign_forge_sandbox::SANDBOX_TOKEN.into());
+    let forge = GiteaForge::new(config).unwrap();
+    let repo: countersign_forge::RepoId = REPO.parse().unwrap();
+    let branch = format!("countersign/pr-{number}");
+    let (_, bytes) = forge
+        .read_ref_file(&repo, &branch, "records.json")
+        .await
+        .unwrap()
+        .expect("a records branch");
+    forge
+        .write_ref_file(
+            &repo,
+            &branch,
+            "records.json",
+            &without(&bytes, dropped),
+            "tidy records",
+        )
+        .await
+        .unwrap();
 }

@@ -1,0 +1,159 @@
+//! One policy file and one record format on GitHub, Gitea and Forgejo: the
+//! whole sign → push → gate flow against each shape of the sandbox forge,
+//! for each kind of rule, gives the same verdicts; and the attacks on the
+//! records that Gitea's and Forgejo's branch-kept records allow fail.
+
+use countersign_api::contract::{Meaning, Standing, Verdict};
+use countersign_forge_sandbox::{RunningSandbox, Seed, Shape};
+
+mod kit;
+use kit::*;
+
+/// One line for what the gate said at `step`.
+fn look(step: &str, g: &countersign_api::GateReport) -> String {
+    format!(
+        "{step}: approved={} verdict={:?} from={} records={} line={:?} signatures={:?}",
+        g.approved,
+        g.review.verdict,
+        g.records_from,
+        g.records,
+        g.review.status_line,
+        standing(&g.review)
+    )
+}
+
+/// What the gate and the status said at each step of one flow.
+async fn flow(shape: Option<Shape>) -> Vec<String> {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let bob = device_as(&sandbox, shape, "bob-qa", "Bob Okafor").await;
+    let carol = device_as(&sandbox, shape, "carol-clinical", "Dr. Carol Weiss").await;
+    let alice = device_as(&sandbox, shape, "alice-dev", "Alice Martin").await;
+    let mut seen = Vec::new();
+
+    // Nothing signed yet: quorum and roles.
+    seen.push(look("#42 unsigned", &gate_as(&sandbox, shape, 42).await));
+    // Separation of duties: the author may not approve.
+    let refused = alice
+        .preview_refused(&sandbox, draft(43, "qa", Meaning::Approval))
+        .await;
+    seen.push(format!("#43 by its author: {}", refused.code));
+    // Order: clinical safety before QA is refused by the app.
+    let early = carol
+        .preview_refused(
+            &sandbox,
+            draft(42, "clinical-safety", Meaning::Responsibility),
+        )
+        .await;
+    seen.push(format!("#42 out of order: {}", early.code));
+    // Quorum in order: QA, then clinical safety.
+    bob.sign(&sandbox, 42, "qa", Meaning::Approval).await;
+    seen.push(format!("#42 status {:?}", status_of(&sandbox, 42)));
+    seen.push(look("#42 after QA", &gate_as(&sandbox, shape, 42).await));
+    carol
+        .sign(&sandbox, 42, "clinical-safety", Meaning::Responsibility)
+        .await;
+    seen.push(format!("#42 status {:?}", status_of(&sandbox, 42)));
+    seen.push(look("#42 after both", &gate_as(&sandbox, shape, 42).await));
+    // Staleness: a new commit after the approval.
+    bob.sign(&sandbox, 43, "qa", Meaning::Approval).await;
+    seen.push(look("#43 approved", &gate_as(&sandbox, shape, 43).await));
+    edit_repo(&sandbox, |repo| {
+        let new_head = "c".repeat(40);
+        let pr = repo.pulls.iter_mut().find(|p| p.number == 43).unwrap();
+        let old_head = std::mem::replace(&mut pr.head_sha, new_head.clone());
+        for run in repo
+            .workflow_runs
+            .iter_mut()
+            .filter(|r| r.head_sha == old_head)
+        {
+            run.head_sha = new_head.clone();
+        }
+    });
+    seen.push(look(
+        "#43 after a new commit",
+        &gate_as(&sandbox, shape, 43).await,
+    ));
+    // Evidence: a failing build holds the change.
+    seen.push(look(
+        "#45 failing build",
+        &gate_as(&sandbox, shape, 45).await,
+    ));
+    // A rejection.
+    bob.sign(&sandbox, 44, "qa", Meaning::Rejection).await;
+    seen.push(look("#44 rejected", &gate_as(&sandbox, shape, 44).await));
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_policy_and_records_give_the_same_verdicts_on_github_gitea_and_forgejo() {
+    let github = flow(None).await;
+    // The flow means something on GitHub before the others are held to it.
+    let line = |step: &str| {
+        github
+            .iter()
+            .find(|l| l.starts_with(step))
+            .unwrap_or_else(|| panic!("no step {step}: {github:#?}"))
+            .clone()
+    };
+    assert!(
+        line("#42 unsigned").contains("approved=false"),
+        "{github:#?}"
+    );
+    assert!(
+        line("#42 after both").contains("approved=true"),
+        "{github:#?}"
+    );
+    assert!(line("#42 after both").contains("from=ref"), "{github:#?}");
+    assert!(
+        line("#43 approved").contains("approved=true"),
+        "{github:#?}"
+    );
+    assert!(
+        line("#43 after a new commit").contains("Stale"),
+        "{github:#?}"
+    );
+    assert!(line("#44 rejected").contains("Rejected"), "{github:#?}");
+    assert!(
+        line("#45 failing build").contains("check build failed"),
+        "{github:#?}"
+    );
+    for shape in [Shape::Gitea, Shape::Forgejo] {
+        let other = flow(Some(shape)).await;
+        assert_eq!(other, github, "{shape:?} differs from GitHub");
+    }
+}
+
+/// On Gitea and Forgejo the records branch can take new commits from anyone
+/// with push access (where branch protection does not stop them): dropping
+/// a withdrawal there, and from the comment, leaves it in the branch's
+/// history, which the gate reads whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_a_withdrawal_from_the_records_branch_does_not_revive_the_approval() {
+    for shape in [Shape::Gitea, Shape::Forgejo] {
+        let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+        let bob = device_as(&sandbox, Some(shape), "bob-qa", "Bob Okafor").await;
+        bob.sign(&sandbox, 43, "qa", Meaning::Approval).await;
+        let g = gate_as(&sandbox, Some(shape), 43).await;
+        assert!(g.approved, "{:?}", g.review);
+        let record = g.review.signatures[0]
+            .record
+            .clone()
+            .expect("a record digest");
+        bob.withdraw(&sandbox, 43, "qa", &record).await;
+        assert!(!gate_as(&sandbox, Some(shape), 43).await.approved);
+
+        rewrite_records_branch(&sandbox, shape, 43, "withdrawal").await;
+        edit_records_comment(&sandbox, 43, "withdrawal");
+        let g = gate_as(&sandbox, Some(shape), 43).await;
+        assert!(!g.approved, "{shape:?}: {:?}", g.review);
+        assert!(
+            g.review
+                .signatures
+                .iter()
+                .any(|s| s.standing == Standing::Withdrawn),
+            "{shape:?}: {:?}",
+            g.review.signatures
+        );
+        assert_ne!(g.review.verdict, Verdict::Approved);
+    }
+}
