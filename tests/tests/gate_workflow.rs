@@ -63,7 +63,95 @@ fn the_workflow_comes_from_the_base_branch_and_never_runs_the_change() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_workflows_gate_step_runs_against_the_sandbox() {
     let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
-    let w = workflow();
+    let out = run_gate_step(
+        workflow(),
+        &[
+            ("github.token", SANDBOX_TOKEN),
+            ("github.event.pull_request.number", "44"),
+        ],
+        vec![("GITHUB_API_URL".into(), sandbox.api_base())],
+    )
+    .await;
+    judged_44_not_approved(&out);
+}
+
+const FORGEJO_WORKFLOW: &str = include_str!("../../docs/examples/forgejo-gate.yml");
+
+#[test]
+fn the_forgejo_workflow_comes_from_the_base_branch_and_never_runs_the_change() {
+    let w: Value = serde_norway::from_str(FORGEJO_WORKFLOW).expect("YAML");
+    let on = &w["on"];
+    assert!(on.get("pull_request").is_none(), "{on:?}");
+    let types: Vec<&str> = on["pull_request_target"]["types"]
+        .as_sequence()
+        .expect("pull_request_target types")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for t in ["opened", "synchronize", "reopened", "edited"] {
+        assert!(
+            types.contains(&t),
+            "pull_request_target misses {t}: {types:?}"
+        );
+    }
+    for step in steps(&w) {
+        let uses = step["uses"].as_str().unwrap_or_default();
+        assert!(!uses.contains("checkout"), "{uses}");
+        let run = step["run"].as_str().unwrap_or_default();
+        assert!(
+            !run.contains("git "),
+            "the gate must not fetch the change: {run}"
+        );
+    }
+}
+
+/// The Forgejo example's gate step, as Forgejo Actions runs it (its
+/// `GITHUB_*` variables), against the sandbox's Forgejo shape.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_forgejo_workflows_gate_step_runs_against_the_forgejo_sandbox() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let server = sandbox
+        .api_base_as(countersign_forge_sandbox::Shape::Forgejo)
+        .trim_end_matches('/')
+        .trim_end_matches("/api/v1")
+        .to_owned();
+    let out = run_gate_step(
+        serde_norway::from_str(FORGEJO_WORKFLOW).unwrap(),
+        &[
+            ("github.token", SANDBOX_TOKEN),
+            ("github.event.pull_request.number", "44"),
+        ],
+        vec![("GITHUB_SERVER_URL".into(), server)],
+    )
+    .await;
+    judged_44_not_approved(&out);
+}
+
+/// It reached the sandbox and judged #44: not approved (exit 1), not a
+/// usage error (exit 2).
+fn judged_44_not_approved(out: &std::process::Output) {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(
+        stdout.contains("acme-medical/infusion-pump-firmware#44 at"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("NOT APPROVED"), "{stdout}");
+}
+
+/// Run the step of `w` that calls `countersign verify` as the runner would:
+/// its `env` with each `${{ a || b }}` given the first of `expressions` the
+/// event defines, plus `extra` (the runner's own variables).
+async fn run_gate_step(
+    w: Value,
+    expressions: &[(&str, &str)],
+    extra: Vec<(String, String)>,
+) -> std::process::Output {
     let step = steps(&w)
         .into_iter()
         .find(|s| {
@@ -76,34 +164,31 @@ async fn the_workflows_gate_step_runs_against_the_sandbox() {
     let script = step["run"].as_str().unwrap().to_owned();
 
     // The runner's working directory holds the downloaded `countersign`.
-    let dir = std::env::temp_dir().join(format!("countersign-gate-wf-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "countersign-gate-wf-{}-{}",
+        std::process::id(),
+        extra.first().map(|(k, _)| k.as_str()).unwrap_or("")
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     std::os::unix::fs::symlink(workspace_binary("countersign"), dir.join("countersign")).unwrap();
 
-    // What GitHub Actions would put in the environment for a
-    // `pull_request_target` event on #44.
-    let expressions = BTreeMap::from([
-        ("github.token", SANDBOX_TOKEN.to_owned()),
-        ("github.event.pull_request.number", "44".to_owned()),
-    ]);
+    let expressions: BTreeMap<&str, &str> = expressions.iter().copied().collect();
     let mut env = BTreeMap::new();
     for (k, v) in step["env"].as_mapping().into_iter().flatten() {
         let mut value = v.as_str().unwrap_or_default().to_owned();
-        // `${{ a || b }}`: the first expression the event defines.
         while let Some(start) = value.find("${{") {
             let end = value[start..].find("}}").expect("closed expression") + start;
             let inner = &value[start + 3..end];
             let resolved = inner
                 .split("||")
                 .map(str::trim)
-                .find_map(|e| expressions.get(e).cloned())
+                .find_map(|e| expressions.get(e).map(|v| (*v).to_owned()))
                 .unwrap_or_default();
             value.replace_range(start..end + 2, &resolved);
         }
         env.insert(k.as_str().unwrap().to_owned(), value);
     }
-    let api_base = sandbox.api_base();
     let cwd = dir.clone();
     let out = tokio::task::spawn_blocking(move || {
         Command::new("bash")
@@ -112,28 +197,15 @@ async fn the_workflows_gate_step_runs_against_the_sandbox() {
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOME", &cwd)
-            .env("GITHUB_API_URL", api_base)
             .env("GITHUB_REPOSITORY", "acme-medical/infusion-pump-firmware")
             .env("GITHUB_EVENT_NAME", "pull_request_target")
+            .envs(extra)
             .envs(env)
             .output()
             .unwrap()
     })
     .await
     .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    // It reached the sandbox and judged #44: not approved (exit 1), not a
-    // usage error (exit 2).
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
-    );
-    assert!(
-        stdout.contains("acme-medical/infusion-pump-firmware#44 at"),
-        "{stdout}"
-    );
-    assert!(stdout.contains("NOT APPROVED"), "{stdout}");
     let _ = std::fs::remove_dir_all(&dir);
+    out
 }
