@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use countersign_forge::github::{GitHubConfig, GitHubForge};
 use countersign_forge::{Forge, RepoId};
-use countersign_forge_sandbox::{RunningSandbox, Seed, SANDBOX_TOKEN};
+use countersign_forge_sandbox::{RunningSandbox, Seed, Shape, SANDBOX_TOKEN};
 use countersign_tests::{target_dir, workspace_root};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -30,8 +30,21 @@ impl Drop for Prism {
     }
 }
 
-/// Cut the description and start Prism in front of `upstream` on a free port.
+/// Which published description Prism checks against.
+#[derive(Clone, Copy, Debug)]
+enum Spec {
+    GitHub,
+    /// Gitea's or Forgejo's, with the path prefix the sandbox serves it under.
+    Tea(Shape),
+}
+
+/// Cut GitHub's description and start Prism in front of `upstream`.
 async fn prism(upstream: &str) -> Prism {
+    prism_for(Spec::GitHub, upstream).await
+}
+
+/// Cut `which` description and start Prism in front of `upstream` on a free port.
+async fn prism_for(which: Spec, upstream: &str) -> Prism {
     let contract = workspace_root().join("tests/contract");
     let bin = contract.join("node_modules/.bin/prism");
     assert!(
@@ -48,11 +61,19 @@ async fn prism(upstream: &str) -> Prism {
         CUT.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
     ));
     std::fs::create_dir_all(spec.parent().unwrap()).unwrap();
-    let cut = std::process::Command::new("node")
-        .arg(contract.join("cut-spec.mjs"))
-        .arg(&spec)
-        .output()
-        .unwrap();
+    let mut cut = std::process::Command::new("node");
+    match which {
+        Spec::GitHub => cut.arg(contract.join("cut-spec.mjs")).arg(&spec),
+        Spec::Tea(shape) => cut
+            .arg(contract.join("cut-gitea-spec.mjs"))
+            .arg(match shape {
+                Shape::Gitea => "gitea",
+                Shape::Forgejo => "forgejo",
+            })
+            .arg(&spec)
+            .arg(tea_prefix(shape)),
+    };
+    let cut = cut.output().unwrap();
     assert!(
         cut.status.success(),
         "cut-spec failed: {}",
@@ -364,4 +385,261 @@ async fn the_harness_fails_on_a_request_github_would_refuse() {
         "{}",
         response.text().await.unwrap()
     );
+}
+
+/// Where the sandbox serves `shape` (Prism ignores `basePath`, so the cut
+/// description carries this prefix on every path).
+fn tea_prefix(shape: Shape) -> &'static str {
+    match shape {
+        Shape::Gitea => "/api/v1",
+        Shape::Forgejo => "/forgejo/api/v1",
+    }
+}
+
+fn tea_client(api_base: &Url, shape: Shape) -> countersign_forge::gitea::GiteaForge {
+    use countersign_forge::gitea::{Flavor, GiteaConfig, GiteaForge};
+    let flavor = match shape {
+        Shape::Gitea => Flavor::Gitea,
+        Shape::Forgejo => Flavor::Forgejo,
+    };
+    let mut config = GiteaConfig::new(api_base.clone(), flavor);
+    config.token = Some(SANDBOX_TOKEN.into());
+    config.timeout = Duration::from_secs(15);
+    GiteaForge::new(config).unwrap()
+}
+
+/// Every route the Gitea/Forgejo client uses, through Prism with each
+/// forge's own published description: the client's requests and the
+/// sandbox's answers in that forge's shape.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gitea_client_and_the_sandbox_keep_giteas_and_forgejos_published_contracts() {
+    for shape in [Shape::Gitea, Shape::Forgejo] {
+        let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+        let prism = prism_for(Spec::Tea(shape), &sandbox.api_base()).await;
+        let through = prism
+            .url
+            .join(&format!("{}/", tea_prefix(shape).trim_start_matches('/')))
+            .unwrap();
+        let forge = tea_client(&through, shape);
+        let repo = RepoId::new("acme-medical", "infusion-pump-firmware");
+        let what = format!("{shape:?}");
+
+        assert_eq!(forge.current_user().await.expect("GET /user").id, 5002);
+        assert_eq!(
+            forge.repositories().await.expect("GET /user/repos"),
+            vec![repo.clone()]
+        );
+        assert_eq!(
+            forge
+                .default_branch(&repo)
+                .await
+                .expect("GET /repos/{o}/{r}"),
+            "main"
+        );
+        let open = forge.open_change_requests(&repo).await.expect("GET /pulls");
+        assert_eq!(open.len(), 4, "{what}");
+        for pr in &open {
+            let full = forge
+                .change_request(&repo, pr.number)
+                .await
+                .expect("GET /pulls/{index} and /pulls/{index}/commits");
+            assert!(full.commits >= 1, "{what}");
+            let files = forge
+                .changed_files(&repo, pr.number)
+                .await
+                .expect("GET /pulls/{index}/files");
+            assert_eq!(files.len() as u64, full.changed_files);
+            let diff = forge
+                .unified_diff(&repo, pr.number)
+                .await
+                .expect("GET /pulls/{index}.diff");
+            assert!(diff.starts_with("diff --git "), "{what}");
+        }
+        let pr42 = open.iter().find(|p| p.number == 42).unwrap();
+        assert_eq!(
+            forge
+                .reviews(&repo, 42)
+                .await
+                .expect("GET /pulls/{index}/reviews")[0]
+                .state,
+            "COMMENTED"
+        );
+        assert_eq!(
+            forge.commits(&repo, 42).await.expect("GET commits").len(),
+            2
+        );
+
+        use countersign_forge::{CommitStatus, StatusState};
+        let status = CommitStatus {
+            context: "countersign/approval".into(),
+            state: StatusState::Pending,
+            description: Some("1/2 — waiting for Clinical Safety".into()),
+            target_url: Some("http://127.0.0.1/x".into()),
+        };
+        forge
+            .create_status(&repo, &pr42.head_sha, &status)
+            .await
+            .expect("POST /statuses/{sha}");
+        let statuses = forge
+            .commit_statuses(&repo, &pr42.head_sha)
+            .await
+            .expect("GET /commits/{ref}/status");
+        assert!(statuses.contains(&status), "{what}: {statuses:?}");
+        let checks = forge.checks(&repo, &pr42.head_sha).await.unwrap();
+        assert!(
+            checks.iter().any(|c| c.name == "build"),
+            "{what}: {checks:?}"
+        );
+        let comment = forge
+            .create_comment(&repo, 42, "first")
+            .await
+            .expect("POST /issues/{index}/comments");
+        let updated = forge
+            .update_comment(&repo, comment.id, "second")
+            .await
+            .expect("PATCH /issues/comments/{id}");
+        assert_eq!(updated.body, "second");
+        assert_eq!(
+            forge.comments(&repo, 42).await.expect("GET comments").len(),
+            1
+        );
+
+        let readme = forge
+            .file_at(&repo, "README.md", &pr42.base_sha)
+            .await
+            .expect("GET /contents/{filepath}")
+            .expect("the base has a README");
+        assert!(readme.starts_with(b"# "));
+        let artifacts = forge
+            .artifacts(&repo, &pr42.head_sha)
+            .await
+            .expect("GET /actions/runs, their artifacts, the workflow folders");
+        assert_eq!(artifacts.len(), 1, "{what}");
+        assert_eq!(
+            artifacts[0].workflow_path.as_deref(),
+            Some(".github/workflows/ci.yml"),
+            "{what}"
+        );
+        let dest = target_dir().join(format!("contract/artifact-{what}.zip"));
+        let size = forge
+            .download_artifact(&repo, &artifacts[0], &dest, 10 * 1024 * 1024)
+            .await
+            .expect("GET /actions/artifacts/{id}/zip");
+        assert!(size > 0 && std::fs::read(&dest).unwrap().starts_with(b"PK"));
+        // Gitea's 302 itself (Prism follows it), checked without Prism.
+        let direct = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .get(format!(
+                "{}repos/{repo}/actions/artifacts/{}/zip",
+                sandbox.api_base_as(shape),
+                artifacts[0].id
+            ))
+            .header("Authorization", format!("token {SANDBOX_TOKEN}"))
+            .send()
+            .await
+            .unwrap();
+        let expected = match shape {
+            Shape::Gitea => 302,
+            Shape::Forgejo => 200,
+        };
+        assert_eq!(direct.status().as_u16(), expected, "{what}");
+
+        // Records on a branch through the contents API: create, then move on.
+        let name = "countersign/pr-42";
+        assert_eq!(
+            forge
+                .read_ref_file(&repo, name, "records.json")
+                .await
+                .expect("GET /git/refs/{ref}"),
+            None
+        );
+        let first = forge
+            .write_ref_file(&repo, name, "records.json", b"{\"n\":1}", "records for #42")
+            .await
+            .expect("POST /contents/{filepath} with new_branch");
+        let second = forge
+            .write_ref_file(&repo, name, "records.json", b"{\"n\":2}", "records for #42")
+            .await
+            .expect("PUT /contents/{filepath} with sha");
+        let (at, bytes) = forge
+            .read_ref_file(&repo, name, "records.json")
+            .await
+            .expect("GET refs and contents")
+            .expect("the branch exists");
+        assert_eq!(
+            (at.as_str(), bytes.as_slice()),
+            (second.as_str(), &b"{\"n\":2}"[..])
+        );
+        let history = forge
+            .read_ref_file_history(&repo, name, "records.json", 10)
+            .await
+            .expect("GET /commits?sha&not, then contents at each")
+            .expect("the branch exists");
+        assert_eq!(
+            history.versions,
+            [
+                (second.clone(), b"{\"n\":2}".to_vec()),
+                (first.clone(), b"{\"n\":1}".to_vec())
+            ]
+        );
+        assert_eq!(
+            forge
+                .refs_under(&repo, "countersign/")
+                .await
+                .expect("GET /git/refs/{ref}"),
+            [(name.to_owned(), second.clone())]
+        );
+        let proposed = forge
+            .propose_change(&countersign_forge::Proposal {
+                repo: &repo,
+                base_branch: "main",
+                new_branch: "countersign/policy-test",
+                files: &[(".countersign/policy.toml", b"version = 1\n")],
+                title: "Policy: test",
+                body: "Proposed by the contract test",
+            })
+            .await
+            .expect("PUT /contents with new_branch, POST /pulls");
+        assert_eq!(proposed.base_ref, "main");
+
+        // Straight through Prism: a blob, and a request the description refuses.
+        let http = reqwest::Client::new();
+        let blob = http
+            .get(
+                through
+                    .join(&format!("repos/{repo}/git/blobs/{}", blob_id(&readme)))
+                    .unwrap(),
+            )
+            .header("Authorization", format!("token {SANDBOX_TOKEN}"))
+            .send()
+            .await
+            .unwrap();
+        let violations = blob.headers().get("sl-violations").cloned();
+        assert!(
+            blob.status().is_success() && violations.is_none(),
+            "{what}: {violations:?}"
+        );
+        let limit = http
+            .get(
+                through
+                    .join(&format!("repos/{repo}/pulls?state=bogus"))
+                    .unwrap(),
+            )
+            .header("Authorization", format!("token {SANDBOX_TOKEN}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            limit.status().as_u16(),
+            422,
+            "{what}: Prism checks requests"
+        );
+    }
+}
+
+/// The sandbox's blob id for `bytes` (as its contents answers name it).
+fn blob_id(bytes: &[u8]) -> String {
+    countersign_forge_sandbox::object_id(&["blob", &hex::encode(bytes)])
 }

@@ -55,7 +55,7 @@ pub(crate) fn routes(shape: Shape) -> Router<Shared> {
         .route("/user", get(user))
         .route("/user/repos", get(user_repos))
         .route("/repos/{owner}/{repo}", get(one_repo))
-        .route("/repos/{owner}/{repo}/pulls", get(pulls))
+        .route("/repos/{owner}/{repo}/pulls", get(pulls).post(create_pull))
         .route("/repos/{owner}/{repo}/pulls/{index}", get(one_pull))
         .route("/repos/{owner}/{repo}/pulls/{index}/files", get(pull_files))
         .route(
@@ -84,6 +84,7 @@ pub(crate) fn routes(shape: Shape) -> Router<Shared> {
             get(contents).post(write_contents).put(write_contents),
         )
         .route("/repos/{owner}/{repo}/git/refs/{*name}", get(refs))
+        .route("/repos/{owner}/{repo}/git/blobs/{sha}", get(blob))
         .route("/repos/{owner}/{repo}/commits", get(commits))
         .route("/repos/{owner}/{repo}/actions/runs", get(runs))
         .route(
@@ -1406,4 +1407,143 @@ async fn artifact_zip(
         )
             .into_response(),
     }
+}
+
+/// A blob by id: one written here, or a file of the base or of a change.
+async fn blob(
+    State(store): State<Shared>,
+    Extension(shape): Extension<Shape>,
+    headers: HeaderMap,
+    Path((owner, repo, sha)): Path<(String, String, String)>,
+) -> Response {
+    let store = store.read().unwrap();
+    if let Err(r) = reader(&store, &headers) {
+        return r;
+    }
+    let repo = match find(&store, &owner, &repo) {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    let written = match repo.git.objects.get(&sha) {
+        Some(GitObject::Blob(b)) => Some(b.clone()),
+        _ => None,
+    };
+    let known = written.or_else(|| {
+        repo.base_files
+            .values()
+            .cloned()
+            .chain(
+                repo.pulls
+                    .iter()
+                    .flat_map(|p| &p.files)
+                    .filter_map(|f| f.new.as_ref().map(|t| t.as_bytes().to_vec())),
+            )
+            .find(|b| blob_sha(b) == sha)
+    });
+    let Some(bytes) = known else {
+        return not_found();
+    };
+    json_ok(
+        &headers,
+        &json!({
+            "sha": sha,
+            "size": bytes.len(),
+            "url": format!("{}/repos/{}/git/blobs/{sha}", api(&store, shape), repo.full_name()),
+            "encoding": "base64",
+            "content": STANDARD.encode(&bytes)
+        }),
+    )
+}
+
+/// `POST /pulls` from a branch written through the contents API: its files
+/// against the base branch's.
+async fn create_pull(
+    State(store): State<Shared>,
+    Extension(shape): Extension<Shape>,
+    headers: HeaderMap,
+    Path((owner, repo)): Path<(String, String)>,
+    Json(body): Json<Value>,
+) -> Response {
+    let mut store = store.write().unwrap();
+    let login = match writer(&store, &headers) {
+        Ok(l) => l,
+        Err(_) => return error(StatusCode::UNAUTHORIZED, "user does not exist"),
+    };
+    let (Some(title), Some(head), Some(base)) = (
+        body["title"].as_str(),
+        body["head"].as_str(),
+        body["base"].as_str(),
+    ) else {
+        return error(StatusCode::UNPROCESSABLE_ENTITY, "[Title]: Required");
+    };
+    let text = body["body"].as_str().unwrap_or_default().to_owned();
+    let Some(r) = store
+        .repos
+        .iter_mut()
+        .find(|r| r.owner == owner && r.name == repo)
+    else {
+        return not_found();
+    };
+    let Some(head_sha) = r.git.refs.get(&format!("refs/heads/{head}")).cloned() else {
+        return not_found();
+    };
+    let Some(new) = crate::git::tree_files(r, &head_sha) else {
+        return not_found();
+    };
+    let text_of = |b: &Vec<u8>| String::from_utf8_lossy(b).into_owned();
+    let files: Vec<crate::store::FileChange> = new
+        .iter()
+        .filter_map(|(path, bytes)| {
+            let old = r.file_at(path, base);
+            (old.as_ref() != Some(bytes)).then(|| crate::store::FileChange {
+                path: path.clone(),
+                previous_path: None,
+                old: old.as_ref().map(text_of),
+                new: Some(text_of(bytes)),
+            })
+        })
+        .collect();
+    if files.is_empty() {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &format!("There are no changes between the head and the base [{base}...{head}]"),
+        );
+    }
+    let base_sha = r
+        .pulls
+        .first()
+        .map(|p| p.base_sha.clone())
+        .unwrap_or_default();
+    let now = Utc::now();
+    let number = r.pulls.iter().map(|p| p.number).max().unwrap_or(0) + 1;
+    let pr = PullRequest {
+        number,
+        id: 900_000 + number,
+        title: title.to_owned(),
+        body: text,
+        author: login.clone(),
+        labels: Vec::new(),
+        draft: false,
+        base_ref: base.to_owned(),
+        base_sha,
+        head_ref: head.to_owned(),
+        head_sha: head_sha.clone(),
+        created_at: now,
+        updated_at: now,
+        files,
+        commits: vec![crate::store::Commit {
+            sha: head_sha,
+            message: title.to_owned(),
+            author: login,
+            date: now,
+            author_email: None,
+            committer: None,
+            committer_email: None,
+        }],
+        check_runs: Vec::new(),
+        reviews: Vec::new(),
+    };
+    r.pulls.push(pr.clone());
+    let r = r.clone();
+    created(&pull_json(&store, shape, &r, &pr))
 }

@@ -300,3 +300,49 @@ async fn a_write_that_names_a_stale_blob_is_refused_as_a_conflict() {
         b"[1,2]".to_vec()
     );
 }
+
+#[tokio::test]
+async fn a_proposed_change_opens_a_pull_request_from_a_new_branch() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    for flavor in [Flavor::Gitea, Flavor::Forgejo] {
+        let tea = gitea(&sandbox, flavor);
+        let branch = format!("countersign/roster-{flavor:?}").to_lowercase();
+        let opened = tea
+            .propose_change(&countersign_forge::Proposal {
+                repo: &repo(),
+                base_branch: "main",
+                new_branch: &branch,
+                files: &[
+                    (".countersign/policy.toml", b"# new roster\n"),
+                    ("docs/roster-change.md", b"why\n"),
+                ],
+                title: "Add Erin to QA",
+                body: "Signed roster change.",
+            })
+            .await
+            .unwrap();
+        assert_eq!(opened.title, "Add Erin to QA");
+        let files = tea.changed_files(&repo(), opened.number).await.unwrap();
+        let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, [".countersign/policy.toml", "docs/roster-change.md"]);
+        assert_eq!(
+            tea.file_at(&repo(), ".countersign/policy.toml", &branch)
+                .await
+                .unwrap()
+                .as_deref(),
+            Some(&b"# new roster\n"[..])
+        );
+        // The same branch again: refused, not overwritten.
+        assert!(tea
+            .propose_change(&countersign_forge::Proposal {
+                repo: &repo(),
+                base_branch: "main",
+                new_branch: &branch,
+                files: &[(".countersign/policy.toml", b"# other\n")],
+                title: "again",
+                body: "",
+            })
+            .await
+            .is_err());
+    }
+}

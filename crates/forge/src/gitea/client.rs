@@ -99,6 +99,13 @@ impl GiteaForge {
             .url(&format!("repos/{}/{}/{rest}", repo.owner, repo.name))
     }
 
+    fn commits_url(&self, repo: &RepoId, number: u64) -> Url {
+        self.repo_url(
+            repo,
+            &format!("pulls/{number}/commits?limit={PAGE}&verification=false&files=false"),
+        )
+    }
+
     /// `repos/o/r/<kind>/<path…>` with each path segment encoded.
     fn path_url(&self, repo: &RepoId, kind: &str, path: &str) -> Result<Url, ForgeError> {
         let mut url = self.repo_url(repo, &format!("{kind}/"));
@@ -272,9 +279,17 @@ impl Forge for GiteaForge {
         &self,
         repo: &RepoId,
     ) -> Result<Vec<ChangeRequestSummary>, ForgeError> {
-        let url = self.repo_url(repo, &format!("pulls?state=open&sort=newest&limit={PAGE}"));
+        // The described sorts have no "newest first": order here.
+        let url = self.repo_url(repo, &format!("pulls?state=open&limit={PAGE}"));
         let pulls: Vec<wire::Pull> = self.rest.get_all(url).await?;
-        Ok(pulls.into_iter().map(|p| p.into_summary(repo)).collect())
+        let mut list: Vec<ChangeRequestSummary> =
+            pulls.into_iter().map(|p| p.into_summary(repo)).collect();
+        list.sort_by(|a, b| {
+            b.created_at
+                .cmp(&a.created_at)
+                .then(b.number.cmp(&a.number))
+        });
+        Ok(list)
     }
 
     async fn change_request(
@@ -287,11 +302,9 @@ impl Forge for GiteaForge {
             .get_json(self.repo_url(repo, &format!("pulls/{number}")))
             .await?;
         // The pull request has no commit count; the commits list's total
-        // (`X-Total-Count`) is the forge's own figure for it.
-        let url = self.repo_url(
-            repo,
-            &format!("pulls/{number}/commits?limit=1&verification=false&files=false"),
-        );
+        // (`X-Total-Count`) is the forge's own figure for it. The same first
+        // page as `commits` asks for, so that one is then answered by a 304.
+        let url = self.commits_url(repo, number);
         let page = self.rest.get(url, JSON).await?;
         let commits = page.total.ok_or_else(|| {
             contract(
@@ -423,11 +436,7 @@ impl Forge for GiteaForge {
         repo: &RepoId,
         number: u64,
     ) -> Result<Vec<crate::CommitInfo>, ForgeError> {
-        let url = self.repo_url(
-            repo,
-            &format!("pulls/{number}/commits?limit={PAGE}&verification=false&files=false"),
-        );
-        let list: Vec<wire::Commit> = self.rest.get_all(url).await?;
+        let list: Vec<wire::Commit> = self.rest.get_all(self.commits_url(repo, number)).await?;
         Ok(list.into_iter().map(Into::into).collect())
     }
 
@@ -571,7 +580,12 @@ impl Forge for GiteaForge {
     ) -> Result<Vec<(String, String)>, ForgeError> {
         check_ref_name(prefix.trim_end_matches('/'))?;
         // Records live on branches here (see `write_ref_file`).
-        let url = self.path_url(repo, "git/refs", &format!("heads/{prefix}"))?;
+        // The forge matches by prefix; a trailing `/` would be an empty segment.
+        let url = self.path_url(
+            repo,
+            "git/refs",
+            &format!("heads/{}", prefix.trim_end_matches('/')),
+        )?;
         let Some(refs) = not_found_as_none(self.rest.get_json::<Vec<wire::Reference>>(url).await)?
         else {
             return Ok(Vec::new());
