@@ -1686,3 +1686,77 @@ async fn sign_in_the_window_on_a_forgejo_shaped_forge() {
     app.close().await;
     result.unwrap();
 }
+
+/// Settings: choose Forgejo, give its REST root and a token (checked by
+/// Forgejo's `GET /user` and kept in the keychain), save, and the window
+/// reconnects through the Gitea/Forgejo client; the status bar names the host.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connecting_to_a_forgejo_server_in_settings() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let home = KeyringHome::new("e2e-forgejo-settings");
+    let _one = ONE_WINDOW.lock().await;
+    let args = vec!["--sandbox-url".to_owned(), sandbox.api_base()];
+    let app = AppWindow::launch_with_keyring(
+        "forgejo-settings",
+        &desktop_binary("debug"),
+        &args,
+        Some(&home),
+    )
+    .await
+    .unwrap();
+    let base = sandbox.api_base_as(countersign_forge_sandbox::Shape::Forgejo);
+    let result: Result<(), String> = async {
+        app.find_n("[data-testid=queue-item]", 4).await?;
+        click(&app, "[data-testid=nav-settings]").await?;
+        let kind = app.find("[data-testid=settings-kind]").await?;
+        kind.select_by_value("forgejo")
+            .await
+            .map_err(|e| e.to_string())?;
+        app.wait_for_text("[data-testid=settings-api-hint]", "/api/v1/")
+            .await?;
+        app.wait_for_text("[data-testid=settings-token-hint]", "write:repository")
+            .await?;
+        let device = app.find("[data-testid=settings-device]").await?;
+        assert_eq!(
+            device
+                .prop("disabled")
+                .await
+                .map_err(|e| e.to_string())?
+                .as_deref(),
+            Some("true"),
+            "the browser sign-in is GitHub's"
+        );
+        app.find("[data-testid=settings-api-url]")
+            .await?
+            .clear()
+            .await
+            .map_err(|e| e.to_string())?;
+        type_into(&app, "[data-testid=settings-api-url]", &base).await?;
+        type_into(
+            &app,
+            "[data-testid=settings-token]",
+            countersign_forge_sandbox::SANDBOX_TOKEN,
+        )
+        .await?;
+        click(&app, "[data-testid=settings-token-save]").await?;
+        app.wait_for_text("[data-testid=token-state]", "Signed in as @bob-qa")
+            .await?;
+        click(&app, "[data-testid=settings-save]").await?;
+        let badge = app
+            .wait_for_text("[data-testid=forge-badge]", "127.0.0.1")
+            .await?;
+        assert!(!badge.contains("Sandbox"), "{badge}");
+        app.find_n("[data-testid=queue-item]", 4).await?;
+        let saved = std::fs::read_to_string(
+            home.root
+                .join("config/dev.countersign.desktop/settings.json"),
+        )
+        .map_err(|e| e.to_string())?;
+        assert!(saved.contains("\"kind\": \"forgejo\""), "{saved}");
+        assert!(!saved.contains(countersign_forge_sandbox::SANDBOX_TOKEN));
+        Ok(())
+    }
+    .await;
+    app.close().await;
+    result.unwrap();
+}
