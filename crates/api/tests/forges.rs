@@ -157,3 +157,39 @@ async fn dropping_a_withdrawal_from_the_records_branch_does_not_revive_the_appro
         assert_ne!(g.review.verdict, Verdict::Approved);
     }
 }
+
+/// Gitea runs `.gitea/workflows/ci.yml` instead of `.github/workflows/ci.yml`
+/// once that folder exists (Forgejo: `.forgejo/workflows`), and the runs list
+/// names only `ci.yml`: a change that adds the folder brings its own CI. The
+/// artifact is named by the file that ran, which the policy does not name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_that_adds_its_own_workflow_folder_brings_no_evidence() {
+    for (shape, folder) in [
+        (Shape::Gitea, ".gitea/workflows"),
+        (Shape::Forgejo, ".forgejo/workflows"),
+    ] {
+        let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+        let before = gate_as(&sandbox, Some(shape), 43).await;
+        assert!(
+            before.review.evidence_problems.is_empty(),
+            "{shape:?}: {:?}",
+            before.review.evidence_problems
+        );
+        edit_pull(&sandbox, 43, |pr| {
+            pr.files.push(countersign_forge_sandbox::FileChange {
+                path: format!("{folder}/ci.yml"),
+                previous_path: None,
+                old: None,
+                new: Some("on: pull_request\njobs: {}\n".into()),
+            });
+        });
+        let after = gate_as(&sandbox, Some(shape), 43).await;
+        assert!(!after.approved);
+        let problems = after.review.evidence_ignored.join("\n");
+        assert!(
+            problems.contains(&format!("{folder}/ci.yml"))
+                && problems.contains("not a workflow the policy names"),
+            "{shape:?}: {problems}"
+        );
+    }
+}

@@ -30,7 +30,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the sandbox forge (GitHub-REST-shaped, demo data) on 127.0.0.1.
+    /// Serve the sandbox forge (demo data) on 127.0.0.1: GitHub's shape at its
+    /// root, Gitea's under /api/v1/, Forgejo's under /forgejo/api/v1/.
     Sandbox {
         /// Port to listen on; 0 picks a free one.
         #[arg(long, default_value_t = 0)]
@@ -780,6 +781,11 @@ async fn sandbox(port: u16, no_pull_requests: bool) -> Result<ExitCode, ApiError
         .map_err(|e| ApiError::new(ErrorCode::SandboxStartFailed, e.to_string()))?;
     // Scripts read this line to learn the port.
     println!("sandbox forge listening on {}", sandbox.api_base());
+    println!(
+        "  in Gitea's shape at {}\n  in Forgejo's shape at {}",
+        sandbox.api_base_as(countersign_forge_sandbox::Shape::Gitea),
+        sandbox.api_base_as(countersign_forge_sandbox::Shape::Forgejo)
+    );
     tokio::select! {
         () = sandbox.wait() => {}
         _ = tokio::signal::ctrl_c() => {}
