@@ -346,3 +346,56 @@ async fn a_proposed_change_opens_a_pull_request_from_a_new_branch() {
             .is_err());
     }
 }
+
+/// Retries, timeouts, rate limits and bad bodies behave as on GitHub: the
+/// HTTP layer is the same one.
+#[tokio::test]
+async fn faults_end_as_they_do_on_github() {
+    use countersign_forge_sandbox::Fault;
+    use std::time::Duration;
+    async fn run(fault: Fault, times: Option<u32>) -> (Result<usize, ForgeError>, u64) {
+        let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+        sandbox.store().write().unwrap().inject(
+            "/api/v1/repos/acme-medical/infusion-pump-firmware/pulls",
+            fault,
+            times,
+        );
+        let mut config = GiteaConfig::new(
+            Url::parse(&sandbox.api_base_as(Shape::Gitea)).unwrap(),
+            Flavor::Gitea,
+        );
+        config.token = Some(SANDBOX_TOKEN.into());
+        config.timeout = Duration::from_millis(800);
+        let tea = GiteaForge::new(config).unwrap();
+        let result =
+            tokio::time::timeout(Duration::from_secs(20), tea.open_change_requests(&repo()))
+                .await
+                .expect("bounded")
+                .map(|l| l.len());
+        let requests = sandbox.store().read().unwrap().requests;
+        (result, requests)
+    }
+    let (ok, requests) = run(Fault::Status(503), Some(2)).await;
+    assert_eq!((ok.unwrap(), requests), (4, 3));
+    let (slow, _) = run(Fault::Slow(Duration::from_secs(5)), None).await;
+    assert!(matches!(slow, Err(ForgeError::Network { .. })), "{slow:?}");
+    let (waited, requests) = run(Fault::SecondaryRateLimit { retry_after: 1 }, Some(1)).await;
+    assert_eq!((waited.unwrap(), requests), (4, 2));
+    let (limited, requests) = run(Fault::SecondaryRateLimit { retry_after: 600 }, None).await;
+    assert!(
+        matches!(limited, Err(ForgeError::RateLimited { .. })),
+        "{limited:?}"
+    );
+    assert_eq!(requests, 1);
+    for fault in [
+        Fault::MalformedJson,
+        Fault::WrongContentType,
+        Fault::HugeBody { bytes: 40 << 20 },
+    ] {
+        let (bad, _) = run(fault.clone(), None).await;
+        assert!(
+            matches!(bad, Err(ForgeError::Contract { .. })),
+            "{fault:?}: {bad:?}"
+        );
+    }
+}
