@@ -193,3 +193,38 @@ async fn a_change_that_adds_its_own_workflow_folder_brings_no_evidence() {
         );
     }
 }
+
+/// `COUNTERSIGN_SANDBOX_SHAPE` makes the embedded sandbox speak Gitea's or
+/// Forgejo's shape, through that client; the default stays GitHub's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_embedded_sandbox_speaks_the_shape_it_is_asked_for() {
+    use countersign_api::{ForgeTarget, LocalStores, Session};
+    let local = |name: &str| LocalStores {
+        keychain: countersign_api::signatures::KeychainSource::Given(std::sync::Arc::new(
+            countersign_keychain::MemoryStore::default(),
+        )),
+        ledger: std::env::temp_dir()
+            .join(format!("countersign-shape-{name}-{}", std::process::id()))
+            .join("ledger.sqlite"),
+        http_cache_on_disk: false,
+    };
+    // The only test in this binary that reads the variable.
+    for (shape, root) in [
+        ("forgejo", "/forgejo/api/v1/"),
+        ("gitea", "/api/v1/"),
+        ("", "/"),
+    ] {
+        std::env::set_var("COUNTERSIGN_SANDBOX_SHAPE", shape);
+        let s = Session::start_with(ForgeTarget::EmbeddedSandbox, local(shape))
+            .await
+            .unwrap();
+        let info = s.app_info().await.unwrap();
+        let path = url::Url::parse(&info.forge_url).unwrap().path().to_owned();
+        assert_eq!(path, root, "{shape:?}");
+        assert_eq!(s.load_queue().await.unwrap().items.len(), 4, "{shape:?}");
+    }
+    std::env::set_var("COUNTERSIGN_SANDBOX_SHAPE", "gitlab");
+    let refused = Session::start_with(ForgeTarget::EmbeddedSandbox, local("bad")).await;
+    std::env::remove_var("COUNTERSIGN_SANDBOX_SHAPE");
+    assert!(refused.is_err());
+}
