@@ -86,16 +86,12 @@ pub fn resolve_with(wanted: Wanted, keychain: Keychain<'_>) -> Result<ForgeTarge
                 .map(|r| r.parse())
                 .collect::<Result<Vec<RepoId>, _>>()?;
             let from_env = token_from_env
-                .then(|| {
-                    ["COUNTERSIGN_TOKEN", "GITHUB_TOKEN"]
-                        .iter()
-                        .find_map(|v| std::env::var(v).ok().filter(|t| !t.is_empty()))
-                })
+                .then(|| env_token(&["COUNTERSIGN_TOKEN", "GITHUB_TOKEN"]))
                 .flatten();
             match from_env {
                 Some(token) => Ok(ForgeTarget::GitHub {
                     api_base,
-                    token: Some(Secret::new(token)),
+                    token: Some(token),
                     repos,
                 }),
                 None => match keychain {
@@ -131,15 +127,9 @@ pub fn resolve_with(wanted: Wanted, keychain: Keychain<'_>) -> Result<ForgeTarge
                 Flavor::Gitea => ["COUNTERSIGN_TOKEN", "GITEA_TOKEN", "GITHUB_TOKEN"],
                 Flavor::Forgejo => ["COUNTERSIGN_TOKEN", "FORGEJO_TOKEN", "GITHUB_TOKEN"],
             };
-            let from_env = token_from_env
-                .then(|| {
-                    names
-                        .iter()
-                        .find_map(|v| std::env::var(v).ok().filter(|t| !t.is_empty()))
-                })
-                .flatten();
+            let from_env = token_from_env.then(|| env_token(&names)).flatten();
             let token = match from_env {
-                Some(token) => Secret::new(token),
+                Some(token) => token,
                 None => match keychain {
                     Keychain::Given(store) => stored_token(&api_base, store)?,
                     Keychain::Os => stored_token(&api_base, &OsKeychain::open()?)?,
@@ -182,6 +172,14 @@ pub fn resolve_with(wanted: Wanted, keychain: Keychain<'_>) -> Result<ForgeTarge
             }
         }
     }
+}
+
+/// The first of the environment variables `names` that holds a token.
+fn env_token(names: &[&str]) -> Option<Secret<String>> {
+    names
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|t| !t.is_empty()))
+        .map(Secret::new)
 }
 
 /// GitHub at `api_base` with the token `countersign login` (or Settings) kept.

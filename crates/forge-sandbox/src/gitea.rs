@@ -146,39 +146,8 @@ fn paginated(
     items: Vec<Value>,
     wrap: Option<&str>,
 ) -> Response {
-    let total = items.len();
-    let limit: usize = q
-        .get("limit")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(30)
-        .clamp(1, 50);
-    let page: usize = q
-        .get("page")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1)
-        .max(1);
-    let last = total.div_ceil(limit).max(1);
-    let slice: Vec<Value> = items
-        .into_iter()
-        .skip((page - 1) * limit)
-        .take(limit)
-        .collect();
-    let mut others: Vec<(&String, &String)> = q
-        .iter()
-        .filter(|(k, _)| *k != "page" && *k != "limit")
-        .collect();
-    others.sort();
-    let query: String = others.iter().map(|(k, v)| format!("{k}={v}&")).collect();
-    let at = |p: usize, rel: &str| format!("<{url}?{query}limit={limit}&page={p}>; rel=\"{rel}\"");
-    let mut links = Vec::new();
-    if page < last {
-        links.push(at(page + 1, "next"));
-        links.push(at(last, "last"));
-    }
-    if page > 1 {
-        links.push(at(1, "first"));
-        links.push(at(page - 1, "prev"));
-    }
+    let crate::routes::Page { slice, total, link } =
+        crate::routes::page_of(url, q, items, "limit", 50);
     let body = match wrap {
         None => Value::Array(slice),
         Some(key) => json!({"total_count": total, key: slice}),
@@ -187,7 +156,7 @@ fn paginated(
         request,
         "application/json;charset=utf-8",
         body.to_string(),
-        (!links.is_empty()).then(|| links.join(",")),
+        link,
     );
     response.headers_mut().remove("x-github-media-type");
     response.headers_mut().insert(
@@ -273,6 +242,17 @@ fn reader(store: &Store, headers: &HeaderMap) -> Result<(), Response> {
     viewer(store, headers)
         .map(|_| ())
         .map_err(|_| error(StatusCode::UNAUTHORIZED, "user does not exist"))
+}
+
+/// The repository a read names, once the credential is accepted.
+fn readable_repo<'a>(
+    store: &'a Store,
+    headers: &HeaderMap,
+    owner: &str,
+    repo: &str,
+) -> Result<&'a Repo, Response> {
+    reader(store, headers)?;
+    find(store, owner, repo)
 }
 
 fn pull_number(index: &str) -> Option<u64> {
@@ -384,10 +364,7 @@ async fn pulls(
     Query(q): Params,
 ) -> Response {
     let store = store.read().unwrap();
-    if let Err(r) = reader(&store, &headers) {
-        return r;
-    }
-    let repo = match find(&store, &owner, &repo) {
+    let repo = match readable_repo(&store, &headers, &owner, &repo) {
         Ok(r) => r,
         Err(e) => return e,
     };
@@ -413,10 +390,7 @@ async fn one_pull(
     Path((owner, repo, index)): Path<(String, String, String)>,
 ) -> Response {
     let store = store.read().unwrap();
-    if let Err(r) = reader(&store, &headers) {
-        return r;
-    }
-    let repo = match find(&store, &owner, &repo) {
+    let repo = match readable_repo(&store, &headers, &owner, &repo) {
         Ok(r) => r,
         Err(e) => return e,
     };
@@ -447,8 +421,7 @@ fn readable<'a>(
     repo: &str,
     index: u64,
 ) -> Result<(&'a Repo, &'a PullRequest), Response> {
-    reader(store, headers)?;
-    let repo = find(store, owner, repo)?;
+    let repo = readable_repo(store, headers, owner, repo)?;
     let pr = repo.pull(index).ok_or_else(not_found)?;
     Ok((repo, pr))
 }
@@ -660,10 +633,7 @@ async fn combined_status(
     Path((owner, repo, sha)): Path<(String, String, String)>,
 ) -> Response {
     let store = store.read().unwrap();
-    if let Err(r) = reader(&store, &headers) {
-        return r;
-    }
-    let repo = match find(&store, &owner, &repo) {
+    let repo = match readable_repo(&store, &headers, &owner, &repo) {
         Ok(r) => r,
         Err(e) => return e,
     };
@@ -787,10 +757,7 @@ async fn list_comments(
     Query(q): Params,
 ) -> Response {
     let store = store.read().unwrap();
-    if let Err(r) = reader(&store, &headers) {
-        return r;
-    }
-    let repo = match find(&store, &owner, &repo) {
+    let repo = match readable_repo(&store, &headers, &owner, &repo) {
         Ok(r) => r,
         Err(e) => return e,
     };
@@ -973,10 +940,7 @@ async fn contents(
     Query(q): Params,
 ) -> Response {
     let store = store.read().unwrap();
-    if let Err(r) = reader(&store, &headers) {
-        return r;
-    }
-    let repo = match find(&store, &owner, &repo) {
+    let repo = match readable_repo(&store, &headers, &owner, &repo) {
         Ok(r) => r,
         Err(e) => return e,
     };
@@ -1144,10 +1108,7 @@ async fn refs(
     Path((owner, repo, name)): Path<(String, String, String)>,
 ) -> Response {
     let store = store.read().unwrap();
-    if let Err(r) = reader(&store, &headers) {
-        return r;
-    }
-    let repo = match find(&store, &owner, &repo) {
+    let repo = match readable_repo(&store, &headers, &owner, &repo) {
         Ok(r) => r,
         Err(e) => return e,
     };
@@ -1183,10 +1144,7 @@ async fn commits(
     Query(q): Params,
 ) -> Response {
     let store = store.read().unwrap();
-    if let Err(r) = reader(&store, &headers) {
-        return r;
-    }
-    let repo = match find(&store, &owner, &repo) {
+    let repo = match readable_repo(&store, &headers, &owner, &repo) {
         Ok(r) => r,
         Err(e) => return e,
     };
@@ -1246,10 +1204,7 @@ async fn runs(
     Query(q): Params,
 ) -> Response {
     let store = store.read().unwrap();
-    if let Err(r) = reader(&store, &headers) {
-        return r;
-    }
-    let repo = match find(&store, &owner, &repo) {
+    let repo = match readable_repo(&store, &headers, &owner, &repo) {
         Ok(r) => r,
         Err(e) => return e,
     };
@@ -1318,10 +1273,7 @@ async fn run_artifacts(
     Query(q): Params,
 ) -> Response {
     let store = store.read().unwrap();
-    if let Err(r) = reader(&store, &headers) {
-        return r;
-    }
-    let repo = match find(&store, &owner, &repo) {
+    let repo = match readable_repo(&store, &headers, &owner, &repo) {
         Ok(r) => r,
         Err(e) => return e,
     };
@@ -1417,10 +1369,7 @@ async fn blob(
     Path((owner, repo, sha)): Path<(String, String, String)>,
 ) -> Response {
     let store = store.read().unwrap();
-    if let Err(r) = reader(&store, &headers) {
-        return r;
-    }
-    let repo = match find(&store, &owner, &repo) {
+    let repo = match readable_repo(&store, &headers, &owner, &repo) {
         Ok(r) => r,
         Err(e) => return e,
     };

@@ -171,10 +171,10 @@ pub(crate) fn json_ok(request: &HeaderMap, value: &Value) -> Response {
     )
 }
 
-/// One page of a list, with a GitHub-style `Link` header.
 /// GitHub refuses issue comment bodies longer than this.
 pub const GITHUB_COMMENT_MAX_CHARS: usize = 65_536;
 
+/// One page of a list, with a GitHub-style `Link` header.
 pub(crate) fn paginated(
     request: &HeaderMap,
     base_url: &str,
@@ -183,6 +183,60 @@ pub(crate) fn paginated(
     items: Vec<Value>,
 ) -> Response {
     paginated_in(request, base_url, path, q, items, None)
+}
+
+/// One page of a list and its `Link` header value.
+pub(crate) struct Page {
+    pub(crate) slice: Vec<Value>,
+    pub(crate) total: usize,
+    pub(crate) link: Option<String>,
+}
+
+/// Page `q["page"]` of `items`, `q[size_key]` (default 30, at most `max`)
+/// to a page, with `next`/`last`/`first`/`prev` links to `url` that keep the
+/// other query parameters.
+pub(crate) fn page_of(
+    url: &str,
+    q: &HashMap<String, String>,
+    items: Vec<Value>,
+    size_key: &str,
+    max: usize,
+) -> Page {
+    let total = items.len();
+    let size: usize = q
+        .get(size_key)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(30)
+        .clamp(1, max);
+    let page: usize = q
+        .get("page")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+        .max(1);
+    let last = total.div_ceil(size).max(1);
+    let slice: Vec<Value> = items
+        .into_iter()
+        .skip((page - 1) * size)
+        .take(size)
+        .collect();
+    let mut others: Vec<(&String, &String)> = q.iter().filter(|(k, _)| *k != "page").collect();
+    others.sort();
+    let query: String = others.iter().map(|(k, v)| format!("{k}={v}&")).collect();
+    let at = |p: usize, rel: &str| format!("<{url}?{query}page={p}>; rel=\"{rel}\"");
+    let mut links = Vec::new();
+    if page < last {
+        links.push(at(page + 1, "next"));
+        links.push(at(last, "last"));
+    }
+    if page > 1 {
+        links.push(at(1, "first"));
+        links.push(at(page - 1, "prev"));
+    }
+    Page {
+        slice,
+        total,
+        link: (!links.is_empty()).then(|| links.join(", ")),
+    }
 }
 
 /// A page of `items`, as a bare array or, with `key`, wrapped as GitHub's
@@ -195,37 +249,8 @@ pub(crate) fn paginated_in(
     items: Vec<Value>,
     key: Option<&str>,
 ) -> Response {
-    let total = items.len();
-    let per_page: usize = q
-        .get("per_page")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(30)
-        .clamp(1, 100);
-    let page: usize = q
-        .get("page")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1)
-        .max(1);
-    let last = items.len().div_ceil(per_page).max(1);
-    let slice: Vec<Value> = items
-        .into_iter()
-        .skip((page - 1) * per_page)
-        .take(per_page)
-        .collect();
-    let mut others: Vec<(&String, &String)> = q.iter().filter(|(k, _)| *k != "page").collect();
-    others.sort();
-    let query: String = others.iter().map(|(k, v)| format!("{k}={v}&")).collect();
-    let at = |p: usize, rel: &str| format!("<{base_url}{path}?{query}page={p}>; rel=\"{rel}\"");
-    let mut links = Vec::new();
-    if page < last {
-        links.push(at(page + 1, "next"));
-        links.push(at(last, "last"));
-    }
-    if page > 1 {
-        links.push(at(1, "first"));
-        links.push(at(page - 1, "prev"));
-    }
-    let link = (!links.is_empty()).then(|| links.join(", "));
+    let Page { slice, total, link } =
+        page_of(&format!("{base_url}{path}"), q, items, "per_page", 100);
     let body = match key {
         None => Value::Array(slice),
         Some(key) => serde_json::json!({"total_count": total, key: slice}),

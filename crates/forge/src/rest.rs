@@ -408,10 +408,36 @@ impl Rest {
         read_limited(response, endpoint).await
     }
 
+    /// Download `artifact`'s zip from `url` to `dest`: refused before any
+    /// request when it has expired or says it is larger than `max_bytes`,
+    /// and cut off when the bytes outgrow `max_bytes` anyway.
+    pub(crate) async fn download_artifact(
+        &self,
+        url: Url,
+        artifact: &crate::Artifact,
+        dest: &std::path::Path,
+        max_bytes: u64,
+    ) -> Result<u64, ForgeError> {
+        if artifact.expired {
+            return Err(ForgeError::NotFound(format!(
+                "artifact {} has expired",
+                artifact.name
+            )));
+        }
+        if artifact.size_bytes > max_bytes {
+            return Err(ForgeError::InvalidInput(format!(
+                "artifact {} is {} bytes, more than the {max_bytes} allowed",
+                artifact.name, artifact.size_bytes
+            )));
+        }
+        self.download(url, dest, max_bytes, &format!("artifact {}", artifact.name))
+            .await
+    }
+
     /// Stream a download (an artifact's zip) to `dest`, refusing more than
     /// `max_bytes`. A redirect is followed once, without the token, and only
     /// to https or to this forge.
-    pub(crate) async fn download(
+    async fn download(
         &self,
         url: Url,
         dest: &std::path::Path,

@@ -539,22 +539,10 @@ impl Forge for GiteaForge {
         dest: &std::path::Path,
         max_bytes: u64,
     ) -> Result<u64, ForgeError> {
-        if artifact.expired {
-            return Err(ForgeError::NotFound(format!(
-                "artifact {} has expired",
-                artifact.name
-            )));
-        }
-        if artifact.size_bytes > max_bytes {
-            return Err(ForgeError::InvalidInput(format!(
-                "artifact {} is {} bytes, more than the {max_bytes} allowed",
-                artifact.name, artifact.size_bytes
-            )));
-        }
         // Gitea answers 302 to signed storage, Forgejo 200 with the zip.
         let url = self.repo_url(repo, &format!("actions/artifacts/{}/zip", artifact.id));
         self.rest
-            .download(url, dest, max_bytes, &format!("artifact {}", artifact.name))
+            .download_artifact(url, artifact, dest, max_bytes)
             .await
     }
 

@@ -434,24 +434,12 @@ impl Forge for GitHubForge {
         dest: &std::path::Path,
         max_bytes: u64,
     ) -> Result<u64, ForgeError> {
-        if artifact.expired {
-            return Err(ForgeError::NotFound(format!(
-                "artifact {} has expired",
-                artifact.name
-            )));
-        }
-        if artifact.size_bytes > max_bytes {
-            return Err(ForgeError::InvalidInput(format!(
-                "artifact {} is {} bytes, more than the {max_bytes} allowed",
-                artifact.name, artifact.size_bytes
-            )));
-        }
         let url = self.rest.url(&format!(
             "repos/{}/{}/actions/artifacts/{}/zip",
             repo.owner, repo.name, artifact.id
         ));
         self.rest
-            .download(url, dest, max_bytes, &format!("artifact {}", artifact.name))
+            .download_artifact(url, artifact, dest, max_bytes)
             .await
     }
 
