@@ -555,6 +555,26 @@ pub(crate) fn not_found_as_none<T>(r: Result<T, ForgeError>) -> Result<Option<T>
     }
 }
 
+/// The refs among `refs` (full name, commit) whose name, less `strip`,
+/// starts with `prefix`: each with that shorter name and a checked commit id.
+pub(crate) fn refs_with_prefix(
+    refs: impl IntoIterator<Item = (String, String)>,
+    strip: &str,
+    prefix: &str,
+) -> Result<Vec<(String, String)>, ForgeError> {
+    let mut found = Vec::new();
+    for (full, sha) in refs {
+        let Some(name) = full.strip_prefix(strip) else {
+            continue;
+        };
+        if name.starts_with(prefix) {
+            check_sha(&sha)?;
+            found.push((name.to_owned(), sha));
+        }
+    }
+    Ok(found)
+}
+
 /// A commit SHA goes into a URL path: only hex, so it cannot add path segments.
 pub(crate) fn check_sha(sha: &str) -> Result<(), ForgeError> {
     if (7..=64).contains(&sha.len()) && sha.bytes().all(|b| b.is_ascii_hexdigit()) {

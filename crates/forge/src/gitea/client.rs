@@ -8,7 +8,7 @@ use url::Url;
 use super::wire;
 use crate::rest::{
     check_ref_name, check_sha, contract, decode_base64, not_found_as_none, path_segments,
-    AuthScheme, Rest, RestConfig, JSON, TEXT,
+    refs_with_prefix, AuthScheme, Rest, RestConfig, JSON, TEXT,
 };
 use crate::{
     ChangeRequest, ChangeRequestSummary, ChangedFile, Forge, ForgeClock, ForgeError, ForgeUser,
@@ -578,17 +578,11 @@ impl Forge for GiteaForge {
         else {
             return Ok(Vec::new());
         };
-        let mut found = Vec::new();
-        for r in refs {
-            let Some(name) = r.name.strip_prefix("refs/heads/") else {
-                continue;
-            };
-            if name.starts_with(prefix) {
-                check_sha(&r.object.sha)?;
-                found.push((name.to_owned(), r.object.sha));
-            }
-        }
-        Ok(found)
+        refs_with_prefix(
+            refs.into_iter().map(|r| (r.name, r.object.sha)),
+            "refs/heads/",
+            prefix,
+        )
     }
 
     async fn read_ref_file_history(

@@ -8,7 +8,7 @@ use url::Url;
 use super::wire;
 use crate::rest::{
     check_ref_name, check_sha, contract, decode_base64, not_found_as_none, path_segments,
-    ref_segment, AuthScheme, Rest, RestConfig, GITHUB_DIFF, GITHUB_JSON,
+    ref_segment, refs_with_prefix, AuthScheme, Rest, RestConfig, GITHUB_DIFF, GITHUB_JSON,
 };
 use crate::{
     ChangeRequest, ChangeRequestSummary, ChangedFile, Forge, ForgeClock, ForgeError, ForgeUser,
@@ -473,17 +473,11 @@ impl Forge for GitHubForge {
         ));
         url.set_query(Some("per_page=100"));
         let refs: Vec<wire::Ref> = self.rest.get_all(url).await?;
-        let mut found = Vec::new();
-        for r in refs {
-            let Some(name) = r.name.strip_prefix("refs/") else {
-                continue;
-            };
-            if name.starts_with(prefix) {
-                check_sha(&r.object.sha)?;
-                found.push((name.to_owned(), r.object.sha));
-            }
-        }
-        Ok(found)
+        refs_with_prefix(
+            refs.into_iter().map(|r| (r.name, r.object.sha)),
+            "refs/",
+            prefix,
+        )
     }
 
     async fn read_ref_file_history(
