@@ -857,7 +857,7 @@ async fn update_comment(
 
 /// The files at `git_ref` when it is a branch or commit written through the
 /// contents API (`None` otherwise).
-fn written_files(repo: &Repo, git_ref: &str) -> Option<BTreeMap<String, Vec<u8>>> {
+pub(crate) fn written_files(repo: &Repo, git_ref: &str) -> Option<BTreeMap<String, Vec<u8>>> {
     let commit = repo
         .git
         .refs
@@ -889,14 +889,14 @@ fn paths_at(repo: &Repo, git_ref: &str) -> BTreeSet<String> {
     paths
 }
 
-fn file_at(repo: &Repo, path: &str, git_ref: &str) -> Option<Vec<u8>> {
+pub(crate) fn file_at(repo: &Repo, path: &str, git_ref: &str) -> Option<Vec<u8>> {
     match written_files(repo, git_ref) {
         Some(files) => files.get(path).cloned(),
         None => repo.file_at(path, git_ref),
     }
 }
 
-fn blob_sha(bytes: &[u8]) -> String {
+pub(crate) fn blob_sha(bytes: &[u8]) -> String {
     object_id(&["blob", &hex::encode(bytes)])
 }
 

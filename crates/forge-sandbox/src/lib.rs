@@ -9,6 +9,7 @@
 mod faults;
 mod git;
 mod gitea;
+mod gitlab;
 mod render;
 mod routes;
 mod seed;
@@ -71,6 +72,11 @@ impl RunningSandbox {
     /// The REST root, as a GitHub client's `api_base`.
     pub fn api_base(&self) -> String {
         format!("http://{}/", self.addr)
+    }
+
+    /// The REST root of the same forge in GitLab's shape (`/gitlab/api/v4/`).
+    pub fn gitlab_api_base(&self) -> String {
+        format!("http://{}{}/", self.addr, gitlab::PREFIX)
     }
 
     /// The REST root of the same forge in Gitea's or Forgejo's shape.

@@ -65,6 +65,7 @@ pub fn router(store: Shared) -> Router {
             crate::Shape::Forgejo.prefix(),
             crate::gitea::routes(crate::Shape::Forgejo),
         )
+        .nest(crate::gitlab::PREFIX, crate::gitlab::routes())
         .fallback(|| async { error(StatusCode::NOT_FOUND, "Not Found") })
         .layer(axum::middleware::from_fn_with_state(
             store.clone(),
@@ -97,14 +98,18 @@ impl IntoResponse for BadCredentials {
 }
 
 /// `None` when the request carries no credential; `Err` when it carries a wrong one.
+/// GitHub and Gitea send `Authorization`; GitLab sends `PRIVATE-TOKEN`.
 pub(crate) fn viewer(store: &Store, headers: &HeaderMap) -> Result<Option<String>, BadCredentials> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
+    let token = if let Some(value) = headers.get("private-token") {
+        Some(value.to_str().unwrap_or(""))
+    } else if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let value = value.to_str().unwrap_or("");
+        value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("token "))
+    } else {
         return Ok(None);
     };
-    let value = value.to_str().unwrap_or("");
-    let token = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("token "));
     if token == Some(SANDBOX_TOKEN) {
         Ok(Some(store.viewer.clone()))
     } else {

@@ -5,6 +5,7 @@ mod disk_cache;
 mod error;
 pub mod gitea;
 pub mod github;
+pub mod gitlab;
 mod model;
 mod rest;
 

@@ -31,11 +31,22 @@ const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 const MAX_PAGES: usize = 50;
 const RETRIES: u32 = 3;
 
-/// How the token travels: GitHub takes `Bearer`, Gitea and Forgejo `token`.
+/// How the token travels: GitHub takes `Bearer`, Gitea and Forgejo `token`,
+/// GitLab its own `PRIVATE-TOKEN` header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum AuthScheme {
     Bearer,
     Token,
+    PrivateToken,
+}
+
+impl AuthScheme {
+    fn header(self) -> reqwest::header::HeaderName {
+        match self {
+            AuthScheme::Bearer | AuthScheme::Token => AUTHORIZATION,
+            AuthScheme::PrivateToken => reqwest::header::HeaderName::from_static("private-token"),
+        }
+    }
 }
 
 pub(crate) struct RestConfig {
@@ -271,7 +282,7 @@ impl Rest {
         let _slot = self.slots.acquire().await.expect("semaphore never closed");
         let mut request = self.http.get(url.clone()).header(ACCEPT, accept);
         if let Some(token) = &self.token {
-            request = request.header(AUTHORIZATION, self.authorization(token)?);
+            request = request.header(self.auth.header(), self.authorization(token)?);
         }
         let cached_etag = self.cache.lock().unwrap().get(key).map(|c| c.etag.clone());
         if let Some(etag) = &cached_etag {
@@ -387,7 +398,7 @@ impl Rest {
             .header(ACCEPT, self.json)
             .json(body);
         if let Some(token) = &self.token {
-            request = request.header(AUTHORIZATION, self.authorization(token)?);
+            request = request.header(self.auth.header(), self.authorization(token)?);
         }
         let response = request.send().await.map_err(|e| network(endpoint, &e))?;
         self.observe_clock(response.headers());
@@ -449,7 +460,7 @@ impl Rest {
             let _slot = self.slots.acquire().await.expect("semaphore never closed");
             let mut request = self.http.get(url.clone()).header(ACCEPT, self.json);
             if let Some(token) = &self.token {
-                request = request.header(AUTHORIZATION, self.authorization(token)?);
+                request = request.header(self.auth.header(), self.authorization(token)?);
             }
             request.send().await.map_err(|e| network(&endpoint, &e))?
         };
@@ -615,11 +626,11 @@ pub(crate) fn network(endpoint: &str, e: &reqwest::Error) -> ForgeError {
 /// `Bearer <token>` or `token <token>`, marked sensitive so no log or Debug
 /// of a request shows it; the formatted copy is wiped when dropped.
 fn authorization(scheme: AuthScheme, token: &Secret<String>) -> Result<HeaderValue, ForgeError> {
-    let word = match scheme {
-        AuthScheme::Bearer => "Bearer",
-        AuthScheme::Token => "token",
-    };
-    let text = Secret::new(format!("{word} {}", token.expose()));
+    let text = Secret::new(match scheme {
+        AuthScheme::Bearer => format!("Bearer {}", token.expose()),
+        AuthScheme::Token => format!("token {}", token.expose()),
+        AuthScheme::PrivateToken => token.expose().clone(),
+    });
     let mut value = HeaderValue::from_str(text.expose())
         .map_err(|_| ForgeError::InvalidInput("the token is not a valid header value".into()))?;
     value.set_sensitive(true);
@@ -667,7 +678,9 @@ pub(crate) fn status_error(endpoint: &str, status: StatusCode, headers: &HeaderM
             .and_then(|s| s.parse::<i64>().ok())
             .map(|secs| Utc::now() + chrono::Duration::seconds(secs.clamp(0, 3600)))
             .or_else(|| {
+                // GitHub's name, then GitLab's.
                 header("x-ratelimit-reset")
+                    .or_else(|| header("ratelimit-reset"))
                     .and_then(|s| s.parse::<i64>().ok())
                     .and_then(|t| Utc.timestamp_opt(t, 0).single())
             })

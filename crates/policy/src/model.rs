@@ -171,11 +171,17 @@ pub enum CheckFrom {
 /// The app a check named by a bare string must come from.
 pub const DEFAULT_CHECK_APP: &str = "github-actions";
 
-/// What stands for [`DEFAULT_CHECK_APP`] on each forge: its own Actions,
-/// so one policy reads the same on GitHub, Gitea and Forgejo. Gitea and
+/// What stands for [`DEFAULT_CHECK_APP`] on each forge: its own CI, so one
+/// policy reads the same on GitHub, Gitea, Forgejo and GitLab. Gitea and
 /// Forgejo report Actions results as commit statuses set by a system user
-/// that no account can act as; the client reports those under these names.
-pub const FORGE_ACTIONS: [&str; 3] = [DEFAULT_CHECK_APP, "gitea-actions", "forgejo-actions"];
+/// that no account can act as, GitLab as jobs of its pipelines; the clients
+/// report those under these names.
+pub const FORGE_ACTIONS: [&str; 4] = [
+    DEFAULT_CHECK_APP,
+    "gitea-actions",
+    "forgejo-actions",
+    "gitlab-ci",
+];
 
 impl std::fmt::Display for RequiredCheck {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -724,7 +724,12 @@ fn a_bare_check_is_met_by_the_forges_own_actions_and_by_no_one_else() {
         change.evidence.checks[0].is_status = is_status;
         evaluate(&policy, &change, &records).verdict
     };
-    for app in ["github-actions", "gitea-actions", "forgejo-actions"] {
+    for app in [
+        "github-actions",
+        "gitea-actions",
+        "forgejo-actions",
+        "gitlab-ci",
+    ] {
         assert_eq!(with_build(Some(app), false), Verdict::Approved, "{app}");
     }
     // A status anyone with write access could set, or another app's run.
