@@ -3,6 +3,7 @@
 
 use countersign_forge::gitea::{Flavor, GiteaConfig, GiteaForge};
 use countersign_forge::github::{GitHubConfig, GitHubForge};
+use countersign_forge::gitlab::{GitLabConfig, GitLabForge};
 use countersign_forge::Forge;
 use countersign_keychain::SecretStore;
 use countersign_secret::Secret;
@@ -44,6 +45,11 @@ pub async fn login(
             let mut config = GiteaConfig::new(api_base.clone(), flavor);
             config.token = Some(token.clone());
             GiteaForge::new(config)?.current_user().await?
+        }
+        ForgeKind::GitLab => {
+            let mut config = GitLabConfig::new(api_base.clone());
+            config.token = Some(token.clone());
+            GitLabForge::new(config)?.current_user().await?
         }
         ForgeKind::GitHub | ForgeKind::Sandbox => {
             let mut config = GitHubConfig::new(api_base.clone());

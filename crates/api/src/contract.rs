@@ -1284,6 +1284,9 @@ pub enum ForgeKind {
     Gitea,
     /// A Forgejo server (`https://host/api/v1/`).
     Forgejo,
+    /// GitLab.com or a self-managed GitLab (`https://host/api/v4/`).
+    #[serde(rename = "gitlab")]
+    GitLab,
 }
 
 /// Which forge, where, and which repositories to watch.

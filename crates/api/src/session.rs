@@ -3,6 +3,7 @@ use std::sync::{Arc, Mutex};
 
 use countersign_forge::gitea::{Flavor, GiteaConfig, GiteaForge};
 use countersign_forge::github::{GitHubConfig, GitHubForge};
+use countersign_forge::gitlab::{GitLabConfig, GitLabForge};
 use countersign_forge::{Forge, RepoId};
 use countersign_forge_sandbox::{RunningSandbox, Seed, SANDBOX_TOKEN};
 use countersign_secret::Secret;
@@ -53,6 +54,12 @@ pub enum ForgeTarget {
         token: Option<Secret<String>>,
         repos: Vec<RepoId>,
     },
+    /// GitLab.com or a self-managed GitLab (`https://host/api/v4/`).
+    GitLab {
+        api_base: Url,
+        token: Option<Secret<String>>,
+        repos: Vec<RepoId>,
+    },
     /// Gitea or Forgejo (`https://host/api/v1/`).
     Gitea {
         flavor: Flavor,
@@ -67,13 +74,17 @@ pub enum ForgeTarget {
 enum Client {
     GitHub,
     Gitea(Flavor),
+    GitLab,
 }
 
 /// The shape a sandbox answers in, read from its REST root: the sandbox
-/// serves Gitea's shape under `/api/v1/` and Forgejo's under `/forgejo/api/v1/`.
+/// serves Gitea's shape under `/api/v1/`, Forgejo's under `/forgejo/api/v1/`
+/// and GitLab's under `/gitlab/api/v4/`.
 fn sandbox_client(api_base: &Url) -> Client {
     let path = api_base.path().trim_end_matches('/');
-    if path.ends_with("/forgejo/api/v1") {
+    if path.ends_with("/gitlab/api/v4") {
+        Client::GitLab
+    } else if path.ends_with("/forgejo/api/v1") {
         Client::Gitea(Flavor::Forgejo)
     } else if path.ends_with("/api/v1") {
         Client::Gitea(Flavor::Gitea)
@@ -83,15 +94,16 @@ fn sandbox_client(api_base: &Url) -> Client {
 }
 
 /// The embedded sandbox's shape: GitHub's unless `COUNTERSIGN_SANDBOX_SHAPE`
-/// says `gitea` or `forgejo` (for running every flow against those shapes).
+/// says `gitea`, `forgejo` or `gitlab` (for running every flow against those shapes).
 fn embedded_sandbox_base(running: &RunningSandbox) -> Result<Url, ApiError> {
     let base = match std::env::var("COUNTERSIGN_SANDBOX_SHAPE").as_deref() {
         Err(_) | Ok("" | "github") => running.api_base(),
         Ok("gitea") => running.api_base_as(countersign_forge_sandbox::Shape::Gitea),
         Ok("forgejo") => running.api_base_as(countersign_forge_sandbox::Shape::Forgejo),
+        Ok("gitlab") => running.gitlab_api_base(),
         Ok(other) => {
             return Err(ApiError::invalid_input(format!(
-                "COUNTERSIGN_SANDBOX_SHAPE must be github, gitea or forgejo, not {other:?}"
+                "COUNTERSIGN_SANDBOX_SHAPE must be github, gitea, forgejo or gitlab, not {other:?}"
             )))
         }
     };
@@ -249,6 +261,11 @@ impl Session {
                 token,
                 repos,
             } => (Client::Gitea(flavor), api_base, token, repos, false, None),
+            ForgeTarget::GitLab {
+                api_base,
+                token,
+                repos,
+            } => (Client::GitLab, api_base, token, repos, false, None),
         };
         let data_dir = local
             .ledger
@@ -277,6 +294,13 @@ impl Session {
                 config.repos = repos;
                 config.disk_cache = disk_cache;
                 Arc::new(GiteaForge::new(config)?)
+            }
+            Client::GitLab => {
+                let mut config = GitLabConfig::new(api_base.clone());
+                config.token = token;
+                config.repos = repos;
+                config.disk_cache = disk_cache;
+                Arc::new(GitLabForge::new(config)?)
             }
         };
         let info = AppInfo {

@@ -44,6 +44,15 @@ pub enum Wanted {
         repos: Vec<String>,
         token_from_env: bool,
     },
+    /// GitLab; the token from `COUNTERSIGN_TOKEN` or `GITLAB_TOKEN` (a
+    /// project access token with `read_api` kept as a CI/CD variable), else
+    /// the keychain.
+    GitLab {
+        /// `None`: `CI_API_V4_URL` (set by GitLab CI).
+        api_base: Option<Url>,
+        repos: Vec<String>,
+        token_from_env: bool,
+    },
     /// Whatever the settings saved in this data directory say.
     Saved(PathBuf),
 }
@@ -142,15 +151,58 @@ pub fn resolve_with(wanted: Wanted, keychain: Keychain<'_>) -> Result<ForgeTarge
                 repos,
             })
         }
+        Wanted::GitLab {
+            api_base,
+            repos,
+            token_from_env,
+        } => {
+            let api_base = match api_base {
+                Some(url) => url,
+                None => {
+                    let from_env = std::env::var("CI_API_V4_URL").map_err(|_| {
+                        ApiError::invalid_input(
+                            "name GitLab's REST root with --api-url (e.g. https://gitlab.com/api/v4/)",
+                        )
+                    })?;
+                    Url::parse(&format!("{}/", from_env.trim_end_matches('/'))).map_err(|e| {
+                        ApiError::invalid_input(format!("CI_API_V4_URL is not a URL: {e}"))
+                    })?
+                }
+            };
+            let repos = repos
+                .iter()
+                .map(|r| r.parse())
+                .collect::<Result<Vec<RepoId>, _>>()?;
+            let from_env = token_from_env
+                .then(|| env_token(&["COUNTERSIGN_TOKEN", "GITLAB_TOKEN"]))
+                .flatten();
+            let token = match from_env {
+                Some(token) => token,
+                None => match keychain {
+                    Keychain::Given(store) => stored_token(&api_base, store)?,
+                    Keychain::Os => stored_token(&api_base, &OsKeychain::open()?)?,
+                },
+            };
+            Ok(ForgeTarget::GitLab {
+                api_base,
+                token: Some(token),
+                repos,
+            })
+        }
         Wanted::Saved(data_dir) => {
             let settings = crate::settings::load(&data_dir)?;
             crate::settings::validate(&settings)?;
             match settings.kind {
                 ForgeKind::Sandbox => Ok(ForgeTarget::EmbeddedSandbox),
-                ForgeKind::GitHub | ForgeKind::Gitea | ForgeKind::Forgejo => {
+                ForgeKind::GitHub | ForgeKind::Gitea | ForgeKind::Forgejo | ForgeKind::GitLab => {
                     let api_base = Url::parse(&settings.api_url)
                         .map_err(|e| ApiError::invalid_input(e.to_string()))?;
                     let wanted = match settings.kind {
+                        ForgeKind::GitLab => Wanted::GitLab {
+                            api_base: Some(api_base),
+                            repos: settings.repos,
+                            token_from_env: false,
+                        },
                         ForgeKind::Gitea | ForgeKind::Forgejo => Wanted::Gitea {
                             flavor: if settings.kind == ForgeKind::Gitea {
                                 Flavor::Gitea

@@ -1,4 +1,4 @@
-//! One policy file and one record format on GitHub, Gitea and Forgejo: the
+//! One policy file and one record format on GitHub, Gitea, Forgejo and GitLab: the
 //! whole sign → push → gate flow against each shape of the sandbox forge,
 //! for each kind of rule, gives the same verdicts; and the attacks on the
 //! records that Gitea's and Forgejo's branch-kept records allow fail.
@@ -23,7 +23,7 @@ fn look(step: &str, g: &countersign_api::GateReport) -> String {
 }
 
 /// What the gate and the status said at each step of one flow.
-async fn flow(shape: Option<Shape>) -> Vec<String> {
+async fn flow(shape: On) -> Vec<String> {
     let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
     let bob = device_as(&sandbox, shape, "bob-qa", "Bob Okafor").await;
     let carol = device_as(&sandbox, shape, "carol-clinical", "Dr. Carol Weiss").await;
@@ -85,8 +85,8 @@ async fn flow(shape: Option<Shape>) -> Vec<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_same_policy_and_records_give_the_same_verdicts_on_github_gitea_and_forgejo() {
-    let github = flow(None).await;
+async fn the_same_policy_and_records_give_the_same_verdicts_on_github_gitea_forgejo_and_gitlab() {
+    let github = flow(On::GitHub).await;
     // The flow means something on GitHub before the others are held to it.
     let line = |step: &str| {
         github
@@ -117,41 +117,45 @@ async fn the_same_policy_and_records_give_the_same_verdicts_on_github_gitea_and_
         line("#45 failing build").contains("check build failed"),
         "{github:#?}"
     );
-    for shape in [Shape::Gitea, Shape::Forgejo] {
-        let other = flow(Some(shape)).await;
+    for shape in [On::Gitea, On::Forgejo, On::GitLab] {
+        let other = flow(shape).await;
         assert_eq!(other, github, "{shape:?} differs from GitHub");
     }
 }
 
-/// On Gitea and Forgejo the records branch can take new commits from anyone
-/// with push access (where branch protection does not stop them): dropping
-/// a withdrawal there, and from the comment, leaves it in the branch's
-/// history, which the gate reads whole.
+/// On Gitea, Forgejo and GitLab the records branch can take new commits from
+/// anyone with push access (where branch protection does not stop them):
+/// dropping a withdrawal there, and from the comment, leaves it in the
+/// branch's history, which the gate reads whole.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropping_a_withdrawal_from_the_records_branch_does_not_revive_the_approval() {
-    for shape in [Shape::Gitea, Shape::Forgejo] {
+    for on in [On::Gitea, On::Forgejo, On::GitLab] {
         let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
-        let bob = device_as(&sandbox, Some(shape), "bob-qa", "Bob Okafor").await;
+        let bob = device_as(&sandbox, on, "bob-qa", "Bob Okafor").await;
         bob.sign(&sandbox, 43, "qa", Meaning::Approval).await;
-        let g = gate_as(&sandbox, Some(shape), 43).await;
+        let g = gate_as(&sandbox, on, 43).await;
         assert!(g.approved, "{:?}", g.review);
         let record = g.review.signatures[0]
             .record
             .clone()
             .expect("a record digest");
         bob.withdraw(&sandbox, 43, "qa", &record).await;
-        assert!(!gate_as(&sandbox, Some(shape), 43).await.approved);
+        assert!(!gate_as(&sandbox, on, 43).await.approved);
 
-        rewrite_records_branch(&sandbox, shape, 43, "withdrawal").await;
+        match on {
+            On::GitLab => rewrite_records_branch_on_gitlab(&sandbox, 43, "withdrawal").await,
+            On::Gitea => rewrite_records_branch(&sandbox, Shape::Gitea, 43, "withdrawal").await,
+            _ => rewrite_records_branch(&sandbox, Shape::Forgejo, 43, "withdrawal").await,
+        }
         edit_records_comment(&sandbox, 43, "withdrawal");
-        let g = gate_as(&sandbox, Some(shape), 43).await;
-        assert!(!g.approved, "{shape:?}: {:?}", g.review);
+        let g = gate_as(&sandbox, on, 43).await;
+        assert!(!g.approved, "{on:?}: {:?}", g.review);
         assert!(
             g.review
                 .signatures
                 .iter()
                 .any(|s| s.standing == Standing::Withdrawn),
-            "{shape:?}: {:?}",
+            "{on:?}: {:?}",
             g.review.signatures
         );
         assert_ne!(g.review.verdict, Verdict::Approved);
@@ -165,11 +169,11 @@ async fn dropping_a_withdrawal_from_the_records_branch_does_not_revive_the_appro
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_that_adds_its_own_workflow_folder_brings_no_evidence() {
     for (shape, folder) in [
-        (Shape::Gitea, ".gitea/workflows"),
-        (Shape::Forgejo, ".forgejo/workflows"),
+        (On::Gitea, ".gitea/workflows"),
+        (On::Forgejo, ".forgejo/workflows"),
     ] {
         let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
-        let before = gate_as(&sandbox, Some(shape), 43).await;
+        let before = gate_as(&sandbox, shape, 43).await;
         assert!(
             before.review.evidence_problems.is_empty(),
             "{shape:?}: {:?}",
@@ -183,7 +187,7 @@ async fn a_change_that_adds_its_own_workflow_folder_brings_no_evidence() {
                 new: Some("on: pull_request\njobs: {}\n".into()),
             });
         });
-        let after = gate_as(&sandbox, Some(shape), 43).await;
+        let after = gate_as(&sandbox, shape, 43).await;
         assert!(!after.approved);
         let problems = after.review.evidence_ignored.join("\n");
         assert!(
@@ -223,7 +227,7 @@ async fn the_embedded_sandbox_speaks_the_shape_it_is_asked_for() {
         assert_eq!(path, root, "{shape:?}");
         assert_eq!(s.load_queue().await.unwrap().items.len(), 4, "{shape:?}");
     }
-    std::env::set_var("COUNTERSIGN_SANDBOX_SHAPE", "gitlab");
+    std::env::set_var("COUNTERSIGN_SANDBOX_SHAPE", "bitbucket");
     let refused = Session::start_with(ForgeTarget::EmbeddedSandbox, local("bad")).await;
     std::env::remove_var("COUNTERSIGN_SANDBOX_SHAPE");
     assert!(refused.is_err());

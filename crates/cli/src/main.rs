@@ -31,7 +31,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the sandbox forge (demo data) on 127.0.0.1: GitHub's shape at its
-    /// root, Gitea's under /api/v1/, Forgejo's under /forgejo/api/v1/.
+    /// root, Gitea's under /api/v1/, Forgejo's under /forgejo/api/v1/, GitLab's
+    /// under /gitlab/api/v4/.
     Sandbox {
         /// Port to listen on; 0 picks a free one.
         #[arg(long, default_value_t = 0)]
@@ -56,7 +57,7 @@ enum Command {
         #[arg(long, conflicts_with = "forge")]
         dossier: Option<PathBuf>,
         /// The gate: `github` (GitHub or GitHub Enterprise Server), `gitea`,
-        /// `forgejo` or `sandbox`.
+        /// `forgejo`, `gitlab` or `sandbox`.
         #[arg(long, requires_all = ["repo", "pr"])]
         forge: Option<String>,
         /// OWNER/REPO (with --forge).
@@ -67,7 +68,8 @@ enum Command {
         pr: Option<u32>,
         /// REST root for --forge github (default: $GITHUB_API_URL, else https://api.github.com/),
         /// for --forge gitea|forgejo (e.g. https://git.example/api/v1/; default:
-        /// $GITHUB_SERVER_URL/api/v1/) or for --forge sandbox (default: an embedded sandbox).
+        /// $GITHUB_SERVER_URL/api/v1/), for --forge gitlab (default: $CI_API_V4_URL)
+        /// or for --forge sandbox (default: an embedded sandbox).
         #[arg(long)]
         api_url: Option<Url>,
         /// The commit the records must cover.
@@ -346,7 +348,7 @@ enum AuditAction {
         /// An `audit.json` written by `countersign audit export`.
         #[arg(long, conflicts_with = "forge")]
         export: Option<PathBuf>,
-        /// `github` (GitHub or GitHub Enterprise Server), `gitea`, `forgejo` or `sandbox`.
+        /// `github` (GitHub or GitHub Enterprise Server), `gitea`, `forgejo`, `gitlab` or `sandbox`.
         #[arg(long)]
         forge: Option<String>,
         /// OWNER/REPO (with --forge; default: every repository the trail
@@ -389,6 +391,13 @@ impl ForgeArgs {
     fn target(self) -> Result<ForgeTarget, ApiError> {
         target::resolve(match (self.sandbox_url, self.api_url) {
             (Some(url), _) => Wanted::Sandbox(url),
+            (None, Some(api_base)) if matches!(self.kind, Some(ForgeName::Gitlab)) => {
+                Wanted::GitLab {
+                    api_base: Some(api_base),
+                    repos: self.repos,
+                    token_from_env: false,
+                }
+            }
             (None, Some(api_base)) => match self.kind.unwrap_or(ForgeName::Github).flavor() {
                 None => Wanted::GitHub {
                     api_base: Some(api_base),
@@ -413,6 +422,7 @@ enum ForgeName {
     Github,
     Gitea,
     Forgejo,
+    Gitlab,
 }
 
 impl ForgeName {
@@ -422,13 +432,14 @@ impl ForgeName {
             Self::Github => ForgeKind::GitHub,
             Self::Gitea => ForgeKind::Gitea,
             Self::Forgejo => ForgeKind::Forgejo,
+            Self::Gitlab => ForgeKind::GitLab,
         }
     }
 
     fn flavor(self) -> Option<countersign_api::Flavor> {
         use countersign_api::Flavor;
         match self {
-            Self::Github => None,
+            Self::Github | Self::Gitlab => None,
             Self::Gitea => Some(Flavor::Gitea),
             Self::Forgejo => Some(Flavor::Forgejo),
         }
@@ -782,9 +793,10 @@ async fn sandbox(port: u16, no_pull_requests: bool) -> Result<ExitCode, ApiError
     // Scripts read this line to learn the port.
     println!("sandbox forge listening on {}", sandbox.api_base());
     println!(
-        "  in Gitea's shape at {}\n  in Forgejo's shape at {}",
+        "  in Gitea's shape at {}\n  in Forgejo's shape at {}\n  in GitLab's shape at {}",
         sandbox.api_base_as(countersign_forge_sandbox::Shape::Gitea),
-        sandbox.api_base_as(countersign_forge_sandbox::Shape::Forgejo)
+        sandbox.api_base_as(countersign_forge_sandbox::Shape::Forgejo),
+        sandbox.gitlab_api_base()
     );
     tokio::select! {
         () = sandbox.wait() => {}
@@ -1138,9 +1150,14 @@ fn gate_target(forge: &str, api_url: Option<Url>) -> Result<ForgeTarget, ApiErro
             repos: Vec::new(),
             token_from_env: true,
         },
+        ("gitlab", api_base) => Wanted::GitLab {
+            api_base,
+            repos: Vec::new(),
+            token_from_env: true,
+        },
         (other, _) => {
             return Err(ApiError::invalid_input(format!(
-                "--forge must be github, gitea, forgejo or sandbox, not {other:?}"
+                "--forge must be github, gitea, forgejo, gitlab or sandbox, not {other:?}"
             )))
         }
     })

@@ -393,15 +393,26 @@ async fn mr_commits(
         Ok(found) => found,
         Err(e) => return e,
     };
+    let roster = repo
+        .base_files
+        .get(crate::seed::POLICY_PATH)
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .unwrap_or_default();
     let mut parent = pr.base_sha.clone();
     let mut items: Vec<Value> = pr
         .commits
         .iter()
         .map(|c| {
-            let email = c
-                .author_email
-                .clone()
-                .unwrap_or_else(|| format!("{}@users.noreply.gitlab.example", c.author));
+            // GitLab keeps no account link on a commit, only the address
+            // the author configured: the team's work address, which the
+            // roster lists; anyone else's own.
+            let email = c.author_email.clone().unwrap_or_else(|| {
+                store
+                    .user(&c.author)
+                    .map(|u| crate::seed::work_address(&u.name))
+                    .filter(|a| roster.contains(a.as_str()))
+                    .unwrap_or_else(|| format!("{}@users.noreply.gitlab.example", c.author))
+            });
             let v = commit_json(
                 &c.sha,
                 &c.message,

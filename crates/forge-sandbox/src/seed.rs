@@ -426,6 +426,17 @@ pub fn demo(base_url: String) -> Store {
     }
 }
 
+/// The work address a team member commits under (unlinked on the forge):
+/// `alice.martin@acme-medical.example` for Alice Martin.
+pub(crate) fn work_address(name: &str) -> String {
+    let first = name
+        .trim_start_matches("Dr. ")
+        .split(' ')
+        .collect::<Vec<_>>()
+        .join(".");
+    format!("{}@acme-medical.example", first.to_lowercase())
+}
+
 /// The sandbox's approval policy at the base commit. Signers' keys come from
 /// enrolments posted to `/_sandbox/roster` (on a real forge an administrator
 /// adds them through a reviewed change to this file).
@@ -434,16 +445,7 @@ pub fn policy_toml(keys: &[RosterKey]) -> String {
         let mut m = format!(
             "[[roles.members]]\nforge = \"127.0.0.1\"\nuser_id = {user_id}\nlogin = \"{login}\"\nprinted_name = \"{name}\"\n"
         );
-        // The work address each person commits under (unlinked on the forge).
-        let first = name
-            .trim_start_matches("Dr. ")
-            .split(' ')
-            .collect::<Vec<_>>()
-            .join(".");
-        m.push_str(&format!(
-            "emails = [\"{}@acme-medical.example\"]\n",
-            first.to_lowercase()
-        ));
+        m.push_str(&format!("emails = [\"{}\"]\n", work_address(name)));
         for k in keys.iter().filter(|k| k.user_id == user_id) {
             m.push_str(&format!(
                 "[[roles.members.keys]]\npublic_key = \"{}\"\nvalid_from = \"{}\"\n",

@@ -262,7 +262,7 @@ on_changed_line: boolean, };
 
 export type ForMe = "waiting" | "not_waiting" | "not_judged";
 
-export type ForgeKind = "sandbox" | "github" | "gitea" | "forgejo";
+export type ForgeKind = "sandbox" | "github" | "gitea" | "forgejo" | "gitlab";
 
 export type ForgeReviewState = "approved" | "changes_requested" | "commented" | "dismissed" | "pending" | "other";
 

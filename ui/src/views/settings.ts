@@ -11,6 +11,7 @@ const FORGE_KINDS: Record<ForgeKind, string> = {
   github: "GitHub or GitHub Enterprise Server",
   gitea: "Gitea",
   forgejo: "Forgejo",
+  gitlab: "GitLab.com or self-managed GitLab",
 };
 
 // Where each kind's REST root is, and what its token needs (docs/gate.md has the scopes).
@@ -23,6 +24,10 @@ const HINTS: Record<ForgeKind, { api: string; token: string }> = {
   },
   gitea: { api: "https://your-gitea/api/v1/", token: TEA_TOKEN },
   forgejo: { api: "https://your-forgejo/api/v1/", token: TEA_TOKEN },
+  gitlab: {
+    api: "https://gitlab.com/api/v4/ or https://your-gitlab/api/v4/",
+    token: "Personal or project access token with api (read_api to read only).",
+  },
 };
 
 function errorBox(e: ApiError): HTMLElement {

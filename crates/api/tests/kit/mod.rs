@@ -32,22 +32,33 @@ pub struct Device {
 }
 
 pub async fn device(sandbox: &RunningSandbox, login: &'static str, printed_name: &str) -> Device {
-    device_as(sandbox, None, login, printed_name).await
+    device_as(sandbox, On::GitHub, login, printed_name).await
 }
 
-/// The sandbox's REST root in `shape` (`None`: GitHub's).
-pub fn api_base_as(sandbox: &RunningSandbox, shape: Option<Shape>) -> Url {
-    Url::parse(&match shape {
-        None => sandbox.api_base(),
-        Some(shape) => sandbox.api_base_as(shape),
+/// Which forge's shape a test speaks to the sandbox in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum On {
+    GitHub,
+    Gitea,
+    Forgejo,
+    GitLab,
+}
+
+/// The sandbox's REST root in the shape `on`.
+pub fn api_base_as(sandbox: &RunningSandbox, on: On) -> Url {
+    Url::parse(&match on {
+        On::GitHub => sandbox.api_base(),
+        On::Gitea => sandbox.api_base_as(Shape::Gitea),
+        On::Forgejo => sandbox.api_base_as(Shape::Forgejo),
+        On::GitLab => sandbox.gitlab_api_base(),
     })
     .unwrap()
 }
 
-/// [`device`], speaking to the sandbox in `shape` (`None`: GitHub's).
+/// [`device`], speaking to the sandbox in the shape `on`.
 pub async fn device_as(
     sandbox: &RunningSandbox,
-    shape: Option<Shape>,
+    on: On,
     login: &'static str,
     printed_name: &str,
 ) -> Device {
@@ -63,7 +74,7 @@ pub async fn device_as(
         ledger: dir.join("ledger.sqlite"),
         http_cache_on_disk: false,
     };
-    let api_base = api_base_as(sandbox, shape);
+    let api_base = api_base_as(sandbox, on);
     let session = Session::start_with(ForgeTarget::Sandbox { api_base }, local)
         .await
         .unwrap();
@@ -236,17 +247,13 @@ pub fn status_of(sandbox: &RunningSandbox, number: u64) -> (String, String) {
 }
 
 pub async fn gate(sandbox: &RunningSandbox, number: u32) -> countersign_api::GateReport {
-    gate_as(sandbox, None, number).await
+    gate_as(sandbox, On::GitHub, number).await
 }
 
-/// [`gate`], reading the sandbox in `shape` (`None`: GitHub's).
-pub async fn gate_as(
-    sandbox: &RunningSandbox,
-    shape: Option<Shape>,
-    number: u32,
-) -> countersign_api::GateReport {
+/// [`gate`], reading the sandbox in the shape `on`.
+pub async fn gate_as(sandbox: &RunningSandbox, on: On, number: u32) -> countersign_api::GateReport {
     // The gate runs anywhere with a read token: a fresh session, no enrolment.
-    let api_base = api_base_as(sandbox, shape);
+    let api_base = api_base_as(sandbox, on);
     let dir = std::env::temp_dir().join(format!("countersign-gate-ci-{}", std::process::id()));
     let local = LocalStores {
         keychain: KeychainSource::Given(Arc::new(MemoryStore::default())),
@@ -427,9 +434,44 @@ pub async fn rewrite_records_branch(
         Shape::Gitea => Flavor::Gitea,
         Shape::Forgejo => Flavor::Forgejo,
     };
-    let mut config = GiteaConfig::new(api_base_as(sandbox, Some(shape)), flavor);
+    let on = match shape {
+        Shape::Gitea => On::Gitea,
+        Shape::Forgejo => On::Forgejo,
+    };
+    let mut config = GiteaConfig::new(api_base_as(sandbox, on), flavor);
     config.token = Some(countersign_forge_sandbox::SANDBOX_TOKEN.into());
     let forge = GiteaForge::new(config).unwrap();
+    let repo: countersign_forge::RepoId = REPO.parse().unwrap();
+    let branch = format!("countersign/pr-{number}");
+    let (_, bytes) = forge
+        .read_ref_file(&repo, &branch, "records.json")
+        .await
+        .unwrap()
+        .expect("a records branch");
+    forge
+        .write_ref_file(
+            &repo,
+            &branch,
+            "records.json",
+            &without(&bytes, dropped),
+            "tidy records",
+        )
+        .await
+        .unwrap();
+}
+
+/// The same on GitLab: a commit through the commits API on the records
+/// branch, naming the file's last commit as any client would.
+pub async fn rewrite_records_branch_on_gitlab(
+    sandbox: &RunningSandbox,
+    number: u64,
+    dropped: &str,
+) {
+    use countersign_forge::gitlab::{GitLabConfig, GitLabForge};
+    use countersign_forge::Forge;
+    let mut config = GitLabConfig::new(api_base_as(sandbox, On::GitLab));
+    config.token = Some(countersign_forge_sandbox::SANDBOX_TOKEN.into());
+    let forge = GitLabForge::new(config).unwrap();
     let repo: countersign_forge::RepoId = REPO.parse().unwrap();
     let branch = format!("countersign/pr-{number}");
     let (_, bytes) = forge
