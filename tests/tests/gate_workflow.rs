@@ -209,3 +209,65 @@ async fn run_gate_step(
     let _ = std::fs::remove_dir_all(&dir);
     out
 }
+
+const GITLAB_JOB: &str = include_str!("../../docs/examples/countersign-gate.gitlab-ci.yml");
+
+#[test]
+fn the_gitlab_job_never_fetches_the_change_and_runs_only_for_merge_requests() {
+    let w: Value = serde_norway::from_str(GITLAB_JOB).expect("YAML");
+    let job = &w["countersign-gate"];
+    assert_eq!(job["variables"]["GIT_STRATEGY"].as_str(), Some("none"));
+    let rules = format!("{:?}", job["rules"]);
+    assert!(rules.contains("merge_request_event"), "{rules}");
+    let script: Vec<&str> = job["script"]
+        .as_sequence()
+        .expect("a script")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(script.iter().all(|l| !l.contains("git ")), "{script:?}");
+    assert!(script
+        .iter()
+        .any(|l| l.contains("countersign verify --forge gitlab")));
+}
+
+/// The job's gate line, as a GitLab runner runs it (its predefined
+/// variables), against the sandbox's GitLab shape.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gitlab_jobs_gate_line_runs_against_the_gitlab_sandbox() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let w: Value = serde_norway::from_str(GITLAB_JOB).unwrap();
+    let line = w["countersign-gate"]["script"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .find(|l| l.contains("countersign verify"))
+        .expect("the gate line")
+        .to_owned();
+    let dir = std::env::temp_dir().join(format!("countersign-gate-gl-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::os::unix::fs::symlink(workspace_binary("countersign"), dir.join("countersign")).unwrap();
+    let api = sandbox.gitlab_api_base();
+    let cwd = dir.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("bash")
+            .args(["-e", "-c", &line])
+            .current_dir(&cwd)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", &cwd)
+            .env("CI_API_V4_URL", api.trim_end_matches('/'))
+            .env("CI_PROJECT_PATH", "acme-medical/infusion-pump-firmware")
+            .env("CI_MERGE_REQUEST_IID", "44")
+            .env("CI_PIPELINE_SOURCE", "merge_request_event")
+            .env("COUNTERSIGN_TOKEN", SANDBOX_TOKEN)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    judged_44_not_approved(&out);
+}

@@ -352,3 +352,54 @@ async fn the_gate_on_gitea_opens_only_when_the_policy_is_satisfied() {
         "the records live on a branch on Gitea"
     );
 }
+
+/// The headless flow against the sandbox in GitLab's shape: `login --forge
+/// gitlab`, signing and pushing (records on the `countersign/pr-43` branch,
+/// a note, a commit status), and `verify --forge gitlab`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gate_on_gitlab_opens_only_when_the_policy_is_satisfied() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let url = sandbox.gitlab_api_base();
+    let home = KeyringHome::new("cli-gitlab");
+    let cs = shell_quote(&workspace_binary("countersign").display().to_string());
+    let script = format!(
+        "set -e
+         R=acme-medical/infusion-pump-firmware
+         echo {token} | {cs} login --forge gitlab --api-url {url} --token-stdin
+         echo {pw} | {cs} enrol --sandbox-url {url} --name 'Bob Okafor' --password-stdin --accept-acknowledgement --out /dev/null
+         {cs} verify --forge gitlab --api-url {url} --repo $R --pr 43 && exit 91 || echo gate-closed-before
+         echo {pw} | {cs} sign --sandbox-url {url} --repo $R --pr 43 \
+             --meaning approval --reason 'Alarm text verified in UT-9' --role qa --password-stdin
+         {cs} push --sandbox-url {url}
+         {cs} verify --forge gitlab --api-url {url} --repo $R --pr 43",
+        pw = shell_quote(PASSWORD),
+        token = countersign_forge_sandbox::SANDBOX_TOKEN,
+    );
+    let (out, _home) = tokio::task::spawn_blocking(move || {
+        home.command(&script)
+            .stdin(Stdio::null())
+            .output()
+            .map(|o| (o, home))
+    })
+    .await
+    .unwrap()
+    .expect("dbus-run-session and gnome-keyring-daemon");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stdout.contains("gate-closed-before"), "{stdout}");
+    assert!(
+        stdout.contains("APPROVED: the policy is satisfied."),
+        "{stdout}"
+    );
+    let store = sandbox.store();
+    let st = store.read().unwrap();
+    assert!(st.repos[0]
+        .git
+        .refs
+        .contains_key("refs/heads/countersign/pr-43"));
+    assert!(st.repos[0]
+        .statuses
+        .iter()
+        .any(|(_, s)| s.context == "countersign/approval" && s.state == "success"));
+}
