@@ -570,9 +570,9 @@ impl Forge for GitLabForge {
         Ok(list.into_iter().rev().map(Into::into).collect())
     }
 
-    /// Jobs of CI pipelines for the commit, as check runs of `gitlab-ci`;
-    /// statuses posted through the API (an `external` pipeline, or no job
-    /// of that name) as statuses, which anyone with Developer access can set.
+    /// Jobs of CI pipelines for the commit, as check runs of `gitlab-ci` (the
+    /// jobs list holds CI jobs only); statuses posted through the API as
+    /// statuses, which anyone with the Developer role can set.
     async fn checks(&self, repo: &RepoId, sha: &str) -> Result<Vec<crate::Check>, ForgeError> {
         check_sha(sha)?;
         let pipelines: Vec<wire::Pipeline> = self
