@@ -841,5 +841,12 @@ mod tests {
             status_error("/user", StatusCode::FORBIDDEN, &HeaderMap::new()),
             ForgeError::Forbidden(_)
         ));
+        // GitLab's 429 names its reset time in `RateLimit-Reset`.
+        let mut h = HeaderMap::new();
+        h.insert("ratelimit-reset", HeaderValue::from_static("4102444800"));
+        match status_error("/user", StatusCode::TOO_MANY_REQUESTS, &h) {
+            ForgeError::RateLimited { until } => assert_eq!(until.timestamp(), 4102444800),
+            other => panic!("{other:?}"),
+        }
     }
 }

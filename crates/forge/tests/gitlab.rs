@@ -316,3 +316,45 @@ async fn a_proposed_change_opens_a_merge_request_from_a_new_branch() {
         .await
         .is_err());
 }
+
+/// Retries, timeouts, rate limits and bad bodies end as on GitHub.
+#[tokio::test]
+async fn faults_end_as_they_do_on_github() {
+    use countersign_forge_sandbox::Fault;
+    use std::time::Duration;
+    async fn run(fault: Fault, times: Option<u32>) -> (Result<usize, ForgeError>, u64) {
+        let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+        sandbox.store().write().unwrap().inject(
+            "/gitlab/api/v4/projects/acme-medical%2Finfusion-pump-firmware/merge_requests",
+            fault,
+            times,
+        );
+        let mut config = GitLabConfig::new(Url::parse(&sandbox.gitlab_api_base()).unwrap());
+        config.token = Some(SANDBOX_TOKEN.into());
+        config.timeout = Duration::from_millis(800);
+        let lab = GitLabForge::new(config).unwrap();
+        let result =
+            tokio::time::timeout(Duration::from_secs(20), lab.open_change_requests(&repo()))
+                .await
+                .expect("bounded")
+                .map(|l| l.len());
+        let requests = sandbox.store().read().unwrap().requests;
+        (result, requests)
+    }
+    let (ok, _) = run(Fault::Status(503), Some(2)).await;
+    assert_eq!(ok.unwrap(), 4);
+    let (slow, _) = run(Fault::Slow(Duration::from_secs(5)), None).await;
+    assert!(matches!(slow, Err(ForgeError::Network { .. })), "{slow:?}");
+    let (limited, _) = run(Fault::SecondaryRateLimit { retry_after: 600 }, None).await;
+    assert!(
+        matches!(limited, Err(ForgeError::RateLimited { .. })),
+        "{limited:?}"
+    );
+    for fault in [Fault::MalformedJson, Fault::WrongContentType] {
+        let (bad, _) = run(fault.clone(), None).await;
+        assert!(
+            matches!(bad, Err(ForgeError::Contract { .. })),
+            "{fault:?}: {bad:?}"
+        );
+    }
+}
