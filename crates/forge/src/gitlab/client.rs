@@ -346,38 +346,7 @@ impl Forge for GitLabForge {
     async fn unified_diff(&self, repo: &RepoId, number: u64) -> Result<String, ForgeError> {
         let mut out = String::new();
         for d in self.diffs(repo, number).await? {
-            if d.cut() {
-                return Err(ForgeError::TooLarge(format!(
-                    "GitLab left out the diff of {}",
-                    d.new_path
-                )));
-            }
-            for path in [&d.old_path, &d.new_path] {
-                path_segments(path)?;
-            }
-            out.push_str(&format!("diff --git a/{} b/{}\n", d.old_path, d.new_path));
-            if d.new_file {
-                out.push_str("new file mode 100644\n--- /dev/null\n");
-            } else if d.deleted_file {
-                out.push_str(&format!("deleted file mode 100644\n--- a/{}\n", d.old_path));
-            } else {
-                if d.renamed_file {
-                    out.push_str(&format!(
-                        "rename from {}\nrename to {}\n",
-                        d.old_path, d.new_path
-                    ));
-                }
-                out.push_str(&format!("--- a/{}\n", d.old_path));
-            }
-            if d.deleted_file {
-                out.push_str("+++ /dev/null\n");
-            } else {
-                out.push_str(&format!("+++ b/{}\n", d.new_path));
-            }
-            out.push_str(&d.diff);
-            if !d.diff.is_empty() && !d.diff.ends_with('\n') {
-                out.push('\n');
-            }
+            out.push_str(&file_section(&d)?);
         }
         Ok(out)
     }
@@ -857,5 +826,90 @@ impl Forge for GitLabForge {
                 .summary(p.repo)
                 .ok_or_else(|| contract(url.path(), "a new merge request without its commits")),
         }
+    }
+}
+
+/// One file's part of the whole diff: git's headers and GitLab's hunks. A
+/// file GitLab cut for size, or sent without hunks although its content
+/// changed (as its API does for some collapsed diffs), is refused: the
+/// change would read as not changing it.
+fn file_section(d: &wire::Diff) -> Result<String, ForgeError> {
+    if d.cut() {
+        return Err(ForgeError::TooLarge(format!(
+            "GitLab left out the diff of {}",
+            d.new_path
+        )));
+    }
+    let pure_rename = d.renamed_file && !d.new_file && !d.deleted_file;
+    if d.diff.is_empty() && !pure_rename {
+        return Err(ForgeError::TooLarge(format!(
+            "GitLab sent no diff for {}",
+            d.new_path
+        )));
+    }
+    for path in [&d.old_path, &d.new_path] {
+        path_segments(path)?;
+    }
+    let mut out = format!("diff --git a/{} b/{}\n", d.old_path, d.new_path);
+    if d.new_file {
+        out.push_str("new file mode 100644\n--- /dev/null\n");
+    } else if d.deleted_file {
+        out.push_str(&format!("deleted file mode 100644\n--- a/{}\n", d.old_path));
+    } else {
+        if d.renamed_file {
+            out.push_str(&format!(
+                "rename from {}\nrename to {}\n",
+                d.old_path, d.new_path
+            ));
+        }
+        out.push_str(&format!("--- a/{}\n", d.old_path));
+    }
+    if d.deleted_file {
+        out.push_str("+++ /dev/null\n");
+    } else {
+        out.push_str(&format!("+++ b/{}\n", d.new_path));
+    }
+    out.push_str(&d.diff);
+    if !d.diff.is_empty() && !d.diff.ends_with('\n') {
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn diff(json: serde_json::Value) -> wire::Diff {
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn a_file_sent_without_its_hunks_is_refused_not_shown_as_unchanged() {
+        let empty_new = diff(serde_json::json!({
+            "old_path": "big.bin", "new_path": "big.bin", "new_file": true, "diff": ""
+        }));
+        assert!(matches!(
+            file_section(&empty_new),
+            Err(ForgeError::TooLarge(_))
+        ));
+        let collapsed = diff(serde_json::json!({
+            "old_path": "a.rs", "new_path": "a.rs", "diff": "@@ -1 +1 @@\n-a\n+b\n", "collapsed": true
+        }));
+        assert!(matches!(
+            file_section(&collapsed),
+            Err(ForgeError::TooLarge(_))
+        ));
+        let rename = diff(serde_json::json!({
+            "old_path": "a.rs", "new_path": "b.rs", "renamed_file": true, "diff": ""
+        }));
+        assert_eq!(
+            file_section(&rename).unwrap(),
+            "diff --git a/a.rs b/b.rs\nrename from a.rs\nrename to b.rs\n--- a/a.rs\n+++ b/b.rs\n"
+        );
+        let hostile = diff(serde_json::json!({
+            "old_path": "../../etc/passwd", "new_path": "x", "diff": "@@ -1 +1 @@\n-a\n+b\n"
+        }));
+        assert!(file_section(&hostile).is_err());
     }
 }
