@@ -69,21 +69,35 @@ pub async fn login(
 /// A device flow waiting for the user: the device code stays here, in this
 /// process; the webview only ever sees the user code.
 pub struct PendingDevice {
-    flow: countersign_forge::github::device_flow::DeviceFlow,
-    code: countersign_forge::github::device_flow::DeviceCode,
+    flow: countersign_forge::device_flow::DeviceFlow,
+    code: countersign_forge::device_flow::DeviceCode,
+    kind: ForgeKind,
     api_base: Url,
     started: std::time::Instant,
 }
 
-/// Start the OAuth device flow against `web_base` for the API at `api_base`.
+/// Start the OAuth device flow of the forge `kind` against `web_base` for
+/// the API at `api_base`.
 pub async fn device_start(
+    kind: ForgeKind,
     web_base: Url,
     api_base: Url,
     client_id: &str,
 ) -> Result<(PendingDevice, crate::contract::DeviceStart), ApiError> {
-    let flow = countersign_forge::github::device_flow::DeviceFlow::new(web_base, client_id)?;
-    // Reading pull requests and writing statuses and comments needs `repo` on an OAuth app.
-    let code = flow.start("repo").await?;
+    use countersign_forge::device_flow::DeviceFlow;
+    let (flow, scope) = match kind {
+        // Reading pull requests and writing statuses and comments needs
+        // `repo` on an OAuth app.
+        ForgeKind::GitHub | ForgeKind::Sandbox => (DeviceFlow::new(web_base, client_id)?, "repo"),
+        // Merge requests, notes, statuses and the records branch: `api`.
+        ForgeKind::GitLab => (DeviceFlow::gitlab(web_base, client_id)?, "api"),
+        ForgeKind::Gitea | ForgeKind::Forgejo => {
+            return Err(ApiError::invalid_input(
+                "Gitea and Forgejo have no device sign-in: keep a personal access token instead",
+            ))
+        }
+    };
+    let code = flow.start(scope).await?;
     let shown = crate::contract::DeviceStart {
         user_code: code.user_code.clone(),
         verification_uri: code.verification_uri.clone(),
@@ -94,6 +108,7 @@ pub async fn device_start(
         PendingDevice {
             flow,
             code,
+            kind,
             api_base,
             started: std::time::Instant::now(),
         },
@@ -108,7 +123,7 @@ pub async fn device_poll(
     keychain: &dyn SecretStore,
 ) -> Result<crate::contract::DevicePoll, ApiError> {
     use crate::contract::{DevicePoll, DevicePollState};
-    use countersign_forge::github::device_flow::Poll;
+    use countersign_forge::device_flow::Poll;
     if pending.started.elapsed() > pending.code.expires_in {
         return Ok(DevicePoll {
             state: DevicePollState::Expired,
@@ -141,8 +156,7 @@ pub async fn device_poll(
             interval_seconds: 0,
         },
         Poll::Token(token) => {
-            let person =
-                login(ForgeKind::GitHub, pending.api_base.clone(), token, keychain).await?;
+            let person = login(pending.kind, pending.api_base.clone(), token, keychain).await?;
             DevicePoll {
                 state: DevicePollState::Approved,
                 person: Some(person),

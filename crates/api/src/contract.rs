@@ -851,6 +851,8 @@ pub struct TokenRequest {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct DeviceFlowRequest {
+    /// GitHub or GitLab (the forges with a device grant).
+    pub kind: ForgeKind,
     pub web_url: String,
     pub api_url: String,
     pub client_id: String,

@@ -1063,6 +1063,7 @@ impl Session {
             Url::parse(v).map_err(|e| ApiError::invalid_input(format!("{v:?} is not a URL: {e}")))
         };
         let (pending, shown) = crate::accounts::device_start(
+            request.kind,
             parse(&request.web_url)?,
             parse(&request.api_url)?,
             &request.client_id,

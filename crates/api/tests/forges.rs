@@ -232,3 +232,76 @@ async fn the_embedded_sandbox_speaks_the_shape_it_is_asked_for() {
     std::env::remove_var("COUNTERSIGN_SANDBOX_SHAPE");
     assert!(refused.is_err());
 }
+
+/// GitLab's OAuth device authorization grant: the user code shown, the
+/// forge's 400 `authorization_pending` read as "not yet", and the token,
+/// once approved, checked with GitLab and kept only in the keychain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_in_to_gitlab_with_the_device_grant_keeps_the_token_in_the_keychain() {
+    use countersign_api::contract::{DeviceFlowRequest, DevicePollState};
+    use countersign_api::settings::ForgeKind;
+    use countersign_api::{ForgeTarget, LocalStores, Session};
+    use countersign_keychain::SecretStore;
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let keychain = std::sync::Arc::new(countersign_keychain::MemoryStore::default());
+    let local = LocalStores {
+        keychain: countersign_api::signatures::KeychainSource::Given(keychain.clone()),
+        ledger: std::env::temp_dir()
+            .join(format!("countersign-gl-device-{}", std::process::id()))
+            .join("ledger.sqlite"),
+        http_cache_on_disk: false,
+    };
+    let api = sandbox.gitlab_api_base();
+    let s = Session::start_with(
+        ForgeTarget::Sandbox {
+            api_base: url::Url::parse(&api).unwrap(),
+        },
+        local,
+    )
+    .await
+    .unwrap();
+    let web = format!("http://{}/gitlab/", sandbox.addr());
+    let start = s
+        .start_device_flow(DeviceFlowRequest {
+            kind: ForgeKind::GitLab,
+            web_url: web.clone(),
+            api_url: api.clone(),
+            client_id: "countersign-test".into(),
+        })
+        .await
+        .unwrap();
+    assert!(start.user_code.starts_with("GLAB"), "{start:?}");
+    assert_eq!(
+        s.poll_device_flow().await.unwrap().state,
+        DevicePollState::Pending
+    );
+    let approved = reqwest::Client::new()
+        .post(format!("{web}oauth/device"))
+        .form(&[("user_code", start.user_code.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(approved.status().is_success());
+    let poll = s.poll_device_flow().await.unwrap();
+    assert_eq!(poll.state, DevicePollState::Approved, "{poll:?}");
+    assert_eq!(poll.person.unwrap().login, "bob-qa");
+    let kept = keychain
+        .get(&format!("forge-token/{}", api.trim_end_matches('/')))
+        .unwrap()
+        .expect("the token in the keychain");
+    assert_eq!(
+        kept.expose().as_slice(),
+        countersign_forge_sandbox::SANDBOX_TOKEN.as_bytes()
+    );
+    // Gitea and Forgejo have no device grant: said, not attempted.
+    let refused = s
+        .start_device_flow(DeviceFlowRequest {
+            kind: ForgeKind::Forgejo,
+            web_url: web,
+            api_url: api,
+            client_id: "countersign-test".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, "invalid_input", "{refused:?}");
+}

@@ -675,6 +675,7 @@ async fn settings_and_the_device_flow_keep_the_token_in_the_keychain_only() {
     // The device flow: a user code for the person, polling until they approve.
     let start = s
         .start_device_flow(DeviceFlowRequest {
+            kind: countersign_api::settings::ForgeKind::GitHub,
             web_url: sandbox.api_base(),
             api_url: sandbox.api_base(),
             client_id: wanted.oauth_client_id.clone(),

@@ -1,6 +1,8 @@
 //! The same sandbox state in GitLab's REST v4 shape, under `/gitlab/api/v4`:
 //! projects addressed by their URL-encoded path, merge requests by `iid`,
-//! `PRIVATE-TOKEN`, `per_page`/`page` with `Link` and `X-Total`. Records live
+//! `PRIVATE-TOKEN` or `Authorization: Bearer`, `per_page`/`page` with `Link`
+//! and `X-Total`; and GitLab's OAuth device authorization grant on its web
+//! root (`/gitlab/oauth/…`). Records live
 //! on branches written through the commits API, which names the last commit
 //! of each file it updates.
 
@@ -24,8 +26,105 @@ use crate::render;
 use crate::routes::{respond, viewer, writer, Params, Shared};
 use crate::store::{object_id, GitObject, PullRequest, Repo, Store};
 
-/// Where the GitLab shape is served.
+/// Where the GitLab shape is served, and its web root.
 pub(crate) const PREFIX: &str = "/gitlab/api/v4";
+pub(crate) const WEB: &str = "/gitlab";
+
+/// GitLab's OAuth device authorization grant (RFC 8628), on the web root.
+pub(crate) fn web_routes() -> Router<Shared> {
+    Router::new()
+        .route("/oauth/authorize_device", post(device_code))
+        .route("/oauth/token", post(device_token))
+        // Not GitLab's API: the stand-in for the user entering the code
+        // in the browser and approving.
+        .route("/oauth/device", post(approve_device))
+}
+
+fn form(body: &str) -> HashMap<String, String> {
+    body.split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.replace('+', " ").replace("%3A", ":")))
+        .collect()
+}
+
+/// `POST /oauth/authorize_device`.
+async fn device_code(State(store): State<Shared>, body: String) -> Response {
+    let mut store = store.write().unwrap();
+    let f = form(&body);
+    if f.get("client_id").is_none_or(|c| c.is_empty()) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::CONTENT_TYPE, "application/json")],
+            json!({"error": "invalid_client"}).to_string(),
+        )
+            .into_response();
+    }
+    let n = store.device_codes.len() + 1;
+    let device_code = object_id(&["gitlab-device", &n.to_string()]);
+    let user_code = format!("GLAB{:04}", 1000 + n);
+    store
+        .device_codes
+        .push((device_code.clone(), user_code.clone(), false));
+    let verification = format!("{}{WEB}/oauth/device", store.base_url);
+    json_ok(
+        &HeaderMap::new(),
+        &json!({
+            "device_code": device_code,
+            "user_code": user_code,
+            "verification_uri": verification,
+            "verification_uri_complete": format!("{verification}?user_code={user_code}"),
+            "expires_in": 300,
+            "interval": 1
+        }),
+    )
+}
+
+async fn approve_device(State(store): State<Shared>, body: String) -> Response {
+    let mut store = store.write().unwrap();
+    let code = form(&body).get("user_code").cloned().unwrap_or_default();
+    match store.device_codes.iter_mut().find(|d| d.1 == code) {
+        Some(d) => {
+            d.2 = true;
+            StatusCode::NO_CONTENT.into_response()
+        }
+        None => not_found(),
+    }
+}
+
+/// `POST /oauth/token` with the device-code grant: 400 and the RFC's error
+/// until the user approves.
+async fn device_token(State(store): State<Shared>, body: String) -> Response {
+    let store = store.read().unwrap();
+    let f = form(&body);
+    let rfc = |error: &str| {
+        (
+            StatusCode::BAD_REQUEST,
+            [(header::CONTENT_TYPE, "application/json")],
+            json!({"error": error, "error_description": error}).to_string(),
+        )
+            .into_response()
+    };
+    if f.get("grant_type").map(String::as_str)
+        != Some("urn:ietf:params:oauth:grant-type:device_code")
+    {
+        return rfc("unsupported_grant_type");
+    }
+    let code = f.get("device_code").cloned().unwrap_or_default();
+    match store.device_codes.iter().find(|d| d.0 == code) {
+        None => rfc("expired_token"),
+        Some((_, _, false)) => rfc("authorization_pending"),
+        Some((_, _, true)) => json_ok(
+            &HeaderMap::new(),
+            &json!({
+                "access_token": crate::store::SANDBOX_TOKEN,
+                "token_type": "Bearer",
+                "expires_in": 7200,
+                "scope": "api",
+                "created_at": Utc::now().timestamp()
+            }),
+        ),
+    }
+}
 
 pub(crate) fn routes() -> Router<Shared> {
     Router::new()

@@ -66,6 +66,7 @@ pub fn router(store: Shared) -> Router {
             crate::gitea::routes(crate::Shape::Forgejo),
         )
         .nest(crate::gitlab::PREFIX, crate::gitlab::routes())
+        .nest(crate::gitlab::WEB, crate::gitlab::web_routes())
         .fallback(|| async { error(StatusCode::NOT_FOUND, "Not Found") })
         .layer(axum::middleware::from_fn_with_state(
             store.clone(),

@@ -1,6 +1,7 @@
 //! The forge as Countersign sees it: forge-neutral types, the [`Forge`] trait,
 //! and implementations that speak each forge's own API (GitHub first).
 
+pub mod device_flow;
 mod disk_cache;
 mod error;
 pub mod gitea;

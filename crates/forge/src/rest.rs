@@ -31,22 +31,12 @@ const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 const MAX_PAGES: usize = 50;
 const RETRIES: u32 = 3;
 
-/// How the token travels: GitHub takes `Bearer`, Gitea and Forgejo `token`,
-/// GitLab its own `PRIVATE-TOKEN` header.
+/// How the token travels: GitHub and GitLab take `Bearer` (GitLab for its
+/// access tokens and OAuth tokens alike), Gitea and Forgejo `token`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum AuthScheme {
     Bearer,
     Token,
-    PrivateToken,
-}
-
-impl AuthScheme {
-    fn header(self) -> reqwest::header::HeaderName {
-        match self {
-            AuthScheme::Bearer | AuthScheme::Token => AUTHORIZATION,
-            AuthScheme::PrivateToken => reqwest::header::HeaderName::from_static("private-token"),
-        }
-    }
 }
 
 pub(crate) struct RestConfig {
@@ -282,7 +272,7 @@ impl Rest {
         let _slot = self.slots.acquire().await.expect("semaphore never closed");
         let mut request = self.http.get(url.clone()).header(ACCEPT, accept);
         if let Some(token) = &self.token {
-            request = request.header(self.auth.header(), self.authorization(token)?);
+            request = request.header(AUTHORIZATION, self.authorization(token)?);
         }
         let cached_etag = self.cache.lock().unwrap().get(key).map(|c| c.etag.clone());
         if let Some(etag) = &cached_etag {
@@ -398,7 +388,7 @@ impl Rest {
             .header(ACCEPT, self.json)
             .json(body);
         if let Some(token) = &self.token {
-            request = request.header(self.auth.header(), self.authorization(token)?);
+            request = request.header(AUTHORIZATION, self.authorization(token)?);
         }
         let response = request.send().await.map_err(|e| network(endpoint, &e))?;
         self.observe_clock(response.headers());
@@ -460,7 +450,7 @@ impl Rest {
             let _slot = self.slots.acquire().await.expect("semaphore never closed");
             let mut request = self.http.get(url.clone()).header(ACCEPT, self.json);
             if let Some(token) = &self.token {
-                request = request.header(self.auth.header(), self.authorization(token)?);
+                request = request.header(AUTHORIZATION, self.authorization(token)?);
             }
             request.send().await.map_err(|e| network(&endpoint, &e))?
         };
@@ -626,11 +616,11 @@ pub(crate) fn network(endpoint: &str, e: &reqwest::Error) -> ForgeError {
 /// `Bearer <token>` or `token <token>`, marked sensitive so no log or Debug
 /// of a request shows it; the formatted copy is wiped when dropped.
 fn authorization(scheme: AuthScheme, token: &Secret<String>) -> Result<HeaderValue, ForgeError> {
-    let text = Secret::new(match scheme {
-        AuthScheme::Bearer => format!("Bearer {}", token.expose()),
-        AuthScheme::Token => format!("token {}", token.expose()),
-        AuthScheme::PrivateToken => token.expose().clone(),
-    });
+    let word = match scheme {
+        AuthScheme::Bearer => "Bearer",
+        AuthScheme::Token => "token",
+    };
+    let text = Secret::new(format!("{word} {}", token.expose()));
     let mut value = HeaderValue::from_str(text.expose())
         .map_err(|_| ForgeError::InvalidInput("the token is not a valid header value".into()))?;
     value.set_sensitive(true);

@@ -140,7 +140,11 @@ at: string | null, };
 
 export type ConversationKind = "comment" | "review";
 
-export type DeviceFlowRequest = { web_url: string, api_url: string, client_id: string, };
+export type DeviceFlowRequest = { 
+/**
+ * GitHub or GitLab (the forges with a device grant).
+ */
+kind: ForgeKind, web_url: string, api_url: string, client_id: string, };
 
 export type DevicePoll = { state: DevicePollState, person: Person | null, 
 /**

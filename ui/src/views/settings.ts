@@ -89,7 +89,7 @@ function form(view: SettingsView): HTMLElement {
   device.addEventListener("click", async () => {
     device.disabled = true;
     try {
-      const start = await call("start_device_flow", { web_url: webUrl.value.trim(), api_url: apiUrl.value.trim(), client_id: clientId.value.trim() });
+      const start = await call("start_device_flow", { kind: current().kind, web_url: webUrl.value.trim(), api_url: apiUrl.value.trim(), client_id: clientId.value.trim() });
       replaceChildren(
         deviceState,
         el("p", {}, "Open ", el("code", { "data-testid": "device-uri" }, start.verification_uri), " in your browser and enter the code ", el("strong", { class: "mono", "data-testid": "device-code" }, start.user_code)),
@@ -117,12 +117,12 @@ function form(view: SettingsView): HTMLElement {
     }
   });
 
-  // The hints follow the chosen kind; signing in through the browser is GitHub's.
+  // The hints follow the chosen kind; signing in through the browser is GitHub's and GitLab's.
   const followKind = (): void => {
     const k = current().kind;
     apiHint.textContent = HINTS[k].api;
     tokenHint.textContent = HINTS[k].token;
-    device.disabled = k !== "github";
+    device.disabled = k !== "github" && k !== "gitlab";
   };
   kind.addEventListener("change", followKind);
   followKind();

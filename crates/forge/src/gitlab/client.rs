@@ -37,7 +37,7 @@ pub const GITLAB_CI: &str = "gitlab-ci";
 pub struct GitLabConfig {
     /// REST root, e.g. `https://gitlab.com/api/v4/`.
     pub api_base: Url,
-    /// A personal or project access token (`PRIVATE-TOKEN`).
+    /// A personal, project or OAuth access token.
     pub token: Option<Secret<String>>,
     /// Projects to watch (`group/project`). Empty: the user's projects.
     pub repos: Vec<RepoId>,
@@ -76,7 +76,9 @@ impl GitLabForge {
         let rest = Rest::new(RestConfig {
             api_base: config.api_base,
             token: config.token,
-            auth: AuthScheme::PrivateToken,
+            // A personal, project or OAuth token: GitLab takes each as
+            // `Authorization: Bearer`.
+            auth: AuthScheme::Bearer,
             headers: HeaderMap::new(),
             json: JSON,
             timeout: config.timeout,

@@ -1,7 +1,7 @@
-//! GitHub's OAuth device flow (RFC 8628 as GitHub implements it): the app
-//! shows a short code, the user enters it in their browser on the forge, and
-//! the app polls until the forge hands out a token. The device code is a
-//! secret: whoever holds it can collect the token.
+//! The OAuth 2.0 device authorization grant (RFC 8628) as GitHub and GitLab
+//! implement it: the app shows a short code, the user enters it in their
+//! browser on the forge, and the app polls until the forge hands out a
+//! token. The device code is a secret: whoever holds it can collect the token.
 
 use std::time::Duration;
 
@@ -18,7 +18,25 @@ pub struct DeviceFlow {
     web_base: Url,
     client_id: String,
     http: reqwest::Client,
+    endpoints: Endpoints,
 }
+
+/// Where a forge takes the two requests, under its web root.
+#[derive(Debug, Clone, Copy)]
+struct Endpoints {
+    code: &'static str,
+    token: &'static str,
+}
+
+const GITHUB: Endpoints = Endpoints {
+    code: "login/device/code",
+    token: "login/oauth/access_token",
+};
+
+const GITLAB: Endpoints = Endpoints {
+    code: "oauth/authorize_device",
+    token: "oauth/token",
+};
 
 /// What the user must do, and what the app keeps to poll with.
 pub struct DeviceCode {
@@ -60,7 +78,18 @@ struct TokenAnswer {
 }
 
 impl DeviceFlow {
+    /// GitHub's (`https://github.com/`).
     pub fn new(web_base: Url, client_id: &str) -> Result<Self, ForgeError> {
+        Self::with(web_base, client_id, GITHUB)
+    }
+
+    /// GitLab's (`https://gitlab.com/`), which answers a pending or refused
+    /// poll with 400 and the RFC's error, where GitHub answers 200.
+    pub fn gitlab(web_base: Url, client_id: &str) -> Result<Self, ForgeError> {
+        Self::with(web_base, client_id, GITLAB)
+    }
+
+    fn with(web_base: Url, client_id: &str, endpoints: Endpoints) -> Result<Self, ForgeError> {
         if client_id.trim().is_empty() {
             return Err(ForgeError::InvalidInput(
                 "the device flow needs the OAuth app's client id".into(),
@@ -76,6 +105,7 @@ impl DeviceFlow {
             web_base,
             client_id: client_id.trim().to_owned(),
             http,
+            endpoints,
         })
     }
 
@@ -104,7 +134,12 @@ impl DeviceFlow {
             endpoint: path.to_owned(),
             detail: e.to_string(),
         })?;
-        if !status.is_success() {
+        // RFC 8628 answers a pending, slowed or refused poll with 400 and
+        // an `error`: that is an answer, not a failure.
+        let rfc_error = status == reqwest::StatusCode::BAD_REQUEST
+            && serde_json::from_slice::<serde_json::Value>(&body)
+                .is_ok_and(|v| v.get("error").is_some_and(serde_json::Value::is_string));
+        if !status.is_success() && !rfc_error {
             return Err(ForgeError::Status {
                 endpoint: path.to_owned(),
                 status: status.as_u16(),
@@ -120,7 +155,7 @@ impl DeviceFlow {
     pub async fn start(&self, scope: &str) -> Result<DeviceCode, ForgeError> {
         let a: CodeAnswer = self
             .post(
-                "login/device/code",
+                self.endpoints.code,
                 &[("client_id", &self.client_id), ("scope", scope)],
             )
             .await?;
@@ -138,7 +173,7 @@ impl DeviceFlow {
     pub async fn poll(&self, device_code: &Secret<String>) -> Result<Poll, ForgeError> {
         let a: TokenAnswer = self
             .post(
-                "login/oauth/access_token",
+                self.endpoints.token,
                 &[
                     ("client_id", &self.client_id),
                     ("device_code", device_code.expose()),
@@ -156,7 +191,7 @@ impl DeviceFlow {
             (None, Some("expired_token")) => Poll::Expired,
             (None, other) => {
                 return Err(ForgeError::Contract {
-                    endpoint: "login/oauth/access_token".into(),
+                    endpoint: self.endpoints.token.into(),
                     detail: format!("neither a token nor a known error: {other:?}"),
                 })
             }
