@@ -1600,12 +1600,32 @@ async fn the_workspace_is_accessible_in_light_and_dark() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_the_window_on_a_forgejo_shaped_forge() {
     let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
-    let home = KeyringHome::new("e2e-forgejo");
-    let _one = ONE_WINDOW.lock().await;
     let base = sandbox.api_base_as(countersign_forge_sandbox::Shape::Forgejo);
-    let args = vec!["--sandbox-url".to_owned(), base.clone()];
+    sign_43_in_the_window_on(&sandbox, &base, "forgejo").await;
+}
+
+/// The whole loop in the window against the sandbox in GitLab's shape: the
+/// merge requests, the review with its evidence (job artifacts; CI jobs stand
+/// for the checks), enrolment, signing, the push (records on the
+/// `countersign/pr-43` branch, a note, a commit status), and the gate with
+/// `verify --forge gitlab`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_the_window_on_a_gitlab_shaped_forge() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let base = sandbox.gitlab_api_base();
+    sign_43_in_the_window_on(&sandbox, &base, "gitlab").await;
+}
+
+/// Open #43 in the window against the sandbox at `base` (a forge's shape),
+/// check its review and evidence, enrol Bob, sign, push, and run the gate
+/// with `verify --forge <forge>`; the records end on the `countersign/pr-43`
+/// branch (neither Gitea, Forgejo nor GitLab writes other refs).
+async fn sign_43_in_the_window_on(sandbox: &RunningSandbox, base: &str, forge: &str) {
+    let home = KeyringHome::new(&format!("e2e-{forge}"));
+    let _one = ONE_WINDOW.lock().await;
+    let args = vec!["--sandbox-url".to_owned(), base.to_owned()];
     let app = AppWindow::launch_with_keyring(
-        "forgejo-sign",
+        &format!("{forge}-sign"),
         &desktop_binary("debug"),
         &args,
         Some(&home),
@@ -1656,98 +1676,7 @@ async fn sign_in_the_window_on_a_forgejo_shaped_forge() {
             );
         }
         let gate = std::process::Command::new(countersign_tests::workspace_binary("countersign"))
-            .args(["verify", "--forge", "forgejo", "--api-url", &base])
-            .args([
-                "--repo",
-                "acme-medical/infusion-pump-firmware",
-                "--pr",
-                "43",
-            ])
-            .env(
-                "COUNTERSIGN_TOKEN",
-                countersign_forge_sandbox::SANDBOX_TOKEN,
-            )
-            .env("COUNTERSIGN_DATA_DIR", home.root.join("gate"))
-            .output()
-            .map_err(|e| e.to_string())?;
-        let report = String::from_utf8_lossy(&gate.stdout);
-        assert!(
-            gate.status.success(),
-            "{report}\n{}",
-            String::from_utf8_lossy(&gate.stderr)
-        );
-        assert!(
-            report.contains("APPROVED: the policy is satisfied."),
-            "{report}"
-        );
-        Ok(())
-    }
-    .await;
-    app.close().await;
-    result.unwrap();
-}
-
-/// The whole loop in the window against the sandbox in GitLab's shape: the
-/// merge requests, the review with its evidence (job artifacts; CI jobs stand
-/// for the checks), enrolment, signing, the push (records on the
-/// `countersign/pr-43` branch, a note, a commit status), and the gate with
-/// `verify --forge gitlab`.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sign_in_the_window_on_a_gitlab_shaped_forge() {
-    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
-    let home = KeyringHome::new("e2e-gitlab");
-    let _one = ONE_WINDOW.lock().await;
-    let base = sandbox.gitlab_api_base();
-    let args = vec!["--sandbox-url".to_owned(), base.clone()];
-    let app =
-        AppWindow::launch_with_keyring("gitlab-sign", &desktop_binary("debug"), &args, Some(&home))
-            .await
-            .unwrap();
-    let result: Result<(), String> = async {
-        app.find_n("[data-testid=queue-item]", 4).await?;
-        click(&app, "[data-testid=queue-item][data-number='43']").await?;
-        app.wait_for_text("[data-testid=status-line]", "0/1 — waiting for QA")
-            .await?;
-        click(&app, "[data-testid=tab-evidence]").await?;
-        app.wait_for_text("[data-testid=tests-summary]", "4 passed, 0 failed")
-            .await?;
-        click(&app, "[data-testid=tab-overview]").await?;
-        enrol_bob(&app).await?;
-        type_into(
-            &app,
-            "[data-testid=sign-reason]",
-            "Alarm text verified in formative usability test UT-9",
-        )
-        .await?;
-        click(&app, "[data-testid=sign-review]").await?;
-        app.wait_for_text("[data-testid=preview-signed-at]", "fixed now")
-            .await?;
-        type_into(&app, "[data-testid=sign-password]", PASSWORD).await?;
-        click(&app, "[data-testid=sign-submit]").await?;
-        app.wait_for_text("[data-testid=push-result]", "Pushed to the forge")
-            .await?;
-        app.wait_for_text(
-            "[data-testid=status-line]",
-            "Approved 1/1 (user-facing text): Bob Okafor",
-        )
-        .await?;
-        {
-            let store = sandbox.store();
-            let s = store.read().unwrap();
-            assert!(
-                s.repos[0]
-                    .git
-                    .refs
-                    .contains_key("refs/heads/countersign/pr-43"),
-                "records on the branch"
-            );
-            assert_eq!(
-                s.repos[0].comments.iter().filter(|c| c.issue == 43).count(),
-                1
-            );
-        }
-        let gate = std::process::Command::new(countersign_tests::workspace_binary("countersign"))
-            .args(["verify", "--forge", "gitlab", "--api-url", &base])
+            .args(["verify", "--forge", forge, "--api-url", base])
             .args([
                 "--repo",
                 "acme-medical/infusion-pump-firmware",

@@ -301,26 +301,24 @@ async fn the_gate_opens_only_when_the_policy_is_satisfied() {
     assert_eq!(latest.1.state, "success");
 }
 
-/// The headless flow against the sandbox in Gitea's shape: a token checked
-/// with `login --forge gitea` and kept in the keychain, signing and pushing
-/// (records on the `countersign/pr-43` branch), and the gate with
-/// `verify --forge gitea`, closed before the approval and open after it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_gate_on_gitea_opens_only_when_the_policy_is_satisfied() {
-    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
-    let url = sandbox.api_base_as(countersign_forge_sandbox::Shape::Gitea);
-    let home = KeyringHome::new("cli-gitea");
+/// The headless flow against the sandbox at `url` (a forge's shape): a token
+/// checked with `login --forge <forge>` and kept in the keychain, signing and
+/// pushing (records on the `countersign/pr-43` branch, the comment, the
+/// status), and the gate with `verify --forge <forge>`, closed before the
+/// approval and open after it.
+async fn gate_opens_only_when_satisfied_on(sandbox: &RunningSandbox, url: &str, forge: &str) {
+    let home = KeyringHome::new(&format!("cli-{forge}"));
     let cs = shell_quote(&workspace_binary("countersign").display().to_string());
     let script = format!(
         "set -e
          R=acme-medical/infusion-pump-firmware
-         echo {token} | {cs} login --forge gitea --api-url {url} --token-stdin
+         echo {token} | {cs} login --forge {forge} --api-url {url} --token-stdin
          echo {pw} | {cs} enrol --sandbox-url {url} --name 'Bob Okafor' --password-stdin --accept-acknowledgement --out /dev/null
-         {cs} verify --forge gitea --api-url {url} --repo $R --pr 43 && exit 91 || echo gate-closed-before
+         {cs} verify --forge {forge} --api-url {url} --repo $R --pr 43 && exit 91 || echo gate-closed-before
          echo {pw} | {cs} sign --sandbox-url {url} --repo $R --pr 43 \
              --meaning approval --reason 'Alarm text verified in UT-9' --role qa --password-stdin
          {cs} push --sandbox-url {url}
-         {cs} verify --forge gitea --api-url {url} --repo $R --pr 43",
+         {cs} verify --forge {forge} --api-url {url} --repo $R --pr 43",
         pw = shell_quote(PASSWORD),
         token = countersign_forge_sandbox::SANDBOX_TOKEN,
     );
@@ -349,57 +347,24 @@ async fn the_gate_on_gitea_opens_only_when_the_policy_is_satisfied() {
             .git
             .refs
             .contains_key("refs/heads/countersign/pr-43"),
-        "the records live on a branch on Gitea"
+        "the records live on a branch on {forge}"
     );
-}
-
-/// The headless flow against the sandbox in GitLab's shape: `login --forge
-/// gitlab`, signing and pushing (records on the `countersign/pr-43` branch,
-/// a note, a commit status), and `verify --forge gitlab`.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_gate_on_gitlab_opens_only_when_the_policy_is_satisfied() {
-    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
-    let url = sandbox.gitlab_api_base();
-    let home = KeyringHome::new("cli-gitlab");
-    let cs = shell_quote(&workspace_binary("countersign").display().to_string());
-    let script = format!(
-        "set -e
-         R=acme-medical/infusion-pump-firmware
-         echo {token} | {cs} login --forge gitlab --api-url {url} --token-stdin
-         echo {pw} | {cs} enrol --sandbox-url {url} --name 'Bob Okafor' --password-stdin --accept-acknowledgement --out /dev/null
-         {cs} verify --forge gitlab --api-url {url} --repo $R --pr 43 && exit 91 || echo gate-closed-before
-         echo {pw} | {cs} sign --sandbox-url {url} --repo $R --pr 43 \
-             --meaning approval --reason 'Alarm text verified in UT-9' --role qa --password-stdin
-         {cs} push --sandbox-url {url}
-         {cs} verify --forge gitlab --api-url {url} --repo $R --pr 43",
-        pw = shell_quote(PASSWORD),
-        token = countersign_forge_sandbox::SANDBOX_TOKEN,
-    );
-    let (out, _home) = tokio::task::spawn_blocking(move || {
-        home.command(&script)
-            .stdin(Stdio::null())
-            .output()
-            .map(|o| (o, home))
-    })
-    .await
-    .unwrap()
-    .expect("dbus-run-session and gnome-keyring-daemon");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
-    assert!(stdout.contains("gate-closed-before"), "{stdout}");
-    assert!(
-        stdout.contains("APPROVED: the policy is satisfied."),
-        "{stdout}"
-    );
-    let store = sandbox.store();
-    let st = store.read().unwrap();
-    assert!(st.repos[0]
-        .git
-        .refs
-        .contains_key("refs/heads/countersign/pr-43"));
     assert!(st.repos[0]
         .statuses
         .iter()
         .any(|(_, s)| s.context == "countersign/approval" && s.state == "success"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gate_on_gitea_opens_only_when_the_policy_is_satisfied() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let url = sandbox.api_base_as(countersign_forge_sandbox::Shape::Gitea);
+    gate_opens_only_when_satisfied_on(&sandbox, &url, "gitea").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gate_on_gitlab_opens_only_when_the_policy_is_satisfied() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let url = sandbox.gitlab_api_base();
+    gate_opens_only_when_satisfied_on(&sandbox, &url, "gitlab").await;
 }

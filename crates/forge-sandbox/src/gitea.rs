@@ -1433,12 +1433,30 @@ async fn create_pull(
     else {
         return not_found();
     };
-    let Some(head_sha) = r.git.refs.get(&format!("refs/heads/{head}")).cloned() else {
-        return not_found();
+    let Some(pr) = pull_from_branch(r, title, text, head, base, &login) else {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &format!("There are no changes between the head and the base [{base}...{head}]"),
+        );
     };
-    let Some(new) = crate::git::tree_files(r, &head_sha) else {
-        return not_found();
-    };
+    r.pulls.push(pr.clone());
+    let r = r.clone();
+    created(&pull_json(&store, shape, &r, &pr))
+}
+
+/// A new pull request from the branch `head` written here, against `base`:
+/// the files of its tree that differ from the base branch's. `None` when the
+/// branch is unknown or changes nothing.
+pub(crate) fn pull_from_branch(
+    r: &Repo,
+    title: &str,
+    body: String,
+    head: &str,
+    base: &str,
+    login: &str,
+) -> Option<PullRequest> {
+    let head_sha = r.git.refs.get(&format!("refs/heads/{head}")).cloned()?;
+    let new = crate::git::tree_files(r, &head_sha)?;
     let text_of = |b: &Vec<u8>| String::from_utf8_lossy(b).into_owned();
     let files: Vec<crate::store::FileChange> = new
         .iter()
@@ -1453,28 +1471,24 @@ async fn create_pull(
         })
         .collect();
     if files.is_empty() {
-        return error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &format!("There are no changes between the head and the base [{base}...{head}]"),
-        );
+        return None;
     }
-    let base_sha = r
-        .pulls
-        .first()
-        .map(|p| p.base_sha.clone())
-        .unwrap_or_default();
     let now = Utc::now();
     let number = r.pulls.iter().map(|p| p.number).max().unwrap_or(0) + 1;
-    let pr = PullRequest {
+    Some(PullRequest {
         number,
         id: 900_000 + number,
         title: title.to_owned(),
-        body: text,
-        author: login.clone(),
+        body,
+        author: login.to_owned(),
         labels: Vec::new(),
         draft: false,
         base_ref: base.to_owned(),
-        base_sha,
+        base_sha: r
+            .pulls
+            .first()
+            .map(|p| p.base_sha.clone())
+            .unwrap_or_default(),
         head_ref: head.to_owned(),
         head_sha: head_sha.clone(),
         created_at: now,
@@ -1483,7 +1497,7 @@ async fn create_pull(
         commits: vec![crate::store::Commit {
             sha: head_sha,
             message: title.to_owned(),
-            author: login,
+            author: login.to_owned(),
             date: now,
             author_email: None,
             committer: None,
@@ -1491,8 +1505,5 @@ async fn create_pull(
         }],
         check_runs: Vec::new(),
         reviews: Vec::new(),
-    };
-    r.pulls.push(pr.clone());
-    let r = r.clone();
-    created(&pull_json(&store, shape, &r, &pr))
+    })
 }

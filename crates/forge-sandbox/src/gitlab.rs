@@ -1101,58 +1101,8 @@ async fn create_merge_request(
         Ok(r) => r,
         Err(e) => return e,
     };
-    let Some(head_sha) = r.git.refs.get(&format!("refs/heads/{source}")).cloned() else {
-        return not_found();
-    };
-    let Some(new) = crate::git::tree_files(r, &head_sha) else {
-        return not_found();
-    };
-    let text_of = |b: &Vec<u8>| String::from_utf8_lossy(b).into_owned();
-    let files: Vec<crate::store::FileChange> = new
-        .iter()
-        .filter_map(|(path, bytes)| {
-            let old = r.file_at(path, target);
-            (old.as_ref() != Some(bytes)).then(|| crate::store::FileChange {
-                path: path.clone(),
-                previous_path: None,
-                old: old.as_ref().map(text_of),
-                new: Some(text_of(bytes)),
-            })
-        })
-        .collect();
-    let base_sha = r
-        .pulls
-        .first()
-        .map(|p| p.base_sha.clone())
-        .unwrap_or_default();
-    let now = Utc::now();
-    let number = r.pulls.iter().map(|p| p.number).max().unwrap_or(0) + 1;
-    let pr = PullRequest {
-        number,
-        id: 900_000 + number,
-        title: title.to_owned(),
-        body: text,
-        author: login.clone(),
-        labels: Vec::new(),
-        draft: false,
-        base_ref: target.to_owned(),
-        base_sha,
-        head_ref: source.to_owned(),
-        head_sha: head_sha.clone(),
-        created_at: now,
-        updated_at: now,
-        files,
-        commits: vec![crate::store::Commit {
-            sha: head_sha,
-            message: title.to_owned(),
-            author: login,
-            date: now,
-            author_email: None,
-            committer: None,
-            committer_email: None,
-        }],
-        check_runs: Vec::new(),
-        reviews: Vec::new(),
+    let Some(pr) = crate::gitea::pull_from_branch(r, title, text, source, target, &login) else {
+        return bad_request("Validation failed: no changes between the source and target branches");
     };
     r.pulls.push(pr.clone());
     let r = r.clone();
