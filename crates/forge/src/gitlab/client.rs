@@ -275,24 +275,27 @@ impl Forge for GitLabForge {
             "merge_requests?state=opened&order_by=created_at&sort=desc&per_page=100",
         );
         let list: Vec<wire::MergeRequest> = self.rest.get_all(url).await?;
-        let mut out = Vec::new();
-        for mr in list {
+        // The list leaves the base commit out: each merge request says, read
+        // side by side (the HTTP layer bounds how many at once).
+        let full = futures::future::join_all(list.iter().map(|mr| async move {
             match mr.summary(repo) {
-                Some(s) => out.push(s),
-                // The list left the commits out: the merge request says.
+                Some(s) => Ok(s),
                 None => {
-                    let full = self.merge_request(repo, mr.iid).await?;
                     let url = self.mr_url(repo, mr.iid, "");
-                    out.push(full.summary(repo).ok_or_else(|| {
-                        contract(
-                            url.path(),
-                            "a merge request without its base and head commits",
-                        )
-                    })?);
+                    self.merge_request(repo, mr.iid)
+                        .await?
+                        .summary(repo)
+                        .ok_or_else(|| {
+                            contract(
+                                url.path(),
+                                "a merge request without its base and head commits",
+                            )
+                        })
                 }
             }
-        }
-        Ok(out)
+        }))
+        .await;
+        full.into_iter().collect()
     }
 
     async fn change_request(
@@ -301,22 +304,21 @@ impl Forge for GitLabForge {
         number: u64,
     ) -> Result<ChangeRequest, ForgeError> {
         let url = self.mr_url(repo, number, "");
-        let mr = self.merge_request(repo, number).await?;
+        // GitLab gives neither a commit count nor line counts on the merge
+        // request: both are read from its lists, at the same time.
+        let (mr, commits, diffs) = tokio::try_join!(
+            self.merge_request(repo, number),
+            self.commits(repo, number),
+            self.diffs(repo, number),
+        )?;
         let summary = mr.summary(repo).ok_or_else(|| {
             contract(
                 url.path(),
                 "a merge request without its base and head commits",
             )
         })?;
-        // GitLab gives neither a commit count nor line counts on the merge
-        // request: both are read from its lists.
-        let commits = self.commits(repo, number).await?.len() as u64;
-        let files: Vec<ChangedFile> = self
-            .diffs(repo, number)
-            .await?
-            .iter()
-            .map(ChangedFile::from)
-            .collect();
+        let commits = commits.len() as u64;
+        let files: Vec<ChangedFile> = diffs.iter().map(ChangedFile::from).collect();
         Ok(ChangeRequest {
             body: mr.description.clone().unwrap_or_default(),
             web_url: mr.web_url.clone(),
