@@ -305,3 +305,54 @@ async fn signing_in_to_gitlab_with_the_device_grant_keeps_the_token_in_the_keych
         .unwrap_err();
     assert_eq!(refused.code, "invalid_input", "{refused:?}");
 }
+
+/// GitLab: with the CI configuration kept in another project (as the
+/// example gate recommends), the jobs' artifacts are attributed to
+/// `file@group/project`, which the policy names; no change here can edit
+/// that file, so it reads the same at the base and the head and the
+/// evidence counts — even from a change that edits this project's copy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evidence_counts_from_a_ci_configuration_kept_in_another_project() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let external = format!("{}@{}", countersign_forge_sandbox::CI_WORKFLOW, REPO);
+    sandbox.store().write().unwrap().gitlab_ci_config_path = external.clone();
+    // Named the GitHub way only: the artifacts are not from it.
+    let g = gate_as(&sandbox, On::GitLab, 43).await;
+    assert!(
+        g.review
+            .evidence_ignored
+            .iter()
+            .any(|w| w.contains("not a workflow the policy names")),
+        "{:?}",
+        g.review.evidence_ignored
+    );
+    edit_repo(&sandbox, |repo| {
+        countersign_forge_sandbox::edit_policy(repo, |p| {
+            p.replace(
+                "workflows = [\".github/workflows/ci.yml\"]",
+                &format!("workflows = [\"{external}\"]"),
+            )
+        });
+    });
+    edit_pull(&sandbox, 43, |pr| {
+        pr.files.push(countersign_forge_sandbox::FileChange {
+            path: countersign_forge_sandbox::CI_WORKFLOW.into(),
+            previous_path: None,
+            old: Some("name: ci\n".into()),
+            new: Some("name: ci\n# edited by the change\n".into()),
+        });
+    });
+    let g = gate_as(&sandbox, On::GitLab, 43).await;
+    assert!(
+        g.review.evidence_ignored.is_empty(),
+        "{:?}",
+        g.review.evidence_ignored
+    );
+    assert!(
+        g.review.tests.is_some(),
+        "the JUnit report counted: {:?} {:?} {:?}",
+        g.review.evidence_problems,
+        g.review.evidence,
+        g.review.policy
+    );
+}

@@ -290,11 +290,6 @@ fn user_json(store: &Store, login: &str) -> Value {
     })
 }
 
-/// The project's CI configuration file: the demo keeps its CI where the
-/// policy names it, which a GitLab project's "CI/CD configuration file"
-/// setting allows.
-const CI_CONFIG_PATH: &str = crate::seed::CI_WORKFLOW;
-
 fn project_json(store: &Store, repo: &Repo) -> Value {
     json!({
         "id": repo.id,
@@ -304,7 +299,7 @@ fn project_json(store: &Store, repo: &Repo) -> Value {
         "name_with_namespace": format!("{} / {}", repo.owner, repo.name),
         "description": repo.description,
         "default_branch": repo.default_branch,
-        "ci_config_path": CI_CONFIG_PATH,
+        "ci_config_path": store.gitlab_ci_config_path,
         "visibility": "private",
         "web_url": format!("{}/{}", store.base_url, repo.full_name()),
         "created_at": ts(repo.created_at),

@@ -23,7 +23,7 @@ use tokio::task::JoinHandle;
 
 pub use faults::{Fault, FaultRule};
 pub use gitea::Shape;
-pub use seed::{edit_policy, refresh_policy, sync_base_objects, zip_of, POLICY_PATH};
+pub use seed::{edit_policy, refresh_policy, sync_base_objects, zip_of, CI_WORKFLOW, POLICY_PATH};
 pub use store::{
     object_id, Artifact, Comment, Commit, CommitStatus, FileChange, GitObject, GitStore,
     PullRequest, Repo, RosterKey, Served, Store, WorkflowRun, SANDBOX_TOKEN,

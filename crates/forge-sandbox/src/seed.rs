@@ -420,6 +420,9 @@ pub fn demo(base_url: String) -> Store {
         patch_limit_bytes: None,
         files_list_cap: GITHUB_FILES_LIST_CAP,
         commits_list_cap: GITHUB_COMMITS_LIST_CAP,
+        // The demo keeps its CI where the policy names it, which the
+        // setting allows.
+        gitlab_ci_config_path: CI_WORKFLOW.to_owned(),
         requests: 0,
         not_modified: 0,
         served: Vec::new(),

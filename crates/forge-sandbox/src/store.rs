@@ -199,6 +199,9 @@ pub struct Store {
     /// GitHub lists at most 250 commits of a pull request (its `commits`
     /// keeps the true count); shrink it to test the cap.
     pub commits_list_cap: usize,
+    /// GitLab's "CI/CD configuration file" setting of the projects, as the
+    /// GitLab shape reports it (`file@group/project` for another project's).
+    pub gitlab_ci_config_path: String,
     /// Requests served so far, and how many of them were answered 304.
     pub requests: u64,
     pub not_modified: u64,

@@ -537,13 +537,13 @@ pub fn parse(text: &str) -> Result<Policy, PolicyError> {
                     let mut paths = Vec::new();
                     for w in list {
                         let path = w.get_ref();
-                        if !path.starts_with(".github/workflows/")
-                            || !(path.ends_with(".yml") || path.ends_with(".yaml"))
-                        {
+                        if !is_workflow_path(path) {
                             return Err(at(
                                 text,
                                 w.span(),
-                                "a workflow is a file under .github/workflows/ ending in .yml or .yaml",
+                                "a workflow is a .yml or .yaml file: under .github/workflows/, \
+                                 .gitea/workflows/ or .forgejo/workflows/ for Actions, or GitLab's CI \
+                                 configuration (e.g. .gitlab-ci.yml, or file.yml@group/project)",
                             ));
                         }
                         paths.push(path.clone());
@@ -703,4 +703,64 @@ pub fn parse(text: &str) -> Result<Policy, PolicyError> {
         tip_of: None,
         reset_by,
     })
+}
+
+/// A workflow the evidence may come from: an Actions workflow file
+/// (GitHub's, Gitea's or Forgejo's folder), or a GitLab CI configuration —
+/// a YAML file anywhere in the repository, or `file@group/project[:ref]` for
+/// one kept in another project. Plain path segments only.
+fn is_workflow_path(path: &str) -> bool {
+    let (file, elsewhere) = match path.split_once('@') {
+        Some((file, project)) => (file, Some(project)),
+        None => (path, None),
+    };
+    let plain = |p: &str| {
+        !p.is_empty()
+            && p.split('/').all(|seg| {
+                !seg.is_empty()
+                    && seg != "."
+                    && seg != ".."
+                    && seg
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+            })
+    };
+    let project_ok = elsewhere.is_none_or(|p| {
+        let project = p.split_once(':').map_or(p, |(project, _)| project);
+        plain(project) && project.split('/').count() == 2
+    });
+    plain(file) && (file.ends_with(".yml") || file.ends_with(".yaml")) && project_ok
+}
+
+#[cfg(test)]
+mod workflow_path_tests {
+    use super::is_workflow_path;
+
+    #[test]
+    fn workflows_of_every_forge_are_named_and_nothing_else() {
+        for ok in [
+            ".github/workflows/ci.yml",
+            ".gitea/workflows/ci.yaml",
+            ".forgejo/workflows/ci.yml",
+            ".gitlab-ci.yml",
+            "ci/pipeline.yml",
+            "gate.yml@qa/ci-config",
+            "gate.yml@qa/ci-config:v2",
+        ] {
+            assert!(is_workflow_path(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "ci.txt",
+            "../ci.yml",
+            "a//b.yml",
+            "/ci.yml",
+            "ci.yml@",
+            "ci.yml@qa",
+            "ci.yml@a/b/c",
+            "ci.yml@../x",
+        ] {
+            assert!(!is_workflow_path(bad), "{bad:?}");
+        }
+    }
 }

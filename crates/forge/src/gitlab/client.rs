@@ -603,12 +603,24 @@ impl Forge for GitLabForge {
         Ok(checks)
     }
 
+    /// A file at a commit or branch. `file@group/project[:ref]` — how GitLab
+    /// names a CI configuration kept in another project — is read from that
+    /// project (at `ref`, else its default branch), whatever commit of this
+    /// one is asked for: no change here can edit it, so it reads the same at
+    /// a change's base and head, and the evidence its jobs made can count.
     async fn file_at(
         &self,
         repo: &RepoId,
         path: &str,
         git_ref: &str,
     ) -> Result<Option<Vec<u8>>, ForgeError> {
+        if let Some((file, project, at)) = external_config(path) {
+            let at = match at {
+                Some(at) => at.to_owned(),
+                None => self.default_branch(&project).await?,
+            };
+            return Ok(self.file(&project, file, &at).await?.map(|(_, b)| b));
+        }
         Ok(self.file(repo, path, git_ref).await?.map(|(_, b)| b))
     }
 
@@ -833,6 +845,17 @@ impl Forge for GitLabForge {
     }
 }
 
+/// `file@group/project[:ref]`: a CI configuration in another project, as
+/// GitLab's "CI/CD configuration file" setting names one.
+fn external_config(path: &str) -> Option<(&str, RepoId, Option<&str>)> {
+    let (file, rest) = path.split_once('@')?;
+    let (project, at) = match rest.split_once(':') {
+        Some((project, at)) => (project, Some(at)),
+        None => (rest, None),
+    };
+    Some((file, project.parse().ok()?, at))
+}
+
 /// One file's part of the whole diff: git's headers and GitLab's hunks. A
 /// file GitLab cut for size, or sent without hunks although its content
 /// changed (as its API does for some collapsed diffs), is refused: the
@@ -886,6 +909,19 @@ mod tests {
 
     fn diff(json: serde_json::Value) -> wire::Diff {
         serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn a_ci_configuration_in_another_project_is_named_as_gitlab_names_it() {
+        let (file, project, at) = external_config("gate.yml@qa/ci-config").unwrap();
+        assert_eq!(
+            (file, project, at),
+            ("gate.yml", RepoId::new("qa", "ci-config"), None)
+        );
+        let (_, _, at) = external_config("ci/gate.yml@qa/ci-config:v2").unwrap();
+        assert_eq!(at, Some("v2"));
+        assert!(external_config(".gitlab-ci.yml").is_none());
+        assert!(external_config("gate.yml@not a project").is_none());
     }
 
     #[test]
