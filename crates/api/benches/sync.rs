@@ -105,13 +105,11 @@ async fn main() {
     sandbox.store().write().unwrap().latency = latency;
     let dir = std::env::temp_dir().join(format!("countersign-bench-sync-{}", std::process::id()));
     let local = LocalStores::in_dir(dir.clone());
-    let shape = std::env::var("COUNTERSIGN_BENCH_SHAPE").unwrap_or_default();
-    let api_base = match shape.as_str() {
-        "gitea" => sandbox.api_base_as(countersign_forge_sandbox::Shape::Gitea),
-        "forgejo" => sandbox.api_base_as(countersign_forge_sandbox::Shape::Forgejo),
-        "gitlab" => sandbox.gitlab_api_base(),
-        _ => sandbox.api_base(),
-    };
+    let shape: countersign_forge_sandbox::ForgeShape = std::env::var("COUNTERSIGN_BENCH_SHAPE")
+        .unwrap_or_default()
+        .parse()
+        .expect("COUNTERSIGN_BENCH_SHAPE");
+    let api_base = sandbox.api_base_for(shape);
     let session = Session::start_with(
         ForgeTarget::Sandbox {
             api_base: Url::parse(&api_base).unwrap(),
@@ -144,7 +142,7 @@ async fn main() {
     // The least any client could do: one request per page and per resource.
     let minimum = first_requests as f64;
     let floor = minimum * latency.as_secs_f64() / CONCURRENCY;
-    println!("sync benchmark ({}): {change_requests} change requests × {files} files, {} ms latency per request", if shape.is_empty() { "github" } else { shape.as_str() }, latency.as_millis());
+    println!("sync benchmark ({shape:?}): {change_requests} change requests × {files} files, {} ms latency per request", latency.as_millis());
     println!("  first sync:      {:>7.2} s, {first_requests} requests (floor {floor:.2} s = requests × latency ÷ {CONCURRENCY}; ratio {:.2}, target ≤ 1.5)", first_time.as_secs_f64(), first_time.as_secs_f64() / floor);
     println!("  unchanged sync:  {:>7.2} s, {resync_requests} requests, {not_modified} answered 304 ({} answered 200)", resync_time.as_secs_f64(), resync_requests - not_modified);
     println!(

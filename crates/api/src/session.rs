@@ -5,7 +5,7 @@ use countersign_forge::gitea::{Flavor, GiteaConfig, GiteaForge};
 use countersign_forge::github::{GitHubConfig, GitHubForge};
 use countersign_forge::gitlab::{GitLabConfig, GitLabForge};
 use countersign_forge::{Forge, RepoId};
-use countersign_forge_sandbox::{RunningSandbox, Seed, SANDBOX_TOKEN};
+use countersign_forge_sandbox::{ForgeShape, RunningSandbox, Seed, SANDBOX_TOKEN};
 use countersign_secret::Secret;
 use url::Url;
 
@@ -77,37 +77,24 @@ enum Client {
     GitLab,
 }
 
-/// The shape a sandbox answers in, read from its REST root: the sandbox
-/// serves Gitea's shape under `/api/v1/`, Forgejo's under `/forgejo/api/v1/`
-/// and GitLab's under `/gitlab/api/v4/`.
-fn sandbox_client(api_base: &Url) -> Client {
-    let path = api_base.path().trim_end_matches('/');
-    if path.ends_with("/gitlab/api/v4") {
-        Client::GitLab
-    } else if path.ends_with("/forgejo/api/v1") {
-        Client::Gitea(Flavor::Forgejo)
-    } else if path.ends_with("/api/v1") {
-        Client::Gitea(Flavor::Gitea)
-    } else {
-        Client::GitHub
+impl From<ForgeShape> for Client {
+    fn from(shape: ForgeShape) -> Self {
+        match shape {
+            ForgeShape::GitHub => Client::GitHub,
+            ForgeShape::Gitea => Client::Gitea(Flavor::Gitea),
+            ForgeShape::Forgejo => Client::Gitea(Flavor::Forgejo),
+            ForgeShape::GitLab => Client::GitLab,
+        }
     }
 }
 
 /// The embedded sandbox's shape: GitHub's unless `COUNTERSIGN_SANDBOX_SHAPE`
 /// says `gitea`, `forgejo` or `gitlab` (for running every flow against those shapes).
-fn embedded_sandbox_base(running: &RunningSandbox) -> Result<Url, ApiError> {
-    let base = match std::env::var("COUNTERSIGN_SANDBOX_SHAPE").as_deref() {
-        Err(_) | Ok("" | "github") => running.api_base(),
-        Ok("gitea") => running.api_base_as(countersign_forge_sandbox::Shape::Gitea),
-        Ok("forgejo") => running.api_base_as(countersign_forge_sandbox::Shape::Forgejo),
-        Ok("gitlab") => running.gitlab_api_base(),
-        Ok(other) => {
-            return Err(ApiError::invalid_input(format!(
-                "COUNTERSIGN_SANDBOX_SHAPE must be github, gitea, forgejo or gitlab, not {other:?}"
-            )))
-        }
-    };
-    Ok(Url::parse(&base).expect("sandbox URL"))
+fn embedded_sandbox_shape() -> Result<ForgeShape, ApiError> {
+    std::env::var("COUNTERSIGN_SANDBOX_SHAPE")
+        .unwrap_or_default()
+        .parse()
+        .map_err(|e: String| ApiError::invalid_input(format!("COUNTERSIGN_SANDBOX_SHAPE: {e}")))
 }
 
 /// Where this device keeps its secrets and its ledger.
@@ -232,9 +219,10 @@ impl Session {
                         format!("cannot start the sandbox forge: {e}"),
                     )
                 })?;
-                let base = embedded_sandbox_base(&running)?;
+                let shape = embedded_sandbox_shape()?;
+                let base = Url::parse(&running.api_base_for(shape)).expect("sandbox URL");
                 (
-                    sandbox_client(&base),
+                    Client::from(shape),
                     base,
                     Some(Secret::from(SANDBOX_TOKEN)),
                     Vec::new(),
@@ -242,8 +230,9 @@ impl Session {
                     Some(running),
                 )
             }
+            // The sandbox serves each forge's shape under its own root.
             ForgeTarget::Sandbox { api_base } => (
-                sandbox_client(&api_base),
+                Client::from(ForgeShape::of_path(api_base.path())),
                 api_base,
                 Some(Secret::from(SANDBOX_TOKEN)),
                 Vec::new(),

@@ -42,6 +42,54 @@ pub enum Seed {
     Bulk { pulls: u32, files: u32 },
 }
 
+/// Which forge's REST shape a client speaks to the sandbox in: each is
+/// served under its own root of the same origin, over the same state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ForgeShape {
+    GitHub,
+    Gitea,
+    Forgejo,
+    GitLab,
+}
+
+impl ForgeShape {
+    /// The REST root's path, `/` for GitHub's.
+    fn root(self) -> String {
+        match self {
+            ForgeShape::GitHub => "/".to_owned(),
+            ForgeShape::Gitea => format!("{}/", Shape::Gitea.prefix()),
+            ForgeShape::Forgejo => format!("{}/", Shape::Forgejo.prefix()),
+            ForgeShape::GitLab => format!("{}/", gitlab::PREFIX),
+        }
+    }
+
+    /// The shape a sandbox REST root answers in, told by its path (a root
+    /// the sandbox does not serve is GitHub's, as it always was).
+    pub fn of_path(path: &str) -> Self {
+        let wanted = format!("{}/", path.trim_end_matches('/'));
+        [ForgeShape::Gitea, ForgeShape::Forgejo, ForgeShape::GitLab]
+            .into_iter()
+            .find(|s| s.root() == wanted)
+            .unwrap_or(ForgeShape::GitHub)
+    }
+}
+
+impl std::str::FromStr for ForgeShape {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "" | "github" => Ok(ForgeShape::GitHub),
+            "gitea" => Ok(ForgeShape::Gitea),
+            "forgejo" => Ok(ForgeShape::Forgejo),
+            "gitlab" => Ok(ForgeShape::GitLab),
+            other => Err(format!(
+                "a sandbox shape is github, gitea, forgejo or gitlab, not {other:?}"
+            )),
+        }
+    }
+}
+
 /// A sandbox serving on a loopback port until dropped or [`RunningSandbox::stop`]ped.
 pub struct RunningSandbox {
     addr: SocketAddr,
@@ -71,17 +119,25 @@ impl RunningSandbox {
 
     /// The REST root, as a GitHub client's `api_base`.
     pub fn api_base(&self) -> String {
-        format!("http://{}/", self.addr)
+        self.api_base_for(ForgeShape::GitHub)
+    }
+
+    /// The REST root of the same forge in `shape`.
+    pub fn api_base_for(&self, shape: ForgeShape) -> String {
+        format!("http://{}{}", self.addr, shape.root())
     }
 
     /// The REST root of the same forge in GitLab's shape (`/gitlab/api/v4/`).
     pub fn gitlab_api_base(&self) -> String {
-        format!("http://{}{}/", self.addr, gitlab::PREFIX)
+        self.api_base_for(ForgeShape::GitLab)
     }
 
     /// The REST root of the same forge in Gitea's or Forgejo's shape.
     pub fn api_base_as(&self, shape: Shape) -> String {
-        format!("http://{}{}/", self.addr, shape.prefix())
+        self.api_base_for(match shape {
+            Shape::Gitea => ForgeShape::Gitea,
+            Shape::Forgejo => ForgeShape::Forgejo,
+        })
     }
 
     pub fn store(&self) -> Arc<RwLock<Store>> {
@@ -101,5 +157,26 @@ impl RunningSandbox {
 impl Drop for RunningSandbox {
     fn drop(&mut self) {
         self.task.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ForgeShape;
+
+    #[test]
+    fn each_shape_is_told_by_the_root_it_is_served_under() {
+        for shape in [
+            ForgeShape::GitHub,
+            ForgeShape::Gitea,
+            ForgeShape::Forgejo,
+            ForgeShape::GitLab,
+        ] {
+            assert_eq!(ForgeShape::of_path(&shape.root()), shape);
+            assert_eq!(ForgeShape::of_path(shape.root().trim_end_matches('/')), shape);
+        }
+        assert_eq!(ForgeShape::of_path("/elsewhere/api/v1/"), ForgeShape::GitHub);
+        assert_eq!("gitlab".parse::<ForgeShape>(), Ok(ForgeShape::GitLab));
+        assert!("bitbucket".parse::<ForgeShape>().is_err());
     }
 }

@@ -36,23 +36,11 @@ pub async fn device(sandbox: &RunningSandbox, login: &'static str, printed_name:
 }
 
 /// Which forge's shape a test speaks to the sandbox in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum On {
-    GitHub,
-    Gitea,
-    Forgejo,
-    GitLab,
-}
+pub use countersign_forge_sandbox::ForgeShape as On;
 
 /// The sandbox's REST root in the shape `on`.
 pub fn api_base_as(sandbox: &RunningSandbox, on: On) -> Url {
-    Url::parse(&match on {
-        On::GitHub => sandbox.api_base(),
-        On::Gitea => sandbox.api_base_as(Shape::Gitea),
-        On::Forgejo => sandbox.api_base_as(Shape::Forgejo),
-        On::GitLab => sandbox.gitlab_api_base(),
-    })
-    .unwrap()
+    Url::parse(&sandbox.api_base_for(on)).unwrap()
 }
 
 /// [`device`], speaking to the sandbox in the shape `on`.
