@@ -37,10 +37,9 @@ pub async fn login(
 ) -> Result<Person, ApiError> {
     let user = match kind {
         ForgeKind::Gitea | ForgeKind::Forgejo => {
-            let flavor = if kind == ForgeKind::Gitea {
-                Flavor::Gitea
-            } else {
-                Flavor::Forgejo
+            let flavor = match kind {
+                ForgeKind::Forgejo => Flavor::Forgejo,
+                _ => Flavor::Gitea,
             };
             let mut config = GiteaConfig::new(api_base.clone(), flavor);
             config.token = Some(token.clone());

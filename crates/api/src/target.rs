@@ -90,24 +90,18 @@ pub fn resolve_with(wanted: Wanted, keychain: Keychain<'_>) -> Result<ForgeTarge
                     })?
                 }
             };
-            let repos = repos
-                .iter()
-                .map(|r| r.parse())
-                .collect::<Result<Vec<RepoId>, _>>()?;
-            let from_env = token_from_env
-                .then(|| env_token(&["COUNTERSIGN_TOKEN", "GITHUB_TOKEN"]))
-                .flatten();
-            match from_env {
-                Some(token) => Ok(ForgeTarget::GitHub {
-                    api_base,
-                    token: Some(token),
-                    repos,
-                }),
-                None => match keychain {
-                    Keychain::Given(store) => github_with_stored_token(api_base, repos, store),
-                    Keychain::Os => github_with_stored_token(api_base, repos, &OsKeychain::open()?),
-                },
-            }
+            let repos = repo_ids(&repos)?;
+            let token = token_for(
+                &api_base,
+                &["COUNTERSIGN_TOKEN", "GITHUB_TOKEN"],
+                token_from_env,
+                keychain,
+            )?;
+            Ok(ForgeTarget::GitHub {
+                api_base,
+                token: Some(token),
+                repos,
+            })
         }
         Wanted::Gitea {
             flavor,
@@ -128,22 +122,12 @@ pub fn resolve_with(wanted: Wanted, keychain: Keychain<'_>) -> Result<ForgeTarge
                     )?
                 }
             };
-            let repos = repos
-                .iter()
-                .map(|r| r.parse())
-                .collect::<Result<Vec<RepoId>, _>>()?;
+            let repos = repo_ids(&repos)?;
             let names = match flavor {
                 Flavor::Gitea => ["COUNTERSIGN_TOKEN", "GITEA_TOKEN", "GITHUB_TOKEN"],
                 Flavor::Forgejo => ["COUNTERSIGN_TOKEN", "FORGEJO_TOKEN", "GITHUB_TOKEN"],
             };
-            let from_env = token_from_env.then(|| env_token(&names)).flatten();
-            let token = match from_env {
-                Some(token) => token,
-                None => match keychain {
-                    Keychain::Given(store) => stored_token(&api_base, store)?,
-                    Keychain::Os => stored_token(&api_base, &OsKeychain::open()?)?,
-                },
-            };
+            let token = token_for(&api_base, &names, token_from_env, keychain)?;
             Ok(ForgeTarget::Gitea {
                 flavor,
                 api_base,
@@ -169,20 +153,13 @@ pub fn resolve_with(wanted: Wanted, keychain: Keychain<'_>) -> Result<ForgeTarge
                     })?
                 }
             };
-            let repos = repos
-                .iter()
-                .map(|r| r.parse())
-                .collect::<Result<Vec<RepoId>, _>>()?;
-            let from_env = token_from_env
-                .then(|| env_token(&["COUNTERSIGN_TOKEN", "GITLAB_TOKEN"]))
-                .flatten();
-            let token = match from_env {
-                Some(token) => token,
-                None => match keychain {
-                    Keychain::Given(store) => stored_token(&api_base, store)?,
-                    Keychain::Os => stored_token(&api_base, &OsKeychain::open()?)?,
-                },
-            };
+            let repos = repo_ids(&repos)?;
+            let token = token_for(
+                &api_base,
+                &["COUNTERSIGN_TOKEN", "GITLAB_TOKEN"],
+                token_from_env,
+                keychain,
+            )?;
             Ok(ForgeTarget::GitLab {
                 api_base,
                 token: Some(token),
@@ -192,60 +169,63 @@ pub fn resolve_with(wanted: Wanted, keychain: Keychain<'_>) -> Result<ForgeTarge
         Wanted::Saved(data_dir) => {
             let settings = crate::settings::load(&data_dir)?;
             crate::settings::validate(&settings)?;
-            match settings.kind {
-                ForgeKind::Sandbox => Ok(ForgeTarget::EmbeddedSandbox),
-                ForgeKind::GitHub | ForgeKind::Gitea | ForgeKind::Forgejo | ForgeKind::GitLab => {
-                    let api_base = Url::parse(&settings.api_url)
-                        .map_err(|e| ApiError::invalid_input(e.to_string()))?;
-                    let wanted = match settings.kind {
-                        ForgeKind::GitLab => Wanted::GitLab {
-                            api_base: Some(api_base),
-                            repos: settings.repos,
-                            token_from_env: false,
-                        },
-                        ForgeKind::Gitea | ForgeKind::Forgejo => Wanted::Gitea {
-                            flavor: if settings.kind == ForgeKind::Gitea {
-                                Flavor::Gitea
-                            } else {
-                                Flavor::Forgejo
-                            },
-                            api_base: Some(api_base),
-                            repos: settings.repos,
-                            token_from_env: false,
-                        },
-                        _ => Wanted::GitHub {
-                            api_base: Some(api_base),
-                            repos: settings.repos,
-                            token_from_env: false,
-                        },
-                    };
-                    resolve_with(wanted, keychain)
-                }
-            }
+            let api_base = || {
+                Url::parse(&settings.api_url).map_err(|e| ApiError::invalid_input(e.to_string()))
+            };
+            let repos = settings.repos.clone();
+            let gitea = |flavor| -> Result<Wanted, ApiError> {
+                Ok(Wanted::Gitea {
+                    flavor,
+                    api_base: Some(api_base()?),
+                    repos: repos.clone(),
+                    token_from_env: false,
+                })
+            };
+            let wanted = match settings.kind {
+                ForgeKind::Sandbox => return Ok(ForgeTarget::EmbeddedSandbox),
+                ForgeKind::GitHub => Wanted::GitHub {
+                    api_base: Some(api_base()?),
+                    repos: repos.clone(),
+                    token_from_env: false,
+                },
+                ForgeKind::Gitea => gitea(Flavor::Gitea)?,
+                ForgeKind::Forgejo => gitea(Flavor::Forgejo)?,
+                ForgeKind::GitLab => Wanted::GitLab {
+                    api_base: Some(api_base()?),
+                    repos: repos.clone(),
+                    token_from_env: false,
+                },
+            };
+            resolve_with(wanted, keychain)
         }
     }
 }
 
-/// The first of the environment variables `names` that holds a token.
-fn env_token(names: &[&str]) -> Option<Secret<String>> {
-    names
+fn repo_ids(repos: &[String]) -> Result<Vec<RepoId>, ApiError> {
+    Ok(repos
         .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|t| !t.is_empty()))
-        .map(Secret::new)
+        .map(|r| r.parse())
+        .collect::<Result<Vec<RepoId>, _>>()?)
 }
 
-/// GitHub at `api_base` with the token `countersign login` (or Settings) kept.
-fn github_with_stored_token(
-    api_base: Url,
-    repos: Vec<RepoId>,
-    keychain: &dyn SecretStore,
-) -> Result<ForgeTarget, ApiError> {
-    let token = stored_token(&api_base, keychain)?;
-    Ok(ForgeTarget::GitHub {
-        api_base,
-        token: Some(token),
-        repos,
-    })
+/// The token for the forge at `api_base`: from the first of the environment
+/// variables `names` that holds one, when the caller takes it from there
+/// (the gate in CI), else the one kept in the keychain.
+fn token_for(
+    api_base: &Url,
+    names: &[&str],
+    token_from_env: bool,
+    keychain: Keychain<'_>,
+) -> Result<Secret<String>, ApiError> {
+    let from_env = names
+        .iter()
+        .filter(|_| token_from_env)
+        .find_map(|v| std::env::var(v).ok().filter(|t| !t.is_empty()));
+    match (from_env, keychain) {
+        (Some(token), _) => Ok(Secret::new(token)),
+        (None, Keychain::Given(store)) => stored_token(api_base, store),
+        (None, Keychain::Os) => stored_token(api_base, &OsKeychain::open()?),
+    }
 }
 
 /// The token `countersign login` (or Settings) kept for the forge at `api_base`.

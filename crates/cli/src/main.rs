@@ -1140,12 +1140,14 @@ fn gate_target(forge: &str, api_url: Option<Url>) -> Result<ForgeTarget, ApiErro
             repos: Vec::new(),
             token_from_env: true,
         },
-        (name @ ("gitea" | "forgejo"), api_base) => Wanted::Gitea {
-            flavor: if name == "gitea" {
-                countersign_api::Flavor::Gitea
-            } else {
-                countersign_api::Flavor::Forgejo
-            },
+        ("gitea", api_base) => Wanted::Gitea {
+            flavor: countersign_api::Flavor::Gitea,
+            api_base,
+            repos: Vec::new(),
+            token_from_env: true,
+        },
+        ("forgejo", api_base) => Wanted::Gitea {
+            flavor: countersign_api::Flavor::Forgejo,
             api_base,
             repos: Vec::new(),
             token_from_env: true,

@@ -444,9 +444,11 @@ async fn pull_files(
         .iter()
         .map(|f| {
             let (additions, deletions) = render::line_counts(f);
-            let status = match render::status_of(f) {
-                "removed" => "deleted",
-                other => other,
+            let status = match render::Change::of(f) {
+                render::Change::Added => "added",
+                render::Change::Removed => "deleted",
+                render::Change::Renamed => "renamed",
+                render::Change::Modified => "modified",
             };
             json!({
                 "filename": f.path,

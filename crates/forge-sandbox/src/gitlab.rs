@@ -428,15 +428,15 @@ async fn diffs(
         .files
         .iter()
         .map(|f| {
-            let status = render::status_of(f);
+            let change = render::Change::of(f);
             json!({
                 "old_path": f.previous_path.clone().unwrap_or_else(|| f.path.clone()),
                 "new_path": f.path,
                 "a_mode": if f.old.is_some() { "100644" } else { "0" },
                 "b_mode": if f.new.is_some() { "100644" } else { "0" },
-                "new_file": status == "added",
-                "renamed_file": status == "renamed",
-                "deleted_file": status == "removed",
+                "new_file": change == render::Change::Added,
+                "renamed_file": change == render::Change::Renamed,
+                "deleted_file": change == render::Change::Removed,
                 "generated_file": false,
                 "too_large": false,
                 "collapsed": false,

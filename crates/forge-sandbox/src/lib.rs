@@ -173,9 +173,15 @@ mod tests {
             ForgeShape::GitLab,
         ] {
             assert_eq!(ForgeShape::of_path(&shape.root()), shape);
-            assert_eq!(ForgeShape::of_path(shape.root().trim_end_matches('/')), shape);
+            assert_eq!(
+                ForgeShape::of_path(shape.root().trim_end_matches('/')),
+                shape
+            );
         }
-        assert_eq!(ForgeShape::of_path("/elsewhere/api/v1/"), ForgeShape::GitHub);
+        assert_eq!(
+            ForgeShape::of_path("/elsewhere/api/v1/"),
+            ForgeShape::GitHub
+        );
         assert_eq!("gitlab".parse::<ForgeShape>(), Ok(ForgeShape::GitLab));
         assert!("bitbucket".parse::<ForgeShape>().is_err());
     }

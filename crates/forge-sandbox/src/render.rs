@@ -302,12 +302,33 @@ pub fn pull(store: &Store, repo: &Repo, pr: &PullRequest, full: bool) -> Value {
     v
 }
 
-pub(crate) fn status_of(f: &FileChange) -> &'static str {
-    match (&f.old, &f.new) {
-        (None, _) => "added",
-        (_, None) => "removed",
-        _ if f.previous_path.is_some() => "renamed",
-        _ => "modified",
+/// What a change does to one file; each forge shape words it its own way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Change {
+    Added,
+    Removed,
+    Renamed,
+    Modified,
+}
+
+impl Change {
+    pub(crate) fn of(f: &FileChange) -> Self {
+        match (&f.old, &f.new) {
+            (None, _) => Change::Added,
+            (_, None) => Change::Removed,
+            _ if f.previous_path.is_some() => Change::Renamed,
+            _ => Change::Modified,
+        }
+    }
+
+    /// GitHub's `status` word.
+    fn github(self) -> &'static str {
+        match self {
+            Change::Added => "added",
+            Change::Removed => "removed",
+            Change::Renamed => "renamed",
+            Change::Modified => "modified",
+        }
     }
 }
 
@@ -344,7 +365,7 @@ pub fn file(store: &Store, repo: &Repo, pr: &PullRequest, f: &FileChange) -> Val
     let mut v = json!({
         "sha": blob,
         "filename": f.path,
-        "status": status_of(f),
+        "status": Change::of(f).github(),
         "additions": additions,
         "deletions": deletions,
         "changes": additions + deletions,

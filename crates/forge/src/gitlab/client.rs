@@ -567,15 +567,7 @@ impl Forge for GitLabForge {
                     continue;
                 }
                 checks.push(crate::Check {
-                    state: match wire::state_of(&j.status) {
-                        crate::StatusState::Success => crate::CheckState::Success,
-                        crate::StatusState::Pending => crate::CheckState::Pending,
-                        crate::StatusState::Failure => crate::CheckState::Failure,
-                        crate::StatusState::Error if j.status == "skipped" => {
-                            crate::CheckState::Neutral
-                        }
-                        crate::StatusState::Error => crate::CheckState::Failure,
-                    },
+                    state: wire::job_state(&j.status),
                     name: j.name,
                     url: j.web_url,
                     source: crate::CheckSource::CheckRun {

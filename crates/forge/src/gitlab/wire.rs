@@ -236,6 +236,18 @@ pub(super) fn state_of(status: &str) -> crate::StatusState {
     }
 }
 
+/// A CI job's status as a check: `skipped` is neither green nor red;
+/// anything else that is not a success or still running is a failure.
+pub(super) fn job_state(status: &str) -> crate::CheckState {
+    use crate::{CheckState, StatusState};
+    match (status, state_of(status)) {
+        ("skipped", _) => CheckState::Neutral,
+        (_, StatusState::Success) => CheckState::Success,
+        (_, StatusState::Pending) => CheckState::Pending,
+        (_, StatusState::Failure | StatusState::Error) => CheckState::Failure,
+    }
+}
+
 #[derive(Deserialize)]
 pub(super) struct Approver {
     pub(super) user: User,
