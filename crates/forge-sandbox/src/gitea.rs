@@ -1058,37 +1058,9 @@ async fn write_contents(
         (false, None) => {}
     }
     files.insert(path.clone(), bytes.clone());
-    let now = Utc::now();
-    let mut entries = Vec::new();
-    for (p, b) in &files {
-        let sha = blob_sha(b);
-        r.git
-            .objects
-            .insert(sha.clone(), GitObject::Blob(b.clone()));
-        entries.push((p.clone(), "100644".to_owned(), "blob".to_owned(), sha));
-    }
-    let tree = object_id(&["tree", &format!("{entries:?}")]);
-    r.git.objects.insert(tree.clone(), GitObject::Tree(entries));
     let parents: Vec<String> = from.iter().cloned().collect();
-    let commit = object_id(&[
-        "commit",
-        &tree,
-        &parents.join(","),
-        &message,
-        &now.to_rfc3339(),
-    ]);
-    r.git.objects.insert(
-        commit.clone(),
-        GitObject::Commit {
-            tree,
-            parents: parents.clone(),
-            message: message.clone(),
-            date: now,
-        },
-    );
-    r.git
-        .refs
-        .insert(format!("refs/heads/{target}"), commit.clone());
+    let now = Utc::now();
+    let commit = commit_on_branch(r, &target, &files, &parents, &message, now);
     let r = r.clone();
     let value = json!({
         "content": content_json(&store, shape, &r, &path, &target, &bytes),
@@ -1508,4 +1480,46 @@ pub(crate) fn pull_from_branch(
         check_runs: Vec::new(),
         reviews: Vec::new(),
     })
+}
+
+/// Write `files` as a new commit on `parents` and move `branch` to it, as
+/// the contents and commits APIs do; its id.
+pub(crate) fn commit_on_branch(
+    r: &mut Repo,
+    branch: &str,
+    files: &BTreeMap<String, Vec<u8>>,
+    parents: &[String],
+    message: &str,
+    date: DateTime<Utc>,
+) -> String {
+    let mut entries = Vec::new();
+    for (p, b) in files {
+        let sha = blob_sha(b);
+        r.git
+            .objects
+            .insert(sha.clone(), GitObject::Blob(b.clone()));
+        entries.push((p.clone(), "100644".to_owned(), "blob".to_owned(), sha));
+    }
+    let tree = object_id(&["tree", &format!("{entries:?}")]);
+    r.git.objects.insert(tree.clone(), GitObject::Tree(entries));
+    let commit = object_id(&[
+        "commit",
+        &tree,
+        &parents.join(","),
+        message,
+        &date.to_rfc3339(),
+    ]);
+    r.git.objects.insert(
+        commit.clone(),
+        GitObject::Commit {
+            tree,
+            parents: parents.to_vec(),
+            message: message.to_owned(),
+            date,
+        },
+    );
+    r.git
+        .refs
+        .insert(format!("refs/heads/{branch}"), commit.clone());
+    commit
 }

@@ -1037,37 +1037,9 @@ async fn create_commit(
         }
         files.insert(path.to_owned(), content);
     }
-    let now = Utc::now();
-    let mut entries = Vec::new();
-    for (p, b) in &files {
-        let sha = blob_sha(b);
-        r.git
-            .objects
-            .insert(sha.clone(), GitObject::Blob(b.clone()));
-        entries.push((p.clone(), "100644".to_owned(), "blob".to_owned(), sha));
-    }
-    let tree = object_id(&["tree", &format!("{entries:?}")]);
-    r.git.objects.insert(tree.clone(), GitObject::Tree(entries));
     let parents: Vec<String> = from.iter().cloned().collect();
-    let commit = object_id(&[
-        "commit",
-        &tree,
-        &parents.join(","),
-        message,
-        &now.to_rfc3339(),
-    ]);
-    r.git.objects.insert(
-        commit.clone(),
-        GitObject::Commit {
-            tree,
-            parents: parents.clone(),
-            message: message.to_owned(),
-            date: now,
-        },
-    );
-    r.git
-        .refs
-        .insert(format!("refs/heads/{branch}"), commit.clone());
+    let now = Utc::now();
+    let commit = crate::gitea::commit_on_branch(r, branch, &files, &parents, message, now);
     let email = format!("{login}@users.noreply.gitlab.example");
     created(&commit_json(
         &commit, message, &login, &email, now, &parents,

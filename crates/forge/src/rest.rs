@@ -576,6 +576,33 @@ pub(crate) fn refs_with_prefix(
     Ok(found)
 }
 
+/// The commits a forge listed for the records branch `name`, newest first,
+/// checked before any is read: at most `max`, each a commit id, and the
+/// first the branch's `tip` (a list that starts elsewhere is not its history).
+pub(crate) fn branch_history(
+    name: &str,
+    tip: &str,
+    listed: Vec<String>,
+    max: usize,
+    endpoint: &str,
+) -> Result<Vec<String>, ForgeError> {
+    if listed.len() > max {
+        return Err(ForgeError::TooLarge(format!(
+            "branch {name} has more than {max} commits"
+        )));
+    }
+    if listed.first().map(String::as_str) != Some(tip) {
+        return Err(contract(
+            endpoint,
+            "the commits list does not start at the branch's tip",
+        ));
+    }
+    for sha in &listed {
+        check_sha(sha)?;
+    }
+    Ok(listed)
+}
+
 /// A commit SHA goes into a URL path: only hex, so it cannot add path segments.
 pub(crate) fn check_sha(sha: &str) -> Result<(), ForgeError> {
     if (7..=64).contains(&sha.len()) && sha.bytes().all(|b| b.is_ascii_hexdigit()) {

@@ -7,8 +7,8 @@ use url::Url;
 
 use super::wire;
 use crate::rest::{
-    check_ref_name, check_sha, contract, decode_base64, not_found_as_none, path_segments,
-    refs_with_prefix, AuthScheme, Rest, RestConfig, JSON, TEXT,
+    branch_history, check_ref_name, check_sha, contract, decode_base64, not_found_as_none,
+    path_segments, refs_with_prefix, AuthScheme, Rest, RestConfig, JSON, TEXT,
 };
 use crate::{
     ChangeRequest, ChangeRequestSummary, ChangedFile, Forge, ForgeClock, ForgeError, ForgeUser,
@@ -611,26 +611,12 @@ impl Forge for GiteaForge {
             .append_pair("limit", &PAGE.to_string());
         let endpoint = url.path().to_owned();
         let commits: Vec<wire::Commit> = self.rest.get_all(url).await?;
-        if commits.len() > max_commits {
-            return Err(ForgeError::TooLarge(format!(
-                "refs/heads/{name} has more than {max_commits} commits"
-            )));
-        }
-        if commits.first().map(|c| c.sha.as_str()) != Some(tip.as_str()) {
-            return Err(contract(
-                &endpoint,
-                "the commits list does not start at the branch's tip",
-            ));
-        }
+        let listed = commits.into_iter().map(|c| c.sha).collect();
         let mut versions = Vec::new();
-        let mut blobs: std::collections::BTreeMap<String, Vec<u8>> = Default::default();
-        for commit in commits {
-            check_sha(&commit.sha)?;
-            let Some((blob, bytes)) = self.contents(repo, path, &commit.sha).await? else {
-                continue;
-            };
-            let bytes = blobs.entry(blob).or_insert(bytes).clone();
-            versions.push((commit.sha, bytes));
+        for sha in branch_history(name, &tip, listed, max_commits, &endpoint)? {
+            if let Some((_, bytes)) = self.contents(repo, path, &sha).await? {
+                versions.push((sha, bytes));
+            }
         }
         Ok(Some(crate::RefFileHistory { tip, versions }))
     }

@@ -10,8 +10,8 @@ use url::Url;
 
 use super::wire;
 use crate::rest::{
-    check_ref_name, check_sha, contract, decode_base64, not_found_as_none, path_segments,
-    refs_with_prefix, AuthScheme, Rest, RestConfig, JSON,
+    branch_history, check_ref_name, check_sha, contract, decode_base64, not_found_as_none,
+    path_segments, refs_with_prefix, AuthScheme, Rest, RestConfig, JSON,
 };
 use crate::{
     ChangeRequest, ChangeRequestSummary, ChangedFile, Forge, ForgeClock, ForgeError, ForgeUser,
@@ -65,6 +65,9 @@ pub struct GitLabForge {
     /// Which merge request each note belongs to: GitLab edits a note under
     /// its merge request, and the trait names only the note.
     note_owner: Mutex<HashMap<(RepoId, u64), u64>>,
+    /// Each merge request's web page, which notes link to: it never changes,
+    /// so it is read once, not with every note.
+    web_urls: Mutex<HashMap<(RepoId, u64), String>>,
 }
 
 fn enc(text: &str) -> String {
@@ -89,6 +92,7 @@ impl GitLabForge {
             rest,
             repos: config.repos,
             note_owner: Mutex::new(HashMap::new()),
+            web_urls: Mutex::new(HashMap::new()),
         })
     }
 
@@ -119,7 +123,43 @@ impl GitLabForge {
         repo: &RepoId,
         iid: u64,
     ) -> Result<wire::MergeRequest, ForgeError> {
-        self.rest.get_json(self.mr_url(repo, iid, "")).await
+        let mr: wire::MergeRequest = self.rest.get_json(self.mr_url(repo, iid, "")).await?;
+        self.web_urls
+            .lock()
+            .unwrap()
+            .insert((repo.clone(), iid), mr.web_url.clone());
+        Ok(mr)
+    }
+
+    /// A note of merge request `iid` as a comment; remembers which merge
+    /// request it belongs to, for editing it later.
+    async fn comment(
+        &self,
+        repo: &RepoId,
+        iid: u64,
+        n: wire::Note,
+    ) -> Result<crate::Comment, ForgeError> {
+        self.note_owner
+            .lock()
+            .unwrap()
+            .insert((repo.clone(), n.id), iid);
+        let known = self
+            .web_urls
+            .lock()
+            .unwrap()
+            .get(&(repo.clone(), iid))
+            .cloned();
+        let web = match known {
+            Some(web) => web,
+            None => self.merge_request(repo, iid).await?.web_url,
+        };
+        Ok(crate::Comment {
+            id: n.id,
+            web_url: format!("{web}#note_{}", n.id),
+            body: n.body,
+            author: n.author.username,
+            created_at: n.created_at,
+        })
     }
 
     async fn diffs(&self, repo: &RepoId, iid: u64) -> Result<Vec<wire::Diff>, ForgeError> {
@@ -426,22 +466,11 @@ impl Forge for GitLabForge {
             "/notes?sort=asc&order_by=created_at&per_page=100",
         );
         let notes: Vec<wire::Note> = self.rest.get_all(url).await?;
-        let web = self.merge_request(repo, number).await?.web_url;
-        let mut owners = self.note_owner.lock().unwrap();
-        Ok(notes
-            .into_iter()
-            .filter(|n| !n.system)
-            .map(|n| {
-                owners.insert((repo.clone(), n.id), number);
-                crate::Comment {
-                    id: n.id,
-                    web_url: format!("{web}#note_{}", n.id),
-                    body: n.body,
-                    author: n.author.username,
-                    created_at: n.created_at,
-                }
-            })
-            .collect())
+        let mut out = Vec::new();
+        for n in notes.into_iter().filter(|n| !n.system) {
+            out.push(self.comment(repo, number, n).await?);
+        }
+        Ok(out)
     }
 
     async fn create_comment(
@@ -458,18 +487,7 @@ impl Forge for GitLabForge {
                 &serde_json::json!({ "body": body }),
             )
             .await?;
-        self.note_owner
-            .lock()
-            .unwrap()
-            .insert((repo.clone(), n.id), number);
-        let web = self.merge_request(repo, number).await?.web_url;
-        Ok(crate::Comment {
-            id: n.id,
-            web_url: format!("{web}#note_{}", n.id),
-            body: n.body,
-            author: n.author.username,
-            created_at: n.created_at,
-        })
+        self.comment(repo, number, n).await
     }
 
     async fn update_comment(
@@ -497,14 +515,7 @@ impl Forge for GitLabForge {
                 &serde_json::json!({ "body": body }),
             )
             .await?;
-        let web = self.merge_request(repo, number).await?.web_url;
-        Ok(crate::Comment {
-            id: n.id,
-            web_url: format!("{web}#note_{}", n.id),
-            body: n.body,
-            author: n.author.username,
-            created_at: n.created_at,
-        })
+        self.comment(repo, number, n).await
     }
 
     /// GitLab's approvals (context only, like GitHub's reviews): who
@@ -735,22 +746,11 @@ impl Forge for GitLabForge {
             .append_pair("per_page", "100");
         let endpoint = url.path().to_owned();
         let commits: Vec<wire::Commit> = self.rest.get_all(url).await?;
-        if commits.len() > max_commits {
-            return Err(ForgeError::TooLarge(format!(
-                "{name} has more than {max_commits} commits"
-            )));
-        }
-        if commits.first().map(|c| c.id.as_str()) != Some(tip.as_str()) {
-            return Err(contract(
-                &endpoint,
-                "the commits list does not start at the branch's tip",
-            ));
-        }
+        let listed = commits.into_iter().map(|c| c.id).collect();
         let mut versions = Vec::new();
-        for commit in commits {
-            check_sha(&commit.id)?;
-            if let Some((_, bytes)) = self.file(repo, path, &commit.id).await? {
-                versions.push((commit.id, bytes));
+        for sha in branch_history(name, &tip, listed, max_commits, &endpoint)? {
+            if let Some((_, bytes)) = self.file(repo, path, &sha).await? {
+                versions.push((sha, bytes));
             }
         }
         Ok(Some(crate::RefFileHistory { tip, versions }))
