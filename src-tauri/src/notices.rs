@@ -36,12 +36,16 @@ fn every() -> Duration {
     Duration::from_secs(seconds)
 }
 
+/// The action id the notification plugin reports when the notification
+/// itself is clicked (buttons on it would report their own ids).
+const CLICKED: &str = "tap";
+
 pub fn install(app: &AppHandle) {
     app.manage(Shown::default());
     let handle = app.clone();
     // Runs on the plugin's thread: hand over and return.
     let _ = app.notification().on_action(move |performed| {
-        if performed.action_id() != "tap" {
+        if performed.action_id() != CLICKED {
             return;
         }
         let Some(id) = performed.notification().map(|n| n.id()) else {
