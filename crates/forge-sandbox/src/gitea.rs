@@ -703,13 +703,7 @@ async fn create_status(
     ) {
         return error(StatusCode::BAD_REQUEST, "invalid state");
     }
-    let id = 80_000
-        + store
-            .repos
-            .iter()
-            .map(|r| r.statuses.len() as u64)
-            .sum::<u64>()
-        + 1;
+    let id = store.next_status_id();
     let Some(r) = store
         .repos
         .iter_mut()
@@ -791,13 +785,7 @@ async fn create_comment(
     let Some(text) = body["body"].as_str() else {
         return error(StatusCode::UNPROCESSABLE_ENTITY, "[Body]: Required");
     };
-    let id = 60_000
-        + store
-            .repos
-            .iter()
-            .map(|r| r.comments.len() as u64)
-            .sum::<u64>()
-        + 1;
+    let id = store.next_comment_id();
     let Some(r) = store
         .repos
         .iter_mut()

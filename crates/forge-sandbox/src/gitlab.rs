@@ -608,13 +608,7 @@ async fn create_note(
     let Some(text) = body["body"].as_str() else {
         return bad_request("400 Bad request - body is missing");
     };
-    let next = 60_000
-        + store
-            .repos
-            .iter()
-            .map(|r| r.comments.len() as u64)
-            .sum::<u64>()
-        + 1;
+    let next = store.next_comment_id();
     let r = match find_mut(&mut store, &id) {
         Ok(r) => r,
         Err(e) => return e,
@@ -749,13 +743,7 @@ async fn create_status(
         "canceled" => "error",
         _ => return bad_request("400 Bad request - state does not have a valid value"),
     };
-    let next = 80_000
-        + store
-            .repos
-            .iter()
-            .map(|r| r.statuses.len() as u64)
-            .sum::<u64>()
-        + 1;
+    let next = store.next_status_id();
     let r = match find_mut(&mut store, &id) {
         Ok(r) => r,
         Err(e) => return e,

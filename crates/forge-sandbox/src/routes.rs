@@ -539,12 +539,7 @@ async fn create_status(
         // GitHub's own answer to a description over 140 characters.
         return error(StatusCode::UNPROCESSABLE_ENTITY, "Validation Failed");
     }
-    let next_id = store
-        .repos
-        .iter()
-        .map(|r| r.statuses.len() as u64)
-        .sum::<u64>()
-        + 1;
+    let id = store.next_status_id();
     let Some(r) = store
         .repos
         .iter_mut()
@@ -553,7 +548,7 @@ async fn create_status(
         return error(StatusCode::NOT_FOUND, "Not Found");
     };
     let status = crate::store::CommitStatus {
-        id: 80_000 + next_id,
+        id,
         context: body["context"].as_str().unwrap_or("default").to_owned(),
         state: state.to_owned(),
         description: description.to_owned(),
@@ -614,13 +609,7 @@ async fn create_comment(
             "Validation Failed: body is too long (maximum is 65536 characters)",
         );
     }
-    let id = 60_000
-        + store
-            .repos
-            .iter()
-            .map(|r| r.comments.len() as u64)
-            .sum::<u64>()
-        + 1;
+    let id = store.next_comment_id();
     let Some(r) = store
         .repos
         .iter_mut()

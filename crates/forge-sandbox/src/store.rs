@@ -233,6 +233,29 @@ impl Store {
         store
     }
 
+    /// The id the next commit status gets: unique across repositories and
+    /// shapes, as the forge's own ids are.
+    pub(crate) fn next_status_id(&self) -> u64 {
+        80_000
+            + self
+                .repos
+                .iter()
+                .map(|r| r.statuses.len() as u64)
+                .sum::<u64>()
+            + 1
+    }
+
+    /// The id the next comment (note) gets, likewise.
+    pub(crate) fn next_comment_id(&self) -> u64 {
+        60_000
+            + self
+                .repos
+                .iter()
+                .map(|r| r.comments.len() as u64)
+                .sum::<u64>()
+            + 1
+    }
+
     pub fn user(&self, login: &str) -> Option<&User> {
         self.users.iter().find(|u| u.login == login)
     }
