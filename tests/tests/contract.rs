@@ -1,5 +1,7 @@
-//! The forge client and the sandbox forge, checked against GitHub's own
-//! published OpenAPI description (npm `@octokit/openapi`, pinned): every
+//! The forge clients and the sandbox forge, checked against each forge's own
+//! published description (GitHub's from npm `@octokit/openapi`, pinned;
+//! Gitea's and Forgejo's copied into `tests/contract/specs`; GitLab's as
+//! `tests/contract/gitlab-description.mjs` states it): every
 //! request the client makes and every response the sandbox gives passes
 //! through Prism as a validating proxy with `--errors`, so any violation turns
 //! into an error status that fails the test.
@@ -36,6 +38,8 @@ enum Spec {
     GitHub,
     /// Gitea's or Forgejo's, with the path prefix the sandbox serves it under.
     Tea(Shape),
+    /// GitLab's, as `gitlab-description.mjs` states it for the client's routes.
+    GitLab,
 }
 
 /// Cut GitHub's description and start Prism in front of `upstream`.
@@ -72,6 +76,10 @@ async fn prism_for(which: Spec, upstream: &str) -> Prism {
             })
             .arg(&spec)
             .arg(tea_prefix(shape)),
+        Spec::GitLab => cut
+            .arg(contract.join("gitlab-description.mjs"))
+            .arg(&spec)
+            .arg(GITLAB_PREFIX),
     };
     let cut = cut.output().unwrap();
     assert!(
@@ -642,4 +650,231 @@ async fn the_gitea_client_and_the_sandbox_keep_giteas_and_forgejos_published_con
 /// The sandbox's blob id for `bytes` (as its contents answers name it).
 fn blob_id(bytes: &[u8]) -> String {
     countersign_forge_sandbox::object_id(&["blob", &hex::encode(bytes)])
+}
+
+/// Where the sandbox serves GitLab's shape, in front of GitLab's own `/api/v4`.
+const GITLAB_PREFIX: &str = "/gitlab";
+
+fn gitlab_client(api_base: &Url) -> countersign_forge::gitlab::GitLabForge {
+    use countersign_forge::gitlab::{GitLabConfig, GitLabForge};
+    let mut config = GitLabConfig::new(api_base.clone());
+    config.token = Some(SANDBOX_TOKEN.into());
+    config.timeout = Duration::from_secs(15);
+    GitLabForge::new(config).unwrap()
+}
+
+/// Every route the GitLab client uses, through Prism with GitLab's published
+/// description: the client's requests and the sandbox's answers in GitLab's
+/// shape. What Prism lets through must read the same as the sandbox read
+/// directly, so a route Prism mangled would show here too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gitlab_client_and_the_sandbox_keep_gitlabs_published_contract() {
+    use countersign_forge::{CommitStatus, StatusState};
+    use countersign_forge_sandbox::ForgeShape;
+
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    let prism = prism_for(Spec::GitLab, &sandbox.api_base()).await;
+    let through = prism.url.join("gitlab/api/v4/").unwrap();
+    let forge = gitlab_client(&through);
+    let direct = gitlab_client(&Url::parse(&sandbox.api_base_for(ForgeShape::GitLab)).unwrap());
+    let repo = RepoId::new("acme-medical", "infusion-pump-firmware");
+
+    assert_eq!(
+        forge.current_user().await.expect("GET /user").id,
+        direct.current_user().await.unwrap().id
+    );
+    assert_eq!(
+        forge.repositories().await.expect("GET /projects"),
+        vec![repo.clone()]
+    );
+    assert_eq!(
+        forge
+            .default_branch(&repo)
+            .await
+            .expect("GET /projects/{id}"),
+        "main"
+    );
+    let open = forge
+        .open_change_requests(&repo)
+        .await
+        .expect("GET /merge_requests");
+    assert_eq!(open, direct.open_change_requests(&repo).await.unwrap());
+    assert_eq!(open.len(), 4);
+    for mr in &open {
+        let full = forge
+            .change_request(&repo, mr.number)
+            .await
+            .expect("GET /merge_requests/{iid}, its commits and diffs");
+        assert_eq!(full, direct.change_request(&repo, mr.number).await.unwrap());
+        assert_eq!(
+            forge
+                .unified_diff(&repo, mr.number)
+                .await
+                .expect("GET /merge_requests/{iid}/diffs"),
+            direct.unified_diff(&repo, mr.number).await.unwrap()
+        );
+    }
+    let mr42 = open.iter().find(|m| m.number == 42).unwrap();
+    assert_eq!(
+        forge
+            .reviews(&repo, 42)
+            .await
+            .expect("GET /merge_requests/{iid}/approvals"),
+        direct.reviews(&repo, 42).await.unwrap()
+    );
+    assert_eq!(
+        forge.commits(&repo, 42).await.expect("GET commits").len(),
+        2
+    );
+
+    let status = CommitStatus {
+        context: "countersign/approval".into(),
+        state: StatusState::Pending,
+        description: Some("1/2 — waiting for Clinical Safety".into()),
+        target_url: Some("http://127.0.0.1/x".into()),
+    };
+    forge
+        .create_status(&repo, &mr42.head_sha, &status)
+        .await
+        .expect("POST /statuses/{sha}");
+    let statuses = forge
+        .commit_statuses(&repo, &mr42.head_sha)
+        .await
+        .expect("GET /repository/commits/{sha}/statuses");
+    assert!(statuses.contains(&status), "{statuses:?}");
+    let checks = forge
+        .checks(&repo, &mr42.head_sha)
+        .await
+        .expect("GET /pipelines and their jobs");
+    assert_eq!(checks, direct.checks(&repo, &mr42.head_sha).await.unwrap());
+    assert!(checks.iter().any(|c| c.name == "build"), "{checks:?}");
+
+    let comment = forge
+        .create_comment(&repo, 42, "first")
+        .await
+        .expect("POST /merge_requests/{iid}/notes");
+    let updated = forge
+        .update_comment(&repo, comment.id, "second")
+        .await
+        .expect("PUT /merge_requests/{iid}/notes/{id}");
+    assert_eq!(updated.body, "second");
+    assert_eq!(forge.comments(&repo, 42).await.expect("GET notes").len(), 1);
+
+    let readme = forge
+        .file_at(&repo, "README.md", &mr42.base_sha)
+        .await
+        .expect("GET /repository/files/{file_path}")
+        .expect("the base has a README");
+    assert!(readme.starts_with(b"# "));
+    assert_eq!(
+        forge
+            .file_at(&repo, "no/such/file.md", &mr42.base_sha)
+            .await
+            .expect("a 404 is an answer"),
+        None
+    );
+    let artifacts = forge
+        .artifacts(&repo, &mr42.head_sha)
+        .await
+        .expect("GET /pipelines, their jobs, the CI configuration");
+    assert_eq!(
+        artifacts,
+        direct.artifacts(&repo, &mr42.head_sha).await.unwrap()
+    );
+    assert!(!artifacts.is_empty());
+    let dest = target_dir().join("contract/artifact-gitlab.zip");
+    let size = forge
+        .download_artifact(&repo, &artifacts[0], &dest, 10 * 1024 * 1024)
+        .await
+        .expect("GET /jobs/{job_id}/artifacts");
+    assert!(size > 0 && std::fs::read(&dest).unwrap().starts_with(b"PK"));
+
+    // Records on a branch through the commits API: create, then move on.
+    let name = "countersign/pr-42";
+    assert_eq!(
+        forge
+            .read_ref_file(&repo, name, "records.json")
+            .await
+            .expect("GET /repository/branches/{branch}"),
+        None
+    );
+    let first = forge
+        .write_ref_file(&repo, name, "records.json", b"{\"n\":1}", "records for !42")
+        .await
+        .expect("POST /repository/commits with start_branch");
+    let second = forge
+        .write_ref_file(&repo, name, "records.json", b"{\"n\":2}", "records for !42")
+        .await
+        .expect("POST /repository/commits with last_commit_id");
+    let (at, bytes) = forge
+        .read_ref_file(&repo, name, "records.json")
+        .await
+        .expect("GET branch and file")
+        .expect("the branch exists");
+    assert_eq!(
+        (at.as_str(), bytes.as_slice()),
+        (second.as_str(), &b"{\"n\":2}"[..])
+    );
+    let history = forge
+        .read_ref_file_history(&repo, name, "records.json", 10)
+        .await
+        .expect("GET /repository/commits?ref_name=main..tip, then files at each")
+        .expect("the branch exists");
+    assert_eq!(
+        history.versions,
+        [
+            (second.clone(), b"{\"n\":2}".to_vec()),
+            (first.clone(), b"{\"n\":1}".to_vec())
+        ]
+    );
+    assert_eq!(
+        forge
+            .refs_under(&repo, "countersign/")
+            .await
+            .expect("GET /repository/branches?search=^"),
+        [(name.to_owned(), second.clone())]
+    );
+    let proposed = forge
+        .propose_change(&countersign_forge::Proposal {
+            repo: &repo,
+            base_branch: "main",
+            new_branch: "countersign/policy-test",
+            files: &[(".countersign/policy.toml", b"version = 1\n")],
+            title: "Policy: test",
+            body: "Proposed by the contract test",
+        })
+        .await
+        .expect("POST /repository/commits, POST /merge_requests");
+    assert_eq!(proposed.base_ref, "main");
+
+    // Straight through Prism: requests the description refuses.
+    let http = reqwest::Client::new();
+    for (what, path) in [
+        (
+            "a state GitLab has no word for",
+            "merge_requests?state=bogus",
+        ),
+        (
+            "a pipeline id that is no number",
+            "pipelines/latest-one/jobs",
+        ),
+    ] {
+        let answer = http
+            .get(
+                through
+                    .join(&format!(
+                        "projects/acme-medical%2Finfusion-pump-firmware/{path}"
+                    ))
+                    .unwrap(),
+            )
+            .bearer_auth(SANDBOX_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            answer.status().as_u16(),
+            422,
+            "{what}: Prism checks requests"
+        );
+    }
 }
