@@ -24,6 +24,18 @@ need_apt() {
   fi
 }
 
+# Free space where the build goes, in GiB, or stop with the figures.
+need_disk() {
+  local want=$1 have
+  have=$(df -Pk "$ROOT" | awk 'NR == 2 { printf "%d", $4 / 1048576 }')
+  say "disk: ${have} GiB free at $ROOT"
+  if [ "$have" -lt "$want" ]; then
+    echo "Only ${have} GiB free at $ROOT; building and testing everything needs about ${want} GiB. Free some (cargo clean in other trees) and run this again." >&2
+    df -h "$ROOT" >&2
+    exit 1
+  fi
+}
+
 need_rust() {
   if ! command -v cargo >/dev/null 2>&1; then
     [ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$HOME/.cargo/bin:$PATH"
