@@ -24,13 +24,17 @@ need_apt() {
   fi
 }
 
-# Free space where the build goes, in GiB, or stop with the figures.
+# Room for the build, in GiB: free space where it goes, plus what target/
+# already holds (a second run rewrites it in place). Stop with the figures
+# when there is less than asked.
 need_disk() {
-  local want=$1 have
-  have=$(df -Pk "$ROOT" | awk 'NR == 2 { printf "%d", $4 / 1048576 }')
-  say "disk: ${have} GiB free at $ROOT"
+  local want=$1 free built have
+  free=$(df -Pk "$ROOT" | awk 'NR == 2 { print $4 }')
+  built=$(du -sk "$ROOT/target" 2>/dev/null | cut -f1)
+  have=$(( (free + ${built:-0}) / 1048576 ))
+  say "disk: $(( free / 1048576 )) GiB free at $ROOT, $(( ${built:-0} / 1048576 )) GiB already in target/"
   if [ "$have" -lt "$want" ]; then
-    echo "Only ${have} GiB free at $ROOT; building and testing everything needs about ${want} GiB. Free some (cargo clean in other trees) and run this again." >&2
+    echo "Only ${have} GiB of room at $ROOT; building and testing everything needs about ${want} GiB. Free some (cargo clean in other trees) and run this again." >&2
     df -h "$ROOT" >&2
     exit 1
   fi

@@ -3,14 +3,14 @@
 # format and lint, unit, contract and end-to-end tests in the real window.
 source "$(dirname "$0")/setup.sh"
 
-install_test_needs
-
 # A run from a clean clone writes about 9 GB under target/ (docs/performance.md,
 # "Disk"); a full disk fails the build mid-way with an archive error that
 # names no cause, so say it first. Incremental caches only help a second
 # build of the same tree; a clean run gains nothing from them but their size.
 need_disk 10
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+
+install_test_needs
 
 say "UI: type check and lint"
 (cd ui && npm run --silent check)
