@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::ForgeError;
 
-/// `owner/name` of a repository on a forge.
+/// `owner/name` of a repository on a forge. On GitLab the owner can be a
+/// group within groups (`group/subgroup/project`): every segment before the
+/// last is the owner.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct RepoId {
     pub owner: String,
@@ -39,14 +41,35 @@ impl FromStr for RepoId {
                 && p.chars()
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         };
-        match s.split_once('/') {
-            Some((owner, name)) if valid_part(owner) && valid_part(name) => {
+        match s.rsplit_once('/') {
+            Some((owner, name))
+                if valid_part(name)
+                    && owner.split('/').count() <= MAX_OWNER_DEPTH
+                    && owner.split('/').all(valid_part) =>
+            {
                 Ok(Self::new(owner, name))
             }
             _ => Err(ForgeError::InvalidInput(format!(
-                "repository must look like OWNER/NAME, got {s:?}"
+                "repository must look like OWNER/NAME (on GitLab GROUP/…/PROJECT), got {s:?}"
             ))),
         }
+    }
+}
+
+/// GitLab nests groups at most 20 deep; a top-level group and 20 levels.
+const MAX_OWNER_DEPTH: usize = 21;
+
+impl RepoId {
+    /// The owner, when it is a single account or organisation, as GitHub,
+    /// Gitea and Forgejo name them: a nested GitLab group is refused rather
+    /// than spliced into another forge's URL as extra path segments.
+    pub fn flat_owner(&self) -> Result<&str, ForgeError> {
+        if self.owner.contains('/') {
+            return Err(ForgeError::InvalidInput(format!(
+                "{self}: this forge names a repository OWNER/NAME; groups within groups are GitLab's"
+            )));
+        }
+        Ok(&self.owner)
     }
 }
 
@@ -223,10 +246,26 @@ mod tests {
         let id: RepoId = "acme-medical/infusion-pump".parse().unwrap();
         assert_eq!(id, RepoId::new("acme-medical", "infusion-pump"));
         assert_eq!(id.to_string(), "acme-medical/infusion-pump");
+        assert_eq!(id.flat_owner().unwrap(), "acme-medical");
+        let too_deep = format!("{}x", "g/".repeat(22));
         for bad in [
-            "", "acme", "acme/", "/x", "a/b/c", "../x", "a/..", "a b/c", "a/c?x=1",
+            "", "acme", "acme/", "/x", "../x", "a/..", "a b/c", "a/c?x=1", "a//c", "a/../c",
+            "./a/b", "a/b/", "a/b c/d", &too_deep,
         ] {
             assert!(bad.parse::<RepoId>().is_err(), "{bad:?} was accepted");
         }
+    }
+
+    #[test]
+    fn a_gitlab_project_in_nested_groups_keeps_its_groups_as_owner() {
+        let id: RepoId = "acme/devices/pumps/firmware".parse().unwrap();
+        assert_eq!(id, RepoId::new("acme/devices/pumps", "firmware"));
+        assert_eq!(id.to_string(), "acme/devices/pumps/firmware");
+        assert!(format!("{}x", "g/".repeat(21)).parse::<RepoId>().is_ok());
+        // Other forges have one owner; a nested one is refused, not spliced.
+        assert!(matches!(
+            id.flat_owner(),
+            Err(ForgeError::InvalidInput(m)) if m.contains("GitLab")
+        ));
     }
 }

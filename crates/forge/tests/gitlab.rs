@@ -358,3 +358,67 @@ async fn faults_end_as_they_do_on_github() {
         );
     }
 }
+
+/// A project in a group within a group (`acme-medical/devices/pump`) is
+/// listed, read and written to like any other; the other forges' clients,
+/// whose repositories have one owner, refuse it instead of splicing the
+/// groups into their URLs.
+#[tokio::test]
+async fn a_project_in_nested_groups_is_read_by_its_whole_path() {
+    let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
+    {
+        let store = sandbox.store();
+        let mut store = store.write().unwrap();
+        let mut nested = store.repos[0].clone();
+        nested.id = 9_001;
+        nested.owner = "acme-medical/devices".into();
+        nested.name = "pump".into();
+        store.repos.push(nested);
+    }
+    let nested: RepoId = "acme-medical/devices/pump".parse().unwrap();
+    let lab = gitlab(&sandbox);
+    assert_eq!(
+        lab.repositories().await.unwrap(),
+        vec![repo(), nested.clone()]
+    );
+    assert_eq!(lab.default_branch(&nested).await.unwrap(), "main");
+    let queue = lab.open_change_requests(&nested).await.unwrap();
+    assert_eq!(
+        queue.iter().map(|s| s.number).collect::<Vec<_>>(),
+        lab.open_change_requests(&repo())
+            .await
+            .unwrap()
+            .iter()
+            .map(|s| s.number)
+            .collect::<Vec<_>>()
+    );
+    lab.write_ref_file(
+        &nested,
+        "countersign/pr-42",
+        "records.json",
+        b"[1]",
+        "first",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        lab.read_ref_file(&nested, "countersign/pr-42", "records.json")
+            .await
+            .unwrap()
+            .map(|(_, b)| b),
+        Some(b"[1]".to_vec())
+    );
+    // Written to the nested project, not to its namesake one level up.
+    assert_eq!(
+        lab.read_ref_file(&repo(), "countersign/pr-42", "records.json")
+            .await
+            .unwrap(),
+        None
+    );
+
+    let hub = github(&sandbox);
+    assert!(matches!(
+        hub.open_change_requests(&nested).await,
+        Err(ForgeError::InvalidInput(m)) if m.contains("groups within groups")
+    ));
+}

@@ -727,7 +727,8 @@ fn is_workflow_path(path: &str) -> bool {
     };
     let project_ok = elsewhere.is_none_or(|p| {
         let project = p.split_once(':').map_or(p, |(project, _)| project);
-        plain(project) && project.split('/').count() == 2
+        // A project in groups within groups too (GitLab nests them 20 deep).
+        plain(project) && (2..=22).contains(&project.split('/').count())
     });
     plain(file) && (file.ends_with(".yml") || file.ends_with(".yaml")) && project_ok
 }
@@ -746,6 +747,7 @@ mod workflow_path_tests {
             "ci/pipeline.yml",
             "gate.yml@qa/ci-config",
             "gate.yml@qa/ci-config:v2",
+            "gate.yml@qa/platform/ci-config",
         ] {
             assert!(is_workflow_path(ok), "{ok}");
         }
@@ -757,7 +759,7 @@ mod workflow_path_tests {
             "/ci.yml",
             "ci.yml@",
             "ci.yml@qa",
-            "ci.yml@a/b/c",
+            "ci.yml@a//c",
             "ci.yml@../x",
         ] {
             assert!(!is_workflow_path(bad), "{bad:?}");

@@ -94,12 +94,15 @@ impl GiteaForge {
         self.rest.persist_cache();
     }
 
-    fn repo_url(&self, repo: &RepoId, rest: &str) -> Url {
-        self.rest
-            .url(&format!("repos/{}/{}/{rest}", repo.owner, repo.name))
+    fn repo_url(&self, repo: &RepoId, rest: &str) -> Result<Url, ForgeError> {
+        Ok(self.rest.url(&format!(
+            "repos/{}/{}/{rest}",
+            repo.flat_owner()?,
+            repo.name
+        )))
     }
 
-    fn commits_url(&self, repo: &RepoId, number: u64) -> Url {
+    fn commits_url(&self, repo: &RepoId, number: u64) -> Result<Url, ForgeError> {
         self.repo_url(
             repo,
             &format!("pulls/{number}/commits?limit={PAGE}&verification=false&files=false"),
@@ -108,7 +111,7 @@ impl GiteaForge {
 
     /// `repos/o/r/<kind>/<path…>` with each path segment encoded.
     fn path_url(&self, repo: &RepoId, kind: &str, path: &str) -> Result<Url, ForgeError> {
-        let mut url = self.repo_url(repo, &format!("{kind}/"));
+        let mut url = self.repo_url(repo, &format!("{kind}/"))?;
         url.path_segments_mut()
             .expect("an http URL has path segments")
             .pop_if_empty()
@@ -175,7 +178,7 @@ impl GiteaForge {
 
     async fn blob(&self, repo: &RepoId, sha: &str) -> Result<Vec<u8>, ForgeError> {
         check_sha(sha)?;
-        let url = self.repo_url(repo, &format!("git/blobs/{sha}"));
+        let url = self.repo_url(repo, &format!("git/blobs/{sha}"))?;
         let endpoint = url.path().to_owned();
         let blob: wire::Blob = self.rest.get_json(url).await?;
         if blob.encoding != "base64" {
@@ -270,7 +273,7 @@ impl Forge for GiteaForge {
     async fn default_branch(&self, repo: &RepoId) -> Result<String, ForgeError> {
         let url = self
             .rest
-            .url(&format!("repos/{}/{}", repo.owner, repo.name));
+            .url(&format!("repos/{}/{}", repo.flat_owner()?, repo.name));
         let r: wire::Repository = self.rest.get_json(url).await?;
         Ok(r.default_branch)
     }
@@ -280,7 +283,7 @@ impl Forge for GiteaForge {
         repo: &RepoId,
     ) -> Result<Vec<ChangeRequestSummary>, ForgeError> {
         // The described sorts have no "newest first": order here.
-        let url = self.repo_url(repo, &format!("pulls?state=open&limit={PAGE}"));
+        let url = self.repo_url(repo, &format!("pulls?state=open&limit={PAGE}"))?;
         let pulls: Vec<wire::Pull> = self.rest.get_all(url).await?;
         let mut list: Vec<ChangeRequestSummary> =
             pulls.into_iter().map(|p| p.into_summary(repo)).collect();
@@ -299,12 +302,12 @@ impl Forge for GiteaForge {
     ) -> Result<ChangeRequest, ForgeError> {
         let pull: wire::Pull = self
             .rest
-            .get_json(self.repo_url(repo, &format!("pulls/{number}")))
+            .get_json(self.repo_url(repo, &format!("pulls/{number}"))?)
             .await?;
         // The pull request has no commit count; the commits list's total
         // (`X-Total-Count`) is the forge's own figure for it. The same first
         // page as `commits` asks for, so that one is then answered by a 304.
-        let url = self.commits_url(repo, number);
+        let url = self.commits_url(repo, number)?;
         let page = self.rest.get(url, JSON).await?;
         let commits = page.total.ok_or_else(|| {
             contract(
@@ -320,13 +323,13 @@ impl Forge for GiteaForge {
         repo: &RepoId,
         number: u64,
     ) -> Result<Vec<ChangedFile>, ForgeError> {
-        let url = self.repo_url(repo, &format!("pulls/{number}/files?limit={PAGE}"));
+        let url = self.repo_url(repo, &format!("pulls/{number}/files?limit={PAGE}"))?;
         let files: Vec<wire::File> = self.rest.get_all(url).await?;
         Ok(files.into_iter().map(ChangedFile::from).collect())
     }
 
     async fn unified_diff(&self, repo: &RepoId, number: u64) -> Result<String, ForgeError> {
-        let url = self.repo_url(repo, &format!("pulls/{number}.diff"));
+        let url = self.repo_url(repo, &format!("pulls/{number}.diff"))?;
         let page = self.rest.get(url, TEXT).await?;
         String::from_utf8(page.body)
             .map_err(|_| contract(&page.endpoint, "the diff is not valid UTF-8"))
@@ -338,7 +341,7 @@ impl Forge for GiteaForge {
         sha: &str,
     ) -> Result<Vec<crate::CommitStatus>, ForgeError> {
         check_sha(sha)?;
-        let url = self.repo_url(repo, &format!("commits/{sha}/status?limit={PAGE}"));
+        let url = self.repo_url(repo, &format!("commits/{sha}/status?limit={PAGE}"))?;
         let combined: wire::CombinedStatus = self.rest.get_json(url).await?;
         Ok(combined.statuses.into_iter().map(Into::into).collect())
     }
@@ -367,7 +370,7 @@ impl Forge for GiteaForge {
             .rest
             .write_json(
                 reqwest::Method::POST,
-                self.repo_url(repo, &format!("statuses/{sha}")),
+                self.repo_url(repo, &format!("statuses/{sha}"))?,
                 &body,
             )
             .await?;
@@ -379,7 +382,7 @@ impl Forge for GiteaForge {
         repo: &RepoId,
         number: u64,
     ) -> Result<Vec<crate::Comment>, ForgeError> {
-        let url = self.repo_url(repo, &format!("issues/{number}/comments?limit={PAGE}"));
+        let url = self.repo_url(repo, &format!("issues/{number}/comments?limit={PAGE}"))?;
         let list: Vec<wire::Comment> = self.rest.get_all(url).await?;
         Ok(list.into_iter().map(Into::into).collect())
     }
@@ -394,7 +397,7 @@ impl Forge for GiteaForge {
             .rest
             .write_json(
                 reqwest::Method::POST,
-                self.repo_url(repo, &format!("issues/{number}/comments")),
+                self.repo_url(repo, &format!("issues/{number}/comments"))?,
                 &serde_json::json!({ "body": body }),
             )
             .await?;
@@ -411,7 +414,7 @@ impl Forge for GiteaForge {
             .rest
             .write_json(
                 reqwest::Method::PATCH,
-                self.repo_url(repo, &format!("issues/comments/{comment_id}")),
+                self.repo_url(repo, &format!("issues/comments/{comment_id}"))?,
                 &serde_json::json!({ "body": body }),
             )
             .await?;
@@ -423,7 +426,7 @@ impl Forge for GiteaForge {
         repo: &RepoId,
         number: u64,
     ) -> Result<Vec<crate::ForgeReview>, ForgeError> {
-        let url = self.repo_url(repo, &format!("pulls/{number}/reviews?limit={PAGE}"));
+        let url = self.repo_url(repo, &format!("pulls/{number}/reviews?limit={PAGE}"))?;
         let list: Vec<wire::Review> = self.rest.get_all(url).await?;
         Ok(list
             .into_iter()
@@ -436,7 +439,7 @@ impl Forge for GiteaForge {
         repo: &RepoId,
         number: u64,
     ) -> Result<Vec<crate::CommitInfo>, ForgeError> {
-        let list: Vec<wire::Commit> = self.rest.get_all(self.commits_url(repo, number)).await?;
+        let list: Vec<wire::Commit> = self.rest.get_all(self.commits_url(repo, number)?).await?;
         Ok(list.into_iter().map(Into::into).collect())
     }
 
@@ -444,7 +447,7 @@ impl Forge for GiteaForge {
         // No check runs here: Actions and outside CI both report commit
         // statuses, which anyone with write access can set.
         check_sha(sha)?;
-        let url = self.repo_url(repo, &format!("commits/{sha}/status?limit={PAGE}"));
+        let url = self.repo_url(repo, &format!("commits/{sha}/status?limit={PAGE}"))?;
         let combined: wire::CombinedStatus = self.rest.get_json(url).await?;
         Ok(combined.statuses.into_iter().map(Into::into).collect())
     }
@@ -464,7 +467,7 @@ impl Forge for GiteaForge {
         sha: &str,
     ) -> Result<Vec<crate::Artifact>, ForgeError> {
         check_sha(sha)?;
-        let url = self.repo_url(repo, &format!("actions/runs?head_sha={sha}&limit={PAGE}"));
+        let url = self.repo_url(repo, &format!("actions/runs?head_sha={sha}&limit={PAGE}"))?;
         // (run id, workflow file name, completed, created)
         let runs: Vec<(u64, String, bool, Option<chrono::DateTime<chrono::Utc>>)> =
             match self.flavor {
@@ -495,7 +498,7 @@ impl Forge for GiteaForge {
             let url = self.repo_url(
                 repo,
                 &format!("actions/runs/{run_id}/artifacts?limit={PAGE}"),
-            );
+            )?;
             let list: Vec<wire::Artifact> = match self.flavor {
                 Flavor::Gitea => self.rest.get_all_in(url, "artifacts").await?,
                 Flavor::Forgejo => self.rest.get_all(url).await?,
@@ -540,7 +543,7 @@ impl Forge for GiteaForge {
         max_bytes: u64,
     ) -> Result<u64, ForgeError> {
         // Gitea answers 302 to signed storage, Forgejo 200 with the zip.
-        let url = self.repo_url(repo, &format!("actions/artifacts/{}/zip", artifact.id));
+        let url = self.repo_url(repo, &format!("actions/artifacts/{}/zip", artifact.id))?;
         self.rest
             .download_artifact(url, artifact, dest, max_bytes)
             .await
@@ -601,7 +604,7 @@ impl Forge for GiteaForge {
         // that once held a record.
         let default_branch = self.default_branch(repo).await?;
         check_ref_name(&default_branch)?;
-        let mut url = self.repo_url(repo, "commits");
+        let mut url = self.repo_url(repo, "commits")?;
         url.query_pairs_mut()
             .append_pair("sha", &tip)
             .append_pair("not", &default_branch)
@@ -705,7 +708,7 @@ impl Forge for GiteaForge {
             .rest
             .write_json(
                 reqwest::Method::POST,
-                self.repo_url(repo, "pulls"),
+                self.repo_url(repo, "pulls")?,
                 &serde_json::json!({
                     "title": p.title,
                     "head": p.new_branch,

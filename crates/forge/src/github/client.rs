@@ -90,7 +90,7 @@ impl GitHubForge {
         path: &str,
     ) -> Result<(wire::GitCommit, Option<String>), ForgeError> {
         check_sha(sha)?;
-        let base = format!("repos/{}/{}/git", repo.owner, repo.name);
+        let base = format!("repos/{}/{}/git", repo.flat_owner()?, repo.name);
         let commit: wire::GitCommit = self
             .rest
             .get_json(self.rest.url(&format!("{base}/commits/{sha}")))
@@ -113,7 +113,7 @@ impl GitHubForge {
         check_ref_name(name)?;
         let url = self.rest.url(&format!(
             "repos/{}/{}/git/ref/{}",
-            repo.owner,
+            repo.flat_owner()?,
             repo.name,
             ref_segment(name)
         ));
@@ -128,7 +128,8 @@ impl GitHubForge {
         check_sha(sha)?;
         let url = self.rest.url(&format!(
             "repos/{}/{}/git/blobs/{sha}",
-            repo.owner, repo.name
+            repo.flat_owner()?,
+            repo.name
         ));
         let endpoint = url.path().to_owned();
         let blob: wire::Blob = self.rest.get_json(url).await?;
@@ -171,7 +172,8 @@ impl Forge for GitHubForge {
     ) -> Result<Vec<ChangeRequestSummary>, ForgeError> {
         let url = self.rest.url(&format!(
             "repos/{}/{}/pulls?state=open&sort=created&direction=desc&per_page=100",
-            repo.owner, repo.name
+            repo.flat_owner()?,
+            repo.name
         ));
         let pulls: Vec<wire::Pull> = self.rest.get_all(url).await?;
         Ok(pulls.into_iter().map(|p| p.into_summary(repo)).collect())
@@ -184,7 +186,8 @@ impl Forge for GitHubForge {
     ) -> Result<ChangeRequest, ForgeError> {
         let url = self.rest.url(&format!(
             "repos/{}/{}/pulls/{number}",
-            repo.owner, repo.name
+            repo.flat_owner()?,
+            repo.name
         ));
         let pull: wire::Pull = self.rest.get_json(url).await?;
         Ok(pull.into_change_request(repo))
@@ -197,7 +200,8 @@ impl Forge for GitHubForge {
     ) -> Result<Vec<ChangedFile>, ForgeError> {
         let url = self.rest.url(&format!(
             "repos/{}/{}/pulls/{number}/files?per_page=100",
-            repo.owner, repo.name
+            repo.flat_owner()?,
+            repo.name
         ));
         let files: Vec<wire::File> = self.rest.get_all(url).await?;
         Ok(files.into_iter().map(ChangedFile::from).collect())
@@ -211,7 +215,8 @@ impl Forge for GitHubForge {
         check_sha(sha)?;
         let url = self.rest.url(&format!(
             "repos/{}/{}/commits/{sha}/status?per_page=100",
-            repo.owner, repo.name
+            repo.flat_owner()?,
+            repo.name
         ));
         let combined: wire::CombinedStatus = self.rest.get_json(url).await?;
         Ok(combined.statuses.into_iter().map(Into::into).collect())
@@ -232,7 +237,8 @@ impl Forge for GitHubForge {
         }
         let url = self.rest.url(&format!(
             "repos/{}/{}/statuses/{sha}",
-            repo.owner, repo.name
+            repo.flat_owner()?,
+            repo.name
         ));
         let body = serde_json::json!({
             "state": status.state,
@@ -254,7 +260,8 @@ impl Forge for GitHubForge {
     ) -> Result<Vec<crate::Comment>, ForgeError> {
         let url = self.rest.url(&format!(
             "repos/{}/{}/issues/{number}/comments?per_page=100",
-            repo.owner, repo.name
+            repo.flat_owner()?,
+            repo.name
         ));
         let list: Vec<wire::IssueComment> = self.rest.get_all(url).await?;
         Ok(list.into_iter().map(Into::into).collect())
@@ -268,7 +275,8 @@ impl Forge for GitHubForge {
     ) -> Result<crate::Comment, ForgeError> {
         let url = self.rest.url(&format!(
             "repos/{}/{}/issues/{number}/comments",
-            repo.owner, repo.name
+            repo.flat_owner()?,
+            repo.name
         ));
         let c: wire::IssueComment = self
             .rest
@@ -289,7 +297,8 @@ impl Forge for GitHubForge {
     ) -> Result<crate::Comment, ForgeError> {
         let url = self.rest.url(&format!(
             "repos/{}/{}/issues/comments/{comment_id}",
-            repo.owner, repo.name
+            repo.flat_owner()?,
+            repo.name
         ));
         let c: wire::IssueComment = self
             .rest
@@ -309,7 +318,8 @@ impl Forge for GitHubForge {
     ) -> Result<Vec<crate::ForgeReview>, ForgeError> {
         let url = self.rest.url(&format!(
             "repos/{}/{}/pulls/{number}/reviews?per_page=100",
-            repo.owner, repo.name
+            repo.flat_owner()?,
+            repo.name
         ));
         let list: Vec<wire::Review> = self.rest.get_all(url).await?;
         Ok(list
@@ -321,7 +331,7 @@ impl Forge for GitHubForge {
     async fn default_branch(&self, repo: &RepoId) -> Result<String, ForgeError> {
         let url = self
             .rest
-            .url(&format!("repos/{}/{}", repo.owner, repo.name));
+            .url(&format!("repos/{}/{}", repo.flat_owner()?, repo.name));
         let r: wire::RepositoryBranch = self.rest.get_json(url).await?;
         Ok(r.default_branch)
     }
@@ -333,7 +343,8 @@ impl Forge for GitHubForge {
     ) -> Result<Vec<crate::CommitInfo>, ForgeError> {
         let url = self.rest.url(&format!(
             "repos/{}/{}/pulls/{number}/commits?per_page=100",
-            repo.owner, repo.name
+            repo.flat_owner()?,
+            repo.name
         ));
         let list: Vec<wire::PullCommit> = self.rest.get_all(url).await?;
         Ok(list.into_iter().map(Into::into).collect())
@@ -343,12 +354,14 @@ impl Forge for GitHubForge {
         check_sha(sha)?;
         let url = self.rest.url(&format!(
             "repos/{}/{}/commits/{sha}/check-runs?per_page=100",
-            repo.owner, repo.name
+            repo.flat_owner()?,
+            repo.name
         ));
         let check_runs: Vec<wire::CheckRun> = self.rest.get_all_in(url, "check_runs").await?;
         let url = self.rest.url(&format!(
             "repos/{}/{}/commits/{sha}/status?per_page=100",
-            repo.owner, repo.name
+            repo.flat_owner()?,
+            repo.name
         ));
         let combined: wire::CombinedStatus = self.rest.get_json(url).await?;
         // Newest first on GitHub: the first of each name from each source
@@ -378,9 +391,11 @@ impl Forge for GitHubForge {
         if check_sha(git_ref).is_err() {
             check_ref_name(git_ref)?;
         }
-        let mut url = self
-            .rest
-            .url(&format!("repos/{}/{}/contents/", repo.owner, repo.name));
+        let mut url = self.rest.url(&format!(
+            "repos/{}/{}/contents/",
+            repo.flat_owner()?,
+            repo.name
+        ));
         url.path_segments_mut()
             .expect("an http URL has path segments")
             .pop_if_empty()
@@ -412,14 +427,17 @@ impl Forge for GitHubForge {
         check_sha(sha)?;
         let url = self.rest.url(&format!(
             "repos/{}/{}/actions/runs?head_sha={sha}&per_page=100",
-            repo.owner, repo.name
+            repo.flat_owner()?,
+            repo.name
         ));
         let runs: Vec<wire::WorkflowRun> = self.rest.get_all_in(url, "workflow_runs").await?;
         let mut out = Vec::new();
         for run in runs {
             let url = self.rest.url(&format!(
                 "repos/{}/{}/actions/runs/{}/artifacts?per_page=100",
-                repo.owner, repo.name, run.id
+                repo.flat_owner()?,
+                repo.name,
+                run.id
             ));
             let list: Vec<wire::Artifact> = self.rest.get_all_in(url, "artifacts").await?;
             out.extend(list.into_iter().map(|a| a.into_artifact(&run)));
@@ -436,7 +454,9 @@ impl Forge for GitHubForge {
     ) -> Result<u64, ForgeError> {
         let url = self.rest.url(&format!(
             "repos/{}/{}/actions/artifacts/{}/zip",
-            repo.owner, repo.name, artifact.id
+            repo.flat_owner()?,
+            repo.name,
+            artifact.id
         ));
         self.rest
             .download_artifact(url, artifact, dest, max_bytes)
@@ -467,7 +487,7 @@ impl Forge for GitHubForge {
         check_ref_name(prefix.trim_end_matches('/'))?;
         let mut url = self.rest.url(&format!(
             "repos/{}/{}/git/matching-refs/{}",
-            repo.owner,
+            repo.flat_owner()?,
             repo.name,
             ref_segment(prefix)
         ));
@@ -534,7 +554,7 @@ impl Forge for GitHubForge {
     ) -> Result<String, ForgeError> {
         check_ref_name(name)?;
         path_segments(path)?;
-        let base = format!("repos/{}/{}/git", repo.owner, repo.name);
+        let base = format!("repos/{}/{}/git", repo.flat_owner()?, repo.name);
         let current = not_found_as_none(
             self.rest
                 .get_json::<wire::Ref>(self.rest.url(&format!("{base}/ref/{}", ref_segment(name))))
@@ -607,7 +627,7 @@ impl Forge for GitHubForge {
             path_segments(path)?;
         }
         let repo = p.repo;
-        let base = format!("repos/{}/{}/git", repo.owner, repo.name);
+        let base = format!("repos/{}/{}/git", repo.flat_owner()?, repo.name);
         let tip: wire::Ref = self
             .rest
             .get_json(self.rest.url(&format!(
@@ -669,7 +689,7 @@ impl Forge for GitHubForge {
             .write_json(
                 reqwest::Method::POST,
                 self.rest
-                    .url(&format!("repos/{}/{}/pulls", repo.owner, repo.name)),
+                    .url(&format!("repos/{}/{}/pulls", repo.flat_owner()?, repo.name)),
                 &serde_json::json!({
                     "title": p.title,
                     "head": p.new_branch,
@@ -684,7 +704,8 @@ impl Forge for GitHubForge {
     async fn unified_diff(&self, repo: &RepoId, number: u64) -> Result<String, ForgeError> {
         let url = self.rest.url(&format!(
             "repos/{}/{}/pulls/{number}",
-            repo.owner, repo.name
+            repo.flat_owner()?,
+            repo.name
         ));
         // GitHub answers 406 (or 422) when a diff exceeds its file or line limits.
         let page = match self.rest.get(url, GITHUB_DIFF).await {
