@@ -33,7 +33,10 @@ done
 
 say "the .rpm"
 rpm -qip "$rpm"
-rpm -qlp "$rpm" | grep -qx /usr/bin/countersign || { echo "the .rpm lacks /usr/bin/countersign" >&2; exit 1; }
+# Listed first, then searched: `rpm | grep -q` under pipefail fails whenever
+# grep stops reading before rpm stops writing (SIGPIPE), whatever is listed.
+rpm_files=$(rpm -qlp "$rpm")
+grep -qx /usr/bin/countersign <<<"$rpm_files" || { echo "the .rpm lacks /usr/bin/countersign" >&2; exit 1; }
 rpm -qRp "$rpm"
 
 say "installing $deb"

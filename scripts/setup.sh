@@ -15,7 +15,7 @@ as_root() {
 need_apt() {
   local missing=()
   for pkg in "$@"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+    [ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" = "install ok installed" ] || missing+=("$pkg")
   done
   if [ "${#missing[@]}" -gt 0 ]; then
     say "installing system packages: ${missing[*]}"
