@@ -554,63 +554,13 @@ async fn the_gitea_client_and_the_sandbox_keep_giteas_and_forgejos_published_con
         };
         assert_eq!(direct.status().as_u16(), expected, "{what}");
 
-        // Records on a branch through the contents API: create, then move on.
-        let name = "countersign/pr-42";
-        assert_eq!(
-            forge
-                .read_ref_file(&repo, name, "records.json")
-                .await
-                .expect("GET /git/refs/{ref}"),
-            None
-        );
-        let first = forge
-            .write_ref_file(&repo, name, "records.json", b"{\"n\":1}", "records for #42")
-            .await
-            .expect("POST /contents/{filepath} with new_branch");
-        let second = forge
-            .write_ref_file(&repo, name, "records.json", b"{\"n\":2}", "records for #42")
-            .await
-            .expect("PUT /contents/{filepath} with sha");
-        let (at, bytes) = forge
-            .read_ref_file(&repo, name, "records.json")
-            .await
-            .expect("GET refs and contents")
-            .expect("the branch exists");
-        assert_eq!(
-            (at.as_str(), bytes.as_slice()),
-            (second.as_str(), &b"{\"n\":2}"[..])
-        );
-        let history = forge
-            .read_ref_file_history(&repo, name, "records.json", 10)
-            .await
-            .expect("GET /commits?sha&not, then contents at each")
-            .expect("the branch exists");
-        assert_eq!(
-            history.versions,
-            [
-                (second.clone(), b"{\"n\":2}".to_vec()),
-                (first.clone(), b"{\"n\":1}".to_vec())
-            ]
-        );
-        assert_eq!(
-            forge
-                .refs_under(&repo, "countersign/")
-                .await
-                .expect("GET /git/refs/{ref}"),
-            [(name.to_owned(), second.clone())]
-        );
-        let proposed = forge
-            .propose_change(&countersign_forge::Proposal {
-                repo: &repo,
-                base_branch: "main",
-                new_branch: "countersign/policy-test",
-                files: &[(".countersign/policy.toml", b"version = 1\n")],
-                title: "Policy: test",
-                body: "Proposed by the contract test",
-            })
-            .await
-            .expect("PUT /contents with new_branch, POST /pulls");
-        assert_eq!(proposed.base_ref, "main");
+        // Records on a branch through the contents API, then a proposed change.
+        records_branch_and_proposal(
+            &forge,
+            &repo,
+            "Gitea: GET /git/refs/{ref}, POST and PUT /contents/{filepath}, GET /commits?sha&not, POST /pulls",
+        )
+        .await;
 
         // Straight through Prism: a blob, and a request the description refuses.
         let http = reqwest::Client::new();
@@ -789,63 +739,13 @@ async fn the_gitlab_client_and_the_sandbox_keep_gitlabs_published_contract() {
         .expect("GET /jobs/{job_id}/artifacts");
     assert!(size > 0 && std::fs::read(&dest).unwrap().starts_with(b"PK"));
 
-    // Records on a branch through the commits API: create, then move on.
-    let name = "countersign/pr-42";
-    assert_eq!(
-        forge
-            .read_ref_file(&repo, name, "records.json")
-            .await
-            .expect("GET /repository/branches/{branch}"),
-        None
-    );
-    let first = forge
-        .write_ref_file(&repo, name, "records.json", b"{\"n\":1}", "records for !42")
-        .await
-        .expect("POST /repository/commits with start_branch");
-    let second = forge
-        .write_ref_file(&repo, name, "records.json", b"{\"n\":2}", "records for !42")
-        .await
-        .expect("POST /repository/commits with last_commit_id");
-    let (at, bytes) = forge
-        .read_ref_file(&repo, name, "records.json")
-        .await
-        .expect("GET branch and file")
-        .expect("the branch exists");
-    assert_eq!(
-        (at.as_str(), bytes.as_slice()),
-        (second.as_str(), &b"{\"n\":2}"[..])
-    );
-    let history = forge
-        .read_ref_file_history(&repo, name, "records.json", 10)
-        .await
-        .expect("GET /repository/commits?ref_name=main..tip, then files at each")
-        .expect("the branch exists");
-    assert_eq!(
-        history.versions,
-        [
-            (second.clone(), b"{\"n\":2}".to_vec()),
-            (first.clone(), b"{\"n\":1}".to_vec())
-        ]
-    );
-    assert_eq!(
-        forge
-            .refs_under(&repo, "countersign/")
-            .await
-            .expect("GET /repository/branches?search=^"),
-        [(name.to_owned(), second.clone())]
-    );
-    let proposed = forge
-        .propose_change(&countersign_forge::Proposal {
-            repo: &repo,
-            base_branch: "main",
-            new_branch: "countersign/policy-test",
-            files: &[(".countersign/policy.toml", b"version = 1\n")],
-            title: "Policy: test",
-            body: "Proposed by the contract test",
-        })
-        .await
-        .expect("POST /repository/commits, POST /merge_requests");
-    assert_eq!(proposed.base_ref, "main");
+    // Records on a branch through the commits API, then a proposed change.
+    records_branch_and_proposal(
+        &forge,
+        &repo,
+        "GitLab: GET /repository/branches/{branch} and /files, POST /repository/commits, GET /repository/commits?ref_name, POST /merge_requests",
+    )
+    .await;
 
     // Straight through Prism: requests the description refuses.
     let http = reqwest::Client::new();
@@ -877,4 +777,55 @@ async fn the_gitlab_client_and_the_sandbox_keep_gitlabs_published_contract() {
             "{what}: Prism checks requests"
         );
     }
+}
+
+/// Records kept on a branch (no ref-writing API on these forges): absent,
+/// written, moved on, read back with their history, found under their
+/// prefix; then a proposed policy change. `routes` names what the client
+/// calls for it, for the failure message.
+async fn records_branch_and_proposal(forge: &impl Forge, repo: &RepoId, routes: &str) {
+    let name = "countersign/pr-42";
+    let read = || async {
+        forge
+            .read_ref_file(repo, name, "records.json")
+            .await
+            .unwrap_or_else(|e| panic!("{routes}: {e}"))
+    };
+    assert_eq!(read().await, None, "{routes}");
+    let mut written = Vec::new();
+    for n in 1..=2 {
+        let bytes = format!("{{\"n\":{n}}}").into_bytes();
+        let at = forge
+            .write_ref_file(repo, name, "records.json", &bytes, "records for 42")
+            .await
+            .unwrap_or_else(|e| panic!("{routes}: write {n}: {e}"));
+        written.insert(0, (at, bytes));
+    }
+    assert_eq!(read().await, Some(written[0].clone()), "{routes}");
+    let history = forge
+        .read_ref_file_history(repo, name, "records.json", 10)
+        .await
+        .unwrap_or_else(|e| panic!("{routes}: history: {e}"))
+        .expect("the branch exists");
+    assert_eq!(history.versions, written, "{routes}");
+    assert_eq!(
+        forge
+            .refs_under(repo, "countersign/")
+            .await
+            .unwrap_or_else(|e| panic!("{routes}: refs: {e}")),
+        [(name.to_owned(), written[0].0.clone())],
+        "{routes}"
+    );
+    let proposed = forge
+        .propose_change(&countersign_forge::Proposal {
+            repo,
+            base_branch: "main",
+            new_branch: "countersign/policy-test",
+            files: &[(".countersign/policy.toml", b"version = 1\n")],
+            title: "Policy: test",
+            body: "Proposed by the contract test",
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{routes}: proposal: {e}"));
+    assert_eq!(proposed.base_ref, "main", "{routes}");
 }
