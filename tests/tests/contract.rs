@@ -477,40 +477,13 @@ async fn the_gitea_client_and_the_sandbox_keep_giteas_and_forgejos_published_con
             2
         );
 
-        use countersign_forge::{CommitStatus, StatusState};
-        let status = CommitStatus {
-            context: "countersign/approval".into(),
-            state: StatusState::Pending,
-            description: Some("1/2 — waiting for Clinical Safety".into()),
-            target_url: Some("http://127.0.0.1/x".into()),
-        };
-        forge
-            .create_status(&repo, &pr42.head_sha, &status)
-            .await
-            .expect("POST /statuses/{sha}");
-        let statuses = forge
-            .commit_statuses(&repo, &pr42.head_sha)
-            .await
-            .expect("GET /commits/{ref}/status");
-        assert!(statuses.contains(&status), "{what}: {statuses:?}");
-        let checks = forge.checks(&repo, &pr42.head_sha).await.unwrap();
-        assert!(
-            checks.iter().any(|c| c.name == "build"),
-            "{what}: {checks:?}"
-        );
-        let comment = forge
-            .create_comment(&repo, 42, "first")
-            .await
-            .expect("POST /issues/{index}/comments");
-        let updated = forge
-            .update_comment(&repo, comment.id, "second")
-            .await
-            .expect("PATCH /issues/comments/{id}");
-        assert_eq!(updated.body, "second");
-        assert_eq!(
-            forge.comments(&repo, 42).await.expect("GET comments").len(),
-            1
-        );
+        status_and_comment(
+            &forge,
+            &repo,
+            &pr42.head_sha,
+            &format!("{what}: POST /statuses/{{sha}}, GET /commits/{{ref}}/status, POST /issues/{{index}}/comments, PATCH /issues/comments/{{id}}"),
+        )
+        .await;
 
         let readme = forge
             .file_at(&repo, "README.md", &pr42.base_sha)
@@ -619,7 +592,6 @@ fn gitlab_client(api_base: &Url) -> countersign_forge::gitlab::GitLabForge {
 /// directly, so a route Prism mangled would show here too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_gitlab_client_and_the_sandbox_keep_gitlabs_published_contract() {
-    use countersign_forge::{CommitStatus, StatusState};
     use countersign_forge_sandbox::ForgeShape;
 
     let sandbox = RunningSandbox::start(0, Seed::Demo).await.unwrap();
@@ -677,38 +649,20 @@ async fn the_gitlab_client_and_the_sandbox_keep_gitlabs_published_contract() {
         2
     );
 
-    let status = CommitStatus {
-        context: "countersign/approval".into(),
-        state: StatusState::Pending,
-        description: Some("1/2 — waiting for Clinical Safety".into()),
-        target_url: Some("http://127.0.0.1/x".into()),
-    };
-    forge
-        .create_status(&repo, &mr42.head_sha, &status)
-        .await
-        .expect("POST /statuses/{sha}");
-    let statuses = forge
-        .commit_statuses(&repo, &mr42.head_sha)
-        .await
-        .expect("GET /repository/commits/{sha}/statuses");
-    assert!(statuses.contains(&status), "{statuses:?}");
-    let checks = forge
-        .checks(&repo, &mr42.head_sha)
-        .await
-        .expect("GET /pipelines and their jobs");
-    assert_eq!(checks, direct.checks(&repo, &mr42.head_sha).await.unwrap());
-    assert!(checks.iter().any(|c| c.name == "build"), "{checks:?}");
-
-    let comment = forge
-        .create_comment(&repo, 42, "first")
-        .await
-        .expect("POST /merge_requests/{iid}/notes");
-    let updated = forge
-        .update_comment(&repo, comment.id, "second")
-        .await
-        .expect("PUT /merge_requests/{iid}/notes/{id}");
-    assert_eq!(updated.body, "second");
-    assert_eq!(forge.comments(&repo, 42).await.expect("GET notes").len(), 1);
+    status_and_comment(
+        &forge,
+        &repo,
+        &mr42.head_sha,
+        "GitLab: POST /statuses/{sha}, GET /repository/commits/{sha}/statuses, GET /pipelines and jobs, POST and PUT /merge_requests/{iid}/notes",
+    )
+    .await;
+    assert_eq!(
+        forge
+            .checks(&repo, &mr42.head_sha)
+            .await
+            .expect("GET /pipelines and their jobs"),
+        direct.checks(&repo, &mr42.head_sha).await.unwrap()
+    );
 
     let readme = forge
         .file_at(&repo, "README.md", &mr42.base_sha)
@@ -828,4 +782,51 @@ async fn records_branch_and_proposal(forge: &impl Forge, repo: &RepoId, routes: 
         .await
         .unwrap_or_else(|e| panic!("{routes}: proposal: {e}"));
     assert_eq!(proposed.base_ref, "main", "{routes}");
+}
+
+/// A status set and read back with the CI's checks beside it, then a
+/// comment created, edited and listed, on change 42 at `head`.
+async fn status_and_comment(forge: &impl Forge, repo: &RepoId, head: &str, routes: &str) {
+    use countersign_forge::{CommitStatus, StatusState};
+    let status = CommitStatus {
+        context: "countersign/approval".into(),
+        state: StatusState::Pending,
+        description: Some("1/2 — waiting for Clinical Safety".into()),
+        target_url: Some("http://127.0.0.1/x".into()),
+    };
+    forge
+        .create_status(repo, head, &status)
+        .await
+        .unwrap_or_else(|e| panic!("{routes}: {e}"));
+    let statuses = forge
+        .commit_statuses(repo, head)
+        .await
+        .unwrap_or_else(|e| panic!("{routes}: {e}"));
+    assert!(statuses.contains(&status), "{routes}: {statuses:?}");
+    let checks = forge
+        .checks(repo, head)
+        .await
+        .unwrap_or_else(|e| panic!("{routes}: {e}"));
+    assert!(
+        checks.iter().any(|c| c.name == "build"),
+        "{routes}: {checks:?}"
+    );
+    let comment = forge
+        .create_comment(repo, 42, "first")
+        .await
+        .unwrap_or_else(|e| panic!("{routes}: {e}"));
+    let updated = forge
+        .update_comment(repo, comment.id, "second")
+        .await
+        .unwrap_or_else(|e| panic!("{routes}: {e}"));
+    assert_eq!(updated.body, "second", "{routes}");
+    assert_eq!(
+        forge
+            .comments(repo, 42)
+            .await
+            .unwrap_or_else(|e| panic!("{routes}: {e}"))
+            .len(),
+        1,
+        "{routes}"
+    );
 }
