@@ -38,14 +38,15 @@
 //    cannot say so, so every response field is `x-nullable`.
 // 9. 404 is added where the client reads "absent" from it (a file, a branch).
 //
-// Routes the description lacks (not found in it: no `notes` tag, no
-// `/api/v4/user`): GET /user, and GET/POST/PUT on merge request notes. They
-// are listed with no response schema, so Prism checks only that they are
-// called as routes; the sandbox follows GitLab's notes and users API
-// documentation there. Entities referenced but not read from the description
+// Routes not found in the description: GET /user, and GET/POST/PUT on merge
+// request notes. It is read 16 kB at a time; about 35 of its 135 pages were
+// read, chosen by where each module's routes sit, and its tag list names no
+// `notes`. These routes are listed with no response schema, so Prism checks
+// only that they are called as routes; the sandbox follows GitLab's notes and
+// users API documentation there. Entities referenced but not in the pages read
 // (API_Entities_Commit, API_Entities_DiffRefs, API_Entities_ProjectWithAccess)
 // are written from the entities they share fields with (CommitDetail,
-// Project), as noted at each.
+// Project) and GitLab's documentation of `diff_refs`, as noted at each.
 
 import { writeFileSync } from "node:fs";
 
