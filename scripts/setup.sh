@@ -30,9 +30,11 @@ need_apt() {
 need_disk() {
   local want=$1 free built have
   free=$(df -Pk "$ROOT" | awk 'NR == 2 { print $4 }')
-  built=$(du -sk "$ROOT/target" 2>/dev/null | cut -f1)
-  have=$(( (free + ${built:-0}) / 1048576 ))
-  say "disk: $(( free / 1048576 )) GiB free at $ROOT, $(( ${built:-0} / 1048576 )) GiB already in target/"
+  built=0
+  # A clean clone has no target/ yet (du would fail, and with it the script).
+  if [ -d "$ROOT/target" ]; then built=$(du -sk "$ROOT/target" | cut -f1); fi
+  have=$(( (free + built) / 1048576 ))
+  say "disk: $(( free / 1048576 )) GiB free at $ROOT, $(( built / 1048576 )) GiB already in target/"
   if [ "$have" -lt "$want" ]; then
     echo "Only ${have} GiB of room at $ROOT; building and testing everything needs about ${want} GiB. Free some (cargo clean in other trees) and run this again." >&2
     df -h "$ROOT" >&2
