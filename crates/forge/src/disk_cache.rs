@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use url::Url;
 
-use crate::rest::{Cached, ACCEPTS};
+use crate::rest::{Cached, MediaType};
 
 /// Where the cache lives and the key that vouches for its entries.
 #[derive(Debug, Clone)]
@@ -70,7 +70,7 @@ fn mac(
     hex::encode(m.finalize().into_bytes())
 }
 
-pub(crate) type Entries = HashMap<(String, &'static str), Cached>;
+pub(crate) type Entries = HashMap<(String, MediaType), Cached>;
 
 /// The entries that verify and belong to `origin`; anything else is dropped.
 pub(crate) fn load(cache: &DiskCache, origin: &Url) -> Entries {
@@ -85,7 +85,7 @@ pub(crate) fn load(cache: &DiskCache, origin: &Url) -> Entries {
     let mut out = Entries::new();
     let mut dropped = 0;
     for e in list {
-        let Some(accept) = ACCEPTS.iter().copied().find(|a| *a == e.accept) else {
+        let Some(accept) = MediaType::parse(&e.accept) else {
             dropped += 1;
             continue;
         };
@@ -93,7 +93,7 @@ pub(crate) fn load(cache: &DiskCache, origin: &Url) -> Entries {
         let expected = mac(
             cache.key.expose(),
             &e.url,
-            accept,
+            accept.as_str(),
             &e.etag,
             &body,
             e.next.as_deref(),
@@ -136,14 +136,14 @@ pub(crate) fn save(cache: &DiskCache, entries: &Entries) -> std::io::Result<()> 
             mac: mac(
                 cache.key.expose(),
                 url,
-                accept,
+                accept.as_str(),
                 &c.etag,
                 &c.body,
                 next.as_deref(),
                 c.total,
             ),
             url: url.clone(),
-            accept: (*accept).to_owned(),
+            accept: accept.as_str().to_owned(),
             etag: c.etag.clone(),
             total: c.total,
             body: base64::Engine::encode(&b64, &c.body),

@@ -18,14 +18,45 @@ use url::Url;
 
 use crate::{ForgeClock, ForgeError};
 
-/// GitHub's JSON and diff media types.
-pub(crate) const GITHUB_JSON: &str = "application/vnd.github+json";
-pub(crate) const GITHUB_DIFF: &str = "application/vnd.github.diff";
-/// Plain JSON and text, as Gitea and Forgejo answer.
-pub(crate) const JSON: &str = "application/json";
-pub(crate) const TEXT: &str = "text/plain";
-/// Every media type a cached answer may have been asked for.
-pub(crate) const ACCEPTS: [&str; 4] = [GITHUB_JSON, GITHUB_DIFF, JSON, TEXT];
+/// What a request asks for: GitHub's JSON and diff media types, or plain
+/// JSON and text as Gitea, Forgejo and GitLab answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum MediaType {
+    GitHubJson,
+    GitHubDiff,
+    Json,
+    Text,
+}
+
+impl MediaType {
+    /// Every media type a cached answer may have been asked for.
+    pub(crate) const ALL: [MediaType; 4] = [
+        MediaType::GitHubJson,
+        MediaType::GitHubDiff,
+        MediaType::Json,
+        MediaType::Text,
+    ];
+
+    /// The `Accept` header's value (and the disk cache's name for it).
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            MediaType::GitHubJson => "application/vnd.github+json",
+            MediaType::GitHubDiff => "application/vnd.github.diff",
+            MediaType::Json => "application/json",
+            MediaType::Text => "text/plain",
+        }
+    }
+
+    /// The media type a stored cache entry names, if it is one of ours.
+    pub(crate) fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == name)
+    }
+
+    /// Whether the answer must be JSON (else anything but an HTML page).
+    fn is_json(self) -> bool {
+        matches!(self, MediaType::GitHubJson | MediaType::Json)
+    }
+}
 /// GitHub's own ceiling; also what keeps a hostile server from streaming forever.
 const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 const MAX_PAGES: usize = 50;
@@ -46,7 +77,7 @@ pub(crate) struct RestConfig {
     /// Sent with every request (e.g. GitHub's API version).
     pub headers: HeaderMap,
     /// What JSON requests ask for.
-    pub json: &'static str,
+    pub json: MediaType,
     pub timeout: Duration,
     pub max_concurrency: usize,
     pub disk_cache: Option<crate::DiskCache>,
@@ -65,11 +96,11 @@ pub(crate) struct Rest {
     host: String,
     token: Option<Secret<String>>,
     auth: AuthScheme,
-    json: &'static str,
+    json: MediaType,
     http: reqwest::Client,
     slots: Semaphore,
     // Keyed by URL and media type: a 304 re-uses the stored body and costs no rate limit.
-    cache: Mutex<HashMap<(String, &'static str), Cached>>,
+    cache: Mutex<HashMap<(String, MediaType), Cached>>,
     disk_cache: Option<crate::DiskCache>,
     clock: Mutex<Option<ForgeClock>>,
 }
@@ -232,7 +263,7 @@ impl Rest {
         Ok(all)
     }
 
-    pub(crate) async fn get(&self, url: Url, accept: &'static str) -> Result<Page, ForgeError> {
+    pub(crate) async fn get(&self, url: Url, accept: MediaType) -> Result<Page, ForgeError> {
         let endpoint = url.path().to_owned();
         let key = (url.to_string(), accept);
         let mut attempt = 0;
@@ -265,12 +296,12 @@ impl Rest {
     async fn get_once(
         &self,
         url: &Url,
-        accept: &'static str,
-        key: &(String, &'static str),
+        accept: MediaType,
+        key: &(String, MediaType),
         endpoint: &str,
     ) -> Result<Page, ForgeError> {
         let _slot = self.slots.acquire().await.expect("semaphore never closed");
-        let mut request = self.http.get(url.clone()).header(ACCEPT, accept);
+        let mut request = self.http.get(url.clone()).header(ACCEPT, accept.as_str());
         if let Some(token) = &self.token {
             request = request.header(AUTHORIZATION, self.authorization(token)?);
         }
@@ -306,7 +337,7 @@ impl Rest {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_ascii_lowercase();
-        let expected = if accept.contains("json") {
+        let expected = if accept.is_json() {
             content_type.contains("json")
         } else {
             !content_type.contains("html")
@@ -314,7 +345,10 @@ impl Rest {
         if !expected {
             return Err(contract(
                 endpoint,
-                &format!("expected {accept}, got content type {content_type:?}"),
+                &format!(
+                    "expected {}, got content type {content_type:?}",
+                    accept.as_str()
+                ),
             ));
         }
         let next = next_link(response.headers(), &self.api_base, endpoint)?;
@@ -385,7 +419,7 @@ impl Rest {
         let mut request = self
             .http
             .request(method, url.clone())
-            .header(ACCEPT, self.json)
+            .header(ACCEPT, self.json.as_str())
             .json(body);
         if let Some(token) = &self.token {
             request = request.header(AUTHORIZATION, self.authorization(token)?);
@@ -448,7 +482,10 @@ impl Rest {
         let endpoint = url.path().to_owned();
         let response = {
             let _slot = self.slots.acquire().await.expect("semaphore never closed");
-            let mut request = self.http.get(url.clone()).header(ACCEPT, self.json);
+            let mut request = self
+                .http
+                .get(url.clone())
+                .header(ACCEPT, self.json.as_str());
             if let Some(token) = &self.token {
                 request = request.header(AUTHORIZATION, self.authorization(token)?);
             }

@@ -8,7 +8,7 @@ use url::Url;
 use super::wire;
 use crate::rest::{
     branch_history, check_ref_name, check_sha, contract, decode_base64, not_found_as_none,
-    path_segments, refs_with_prefix, AuthScheme, Rest, RestConfig, JSON, TEXT,
+    path_segments, refs_with_prefix, AuthScheme, MediaType, Rest, RestConfig,
 };
 use crate::{
     ChangeRequest, ChangeRequestSummary, ChangedFile, Forge, ForgeClock, ForgeError, ForgeUser,
@@ -78,7 +78,7 @@ impl GiteaForge {
             token: config.token,
             auth: AuthScheme::Token,
             headers: HeaderMap::new(),
-            json: JSON,
+            json: MediaType::Json,
             timeout: config.timeout,
             max_concurrency: config.max_concurrency,
             disk_cache: config.disk_cache,
@@ -308,7 +308,7 @@ impl Forge for GiteaForge {
         // (`X-Total-Count`) is the forge's own figure for it. The same first
         // page as `commits` asks for, so that one is then answered by a 304.
         let url = self.commits_url(repo, number)?;
-        let page = self.rest.get(url, JSON).await?;
+        let page = self.rest.get(url, MediaType::Json).await?;
         let commits = page.total.ok_or_else(|| {
             contract(
                 &page.endpoint,
@@ -330,7 +330,7 @@ impl Forge for GiteaForge {
 
     async fn unified_diff(&self, repo: &RepoId, number: u64) -> Result<String, ForgeError> {
         let url = self.repo_url(repo, &format!("pulls/{number}.diff"))?;
-        let page = self.rest.get(url, TEXT).await?;
+        let page = self.rest.get(url, MediaType::Text).await?;
         String::from_utf8(page.body)
             .map_err(|_| contract(&page.endpoint, "the diff is not valid UTF-8"))
     }

@@ -8,7 +8,7 @@ use url::Url;
 use super::wire;
 use crate::rest::{
     check_ref_name, check_sha, contract, decode_base64, not_found_as_none, path_segments,
-    ref_segment, refs_with_prefix, AuthScheme, Rest, RestConfig, GITHUB_DIFF, GITHUB_JSON,
+    ref_segment, refs_with_prefix, AuthScheme, MediaType, Rest, RestConfig,
 };
 use crate::{
     ChangeRequest, ChangeRequestSummary, ChangedFile, Forge, ForgeClock, ForgeError, ForgeUser,
@@ -62,7 +62,7 @@ impl GitHubForge {
             token: config.token,
             auth: AuthScheme::Bearer,
             headers,
-            json: GITHUB_JSON,
+            json: MediaType::GitHubJson,
             timeout: config.timeout,
             max_concurrency: config.max_concurrency,
             disk_cache: config.disk_cache,
@@ -708,7 +708,7 @@ impl Forge for GitHubForge {
             repo.name
         ));
         // GitHub answers 406 (or 422) when a diff exceeds its file or line limits.
-        let page = match self.rest.get(url, GITHUB_DIFF).await {
+        let page = match self.rest.get(url, MediaType::GitHubDiff).await {
             Err(ForgeError::Status {
                 status: 406,
                 endpoint,

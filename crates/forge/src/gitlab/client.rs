@@ -11,7 +11,7 @@ use url::Url;
 use super::wire;
 use crate::rest::{
     branch_history, check_ref_name, check_sha, contract, decode_base64, not_found_as_none,
-    path_segments, refs_with_prefix, AuthScheme, Rest, RestConfig, JSON,
+    path_segments, refs_with_prefix, AuthScheme, MediaType, Rest, RestConfig,
 };
 use crate::{
     ChangeRequest, ChangeRequestSummary, ChangedFile, Forge, ForgeClock, ForgeError, ForgeUser,
@@ -83,7 +83,7 @@ impl GitLabForge {
             // `Authorization: Bearer`.
             auth: AuthScheme::Bearer,
             headers: HeaderMap::new(),
-            json: JSON,
+            json: MediaType::Json,
             timeout: config.timeout,
             max_concurrency: config.max_concurrency,
             disk_cache: config.disk_cache,
