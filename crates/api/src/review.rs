@@ -245,7 +245,9 @@ pub fn view(
                 name: c.name.clone(),
                 state: c.state.into(),
                 reported_by: match &c.source {
-                    CheckSource::CheckRun { app: Some(app) } => format!("check run by {app}"),
+                    CheckSource::ForgeCi { app } | CheckSource::CheckRun { app: Some(app) } => {
+                        format!("check run by {app}")
+                    }
                     CheckSource::CheckRun { app: None } => "check run".to_owned(),
                     CheckSource::Status => "commit status".to_owned(),
                 },

@@ -391,10 +391,12 @@ fn facts(g: &Gathered) -> EvidenceFacts {
         .map(|c| CheckFact {
             name: c.name.clone(),
             app: match &c.source {
+                CheckSource::ForgeCi { app } => Some(app.clone()),
                 CheckSource::CheckRun { app } => app.clone(),
                 CheckSource::Status => None,
             },
             is_status: c.source == CheckSource::Status,
+            forge_ci: matches!(c.source, CheckSource::ForgeCi { .. }),
             state: match c.state {
                 CheckState::Success => PolicyCheck::Success,
                 CheckState::Pending => PolicyCheck::Pending,

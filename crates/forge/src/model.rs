@@ -216,7 +216,11 @@ pub struct Check {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckSource {
-    /// A check run, with the slug of the app that created it when it has one.
+    /// The forge's own CI, as the forge itself attests it: GitHub's Actions
+    /// app, the Actions user of Gitea and Forgejo (an id no account can
+    /// have), a job of a GitLab pipeline. `app` is the forge's name for it.
+    ForgeCi { app: String },
+    /// A check run by another app, with its slug when it has one.
     CheckRun { app: Option<String> },
     /// A commit status (its name is the status context).
     Status,

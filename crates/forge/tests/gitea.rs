@@ -130,8 +130,8 @@ async fn actions_results_count_as_checks_and_a_persons_status_does_not() {
         assert_eq!(build.state, CheckState::Success);
         assert_eq!(
             build.source,
-            CheckSource::CheckRun {
-                app: Some(app.to_owned())
+            CheckSource::ForgeCi {
+                app: app.to_owned()
             }
         );
     }

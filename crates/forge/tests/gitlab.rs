@@ -110,8 +110,8 @@ async fn ci_jobs_count_as_checks_and_a_posted_status_does_not() {
     assert_eq!(build.state, CheckState::Success);
     assert_eq!(
         build.source,
-        CheckSource::CheckRun {
-            app: Some("gitlab-ci".into())
+        CheckSource::ForgeCi {
+            app: "gitlab-ci".into()
         }
     );
     let status = countersign_forge::CommitStatus {

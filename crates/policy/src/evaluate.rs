@@ -15,7 +15,6 @@ use countersign_signing::verify::{forge_anchored_time, verify_envelope, Expectat
 use countersign_signing::{EvidenceFile, Meaning};
 
 use crate::contributors::Contributor;
-use crate::model::{DEFAULT_CHECK_APP, FORGE_ACTIONS};
 use crate::risk::{AssessmentError, FoundAssessment, RiskClass};
 use crate::{CheckFrom, Policy};
 
@@ -90,6 +89,9 @@ pub struct CheckFact {
     pub app: Option<String>,
     /// A commit status rather than a check run.
     pub is_status: bool,
+    /// Reported by the forge's own CI, as the forge attests it (GitHub's
+    /// Actions app, Gitea's and Forgejo's Actions user, a GitLab pipeline).
+    pub forge_ci: bool,
     pub state: CheckState,
 }
 
@@ -915,9 +917,7 @@ fn evidence_checks(policy: &Policy, facts: &EvidenceFacts) -> Vec<EvidenceCheck>
         let reported = facts.checks.iter().find(|c| {
             c.name == required.name
                 && match &required.from {
-                    CheckFrom::App(app) if app == DEFAULT_CHECK_APP => {
-                        !c.is_status && c.app.as_deref().is_some_and(|a| FORGE_ACTIONS.contains(&a))
-                    }
+                    CheckFrom::ForgeCi => !c.is_status && c.forge_ci,
                     CheckFrom::App(app) => !c.is_status && c.app.as_deref() == Some(app.as_str()),
                     CheckFrom::Status => c.is_status,
                 }

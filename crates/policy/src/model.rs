@@ -161,32 +161,24 @@ pub struct RequiredCheck {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CheckFrom {
-    /// A check run created by this app (its slug, e.g. `github-actions`).
+    /// The forge's own CI (a bare name, or `app = "github-actions"`), so one
+    /// policy reads the same on GitHub, Gitea, Forgejo and GitLab.
+    ForgeCi,
+    /// A check run created by another app (its slug).
     App(String),
     /// A commit status with this context: only when the policy says so,
     /// since anyone with write access can set one.
     Status,
 }
 
-/// The app a check named by a bare string must come from.
+/// The app a policy names for the forge's own CI: GitHub's Actions, whose
+/// place Gitea's and Forgejo's Actions and GitLab's pipelines take there.
 pub const DEFAULT_CHECK_APP: &str = "github-actions";
-
-/// What stands for [`DEFAULT_CHECK_APP`] on each forge: its own CI, so one
-/// policy reads the same on GitHub, Gitea, Forgejo and GitLab. Gitea and
-/// Forgejo report Actions results as commit statuses set by a system user
-/// that no account can act as, GitLab as jobs of its pipelines; the clients
-/// report those under these names.
-pub const FORGE_ACTIONS: [&str; 4] = [
-    DEFAULT_CHECK_APP,
-    "gitea-actions",
-    "forgejo-actions",
-    "gitlab-ci",
-];
 
 impl std::fmt::Display for RequiredCheck {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.from {
-            CheckFrom::App(app) if app == DEFAULT_CHECK_APP => write!(f, "check {}", self.name),
+            CheckFrom::ForgeCi => write!(f, "check {}", self.name),
             CheckFrom::App(app) => write!(f, "check {} from {app}", self.name),
             CheckFrom::Status => write!(f, "status {}", self.name),
         }

@@ -510,14 +510,17 @@ pub fn parse(text: &str) -> Result<Policy, PolicyError> {
                     )
                 };
                 let (name, from) = match c.get_ref() {
-                    RawCheck::Name(n) => (n.clone(), CheckFrom::App(DEFAULT_CHECK_APP.into())),
+                    RawCheck::Name(n) => (n.clone(), CheckFrom::ForgeCi),
                     RawCheck::Table(RawCheckTable {
                         name: Some(n),
                         app,
                         context: None,
                     }) => (
                         n.clone(),
-                        CheckFrom::App(app.clone().unwrap_or_else(|| DEFAULT_CHECK_APP.into())),
+                        match app.as_deref() {
+                            None | Some(DEFAULT_CHECK_APP) => CheckFrom::ForgeCi,
+                            Some(other) => CheckFrom::App(other.to_owned()),
+                        },
                     ),
                     RawCheck::Table(RawCheckTable {
                         name: None,

@@ -718,10 +718,15 @@ fn a_bare_check_is_met_by_the_forges_own_actions_and_by_no_one_else() {
             5,
         )),
     ];
+    // The forge client says whether its own CI reported a check; the
+    // policy decides from that, never from the name it gives it.
     let with_build = |app: Option<&str>, is_status: bool| {
         let mut change = dosing_change();
+        // Every app named below but `ci-bot` is a forge's own CI.
+        let forge_ci = app.is_some_and(|a| a != "ci-bot");
         change.evidence.checks[0].app = app.map(str::to_owned);
         change.evidence.checks[0].is_status = is_status;
+        change.evidence.checks[0].forge_ci = forge_ci;
         evaluate(&policy, &change, &records).verdict
     };
     for app in [

@@ -226,8 +226,8 @@ impl From<Status> for crate::Check {
         // The forge's own Actions reported this: it stands where GitHub
         // has a check run by its Actions app. Anyone else's status is a status.
         let source = match &s.creator {
-            Some(c) if c.id == ACTIONS_USER_ID => CheckSource::CheckRun {
-                app: Some(c.login.clone()),
+            Some(c) if c.id == ACTIONS_USER_ID => CheckSource::ForgeCi {
+                app: c.login.clone(),
             },
             _ => CheckSource::Status,
         };

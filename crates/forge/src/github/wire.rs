@@ -278,6 +278,9 @@ pub(super) struct App {
     slug: Option<String>,
 }
 
+/// The slug of GitHub's Actions app.
+const ACTIONS_APP: &str = "github-actions";
+
 impl From<CheckRun> for crate::Check {
     fn from(r: CheckRun) -> Self {
         use crate::CheckState;
@@ -291,8 +294,10 @@ impl From<CheckRun> for crate::Check {
             name: r.name,
             state,
             url: r.html_url,
-            source: crate::CheckSource::CheckRun {
-                app: r.app.and_then(|a| a.slug),
+            source: match r.app.and_then(|a| a.slug) {
+                // GitHub's slug for its own Actions app, which no other app can take.
+                Some(app) if app == ACTIONS_APP => crate::CheckSource::ForgeCi { app },
+                app => crate::CheckSource::CheckRun { app },
             },
         }
     }

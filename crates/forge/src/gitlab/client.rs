@@ -581,8 +581,8 @@ impl Forge for GitLabForge {
                     state: wire::job_state(&j.status),
                     name: j.name,
                     url: j.web_url,
-                    source: crate::CheckSource::CheckRun {
-                        app: Some(GITLAB_CI.to_owned()),
+                    source: crate::CheckSource::ForgeCi {
+                        app: GITLAB_CI.to_owned(),
                     },
                 });
             }
